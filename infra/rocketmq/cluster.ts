@@ -152,9 +152,9 @@ export class RocketMQCluster {
     return dead ? `${dead.spec.name} exited` : undefined;
   }
 
-  /** Process ids of the cluster's JVMs (for memory figures). */
-  get pids(): { name: string; pid: number }[] {
-    return this.processes.filter((p) => p.pid !== undefined).map((p) => ({ name: p.spec.name, pid: p.pid! }));
+  /** Resident memory of each JVM of the cluster, MiB. */
+  memory(): { name: string; rssMb: number | undefined }[] {
+    return this.processes.map((p) => ({ name: p.spec.name, rssMb: p.rssMb() }));
   }
 
   /** Kills broker i abruptly (SIGKILL), as a crash would. */

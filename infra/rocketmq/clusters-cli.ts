@@ -42,11 +42,13 @@ try {
     ['A', 'B'].map(async (name) => {
       const c = await RocketMQCluster.start({ name: `ferry-${name}`, version: values.version, acl: values.acl, brokers });
       clusters.push(c);
+      log(`${c.info.name} (${c.info.version}) ready after ${((Date.now() - t0) / 1000).toFixed(1)} s`);
       return c;
     }),
   );
   log(`ready in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   process.stdout.write(JSON.stringify({ A: summary(a!.info), B: summary(b!.info) }) + '\n');
+  for (const c of [a!, b!]) log(`${c.info.name} JVM memory: ${c.memory().map((m) => `${m.name} ${m.rssMb ?? '?'} MiB RSS`).join(', ')}`);
   if (values.check) {
     const problems = (await Promise.all([check(a!.info), check(b!.info)])).filter(Boolean);
     await stopAll();

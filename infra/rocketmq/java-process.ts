@@ -81,6 +81,18 @@ export class JavaProcess {
     if (this.running) this.signal('SIGKILL');
   }
 
+  /** Resident memory of the JVM in MiB, read from /proc (undefined once it has exited). */
+  rssMb(): number | undefined {
+    const pid = this.child?.pid;
+    if (!pid || !this.running) return undefined;
+    try {
+      const kb = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+      return kb ? Math.round(Number(kb) / 1024) : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
   tail(lines = 40): string {
     try {
       return readFileSync(this.spec.logFile, 'utf8').split('\n').slice(-lines).join('\n');
