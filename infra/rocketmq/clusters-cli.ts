@@ -21,7 +21,9 @@ if (values.version === '4.9.8') log('4.9.8 server jars are not on Maven Central;
 const clusters: RocketMQCluster[] = [];
 let stopping: Promise<void> | undefined;
 function stopAll(): Promise<void> {
-  return (stopping ??= Promise.all(clusters.map((c) => c.stop())).then(() => log('stopped')));
+  return (stopping ??= Promise.all(clusters.map((c) => c.stop())).then(() => {
+    log('stopped');
+  }));
 }
 for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => void stopAll().finally(() => process.exit(0)));
 

@@ -3,11 +3,9 @@
 // cannot be reached the PostgreSQL half fails rather than skips.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import pg from 'pg';
+import { randomUUID } from 'node:crypto';
+import { readdir } from 'node:fs/promises';
+import { throwawayDataDir, throwawayPostgres, type Throwaway } from '../support/databases.ts';
 import { isFerryError } from '../../shared/errors.ts';
 import type { FerryErrorCode } from '../../shared/errors.ts';
 import { openDatabase, openStore } from '../../shared/store/index.ts';
@@ -27,50 +25,33 @@ interface Adapter {
 }
 
 const embeddedAdapter = (): Adapter => {
-  const dirs: string[] = [];
+  const dirs: Throwaway<string>[] = [];
   return {
     name: 'embedded (PGlite)',
     sharedAcrossInstances: false,
     async fresh() {
-      const dir = await mkdtemp(join(tmpdir(), 'ferry-store-test-'));
+      const dir = await throwawayDataDir();
       dirs.push(dir);
-      // A subdirectory that does not exist yet: openStore must create it.
-      return { dataDir: join(dir, 'data') };
+      return { dataDir: dir.value };
     },
     async teardown() {
-      for (const dir of dirs) await rm(dir, { recursive: true, force: true });
+      for (const dir of dirs) await dir.drop();
     },
   };
 };
 
 const postgresAdapter = (): Adapter => {
-  const adminUrl = process.env.FERRY_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-  const databases: string[] = [];
-  const admin = async <R>(fn: (client: pg.Client) => Promise<R>): Promise<R> => {
-    const client = new pg.Client({ connectionString: adminUrl, connectionTimeoutMillis: 5000 });
-    await client.connect(); // unreachable PostgreSQL throws here and fails the suite
-    try {
-      return await fn(client);
-    } finally {
-      await client.end();
-    }
-  };
+  const databases: Throwaway<string>[] = [];
   return {
     name: 'PostgreSQL',
     sharedAcrossInstances: true,
     async fresh() {
-      const name = `ferry_test_${process.pid}_${randomBytes(4).toString('hex')}`;
-      await admin((c) => c.query(`CREATE DATABASE ${name}`));
-      databases.push(name);
-      const url = new URL(adminUrl);
-      url.pathname = `/${name}`;
-      return { databaseUrl: url.toString(), dataDir: '/nonexistent-unused' };
+      const db = await throwawayPostgres();
+      databases.push(db);
+      return { databaseUrl: db.value, dataDir: '/nonexistent-unused' };
     },
     async teardown() {
-      if (databases.length === 0) return;
-      await admin(async (c) => {
-        for (const name of databases) await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      });
+      for (const db of databases) await db.drop();
     },
   };
 };
