@@ -66,10 +66,28 @@ export const ResponseCode = {
   FILTER_DATA_NOT_EXIST: 27,
   FILTER_DATA_NOT_LATEST: 28,
   INVALID_PARAMETER: 29,
+  UPDATE_AND_CREATE_ACL_CONFIG_FAILED: 209,
+  DELETE_ACL_CONFIG_FAILED: 210,
 } as const;
 
 const NAMES = new Map<number, string>(Object.entries(ResponseCode).map(([k, v]) => [v, k]));
 
 export function responseCodeName(code: number): string {
   return NAMES.get(code) ?? `RESPONSE_${code}`;
+}
+
+/**
+ * The server cannot do this at all (request code unknown to its version, or a feature removed
+ * there), as opposed to refusing this particular request. Callers report it as a capability gap
+ * rather than retrying.
+ */
+export class UnsupportedOperationError extends RemotingError {
+  constructor(
+    readonly operation: string,
+    readonly address: string,
+    readonly reason: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`${operation} is not supported by ${address}: ${reason}`, options);
+  }
 }
