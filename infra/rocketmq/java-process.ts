@@ -12,6 +12,12 @@ export interface JavaProcessSpec {
   logFile: string;
 }
 
+/**
+ * System property on every JVM the test bed starts (servers, mqadmin, the Java peer), valued with
+ * FERRY_RUN_ID when set, so a CI run can prove that none of ITS JVMs outlived it.
+ */
+export const TESTBED_MARKER = `-Dferry.testbed=${process.env.FERRY_RUN_ID ?? 'local'}`;
+
 // Every JVM the test bed starts; killed synchronously if this Node process exits any other way.
 const live = new Set<JavaProcess>();
 process.once('exit', () => {
@@ -47,7 +53,7 @@ export class JavaProcess {
     const out = openSync(this.spec.logFile, 'a');
     const child = spawn(
       'java',
-      [...JAVA17_OPENS, ...this.spec.jvmArgs, '-Dferry.testbed=1', '-cp', this.spec.classpath, this.spec.mainClass, ...this.spec.args],
+      [...JAVA17_OPENS, ...this.spec.jvmArgs, TESTBED_MARKER, '-cp', this.spec.classpath, this.spec.mainClass, ...this.spec.args],
       { cwd: this.spec.cwd, env: { ...process.env, ...this.spec.env }, detached: true, stdio: ['ignore', out, out] },
     );
     closeSync(out);

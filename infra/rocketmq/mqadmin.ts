@@ -3,6 +3,7 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { rocketmqClasspath } from './classpath.ts';
+import { TESTBED_MARKER } from './java-process.ts';
 import { writeRocketmqHome, writeToolsCredentials, type AdminCredentials } from './config-files.ts';
 import type { ServerVersion } from './versions.ts';
 
@@ -32,7 +33,7 @@ export async function mqadmin(
     '-Xms32m', '-Xmx128m', '-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1',
     '--add-opens=java.base/java.nio=ALL-UNNAMED', '--add-opens=java.base/sun.nio.ch=ALL-UNNAMED',
     '--add-exports=java.base/jdk.internal.ref=ALL-UNNAMED',
-    `-Drocketmq.home.dir=${home}`, `-Duser.home=${dir}`, '-Dcom.rocketmq.sendMessageWithVIPChannel=false',
+    `-Drocketmq.home.dir=${home}`, `-Duser.home=${dir}`, '-Dcom.rocketmq.sendMessageWithVIPChannel=false', TESTBED_MARKER,
   ];
   try {
     return await new Promise((resolve) => {
