@@ -1,0 +1,675 @@
+// FerryPeer: an independent RocketMQ client built on Apache's own Java client (rocketmq-client), used
+// by the test bed as an oracle (what does the reference client send and see?) and as a benchmark
+// baseline. It compiles unchanged against rocketmq-client 4.9.7 and 5.3.3; the few APIs that exist
+// in only one of them are reached by reflection.
+//
+// Output: JSON lines on stdout only (anything the client libraries print goes to stderr);
+// diagnostics on stderr; exit 0 on success, 1 on failure, 2 on bad arguments.
+//
+//   produce    --namesrv A --topic T [--count N=1] [--body-size B [--body-random] | --body-text S]
+//              [--tags t] [--keys "k1 k2"] [--prop k=v]... [--flag F] [--queue Q]
+//              [--compress-over BYTES] [--compress-type ZLIB|LZ4|ZSTD] [--ak X --sk Y] [--send-timeout-ms 10000]
+//      one line per message: msgId offsetMsgId brokerName queueId queueOffset sendStatus bodyBase64 bodyLength
+//      "{i}" in --body-text/--tags/--keys/--prop values is the message index; the default body is
+//      "ferry-{i}"; --body-size bodies repeat "msg-<i>;" (or seeded random bytes with --body-random).
+//   consume    --namesrv A --topic T --expect N [--timeout-ms 30000] [--linger-ms 0] [--from earliest|latest]
+//              [--pull-batch 32] [--ak X --sk Y]
+//      one line per distinct message: topic brokerName queueId queueOffset commitLogOffset msgId
+//      offsetMsgId uniqKey bodyBase64 bodyLength bodyCRC tags keys properties bornTimestamp bornHost
+//      storeTimestamp storeHost flag sysFlag compression reconsumeTimes; exit 1 if fewer than N seen.
+//   bench-send --namesrv A --topic T [--count 10000] [--body-size 1024] [--batch 1] [--threads 1]
+//              [--warmup 1000] [--body-random] [--compress-over B] [--compress-type T] [--ak X --sk Y]
+//      one line: msgsPerSec count elapsedMs bodySize batch threads warmup
+//   bench-pull --namesrv A --topic T [--count 10000] [--pull-batch 32] [--pull-threads 4] [--timeout-ms 120000]
+//              [--ak X --sk Y]
+//      one line: msgsPerSec count elapsedMs bytes queues pullBatchSize pullThreads
+
+import java.io.FileDescriptor;
+import java.io.FileOutputStream;
+import java.io.InputStream;
+import java.io.PrintStream;
+import java.lang.reflect.Method;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Base64;
+import java.util.Collection;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+
+import org.apache.rocketmq.acl.common.AclClientRPCHook;
+import org.apache.rocketmq.acl.common.SessionCredentials;
+import org.apache.rocketmq.client.consumer.DefaultLitePullConsumer;
+import org.apache.rocketmq.client.producer.DefaultMQProducer;
+import org.apache.rocketmq.client.producer.MessageQueueSelector;
+import org.apache.rocketmq.client.producer.SendResult;
+import org.apache.rocketmq.client.producer.SendStatus;
+import org.apache.rocketmq.common.compression.CompressionType;
+import org.apache.rocketmq.common.consumer.ConsumeFromWhere;
+import org.apache.rocketmq.common.message.Message;
+import org.apache.rocketmq.common.message.MessageClientExt;
+import org.apache.rocketmq.common.message.MessageExt;
+import org.apache.rocketmq.common.message.MessageQueue;
+import org.apache.rocketmq.remoting.RPCHook;
+
+public final class FerryPeer {
+    /** Properties the pulling client adds itself (PullAPIWrapper.processPullResult); not stored on the broker. */
+    private static final Set<String> CLIENT_ADDED_PROPERTIES = new HashSet<>(Arrays.asList("MIN_OFFSET", "MAX_OFFSET"));
+    /** rocketmq.message.compressType: read by the producer when it is constructed (both 4.9.7 and 5.3.3). */
+    private static final String COMPRESS_TYPE_PROPERTY = "rocketmq.message.compressType";
+    private static final int COMPRESSED_FLAG = 0x1;
+    private static final int COMPRESSION_TYPE_MASK = 0x7 << 8;
+
+    private static PrintStream out;
+    private static long jvmToMainMs;
+
+    static final class UsageError extends RuntimeException {
+        UsageError(String m) {
+            super(m);
+        }
+    }
+
+    static final class Failure extends RuntimeException {
+        Failure(String m) {
+            super(m);
+        }
+    }
+
+    public static void main(String[] argv) {
+        long now = System.currentTimeMillis();
+        jvmToMainMs = now - ProcessHandle.current().info().startInstant().map(i -> i.toEpochMilli()).orElse(now);
+        // Keep stdout for our JSON lines only; ASCII-only output (non-ASCII characters are escaped), so the
+        // platform encoding cannot matter.
+        out = new PrintStream(new FileOutputStream(FileDescriptor.out), false, StandardCharsets.US_ASCII);
+        System.setOut(System.err);
+        if ("true".equals(System.getProperty("ferry.peer.watchStdin"))) watchStdin();
+        int code;
+        try {
+            if (argv.length == 0) throw new UsageError("missing subcommand (produce | consume | bench-send | bench-pull)");
+            Args a = new Args(Arrays.copyOfRange(argv, 1, argv.length));
+            switch (argv[0]) {
+                case "produce": code = produce(a); break;
+                case "consume": code = consume(a); break;
+                case "bench-send": code = benchSend(a); break;
+                case "bench-pull": code = benchPull(a); break;
+                default: throw new UsageError("unknown subcommand " + argv[0]);
+            }
+        } catch (UsageError e) {
+            System.err.println("ferry-peer: usage: " + e.getMessage());
+            code = 2;
+        } catch (Failure e) {
+            System.err.println("ferry-peer: " + e.getMessage());
+            code = 1;
+        } catch (Throwable e) {
+            System.err.println("ferry-peer: failed: " + e);
+            e.printStackTrace(System.err);
+            code = 1;
+        }
+        out.flush();
+        System.err.flush();
+        // The client leaves non-daemon threads behind (and shutdown can stall on a dead broker).
+        Runtime.getRuntime().halt(code);
+    }
+
+    /** When the parent closes our stdin (or dies), stop at once: no orphan JVMs in the test bed. */
+    private static void watchStdin() {
+        Thread t = new Thread(() -> {
+            try {
+                InputStream in = System.in;
+                byte[] buf = new byte[256];
+                while (in.read(buf) >= 0) {
+                    // drain
+                }
+            } catch (Exception ignored) {
+                // treat as closed
+            }
+            System.err.println("ferry-peer: stdin closed, exiting");
+            Runtime.getRuntime().halt(3);
+        }, "ferry-stdin-watch");
+        t.setDaemon(true);
+        t.start();
+    }
+
+    // ---------------------------------------------------------------- produce
+
+    private static int produce(Args a) throws Exception {
+        a.allow("namesrv", "topic", "count", "body-size", "body-text", "body-random", "tags", "keys", "prop", "flag",
+            "compress-over", "compress-type", "ak", "sk", "queue", "send-timeout-ms");
+        String topic = a.req("topic");
+        int count = a.intOr("count", 1);
+        Integer queue = a.has("queue") ? a.intOr("queue", 0) : null;
+        BodyMaker bodies = new BodyMaker(a);
+        List<String[]> props = new ArrayList<>();
+        for (String p : a.all("prop")) {
+            int eq = p.indexOf('=');
+            if (eq <= 0) throw new UsageError("--prop expects key=value, got " + p);
+            props.add(new String[] {p.substring(0, eq), p.substring(eq + 1)});
+        }
+        String tags = a.opt("tags");
+        String keys = a.opt("keys");
+        Integer flag = a.has("flag") ? a.intOr("flag", 0) : null;
+
+        DefaultMQProducer producer = newProducer(a);
+        long t0 = System.nanoTime();
+        producer.start();
+        long t1 = System.nanoTime();
+        int notOk = 0;
+        try {
+            MessageQueueSelector selector = (mqs, msg, arg) -> {
+                int want = (Integer) arg;
+                for (MessageQueue mq : mqs) if (mq.getQueueId() == want) return mq;
+                throw new IllegalArgumentException("topic has no writable queue " + want + " (queues: " + mqs + ")");
+            };
+            for (int i = 0; i < count; i++) {
+                byte[] body = bodies.body(i);
+                Message msg = new Message(topic, body);
+                if (tags != null) msg.setTags(subst(tags, i));
+                if (keys != null) msg.setKeys(subst(keys, i));
+                if (flag != null) msg.setFlag(flag);
+                for (String[] p : props) msg.putUserProperty(p[0], subst(p[1], i));
+                SendResult r = queue != null ? producer.send(msg, selector, queue) : producer.send(msg);
+                if (r.getSendStatus() != SendStatus.SEND_OK) notOk++;
+                Json j = new Json()
+                    .str("msgId", r.getMsgId())
+                    .str("offsetMsgId", r.getOffsetMsgId())
+                    .str("brokerName", r.getMessageQueue().getBrokerName())
+                    .num("queueId", r.getMessageQueue().getQueueId())
+                    .num("queueOffset", r.getQueueOffset())
+                    .str("sendStatus", r.getSendStatus().name())
+                    .str("bodyBase64", Base64.getEncoder().encodeToString(body))
+                    .num("bodyLength", body.length);
+                emit(j);
+            }
+        } finally {
+            long t2 = System.nanoTime();
+            System.err.printf("ferry-peer: timings: jvm-to-main %d ms, producer start %d ms, %d sends %d ms%n",
+                jvmToMainMs, (t1 - t0) / 1_000_000, count, (t2 - t1) / 1_000_000);
+            shutdownBounded("producer", producer::shutdown);
+        }
+        if (notOk > 0) throw new Failure(notOk + " of " + count + " sends did not return SEND_OK");
+        return 0;
+    }
+
+    /** A producer with a unique group, ACL hook if asked, and the compression settings of the args. */
+    private static DefaultMQProducer newProducer(Args a) throws Exception {
+        String type = a.opt("compress-type");
+        Method setCompressType = null;
+        if (type != null) {
+            type = type.toUpperCase();
+            if (!Arrays.asList("ZLIB", "LZ4", "ZSTD").contains(type)) throw new UsageError("--compress-type must be ZLIB, LZ4 or ZSTD");
+            try {
+                setCompressType = DefaultMQProducer.class.getMethod("setCompressType", CompressionType.class);
+            } catch (NoSuchMethodException e) {
+                // 4.9.x: no setter, but DefaultMQProducerImpl reads this system property when the
+                // producer is constructed, and CompressionType/CompressorFactory know LZ4 and ZSTD.
+                System.setProperty(COMPRESS_TYPE_PROPERTY, type);
+                System.err.println("ferry-peer: client has no setCompressType; using -D" + COMPRESS_TYPE_PROPERTY + "=" + type);
+            }
+        }
+        String group = "ferry_peer_p_" + uniq();
+        RPCHook hook = hook(a);
+        DefaultMQProducer p = hook != null ? new DefaultMQProducer(group, hook) : new DefaultMQProducer(group);
+        p.setNamesrvAddr(a.req("namesrv"));
+        p.setInstanceName(group);
+        p.setVipChannelEnabled(false);
+        p.setSendMsgTimeout(a.intOr("send-timeout-ms", 10_000));
+        if (a.has("compress-over")) p.setCompressMsgBodyOverHowmuch(a.intOr("compress-over", 4096));
+        if (setCompressType != null) setCompressType.invoke(p, CompressionType.of(type));
+        return p;
+    }
+
+    /** Deterministic bodies: --body-size B (index text repeated, or seeded random bytes), or --body-text S. */
+    static final class BodyMaker {
+        final Integer size;
+        final String text;
+        final boolean random;
+
+        BodyMaker(Args a) {
+            size = a.has("body-size") ? a.intOr("body-size", 0) : null;
+            text = a.opt("body-text");
+            random = a.flag("body-random");
+            if (size != null && text != null) throw new UsageError("give --body-size or --body-text, not both");
+        }
+
+        byte[] body(int i) {
+            if (size == null) return subst(text != null ? text : "ferry-{i}", i).getBytes(StandardCharsets.UTF_8);
+            byte[] b = new byte[size];
+            if (random) {
+                new Random(0x5eedL * 31 + i).nextBytes(b);
+                return b;
+            }
+            byte[] unit = ("msg-" + i + ";").getBytes(StandardCharsets.US_ASCII);
+            for (int k = 0; k < size; k++) b[k] = unit[k % unit.length];
+            return b;
+        }
+    }
+
+    // ---------------------------------------------------------------- consume
+
+    private static int consume(Args a) throws Exception {
+        a.allow("namesrv", "topic", "expect", "timeout-ms", "ak", "sk", "from", "linger-ms", "pull-batch");
+        String topic = a.req("topic");
+        int expect = a.intOr("expect", 1);
+        long timeoutMs = a.intOr("timeout-ms", 30_000);
+        long lingerMs = a.intOr("linger-ms", 0);
+        DefaultLitePullConsumer c = newPullConsumer(a, a.intOr("pull-batch", 32), 4);
+        Set<String> seen = new HashSet<>();
+        long t0 = System.nanoTime();
+        try {
+            assignAll(c, topic, a.opt("from"));
+            System.err.printf("ferry-peer: timings: jvm-to-main %d ms, consumer start+assign+seek %d ms%n",
+                jvmToMainMs, (System.nanoTime() - t0) / 1_000_000);
+            long deadline = System.currentTimeMillis() + timeoutMs;
+            long stopAt = Long.MAX_VALUE;
+            while (true) {
+                long now = System.currentTimeMillis();
+                long until = Math.min(deadline, stopAt);
+                if (now >= until) break;
+                List<MessageExt> batch = c.poll(Math.max(1, Math.min(500, until - now)));
+                for (MessageExt m : batch) {
+                    String id = m.getBrokerName() + "/" + m.getQueueId() + "/" + m.getQueueOffset();
+                    if (!seen.add(id)) continue;
+                    emit(describe(m));
+                }
+                if (seen.size() >= expect && stopAt == Long.MAX_VALUE) {
+                    if (lingerMs <= 0) break;
+                    stopAt = System.currentTimeMillis() + lingerMs;
+                }
+            }
+        } finally {
+            shutdownBounded("consumer", c::shutdown);
+        }
+        System.err.println("ferry-peer: consumed " + seen.size() + " of " + expect + " expected");
+        if (seen.size() < expect) throw new Failure("timed out: saw " + seen.size() + " of " + expect + " messages");
+        return 0;
+    }
+
+    private static DefaultLitePullConsumer newPullConsumer(Args a, int pullBatch, int pullThreads) {
+        String group = "ferry_peer_c_" + uniq();
+        RPCHook hook = hook(a);
+        DefaultLitePullConsumer c = hook != null ? new DefaultLitePullConsumer(group, hook) : new DefaultLitePullConsumer(group);
+        c.setNamesrvAddr(a.req("namesrv"));
+        c.setInstanceName(group);
+        c.setVipChannelEnabled(false);
+        c.setAutoCommit(false); // read-only observer: never commit offsets for the throwaway group
+        c.setConsumeFromWhere(ConsumeFromWhere.CONSUME_FROM_FIRST_OFFSET);
+        c.setPullBatchSize(pullBatch);
+        c.setPullThreadNums(pullThreads);
+        return c;
+    }
+
+    /** Starts the consumer on every readable queue of the topic, at the min (or max) offset of each. */
+    private static Collection<MessageQueue> assignAll(DefaultLitePullConsumer c, String topic, String from) throws Exception {
+        if (from == null) from = "earliest";
+        if (!from.equals("earliest") && !from.equals("latest")) throw new UsageError("--from must be earliest or latest");
+        c.start();
+        Collection<MessageQueue> mqs = retry("fetch queues of " + topic, () -> c.fetchMessageQueues(topic));
+        if (mqs.isEmpty()) throw new Failure("topic " + topic + " has no readable queues");
+        c.assign(mqs);
+        final boolean earliest = from.equals("earliest");
+        for (MessageQueue mq : mqs) {
+            retry("seek " + mq, () -> {
+                if (earliest) c.seekToBegin(mq);
+                else c.seekToEnd(mq);
+                return null;
+            });
+        }
+        return mqs;
+    }
+
+    interface Step<T> {
+        T run() throws Exception;
+    }
+
+    /**
+     * Setup calls (route, min offset) are retried: on a loaded machine the first connection to a
+     * broker can be torn down under an in-flight request ("send request to <addr> failed").
+     */
+    private static <T> T retry(String what, Step<T> step) throws Exception {
+        for (int attempt = 1; ; attempt++) {
+            try {
+                return step.run();
+            } catch (Exception e) {
+                if (attempt >= 4) throw e;
+                System.err.println("ferry-peer: " + what + " failed (attempt " + attempt + "), retrying: " + String.valueOf(e).split("\n")[0]);
+                Thread.sleep(500L * attempt);
+            }
+        }
+    }
+
+    private static Json describe(MessageExt m) {
+        Map<String, String> props = new TreeMap<>();
+        if (m.getProperties() != null) {
+            for (Map.Entry<String, String> e : m.getProperties().entrySet()) {
+                if (!CLIENT_ADDED_PROPERTIES.contains(e.getKey())) props.put(e.getKey(), e.getValue());
+            }
+        }
+        byte[] body = m.getBody() != null ? m.getBody() : new byte[0];
+        String offsetMsgId = m instanceof MessageClientExt ? ((MessageClientExt) m).getOffsetMsgId() : m.getMsgId();
+        return new Json()
+            .str("topic", m.getTopic())
+            .str("brokerName", m.getBrokerName())
+            .num("queueId", m.getQueueId())
+            .num("queueOffset", m.getQueueOffset())
+            .num("commitLogOffset", m.getCommitLogOffset())
+            .str("msgId", m.getMsgId())
+            .str("offsetMsgId", offsetMsgId)
+            .str("uniqKey", m.getProperty("UNIQ_KEY"))
+            .str("bodyBase64", Base64.getEncoder().encodeToString(body))
+            .num("bodyLength", body.length)
+            .num("bodyCRC", m.getBodyCRC())
+            .str("tags", m.getTags())
+            .str("keys", m.getKeys())
+            .map("properties", props)
+            .num("bornTimestamp", m.getBornTimestamp())
+            .str("bornHost", m.getBornHostString())
+            .num("storeTimestamp", m.getStoreTimestamp())
+            .str("storeHost", String.valueOf(m.getStoreHost()))
+            .num("flag", m.getFlag())
+            .num("sysFlag", m.getSysFlag())
+            .str("compression", compressionOf(m.getSysFlag()))
+            .num("reconsumeTimes", m.getReconsumeTimes());
+    }
+
+    /** Compression recorded in the stored sysFlag (bits 8-10 = type; bit 0 alone = legacy ZLIB). */
+    static String compressionOf(int sysFlag) {
+        switch ((sysFlag & COMPRESSION_TYPE_MASK) >> 8) {
+            case 1: return "LZ4";
+            case 2: return "ZSTD";
+            case 3: return "ZLIB";
+            default: return (sysFlag & COMPRESSED_FLAG) != 0 ? "ZLIB" : null;
+        }
+    }
+
+    // ---------------------------------------------------------------- benchmarks
+
+    private static int benchSend(Args a) throws Exception {
+        a.allow("namesrv", "topic", "count", "body-size", "body-random", "batch", "threads", "warmup", "ak", "sk",
+            "compress-over", "compress-type", "send-timeout-ms");
+        String topic = a.req("topic");
+        final int count = a.intOr("count", 10_000);
+        final int batch = Math.max(1, a.intOr("batch", 1));
+        final int threads = Math.max(1, a.intOr("threads", 1));
+        final int warmup = a.intOr("warmup", 1000);
+        final int bodySize = a.intOr("body-size", 1024);
+        byte[] body = new byte[bodySize];
+        if (a.flag("body-random")) new Random(42).nextBytes(body);
+        else Arrays.fill(body, (byte) 'x');
+
+        DefaultMQProducer producer = newProducer(a);
+        producer.start();
+        try {
+            runSenders(producer, topic, body, warmup, batch, threads);
+            long t0 = System.nanoTime();
+            runSenders(producer, topic, body, count, batch, threads);
+            long ns = System.nanoTime() - t0;
+            double ms = ns / 1e6;
+            emit(new Json()
+                .dbl("msgsPerSec", count / (ns / 1e9))
+                .num("count", count)
+                .dbl("elapsedMs", ms)
+                .num("bodySize", bodySize)
+                .num("batch", batch)
+                .num("threads", threads)
+                .num("warmup", warmup));
+        } finally {
+            shutdownBounded("producer", producer::shutdown);
+        }
+        return 0;
+    }
+
+    /** Sends `total` messages from `threads` threads, `batch` per send() call (a MessageBatch when > 1). */
+    private static void runSenders(DefaultMQProducer producer, String topic, byte[] body, int total, int batch, int threads)
+        throws Exception {
+        if (total <= 0) return;
+        AtomicLong next = new AtomicLong();
+        AtomicReference<Throwable> error = new AtomicReference<>();
+        Thread[] ts = new Thread[threads];
+        for (int t = 0; t < threads; t++) {
+            ts[t] = new Thread(() -> {
+                try {
+                    while (error.get() == null) {
+                        long start = next.getAndAdd(batch);
+                        if (start >= total) return;
+                        int n = (int) Math.min(batch, total - start);
+                        SendResult r;
+                        if (batch == 1) {
+                            r = producer.send(new Message(topic, body));
+                        } else {
+                            List<Message> msgs = new ArrayList<>(n);
+                            for (int k = 0; k < n; k++) msgs.add(new Message(topic, body));
+                            r = producer.send(msgs);
+                        }
+                        if (r.getSendStatus() != SendStatus.SEND_OK) throw new Failure("send status " + r.getSendStatus());
+                    }
+                } catch (Throwable e) {
+                    error.compareAndSet(null, e);
+                }
+            }, "ferry-send-" + t);
+            ts[t].start();
+        }
+        for (Thread t : ts) t.join();
+        Throwable e = error.get();
+        if (e instanceof Exception) throw (Exception) e;
+        if (e != null) throw new RuntimeException(e);
+    }
+
+    private static int benchPull(Args a) throws Exception {
+        a.allow("namesrv", "topic", "count", "ak", "sk", "pull-batch", "pull-threads", "timeout-ms");
+        String topic = a.req("topic");
+        int count = a.intOr("count", 10_000);
+        // The broker caps one pull at maxTransferCountOnMessageInMemory (32) messages / 256 KiB by
+        // default, in both 4.9.7 and 5.3.3; a larger client batch only helps on re-tuned brokers.
+        int pullBatch = a.intOr("pull-batch", 32);
+        int pullThreads = a.intOr("pull-threads", 4);
+        long timeoutMs = a.intOr("timeout-ms", 120_000);
+        DefaultLitePullConsumer c = newPullConsumer(a, pullBatch, pullThreads);
+        long seen = 0;
+        long bytes = 0;
+        try {
+            Collection<MessageQueue> mqs = assignAll(c, topic, "earliest");
+            long t0 = System.nanoTime();
+            long deadline = System.currentTimeMillis() + timeoutMs;
+            while (seen < count && System.currentTimeMillis() < deadline) {
+                for (MessageExt m : c.poll(200)) {
+                    seen++;
+                    if (m.getBody() != null) bytes += m.getBody().length;
+                }
+            }
+            long ns = System.nanoTime() - t0;
+            emit(new Json()
+                .dbl("msgsPerSec", seen / (ns / 1e9))
+                .num("count", seen)
+                .dbl("elapsedMs", ns / 1e6)
+                .num("bytes", bytes)
+                .num("queues", mqs.size())
+                .num("pullBatchSize", pullBatch)
+                .num("pullThreads", pullThreads));
+        } finally {
+            shutdownBounded("consumer", c::shutdown);
+        }
+        if (seen < count) throw new Failure("timed out: pulled " + seen + " of " + count + " messages");
+        return 0;
+    }
+
+    // ---------------------------------------------------------------- helpers
+
+    /**
+     * Shuts a client down (unregistering it from the brokers) but waits at most 1 s: the 5.3.3 client
+     * sometimes spends seconds in shutdown, and the JVM halts right after anyway.
+     */
+    private static void shutdownBounded(String what, Runnable shutdown) throws InterruptedException {
+        long t0 = System.nanoTime();
+        Thread t = new Thread(shutdown, "ferry-shutdown");
+        t.setDaemon(true);
+        t.start();
+        t.join(1000);
+        long ms = (System.nanoTime() - t0) / 1_000_000;
+        if (t.isAlive()) System.err.println("ferry-peer: " + what + " shutdown still running after " + ms + " ms; exiting anyway");
+        else System.err.println("ferry-peer: timings: " + what + " shutdown " + ms + " ms");
+    }
+
+    private static RPCHook hook(Args a) {
+        String ak = a.opt("ak");
+        String sk = a.opt("sk");
+        if (ak == null && sk == null) return null;
+        if (ak == null || sk == null) throw new UsageError("--ak and --sk go together");
+        return new AclClientRPCHook(new SessionCredentials(ak, sk));
+    }
+
+    private static String uniq() {
+        return ProcessHandle.current().pid() + "_" + Long.toString(System.nanoTime(), 36);
+    }
+
+    /** "{i}" in texts, tags, keys and property values becomes the message index. */
+    static String subst(String s, int i) {
+        return s.replace("{i}", Integer.toString(i));
+    }
+
+    private static void emit(Json j) {
+        out.println(j.end());
+        out.flush();
+    }
+
+    /** `--key value` arguments; a key may repeat (all()), a few are valueless flags. */
+    static final class Args {
+        private static final Set<String> FLAGS = new HashSet<>(Arrays.asList("body-random"));
+        private final Map<String, List<String>> values = new LinkedHashMap<>();
+
+        Args(String[] argv) {
+            for (int i = 0; i < argv.length; i++) {
+                String k = argv[i];
+                if (!k.startsWith("--") || k.length() == 2) throw new UsageError("expected --key, got " + k);
+                k = k.substring(2);
+                String v;
+                if (FLAGS.contains(k)) v = "true";
+                else if (i + 1 < argv.length) v = argv[++i];
+                else throw new UsageError("--" + k + " needs a value");
+                values.computeIfAbsent(k, x -> new ArrayList<>()).add(v);
+            }
+        }
+
+        void allow(String... keys) {
+            List<String> ok = Arrays.asList(keys);
+            for (String k : values.keySet()) if (!ok.contains(k)) throw new UsageError("unknown option --" + k);
+        }
+
+        boolean has(String k) {
+            return values.containsKey(k);
+        }
+
+        boolean flag(String k) {
+            return values.containsKey(k);
+        }
+
+        String opt(String k) {
+            List<String> v = values.get(k);
+            return v == null ? null : v.get(v.size() - 1);
+        }
+
+        List<String> all(String k) {
+            return values.getOrDefault(k, new ArrayList<>());
+        }
+
+        String req(String k) {
+            String v = opt(k);
+            if (v == null) throw new UsageError("--" + k + " is required");
+            return v;
+        }
+
+        int intOr(String k, int dflt) {
+            String v = opt(k);
+            if (v == null) return dflt;
+            try {
+                return Integer.parseInt(v.trim());
+            } catch (NumberFormatException e) {
+                throw new UsageError("--" + k + " expects an integer, got " + v);
+            }
+        }
+    }
+
+    /** One flat JSON object, built in order; strings escaped to pure ASCII. */
+    static final class Json {
+        private final StringBuilder sb = new StringBuilder("{");
+
+        private Json key(String k) {
+            if (sb.length() > 1) sb.append(',');
+            quote(sb, k);
+            sb.append(':');
+            return this;
+        }
+
+        Json str(String k, String v) {
+            key(k);
+            if (v == null) sb.append("null");
+            else quote(sb, v);
+            return this;
+        }
+
+        Json num(String k, long v) {
+            key(k);
+            sb.append(v);
+            return this;
+        }
+
+        Json dbl(String k, double v) {
+            key(k);
+            if (Double.isNaN(v) || Double.isInfinite(v)) sb.append("null");
+            else sb.append(Math.round(v * 1000) / 1000.0);
+            return this;
+        }
+
+        Json map(String k, Map<String, String> m) {
+            key(k);
+            sb.append('{');
+            boolean first = true;
+            for (Map.Entry<String, String> e : m.entrySet()) {
+                if (!first) sb.append(',');
+                first = false;
+                quote(sb, e.getKey());
+                sb.append(':');
+                if (e.getValue() == null) sb.append("null");
+                else quote(sb, e.getValue());
+            }
+            sb.append('}');
+            return this;
+        }
+
+        String end() {
+            return sb.toString() + "}";
+        }
+
+        static void quote(StringBuilder sb, String s) {
+            sb.append('"');
+            for (int i = 0; i < s.length(); i++) {
+                char c = s.charAt(i);
+                switch (c) {
+                    case '"': sb.append("\\\""); break;
+                    case '\\': sb.append("\\\\"); break;
+                    case '\n': sb.append("\\n"); break;
+                    case '\r': sb.append("\\r"); break;
+                    case '\t': sb.append("\\t"); break;
+                    case '\b': sb.append("\\b"); break;
+                    case '\f': sb.append("\\f"); break;
+                    default:
+                        if (c < 0x20 || c > 0x7e) {
+                            sb.append("\\u");
+                            String h = Integer.toHexString(c);
+                            for (int p = h.length(); p < 4; p++) sb.append('0');
+                            sb.append(h);
+                        } else {
+                            sb.append(c);
+                        }
+                }
+            }
+            sb.append('"');
+        }
+    }
+}
