@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { rocketmqClasspath } from './classpath.ts';
+import { JAVA17_OPENS, TESTBED_MARKER } from './java-process.ts';
 import type { ServerVersion } from './versions.ts';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -15,15 +16,6 @@ const SOURCE = join(here, 'java', 'FerryPeer.java');
 const MAIN_CLASS = 'FerryPeer';
 const cacheDir = join(here, '..', '..', 'node_modules', '.cache', 'ferry-testbed');
 
-// Same opens as the test-bed JVMs (java-process.ts); the client's Netty needs them on Java 17.
-const JAVA17_OPENS = [
-  '--add-opens=java.base/java.nio=ALL-UNNAMED',
-  '--add-opens=java.base/sun.nio.ch=ALL-UNNAMED',
-  '--add-opens=java.base/java.lang=ALL-UNNAMED',
-  '--add-opens=java.base/java.util=ALL-UNNAMED',
-  '--add-exports=java.base/jdk.internal.ref=ALL-UNNAMED',
-  '--add-exports=java.base/sun.nio.ch=ALL-UNNAMED',
-];
 
 export interface JavaPeerResult {
   stdout: string;
@@ -102,9 +94,9 @@ export async function javaPeer(version: ServerVersion, args: string[], opts: Jav
     ...JAVA17_OPENS,
     '-Xms64m',
     '-Xmx256m',
-    '-XX:+UseSerialGC',
-    // Oracle runs are short: C1 only starts faster. Benchmarks keep the full JIT.
-    ...(bench ? [] : ['-XX:TieredStopAtLevel=1']),
+    TESTBED_MARKER,
+    // Oracle runs are short: serial GC and C1 only start faster. Benchmarks keep the JVM defaults.
+    ...(bench ? [] : ['-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1']),
     `-Duser.home=${home}`,
     // 4.9.7's client logger reads rocketmq.client.logRoot, 5.3.3's logback config rocketmq.log.root.
     `-Drocketmq.client.logRoot=${logDir}`,

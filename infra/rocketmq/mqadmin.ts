@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { rocketmqClasspath } from './classpath.ts';
-import { TESTBED_MARKER } from './java-process.ts';
+import { JAVA17_OPENS, TESTBED_MARKER } from './java-process.ts';
 import { writeRocketmqHome, writeToolsCredentials, type AdminCredentials } from './config-files.ts';
 import type { ServerVersion } from './versions.ts';
 
@@ -31,8 +31,7 @@ export async function mqadmin(
   writeToolsCredentials(home, opts.credentials);
   const jvm = [
     '-Xms32m', '-Xmx128m', '-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1',
-    '--add-opens=java.base/java.nio=ALL-UNNAMED', '--add-opens=java.base/sun.nio.ch=ALL-UNNAMED',
-    '--add-exports=java.base/jdk.internal.ref=ALL-UNNAMED',
+    ...JAVA17_OPENS,
     `-Drocketmq.home.dir=${home}`, `-Duser.home=${dir}`, '-Dcom.rocketmq.sendMessageWithVIPChannel=false', TESTBED_MARKER,
   ];
   try {
