@@ -5,8 +5,11 @@ import { z } from 'zod';
 const EnvSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   FERRY_DATA_DIR: z.string().min(1).default('.ferry'),
-  DATABASE_URL: z.string().url().optional().or(z.literal('').transform(() => undefined)),
+  DATABASE_URL: z.string().url().optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  FERRY_SECRET_KEY: z.string().min(1).optional(),
+  FERRY_API_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  FERRY_REQUIRE_MANAGED_SIDE: z.enum(['true', 'false', '1', '0']).default('false'),
 });
 
 export interface FerryConfig {
@@ -14,14 +17,27 @@ export interface FerryConfig {
   dataDir: string;
   databaseUrl: string | undefined;
   logLevel: z.infer<typeof EnvSchema>['LOG_LEVEL'];
+  secretKey: string | undefined;
+  apiToken: string | undefined;
+  requireManagedSide: boolean;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): FerryConfig {
-  const parsed = EnvSchema.safeParse(env);
+  // An empty variable means "not set", as shells and CI templates often leave them.
+  const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = EnvSchema.safeParse(present);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     throw new Error(`invalid environment variable ${String(issue.path[0])}: ${issue.message}`);
   }
   const e = parsed.data;
-  return { port: e.PORT, dataDir: resolve(e.FERRY_DATA_DIR), databaseUrl: e.DATABASE_URL, logLevel: e.LOG_LEVEL };
+  return {
+    port: e.PORT,
+    dataDir: resolve(e.FERRY_DATA_DIR),
+    databaseUrl: e.DATABASE_URL,
+    logLevel: e.LOG_LEVEL,
+    secretKey: e.FERRY_SECRET_KEY,
+    apiToken: e.FERRY_API_TOKEN,
+    requireManagedSide: e.FERRY_REQUIRE_MANAGED_SIDE === 'true' || e.FERRY_REQUIRE_MANAGED_SIDE === '1',
+  };
 }

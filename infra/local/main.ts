@@ -1,21 +1,22 @@
 // `npm start`: Ferry in one process on the embedded store (or PostgreSQL when DATABASE_URL is set).
 import { mkdirSync } from 'node:fs';
+import { createApiDeps } from '../../shared/api/deps.ts';
 import { loadConfig } from '../../shared/config.ts';
 import { createLogger } from '../../shared/log.ts';
-import { openStore } from '../../shared/store/index.ts';
+import { ensureBootstrapToken } from './bootstrap.ts';
 import { createHttpServer } from './server.ts';
 
 const config = loadConfig();
 const log = createLogger(config.logLevel);
-if (!config.databaseUrl) mkdirSync(config.dataDir, { recursive: true });
-const storeKind = config.databaseUrl ? 'postgres' : 'embedded';
-const store = await openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
-const server = createHttpServer({ store, storeKind }, log);
+mkdirSync(config.dataDir, { recursive: true });
+const deps = await createApiDeps(config, log);
+await ensureBootstrapToken(deps.store, config.apiToken, log);
+const server = createHttpServer(deps, log);
 
 server.listen(config.port, () => {
   const addr = server.address();
   const port = typeof addr === 'object' && addr ? addr.port : config.port;
-  log.info({ port, store: storeKind, dataDir: config.databaseUrl ? undefined : config.dataDir }, `Ferry listening on http://127.0.0.1:${port}`);
+  log.info({ port, store: deps.storeKind, dataDir: config.databaseUrl ? undefined : config.dataDir }, `Ferry listening on http://127.0.0.1:${port}`);
 });
 
 let shuttingDown = false;
@@ -25,7 +26,7 @@ async function shutdown(signal: string): Promise<void> {
   log.info({ signal }, 'shutting down');
   server.close();
   server.closeIdleConnections();
-  await store.close();
+  await deps.store.close();
   log.info('stopped');
   process.exit(0);
 }

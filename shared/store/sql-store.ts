@@ -519,6 +519,11 @@ export class SqlStore implements Store {
     return row ? toToken(row) : null;
   }
 
+  async countTokens(): Promise<number> {
+    const [row] = await this.db.query<{ n: number }>('SELECT count(*)::int AS n FROM api_tokens');
+    return row?.n ?? 0;
+  }
+
   async revokeToken(tokenHash: string): Promise<boolean> {
     const rows = await this.db.query(
       `UPDATE api_tokens SET revoked_at = clock_timestamp()

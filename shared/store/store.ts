@@ -260,6 +260,8 @@ export interface Store {
   findToken(tokenHash: string): Promise<ApiToken | null>;
   /** true when a live token was revoked by this call. */
   revokeToken(tokenHash: string): Promise<boolean>;
+  /** Every token ever issued, revoked ones included (first-start bootstrap). */
+  countTokens(): Promise<number>;
 
   // ── leases ────────────────────────────────────────────────────────────────
   /**

@@ -1,0 +1,18 @@
+// First-start credentials for the local runtime: FERRY_API_TOKEN (admin of tenant `default`) is
+// registered if given; otherwise, when the store has never issued a token, one is made and
+// printed once.
+import { hashToken, issueToken } from '../../shared/auth/tokens.ts';
+import type { Logger } from '../../shared/log.ts';
+import type { Store } from '../../shared/store/store.ts';
+
+export async function ensureBootstrapToken(store: Store, apiToken: string | undefined, log: Logger): Promise<void> {
+  if (apiToken) {
+    if (!(await store.findToken(hashToken(apiToken)))) await issueToken(store, 'default', 'admin', 'FERRY_API_TOKEN', apiToken);
+    return;
+  }
+  if ((await store.countTokens()) > 0) return;
+  const token = await issueToken(store, 'default', 'admin', 'first-start token');
+  // Printed to the terminal once, deliberately outside the JSON log stream.
+  process.stderr.write(`\nFerry API token (admin of tenant "default"), shown once — keep it:\n  ${token}\n\n`);
+  log.info('issued the first-start API token (printed on stderr)');
+}

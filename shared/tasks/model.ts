@@ -1,0 +1,106 @@
+// How a task is stored (secrets sealed) and shown (secrets masked), and the state guards.
+import type { SecretCipher } from '../secrets/cipher.ts';
+import type { TaskRow, TaskStatus } from '../store/store.ts';
+import type { EndpointInput, TaskInput } from './schema.ts';
+
+export interface StoredAcl {
+  enabled: boolean;
+  accessKeySealed?: string;
+  secretKeySealed?: string;
+  accessKeyMasked?: string;
+}
+
+export type StoredEndpoint = Omit<EndpointInput, 'acl'> & { acl?: StoredAcl };
+
+/** The `spec` column: the definition minus the create-only `start` flag, secrets sealed. */
+export interface TaskSpec {
+  direction: TaskInput['direction'];
+  source: StoredEndpoint;
+  target: StoredEndpoint;
+  startOffset: TaskInput['startOffset'];
+  filter: TaskInput['filter'];
+  tpsLimit: number | null;
+  idempotentResume: boolean;
+  /** Set by reset-offset while stopped; the reconciler rewrites checkpoints before the next start. */
+  pendingReset?: { timestamp: number; requestedAt: string };
+}
+
+export type AclView = { enabled: boolean; accessKey?: string; secretKeySet?: boolean };
+export type EndpointView = Omit<EndpointInput, 'acl'> & { acl?: AclView };
+
+export interface TaskView {
+  id: string;
+  tenant: string;
+  name: string;
+  direction: TaskSpec['direction'];
+  source: EndpointView;
+  target: EndpointView;
+  startOffset: TaskSpec['startOffset'];
+  filter: TaskSpec['filter'];
+  tpsLimit: number | null;
+  idempotentResume: boolean;
+  status: TaskStatus;
+  statusReason: string | null;
+  desiredState: TaskRow['desiredState'];
+  pendingReset: TaskSpec['pendingReset'] | null;
+  createdAt: string;
+  updatedAt: string;
+  version: number;
+}
+
+export function maskAccessKey(ak: string): string {
+  return `${ak.slice(0, Math.min(4, Math.floor(ak.length / 2)))}****`;
+}
+
+export function sealEndpoint(e: EndpointInput, cipher: SecretCipher): StoredEndpoint {
+  const { acl, ...rest } = e;
+  if (!acl) return rest;
+  if (!acl.enabled || !acl.accessKey || !acl.secretKey) return { ...rest, acl: { enabled: false } };
+  return {
+    ...rest,
+    acl: {
+      enabled: true,
+      accessKeySealed: cipher.encrypt(acl.accessKey),
+      secretKeySealed: cipher.encrypt(acl.secretKey),
+      accessKeyMasked: maskAccessKey(acl.accessKey),
+    },
+  };
+}
+
+/** Credentials in the clear, for the functions that connect to clusters. Never returned by the API. */
+export function endpointCredentials(e: StoredEndpoint, cipher: SecretCipher): { accessKey: string; secretKey: string } | undefined {
+  if (!e.acl?.enabled || !e.acl.accessKeySealed || !e.acl.secretKeySealed) return undefined;
+  return { accessKey: cipher.decrypt(e.acl.accessKeySealed), secretKey: cipher.decrypt(e.acl.secretKeySealed) };
+}
+
+function viewEndpoint(e: StoredEndpoint): EndpointView {
+  const { acl, ...rest } = e;
+  if (!acl) return rest;
+  return acl.enabled ? { ...rest, acl: { enabled: true, accessKey: acl.accessKeyMasked, secretKeySet: true } } : { ...rest, acl: { enabled: false } };
+}
+
+export function toView(row: TaskRow): TaskView {
+  const spec = row.spec as TaskSpec;
+  return {
+    id: row.id,
+    tenant: row.tenant,
+    name: row.name,
+    direction: spec.direction,
+    source: viewEndpoint(spec.source),
+    target: viewEndpoint(spec.target),
+    startOffset: spec.startOffset,
+    filter: spec.filter,
+    tpsLimit: spec.tpsLimit,
+    idempotentResume: spec.idempotentResume,
+    status: row.status,
+    statusReason: row.statusReason,
+    desiredState: row.desiredState,
+    pendingReset: spec.pendingReset ?? null,
+    createdAt: row.createdAt.toISOString(),
+    updatedAt: row.updatedAt.toISOString(),
+    version: row.version,
+  };
+}
+
+/** "Running" in the spec's sense: started and not failed — editing, deleting and resetting are refused. */
+export const isActive = (row: Pick<TaskRow, 'status'>): boolean => row.status === 'initializing' || row.status === 'running';

@@ -1,0 +1,153 @@
+// The task definition users submit, with the spec's field rules. Every rule lives here so the API,
+// the OpenAPI document and the console's inline validation all say the same thing.
+import { z } from 'zod';
+import { FilterPatternError, FilterSyntaxError, compileTopicPatterns, parseSql92, parseTagExpression } from '../filter/index.ts';
+
+// 1–200 characters: CJK (Han, kana, Hangul), ASCII letters and digits, '-' and '_'.
+const NAME_RE = /^[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Hangul}A-Za-z0-9_-]+$/u;
+
+export const TaskName = z
+  .string({ error: 'name is required' })
+  .min(1, 'name must not be empty')
+  .max(200, 'name must be at most 200 characters')
+  .regex(NAME_RE, 'name may contain only Chinese (CJK) characters, letters, digits, "-" and "_"');
+
+const HOST_RE = /^(?:\[[0-9A-Fa-f:.]+\]|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*)$/;
+
+/** `host:port;host:port` — hostnames, IPv4 or [IPv6], ports 1–65535. */
+export const NameServerList = z
+  .string({ error: 'nameServer is required' })
+  .superRefine((value, ctx) => {
+    const parts = value.split(';').map((s) => s.trim());
+    if (parts.every((p) => p === '')) {
+      ctx.addIssue({ code: 'custom', message: 'nameServer must list at least one host:port' });
+      return;
+    }
+    for (const part of parts) {
+      if (part === '') continue; // a trailing ';' is harmless
+      const i = part.lastIndexOf(':');
+      const host = i > 0 ? part.slice(0, i) : '';
+      const port = i > 0 ? part.slice(i + 1) : '';
+      const n = Number(port);
+      if (!host || !HOST_RE.test(host) || !/^\d{1,5}$/.test(port) || n < 1 || n > 65535) {
+        ctx.addIssue({ code: 'custom', message: `"${part}" is not a valid host:port (port 1-65535)` });
+        return;
+      }
+    }
+  });
+
+const Id = (what: string) => z.string({ error: `${what} is required` }).trim().min(1, `${what} must not be empty`).max(128, `${what} is too long`);
+
+export const AclInput = z
+  .object({
+    enabled: z.boolean({ error: 'acl.enabled must be true or false' }),
+    accessKey: z.string().max(256, 'accessKey is too long').optional(),
+    secretKey: z.string().max(256, 'secretKey is too long').optional(),
+  })
+  .strict()
+  .superRefine((acl, ctx) => {
+    if (!acl.enabled) return;
+    if (!acl.accessKey) ctx.addIssue({ code: 'custom', path: ['accessKey'], message: 'accessKey is required when ACL is enabled' });
+    if (!acl.secretKey) ctx.addIssue({ code: 'custom', path: ['secretKey'], message: 'secretKey is required when ACL is enabled' });
+  });
+
+const Protocol = z.enum(['remoting', 'grpc'], { error: 'protocol must be "remoting" or "grpc"' });
+
+const TencentEndpoint = z
+  .object({
+    clusterType: z.literal('tencent'),
+    region: Id('region'),
+    clusterId: Id('clusterId'),
+    protocol: Protocol.default('remoting'),
+    acl: AclInput.optional(),
+  })
+  .strict();
+
+const SelfBuiltEndpoint = z
+  .object({
+    clusterType: z.literal('self-built'),
+    clusterId: Id('clusterId'),
+    protocol: Protocol.default('remoting'),
+    nameServer: NameServerList,
+    networkType: z.enum(['vpc', 'public'], { error: 'networkType must be "vpc" or "public"' }),
+    vpc: z.object({ region: Id('vpc.region'), vpcId: Id('vpc.vpcId'), subnetId: Id('vpc.subnetId') }).strict().optional(),
+    resourceType: z.enum(['tencent', 'other-cloud'], { error: 'resourceType must be "tencent" or "other-cloud"' }).optional(),
+    dedicatedLine: z.object({ type: z.enum(['ccn', 'dcg'], { error: 'dedicatedLine.type must be "ccn" or "dcg"' }), id: Id('dedicatedLine.id') }).strict().optional(),
+    acl: AclInput.default({ enabled: false }),
+  })
+  .strict()
+  .superRefine((e, ctx) => {
+    if (e.networkType === 'vpc') {
+      if (!e.vpc) ctx.addIssue({ code: 'custom', path: ['vpc'], message: 'vpc {region, vpcId, subnetId} is required for a VPC network' });
+      if (!e.resourceType) ctx.addIssue({ code: 'custom', path: ['resourceType'], message: 'resourceType is required for a VPC network' });
+    }
+    if (e.resourceType === 'other-cloud' && !e.dedicatedLine) {
+      ctx.addIssue({ code: 'custom', path: ['dedicatedLine'], message: 'dedicatedLine {type: ccn|dcg, id} is required for a cluster at another cloud' });
+    }
+  });
+
+export const EndpointInput = z.discriminatedUnion('clusterType', [TencentEndpoint, SelfBuiltEndpoint], {
+  error: 'clusterType must be "tencent" or "self-built"',
+});
+
+export const StartOffset = z.discriminatedUnion(
+  'type',
+  [
+    z.object({ type: z.literal('latest') }).strict(),
+    z.object({ type: z.literal('earliest') }).strict(),
+    z.object({ type: z.literal('timestamp'), timestamp: z.number({ error: 'timestamp must be milliseconds since the epoch' }).int().positive() }).strict(),
+  ],
+  { error: 'startOffset.type must be "latest", "earliest" or "timestamp"' },
+);
+
+const Patterns = z.array(z.string().max(512, 'pattern is too long'), { error: 'must be a list of regular expressions' }).max(100, 'at most 100 patterns');
+
+export const FilterInput = z
+  .object({
+    topics: z
+      .object({ include: Patterns.default(['.*']), exclude: Patterns.default([]) })
+      .strict()
+      .default({ include: ['.*'], exclude: [] })
+      .superRefine((t, ctx) => {
+        try {
+          compileTopicPatterns(t);
+        } catch (err) {
+          if (!(err instanceof FilterPatternError)) throw err;
+          ctx.addIssue({ code: 'custom', path: [err.list, err.index], message: err.message });
+        }
+      }),
+    expression: z
+      .object({ type: z.enum(['TAG', 'SQL92'], { error: 'expression.type must be "TAG" or "SQL92"' }), value: z.string().max(4096, 'expression is too long') })
+      .strict()
+      .default({ type: 'TAG', value: '*' })
+      .superRefine((x, ctx) => {
+        try {
+          if (x.type === 'SQL92') parseSql92(x.value);
+          else parseTagExpression(x.value);
+        } catch (err) {
+          if (!(err instanceof FilterSyntaxError)) throw err;
+          ctx.addIssue({ code: 'custom', path: ['value'], message: err.message });
+        }
+      }),
+  })
+  .strict();
+
+export const TaskInput = z
+  .object({
+    name: TaskName,
+    direction: z.enum(['one-way', 'two-way'], { error: 'direction must be "one-way" or "two-way"' }),
+    source: EndpointInput,
+    target: EndpointInput,
+    startOffset: StartOffset.default({ type: 'latest' }),
+    filter: FilterInput.default({ topics: { include: ['.*'], exclude: [] }, expression: { type: 'TAG', value: '*' } }),
+    tpsLimit: z.number({ error: 'tpsLimit must be a number' }).int('tpsLimit must be a whole number').min(1, 'tpsLimit must be at least 1').max(1_000_000, 'tpsLimit must be at most 1000000').nullable().default(null),
+    idempotentResume: z.boolean({ error: 'idempotentResume must be true or false' }).default(true),
+    start: z.boolean({ error: 'start must be true or false' }).default(true),
+  })
+  .strict();
+
+export type TaskInput = z.output<typeof TaskInput>;
+export type EndpointInput = z.output<typeof EndpointInput>;
+
+export const RenameInput = z.object({ name: TaskName, version: z.number().int().positive().optional() }).strict();
+export const ResetOffsetInput = z.object({ timestamp: z.number({ error: 'timestamp must be milliseconds since the epoch' }).int().positive() }).strict();

@@ -1,0 +1,239 @@
+// Task use cases: validation, the deployment policy, state guards, optimistic versions and an
+// audit event for every change, written in the same transaction as the change.
+import { randomUUID } from 'node:crypto';
+import type { z } from 'zod';
+import type { Principal } from '../auth/principal.ts';
+import { FerryError } from '../errors.ts';
+import type { SecretCipher } from '../secrets/cipher.ts';
+import type { Store, TaskRow, TaskStatus } from '../store/store.ts';
+import { isActive, sealEndpoint, toView, type TaskSpec, type TaskView } from './model.ts';
+import { RenameInput, ResetOffsetInput, TaskInput } from './schema.ts';
+
+export interface TaskServiceOptions {
+  /** The spec's rule "at least one side must be a Tencent cluster" (on for the Tencent stage). */
+  requireManagedSide: boolean;
+}
+
+export interface ListQuery {
+  status?: string;
+  name?: string;
+  limit?: string;
+  cursor?: string;
+}
+
+const STATUSES: readonly TaskStatus[] = ['initializing', 'running', 'stopped', 'start_failed', 'deleting'];
+
+/** Parses with zod; the first issue becomes a VALIDATION_FAILED naming its field path. */
+export function parseInput<S extends z.ZodType>(schema: S, body: unknown, prefix = ''): z.output<S> {
+  const r = schema.safeParse(body);
+  if (r.success) return r.data;
+  const issue = r.error.issues[0]!;
+  const path = [prefix, ...issue.path.map(String)].filter(Boolean).join('.');
+  const field = path || undefined;
+  const message = issue.code === 'unrecognized_keys' ? `unknown field ${issue.keys.map((k) => `"${k}"`).join(', ')}` : issue.message;
+  throw new FerryError('VALIDATION_FAILED', field ? `${field}: ${message}` : message, field);
+}
+
+export class TaskService {
+  constructor(
+    private readonly store: Store,
+    private readonly cipher: SecretCipher,
+    private readonly opts: TaskServiceOptions,
+  ) {}
+
+  async create(p: Principal, body: unknown): Promise<TaskView> {
+    requireWriter(p);
+    if (body === null || typeof body !== 'object' || Array.isArray(body)) throw new FerryError('VALIDATION_FAILED', 'body must be a JSON object');
+    const input = parseInput(TaskInput, body);
+    if (this.opts.requireManagedSide && input.source.clusterType !== 'tencent' && input.target.clusterType !== 'tencent') {
+      throw new FerryError('VALIDATION_FAILED', 'at least one of the source and target clusters must be a Tencent Cloud cluster', 'target.clusterType');
+    }
+    if (input.source.clusterType === 'self-built' && input.target.clusterType === 'self-built' && sameNameServers(input.source.nameServer, input.target.nameServer)) {
+      throw new FerryError('VALIDATION_FAILED', 'source and target are the same cluster', 'target.nameServer');
+    }
+    const spec: TaskSpec = {
+      direction: input.direction,
+      source: sealEndpoint(input.source, this.cipher),
+      target: sealEndpoint(input.target, this.cipher),
+      startOffset: input.startOffset,
+      filter: input.filter,
+      tpsLimit: input.tpsLimit,
+      idempotentResume: input.idempotentResume,
+    };
+    const row = await this.store.withTransaction(async (tx) => {
+      const created = await tx.insertTask({
+        id: `task-${randomUUID()}`,
+        tenant: p.tenant,
+        name: input.name,
+        spec,
+        desiredState: input.start ? 'running' : 'stopped',
+        status: input.start ? 'initializing' : 'stopped',
+      });
+      await tx.appendAudit({ taskId: created.id, tenant: p.tenant, actor: p.subject, action: 'create', after: toView(created) });
+      return created;
+    });
+    return toView(row);
+  }
+
+  async list(p: Principal, q: ListQuery): Promise<{ items: TaskView[]; nextCursor: string | null }> {
+    if (q.status !== undefined && !STATUSES.includes(q.status as TaskStatus)) {
+      throw new FerryError('VALIDATION_FAILED', `status must be one of ${STATUSES.join(', ')}`, 'status');
+    }
+    const limit = q.limit === undefined ? 50 : Number(q.limit);
+    if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new FerryError('VALIDATION_FAILED', 'limit must be a whole number from 1 to 1000', 'limit');
+    if (q.name !== undefined && q.name.length > 200) throw new FerryError('VALIDATION_FAILED', 'name filter is too long', 'name');
+    const page = await this.store.listTasks(p.tenant, {
+      limit,
+      ...(q.status ? { status: q.status as TaskStatus } : {}),
+      ...(q.name ? { name: q.name } : {}),
+      ...(q.cursor ? { cursor: q.cursor } : {}),
+    });
+    return { items: page.items.map(toView), nextCursor: page.nextCursor };
+  }
+
+  async get(p: Principal, id: string): Promise<TaskView> {
+    return toView(await this.row(p, id));
+  }
+
+  async rename(p: Principal, id: string, body: unknown): Promise<TaskView> {
+    requireWriter(p);
+    if (body === null || typeof body !== 'object' || Array.isArray(body)) throw new FerryError('VALIDATION_FAILED', 'body must be a JSON object');
+    const immutable = Object.keys(body).find((k) => k !== 'name' && k !== 'version');
+    if (immutable) throw new FerryError('FIELD_IMMUTABLE', `${immutable} cannot be changed after creation; only the name can be edited`, immutable);
+    const input = parseInput(RenameInput, body);
+    return this.change(p, id, 'rename', input.version, (row) => {
+      if (isActive(row)) throw running('edited');
+      return { name: input.name };
+    });
+  }
+
+  async start(p: Principal, id: string): Promise<TaskView> {
+    requireWriter(p);
+    return this.change(p, id, 'start', undefined, (row) => {
+      if (row.status !== 'stopped' && row.status !== 'start_failed') {
+        throw new FerryError('INVALID_STATE', `a task can be started only when stopped or start_failed (it is ${row.status})`, 'status');
+      }
+      return { desiredState: 'running', status: 'initializing', statusReason: null };
+    });
+  }
+
+  async stop(p: Principal, id: string): Promise<TaskView> {
+    requireWriter(p);
+    return this.change(p, id, 'stop', undefined, (row) => {
+      if (row.status === 'stopped') throw new FerryError('INVALID_STATE', 'the task is already stopped', 'status');
+      if (row.status === 'deleting') throw new FerryError('INVALID_STATE', 'the task is being deleted', 'status');
+      // Replicators see the desired state change and exit within seconds; nothing is killed.
+      return { desiredState: 'stopped', status: 'stopped', statusReason: null };
+    });
+  }
+
+  async resetOffset(p: Principal, id: string, body: unknown): Promise<TaskView> {
+    requireWriter(p);
+    const input = parseInput(ResetOffsetInput, body);
+    if (input.timestamp > Date.now() + 60_000) throw new FerryError('VALIDATION_FAILED', 'timestamp must not be in the future', 'timestamp');
+    return this.change(p, id, 'reset-offset', undefined, (row) => {
+      if (isActive(row)) throw running('reset to a new offset');
+      const spec = row.spec as TaskSpec;
+      return { spec: { ...spec, pendingReset: { timestamp: input.timestamp, requestedAt: new Date().toISOString() } } };
+    });
+  }
+
+  async remove(p: Principal, id: string): Promise<void> {
+    requireWriter(p);
+    await this.store.withTransaction(async (tx) => {
+      const row = await tx.getTask(p.tenant, id);
+      if (!row) throw notFound(id);
+      if (isActive(row)) throw running('deleted');
+      await tx.deleteTask(p.tenant, id);
+      await tx.appendAudit({ taskId: id, tenant: p.tenant, actor: p.subject, action: 'delete', before: toView(row) });
+    });
+  }
+
+  async events(p: Principal, id: string, limit = 100) {
+    await this.row(p, id);
+    const events = await this.store.listAudit(p.tenant, id, { limit });
+    return events.map((e) => ({ id: e.id, actor: e.actor, action: e.action, at: e.at.toISOString(), before: e.before, after: e.after }));
+  }
+
+  /** Per-minute series for [from, to) (default: the last hour), one row per flow and minute. */
+  async metrics(p: Principal, id: string, q: { from?: string; to?: string }) {
+    await this.row(p, id);
+    const to = q.to === undefined ? Date.now() : Number(q.to);
+    const from = q.from === undefined ? to - 3_600_000 : Number(q.from);
+    if (!Number.isFinite(from) || from < 0) throw new FerryError('VALIDATION_FAILED', 'from must be milliseconds since the epoch', 'from');
+    if (!Number.isFinite(to) || to < from) throw new FerryError('VALIDATION_FAILED', 'to must be milliseconds since the epoch, not before from', 'to');
+    if (to - from > 31 * 86_400_000) throw new FerryError('VALIDATION_FAILED', 'the range may span at most 31 days', 'from');
+    const rows = await this.store.queryMetrics(id, from, to);
+    return { from, to, stepMs: 60_000, points: rows.map(({ taskId: _t, ...r }) => r) };
+  }
+
+  /** The latest minute of each flow: what the task list and details page show as "now". */
+  async summary(p: Principal, id: string) {
+    const now = Date.now();
+    const rows = await this.store.queryMetrics(id, now - 5 * 60_000, now + 60_000);
+    const latest = new Map<string, (typeof rows)[number]>();
+    for (const r of rows) latest.set(r.flow, r);
+    return [...latest.values()].map((r) => ({ flow: r.flow, minuteMs: r.minuteMs, lag: r.lag, delayP99Ms: r.delayP99Ms, replicated: r.replicated, failed: r.failed }));
+  }
+
+  async metadata(p: Principal, id: string) {
+    await this.row(p, id);
+    const items = await this.store.listMetadataItems(id);
+    return items.map(({ taskId: _t, syncedAt, ...rest }) => ({ ...rest, syncedAt: syncedAt.toISOString() }));
+  }
+
+  async failures(p: Principal, id: string, q: { limit?: string; includePayload?: string }) {
+    await this.row(p, id);
+    const limit = q.limit === undefined ? 100 : Number(q.limit);
+    if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new FerryError('VALIDATION_FAILED', 'limit must be a whole number from 1 to 1000', 'limit');
+    const items = await this.store.listParked(id, { limit, includePayload: q.includePayload === 'true' });
+    return items.map((m) => ({ ...m, payload: m.payload ? Buffer.from(m.payload).toString('base64') : undefined }));
+  }
+
+  async retryFailures(p: Principal, id: string): Promise<{ requested: number }> {
+    requireWriter(p);
+    await this.row(p, id);
+    const requested = await this.store.requestRetry(id);
+    await this.store.appendAudit({ taskId: id, tenant: p.tenant, actor: p.subject, action: 'retry-failures', after: { requested } });
+    return { requested };
+  }
+
+  /** The task, or NOT_FOUND — also for another tenant's task, so ids do not leak across tenants. */
+  async row(p: Principal, id: string): Promise<TaskRow> {
+    const row = await this.store.getTask(p.tenant, id);
+    if (!row) throw notFound(id);
+    return row;
+  }
+
+  private async change(
+    p: Principal,
+    id: string,
+    action: string,
+    expectedVersion: number | undefined,
+    decide: (row: TaskRow) => Parameters<Store['updateTask']>[3],
+  ): Promise<TaskView> {
+    const updated = await this.store.withTransaction(async (tx) => {
+      const row = await tx.getTask(p.tenant, id);
+      if (!row) throw notFound(id);
+      if (expectedVersion !== undefined && expectedVersion !== row.version) {
+        throw new FerryError('CONFLICT', `the task changed since version ${expectedVersion} (now ${row.version}); reload and retry`, 'version');
+      }
+      const next = await tx.updateTask(p.tenant, id, row.version, decide(row));
+      await tx.appendAudit({ taskId: id, tenant: p.tenant, actor: p.subject, action, before: toView(row), after: toView(next) });
+      return next;
+    });
+    return toView(updated);
+  }
+}
+
+export function requireWriter(p: Principal): void {
+  if (p.role !== 'admin') throw new FerryError('FORBIDDEN', 'this token may only read');
+}
+
+const notFound = (id: string) => new FerryError('NOT_FOUND', `task ${id} not found`);
+const running = (what: string) => new FerryError('TASK_RUNNING', `a running task cannot be ${what}; stop it first`, 'status');
+
+function sameNameServers(a: string, b: string): boolean {
+  const norm = (s: string) => s.split(';').map((x) => x.trim()).filter(Boolean).sort().join(';');
+  return norm(a) === norm(b);
+}
