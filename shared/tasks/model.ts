@@ -10,7 +10,10 @@ export interface StoredAcl {
   accessKeyMasked?: string;
 }
 
-export type StoredEndpoint = Omit<EndpointInput, 'acl'> & { acl?: StoredAcl };
+// Omit that keeps the union's variants apart (plain Omit collapses them to the common keys).
+type OmitEach<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+
+export type StoredEndpoint = OmitEach<EndpointInput, 'acl'> & { acl?: StoredAcl };
 
 /** The `spec` column: the definition minus the create-only `start` flag, secrets sealed. */
 export interface TaskSpec {
@@ -26,7 +29,7 @@ export interface TaskSpec {
 }
 
 export type AclView = { enabled: boolean; accessKey?: string; secretKeySet?: boolean };
-export type EndpointView = Omit<EndpointInput, 'acl'> & { acl?: AclView };
+export type EndpointView = OmitEach<EndpointInput, 'acl'> & { acl?: AclView };
 
 export interface TaskView {
   id: string;
