@@ -1,0 +1,60 @@
+// Is a regular expression safe to run against topic names? Decided by recheck (automata analysis
+// with a fuzzing fallback), which finds exponential AND polynomial backtracking and its degree.
+// safe-regex2 was the first candidate but only measures star height: it misses `(a|a)*$` and
+// `(\w|\d)+$` (both exponential) and refuses the everyday `[a-z]+(-[a-z]+)*` and any lookbehind.
+//
+// We load recheck's self-contained build: the package main pulls in synckit, which crashes at
+// import inside an ESM bundle (it needs __dirname), and runs the check in a native binary, a JVM or
+// a worker thread unless told otherwise through the environment; the self-contained build checks
+// in-process, synchronously, and loads nothing else.
+import type { Diagnostics } from 'recheck';
+import recheck from 'recheck/lib/browser.js';
+
+/**
+ * Topic names are at most 127 characters (RocketMQ's TopicValidator), where n^3 backtracking costs
+ * well under a millisecond but n^4 tens of milliseconds per name; `.*-.*` (degree 2) is common.
+ */
+export const MAX_POLYNOMIAL_DEGREE = 3;
+/** recheck's own wall-clock limit for one pattern; beyond it the verdict is "unknown", so unsafe. */
+export const CHECK_TIMEOUT_MS = 2000;
+
+export type SafetyVerdict = { safe: true } | { safe: false; reason: string };
+
+const cache = new Map<string, SafetyVerdict>();
+const CACHE_LIMIT = 1000;
+
+function verdictOf(d: Diagnostics, timeoutMs: number): SafetyVerdict {
+  switch (d.status) {
+    case 'safe':
+      return { safe: true };
+    case 'vulnerable':
+      if (d.complexity.type === 'polynomial' && d.complexity.degree <= MAX_POLYNOMIAL_DEGREE) return { safe: true };
+      return {
+        safe: false,
+        reason:
+          d.complexity.type === 'exponential'
+            ? 'it can backtrack exponentially (catastrophically) on some names'
+            : `its backtracking grows with the name's length to the power ${d.complexity.degree} (at most ${MAX_POLYNOMIAL_DEGREE} is allowed)`,
+      };
+    case 'unknown':
+      return {
+        safe: false,
+        reason: d.error.kind === 'timeout' ? `it could not be proven safe within ${timeoutMs} ms; simplify it` : `it could not be checked for safety (${d.error.kind}${'message' in d.error ? `: ${d.error.message}` : ''})`,
+      };
+  }
+}
+
+/** Checks `source` (compiled without flags, as it will run), synchronously. */
+export function checkRegexSafety(source: string, timeoutMs = CHECK_TIMEOUT_MS): SafetyVerdict {
+  const cached = cache.get(source);
+  if (cached) return cached;
+  // A fixed seed makes the fuzzing fallback give the same verdict every time.
+  const diagnostics = recheck.checkSync(source, '', { timeout: timeoutMs, randomSeed: 42 });
+  const verdict = verdictOf(diagnostics, timeoutMs);
+  // Timeouts depend on the machine's load at the time; only lasting verdicts are remembered.
+  if (diagnostics.status !== 'unknown') {
+    if (cache.size >= CACHE_LIMIT) cache.clear();
+    cache.set(source, verdict);
+  }
+  return verdict;
+}
