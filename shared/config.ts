@@ -10,6 +10,10 @@ const EnvSchema = z.object({
   FERRY_SECRET_KEY: z.string().min(1).optional(),
   FERRY_API_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   FERRY_REQUIRE_MANAGED_SIDE: z.enum(['true', 'false', '1', '0']).default('false'),
+  FERRY_SHARDS_PER_FLOW: z.coerce.number().int().min(1).max(256).default(1),
+  FERRY_REPLICATOR_BUDGET_MS: z.coerce.number().int().min(5_000).max(900_000).default(60_000),
+  FERRY_RECONCILE_INTERVAL_MS: z.coerce.number().int().min(200).default(3000),
+  FERRY_METADATA_SYNC_INTERVAL_MS: z.coerce.number().int().min(200).default(10_000),
 });
 
 export interface FerryConfig {
@@ -20,6 +24,11 @@ export interface FerryConfig {
   secretKey: string | undefined;
   apiToken: string | undefined;
   requireManagedSide: boolean;
+  shardsPerFlow: number;
+  /** Local runtime: how long one in-process replicator invocation runs before handing over. */
+  replicatorBudgetMs: number;
+  reconcileIntervalMs: number;
+  metadataSyncIntervalMs: number;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): FerryConfig {
@@ -39,5 +48,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): FerryConfig {
     secretKey: e.FERRY_SECRET_KEY,
     apiToken: e.FERRY_API_TOKEN,
     requireManagedSide: e.FERRY_REQUIRE_MANAGED_SIDE === 'true' || e.FERRY_REQUIRE_MANAGED_SIDE === '1',
+    shardsPerFlow: e.FERRY_SHARDS_PER_FLOW,
+    replicatorBudgetMs: e.FERRY_REPLICATOR_BUDGET_MS,
+    reconcileIntervalMs: e.FERRY_RECONCILE_INTERVAL_MS,
+    metadataSyncIntervalMs: e.FERRY_METADATA_SYNC_INTERVAL_MS,
   };
 }

@@ -2,6 +2,7 @@
 // (payload 2.0), Lambda function URL, Tencent SCF API Gateway trigger, SCF function URL: detect the
 // event shape, convert it with that edge's adapter, route, convert the response back.
 import { createApiDeps } from '../../shared/api/deps.ts';
+import { createCoreDeps } from '../../shared/runtime/deps.ts';
 import type { ApiRequest, ApiResponse } from '../../shared/api/http.ts';
 import { route, type ApiDeps } from '../../shared/api/router.ts';
 import * as awsHttpApi from '../../shared/api/edge/aws-http-api.ts';
@@ -25,7 +26,7 @@ let runtime: Promise<Runtime> | undefined;
 async function coldStart(): Promise<Runtime> {
   const config = loadConfig();
   return {
-    deps: await createApiDeps(config, createLogger(config.logLevel)),
+    deps: createApiDeps(await createCoreDeps(config, createLogger(config.logLevel))),
     // Read with the rest of the start-up configuration; only the edge needs it.
     edge: { basePath: process.env.FERRY_API_BASE_PATH },
   };

@@ -1,22 +1,36 @@
-// `npm start`: Ferry in one process on the embedded store (or PostgreSQL when DATABASE_URL is set).
+// `npm start`: Ferry in one process — the HTTP API, the reconciler and metadata sync on timers,
+// replicator invocations in-process — on the embedded store (or PostgreSQL when DATABASE_URL is set).
 import { mkdirSync } from 'node:fs';
 import { createApiDeps } from '../../shared/api/deps.ts';
 import { loadConfig } from '../../shared/config.ts';
+import { LocalInvoker } from '../../shared/invoker/local.ts';
 import { createLogger } from '../../shared/log.ts';
+import { reconcile } from '../../shared/replication/reconciler.ts';
+import { runReplicator } from '../../shared/replication/replicator.ts';
+import { createCoreDeps } from '../../shared/runtime/deps.ts';
 import { ensureBootstrapToken } from './bootstrap.ts';
 import { createHttpServer } from './server.ts';
+import { every } from './timer.ts';
 
 const config = loadConfig();
 const log = createLogger(config.logLevel);
 mkdirSync(config.dataDir, { recursive: true });
-const deps = await createApiDeps(config, log);
-await ensureBootstrapToken(deps.store, config.apiToken, log);
-const server = createHttpServer(deps, log);
+const core = await createCoreDeps(config, log);
+await ensureBootstrapToken(core.store, config.apiToken, log);
 
+const shutdownSignal = new AbortController();
+const invoker: LocalInvoker = new LocalInvoker((job) =>
+  runReplicator(job, { ...core, invoker }, { shardsPerFlow: config.shardsPerFlow, budgetMs: config.replicatorBudgetMs, signal: shutdownSignal.signal }).catch((err: unknown) => {
+    log.error({ err, job }, 'replicator invocation failed');
+  }),
+);
+const timers = [every(config.reconcileIntervalMs, 'reconciler', log, () => reconcile({ ...core, invoker }, { shardsPerFlow: config.shardsPerFlow }))];
+
+const server = createHttpServer(createApiDeps(core), log);
 server.listen(config.port, () => {
   const addr = server.address();
   const port = typeof addr === 'object' && addr ? addr.port : config.port;
-  log.info({ port, store: deps.storeKind, dataDir: config.databaseUrl ? undefined : config.dataDir }, `Ferry listening on http://127.0.0.1:${port}`);
+  log.info({ port, store: core.storeKind, dataDir: config.databaseUrl ? undefined : config.dataDir }, `Ferry listening on http://127.0.0.1:${port}`);
 });
 
 let shuttingDown = false;
@@ -26,7 +40,10 @@ async function shutdown(signal: string): Promise<void> {
   log.info({ signal }, 'shutting down');
   server.close();
   server.closeIdleConnections();
-  await deps.store.close();
+  await Promise.all(timers.map((t) => t.stop()));
+  shutdownSignal.abort();
+  await invoker.drain();
+  await core.store.close();
   log.info('stopped');
   process.exit(0);
 }

@@ -9,6 +9,8 @@ export interface OutgoingMessage {
   flag?: number;
   /** Milliseconds since epoch; defaults to now when sent. */
   bornTimestamp?: number;
+  /** The producer id (UNIQ_KEY) to keep, e.g. a replica keeping its origin's id; generated when absent. */
+  uniqKey?: string;
 }
 
 /** A message as stored by the broker and read back by a pull. */

@@ -73,7 +73,7 @@ export class BrokerClient {
 
   /** Sends one message to queue `queueId` of `topic` on the broker at `address`. */
   async send(address: string, topic: string, queueId: number, msg: OutgoingMessage): Promise<SendResult> {
-    const uniqKey = createUniqKey();
+    const uniqKey = msg.uniqKey ?? createUniqKey();
     const props = encodeProperties(buildMessageProperties(msg, uniqKey));
     const res = await this.remoting.invoke(
       address,
@@ -92,7 +92,7 @@ export class BrokerClient {
    */
   async sendBatch(address: string, topic: string, queueId: number, msgs: OutgoingMessage[]): Promise<SendResult> {
     if (msgs.length === 0) throw new RemotingError('empty batch');
-    const uniqKeys = msgs.map(() => createUniqKey());
+    const uniqKeys = msgs.map((m) => m.uniqKey ?? createUniqKey());
     const body = encodeBatchBody(
       msgs.map((m, i) => ({ body: m.body, flag: m.flag ?? 0, properties: encodeProperties(buildMessageProperties(m, uniqKeys[i]!)) })),
     );

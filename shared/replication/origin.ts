@@ -1,0 +1,59 @@
+// Loop prevention and provenance without renaming topics: every replica carries where it came
+// from and the clusters it has crossed. A message is never sent to a cluster already on its path,
+// which keeps two-way pairs and larger meshes loop-free. Names avoid RocketMQ's system keys.
+import type { OutgoingMessage, StoredMessage } from '../rocketmq/message.ts';
+import { SYSTEM_PROPERTY_KEYS } from '../rocketmq/remoting/message-codec.ts';
+
+export const ORIGIN = {
+  cluster: 'FERRY_ORIGIN_CLUSTER',
+  msgId: 'FERRY_ORIGIN_MSG_ID',
+  topic: 'FERRY_ORIGIN_TOPIC',
+  broker: 'FERRY_ORIGIN_BROKER',
+  queue: 'FERRY_ORIGIN_QUEUE',
+  offset: 'FERRY_ORIGIN_OFFSET',
+  bornTimestamp: 'FERRY_ORIGIN_BORN_TS',
+  storeTimestamp: 'FERRY_ORIGIN_STORE_TS',
+  /** Comma-separated cluster ids the message has been stored in, origin first. */
+  path: 'FERRY_PATH',
+} as const;
+
+export function pathOf(m: Pick<StoredMessage, 'properties'>, sourceClusterId: string): string[] {
+  const path = m.properties[ORIGIN.path];
+  return path ? path.split(',') : [sourceClusterId];
+}
+
+/** True when sending to targetClusterId would loop: the message has been there already. */
+export const wouldLoop = (m: Pick<StoredMessage, 'properties'>, sourceClusterId: string, targetClusterId: string): boolean =>
+  pathOf(m, sourceClusterId).includes(targetClusterId);
+
+/**
+ * The replica of a stored message: same body (decompressed), tags, keys, user properties, flag,
+ * born time and producer id; provenance is kept from the first hop on, and the path grows by one.
+ */
+export function toReplica(m: StoredMessage, source: { clusterId: string; brokerName: string }, targetClusterId: string): OutgoingMessage {
+  const properties: Record<string, string> = {};
+  for (const [k, v] of Object.entries(m.properties)) {
+    if (!SYSTEM_PROPERTY_KEYS.has(k) && v !== '') properties[k] = v;
+  }
+  const firstHop = m.properties[ORIGIN.cluster] === undefined;
+  if (firstHop) {
+    properties[ORIGIN.cluster] = source.clusterId;
+    properties[ORIGIN.msgId] = m.uniqKey ?? m.msgId;
+    properties[ORIGIN.topic] = m.topic;
+    properties[ORIGIN.broker] = source.brokerName;
+    properties[ORIGIN.queue] = String(m.queueId);
+    properties[ORIGIN.offset] = String(m.queueOffset);
+    properties[ORIGIN.bornTimestamp] = String(m.bornTimestamp);
+    properties[ORIGIN.storeTimestamp] = String(m.storeTimestamp);
+  }
+  properties[ORIGIN.path] = [...pathOf(m, source.clusterId), targetClusterId].join(',');
+  return {
+    body: m.body,
+    ...(m.tags ? { tags: m.tags } : {}),
+    keys: m.keys.filter((k) => k.length > 0 && !k.includes(' ')),
+    properties,
+    flag: m.flag,
+    bornTimestamp: m.bornTimestamp,
+    ...(m.uniqKey ? { uniqKey: m.uniqKey } : {}),
+  };
+}

@@ -1,0 +1,306 @@
+// One replicator invocation: lease one shard of a flow, then per source queue pull → filter →
+// loop check → transform → batch send to the mapped target queue → fenced checkpoint, until the
+// time budget is nearly spent or the task stops; then flush, release, and hand over.
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import { connectEndpoint, type ClusterConnection } from '../clusters/connect.ts';
+import { FerryError, isFerryError } from '../errors.ts';
+import { compileTopicPatterns, evaluateSql92, matchesTag, parseSql92, parseTagExpression } from '../filter/index.ts';
+import type { Invoker, ReplicatorJob } from '../invoker/invoker.ts';
+import type { Logger } from '../log.ts';
+import type { OutgoingMessage, StoredMessage } from '../rocketmq/message.ts';
+import { RemotingResponseError, ResponseCode } from '../rocketmq/remoting/errors.ts';
+import { isSystemTopic } from '../rocketmq/system-resources.ts';
+import type { SecretCipher } from '../secrets/cipher.ts';
+import type { LeaseHolder, Store } from '../store/store.ts';
+import type { TaskSpec } from '../tasks/model.ts';
+import { flowsOf } from './flows.ts';
+import { FlowMetrics } from './flow-metrics.ts';
+import { toReplica, wouldLoop } from './origin.ts';
+import { listSourceQueues, queueKey, shardOf, targetFor, writableQueues, type SourceQueue, type TargetQueue } from './queues.ts';
+import { RateLimiter } from './rate-limiter.ts';
+
+export interface ReplicatorDeps {
+  store: Store;
+  cipher: SecretCipher;
+  log: Logger;
+  invoker: Invoker;
+  /** Asks metadata sync to run for the task now (a target topic is missing). */
+  requestMetadataSync?: (taskId: string) => void;
+}
+
+export interface ReplicatorOptions {
+  shardsPerFlow: number;
+  /** Wall time this invocation may use; it stops taking new batches `stopMarginMs` before. */
+  budgetMs: number;
+  stopMarginMs?: number;
+  leaseTtlMs?: number;
+  /** Send attempts before a batch is parked. */
+  sendAttempts?: number;
+  /** Aborted when the hosting process shuts down: finish the batch in flight, checkpoint, release. */
+  signal?: AbortSignal;
+}
+
+export type ReplicatorExit = 'budget' | 'task-stopped' | 'lease-held' | 'lease-lost' | 'task-gone' | 'shutdown';
+
+const PULL_BATCH = 32;
+const MAX_BATCH_BYTES = 1024 * 1024;
+
+export async function runReplicator(job: ReplicatorJob, deps: ReplicatorDeps, opts: ReplicatorOptions): Promise<ReplicatorExit> {
+  const started = Date.now();
+  const deadline = started + opts.budgetMs - (opts.stopMarginMs ?? 1500);
+  const ttl = opts.leaseTtlMs ?? 15_000;
+  const log = deps.log.child({ taskId: job.taskId, flow: job.flow, shard: job.shard });
+  const task = await deps.store.getTask(job.tenant, job.taskId);
+  if (!task) return 'task-gone';
+  if (task.desiredState !== 'running' || task.status !== 'running') return 'task-stopped';
+  const spec = task.spec as TaskSpec;
+  const flow = flowsOf(spec).find((f) => f.id === job.flow);
+  if (!flow) return 'task-gone';
+
+  const owner = `${hostname()}-${process.pid}-${randomBytes(4).toString('hex')}`;
+  const key = { taskId: job.taskId, flow: job.flow, shard: job.shard };
+  const lease = await deps.store.acquireLease({ ...key, owner, ttlMs: ttl });
+  if (!lease) return 'lease-held';
+  const holder: LeaseHolder = { ...key, owner, epoch: lease.epoch };
+
+  const source = connectEndpoint(flow.from, deps.cipher);
+  const target = connectEndpoint(flow.to, deps.cipher);
+  const metrics = new FlowMetrics(job.taskId, job.flow);
+  const run = new ShardRun(job, spec, holder, source, target, metrics, deps, opts, log, deadline);
+  let exit: ReplicatorExit = 'budget';
+  try {
+    exit = await run.execute();
+  } finally {
+    await run.flushMetrics().catch((err: unknown) => log.warn({ err }, 'metrics flush failed'));
+    if (exit !== 'lease-lost') await deps.store.releaseLease(key, owner, lease.epoch).catch(() => false);
+    source.close();
+    target.close();
+  }
+  log.info({ exit, ms: Date.now() - started }, 'replicator invocation done');
+  // Hand over at once instead of waiting for the reconciler's next tick.
+  if (exit === 'budget') await deps.invoker.invokeReplicator(job).catch((err: unknown) => log.warn({ err }, 'hand-over invoke failed'));
+  return exit;
+}
+
+class ShardRun {
+  private stop: ReplicatorExit | undefined;
+  private readonly filter: (m: StoredMessage) => boolean;
+  private readonly limiter: RateLimiter | undefined;
+  private readonly targets = new Map<string, { queues: TargetQueue[]; at: number }>();
+  private readonly workers = new Map<string, Promise<void>>();
+
+  constructor(
+    private readonly job: ReplicatorJob,
+    private readonly spec: TaskSpec,
+    private readonly holder: LeaseHolder,
+    private readonly source: ClusterConnection,
+    private readonly target: ClusterConnection,
+    private readonly metrics: FlowMetrics,
+    private readonly deps: ReplicatorDeps,
+    private readonly opts: ReplicatorOptions,
+    private readonly log: Logger,
+    private readonly deadline: number,
+  ) {
+    const x = spec.filter.expression;
+    if (x.type === 'SQL92') {
+      const expr = parseSql92(x.value);
+      this.filter = (m) => evaluateSql92(expr, m.properties);
+    } else {
+      const expr = parseTagExpression(x.value);
+      this.filter = (m) => matchesTag(expr, m.tags);
+    }
+    if (spec.tpsLimit) this.limiter = new RateLimiter(spec.tpsLimit / Math.max(1, opts.shardsPerFlow * flowsOf(spec).length));
+  }
+
+  async execute(): Promise<ReplicatorExit> {
+    const topics = compileTopicPatterns(this.spec.filter.topics);
+    const ttl = this.opts.leaseTtlMs ?? 15_000;
+    let lastRenew = Date.now();
+    let lastFlush = Date.now();
+    let lastDiscovery = 0;
+    let lastStateCheck = Date.now();
+    while (!this.stop && Date.now() < this.deadline) {
+      const now = Date.now();
+      if (this.opts.signal?.aborted) {
+        this.stop = 'shutdown';
+        break;
+      }
+      if (now - lastDiscovery > 10_000) {
+        lastDiscovery = now;
+        await this.discover(topics);
+      }
+      if (now - lastRenew > ttl / 3) {
+        lastRenew = now;
+        if (!(await this.deps.store.renewLease(this.holder, this.holder.owner, this.holder.epoch, ttl))) this.stop = 'lease-lost';
+      }
+      if (now - lastStateCheck > 2000) {
+        lastStateCheck = now;
+        const t = await this.deps.store.getTask(this.job.tenant, this.job.taskId);
+        if (!t) this.stop = 'task-gone';
+        else if (t.desiredState !== 'running' || t.status !== 'running') this.stop ??= 'task-stopped';
+      }
+      if (now - lastFlush > 5000) {
+        lastFlush = now;
+        await this.flushMetrics();
+      }
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    this.stop ??= 'budget';
+    await Promise.all(this.workers.values());
+    return this.stop;
+  }
+
+  async flushMetrics(): Promise<void> {
+    const delta = this.metrics.drain();
+    if (delta) await this.deps.store.addMetrics([delta]);
+  }
+
+  /** Starts a worker for every queue of this shard that has none yet (new topics and queues included). */
+  private async discover(topics: (t: string) => boolean): Promise<void> {
+    let listed;
+    try {
+      const info = await this.source.nameServers.clusterInfo();
+      const names = new Set([...Object.keys(info.clusterAddrTable), ...Object.keys(info.brokerAddrTable)]);
+      listed = await listSourceQueues(this.source, topics, (t) => isSystemTopic(t, names));
+    } catch (err) {
+      this.log.warn({ err }, 'cannot list source queues');
+      return;
+    }
+    const checkpoints = new Map((await this.deps.store.getCheckpoints(this.job.taskId, this.job.flow)).map((c) => [queueKey({ topic: c.topic, brokerName: c.broker, queueId: c.queueId }), c.nextOffset]));
+    for (const { queues } of listed) {
+      queues.forEach((q, index) => {
+        if (shardOf(q, this.opts.shardsPerFlow) !== this.job.shard) return;
+        const k = queueKey(q);
+        if (this.workers.has(k)) return;
+        this.workers.set(k, this.worker(q, index, checkpoints.get(k)).catch((err: unknown) => this.fail(err, q)));
+      });
+    }
+  }
+
+  private fail(err: unknown, q: SourceQueue): void {
+    if (isFerryError(err, 'STALE_EPOCH') || isFerryError(err, 'NOT_FOUND')) {
+      this.stop = isFerryError(err, 'NOT_FOUND') ? 'task-gone' : 'lease-lost';
+      return;
+    }
+    this.log.error({ err, queue: queueKey(q) }, 'queue worker failed');
+    this.workers.delete(queueKey(q)); // rediscovered and restarted from its checkpoint
+  }
+
+  /** One queue, one batch in flight: order within the queue is kept on the target. */
+  private async worker(q: SourceQueue, index: number, checkpoint: number | undefined): Promise<void> {
+    const k = queueKey(q);
+    // A queue with no checkpoint appeared after the task started: take it from its beginning.
+    let offset = checkpoint ?? (await this.source.broker.minOffset(q.address, q.topic, q.queueId));
+    let idle = false;
+    while (!this.stop && Date.now() < this.deadline) {
+      const r = await this.source.broker.pull(q.address, { topic: q.topic, queueId: q.queueId, offset, maxMessages: PULL_BATCH, suspendMs: idle ? Math.min(1000, Math.max(0, this.deadline - Date.now())) : 0 });
+      this.metrics.setLag(k, r.maxOffset - r.nextBeginOffset);
+      if (r.status === 'OFFSET_ILLEGAL') {
+        // The broker moved us (offset below min after retention): nothing readable was skipped by us.
+        this.log.warn({ queue: k, from: offset, to: r.nextBeginOffset }, 'offset moved by the broker');
+        offset = r.nextBeginOffset;
+        await this.deps.store.saveCheckpoints(this.holder, [{ topic: q.topic, broker: q.brokerName, queueId: q.queueId, nextOffset: offset }]);
+        continue;
+      }
+      idle = r.messages.length === 0;
+      if (idle) continue;
+      this.metrics.consumed += r.messages.length;
+      const replicas: { m: StoredMessage; out: OutgoingMessage }[] = [];
+      for (const m of r.messages) {
+        if (!this.filter(m)) this.metrics.filtered++;
+        else if (wouldLoop(m, this.source.clusterId, this.target.clusterId)) this.metrics.loopSkipped++;
+        else replicas.push({ m, out: toReplica(m, { clusterId: this.source.clusterId, brokerName: q.brokerName }, this.target.clusterId) });
+      }
+      if (replicas.length) await this.deliver(q, index, replicas);
+      offset = r.nextBeginOffset;
+      await this.deps.store.saveCheckpoints(this.holder, [{ topic: q.topic, broker: q.brokerName, queueId: q.queueId, nextOffset: offset }]);
+    }
+  }
+
+  private async deliver(q: SourceQueue, index: number, replicas: { m: StoredMessage; out: OutgoingMessage }[]): Promise<void> {
+    for (const chunk of chunks(replicas)) {
+      if (this.limiter) {
+        const waited = await this.limiter.take(chunk.length);
+        if (waited > 0) this.metrics.throttled += chunk.length;
+      }
+      const attempts = this.opts.sendAttempts ?? 5;
+      let lastError: unknown;
+      for (let attempt = 0; attempt < attempts && !this.stop; attempt++) {
+        try {
+          const t = await this.targetQueue(q.topic, index, attempt > 0);
+          await this.target.broker.sendBatch(t.address, q.topic, t.queueId, chunk.map((c) => c.out));
+          const now = Date.now();
+          this.metrics.replicated += chunk.length;
+          for (const c of chunk) this.metrics.recordDelay(now - c.m.storeTimestamp);
+          lastError = undefined;
+          break;
+        } catch (err) {
+          lastError = err;
+          if (err instanceof RemotingResponseError && err.responseCode === ResponseCode.SYSTEM_BUSY) this.metrics.throttled += chunk.length;
+          if (err instanceof FerryError && err.code === 'NOT_FOUND') this.deps.requestMetadataSync?.(this.job.taskId);
+          await new Promise((r) => setTimeout(r, Math.min(5000, 200 * 2 ** attempt)));
+        }
+      }
+      if (lastError !== undefined) await this.park(q, chunk, lastError);
+    }
+  }
+
+  /** After the retry budget a batch is parked — stored for the retry action — never dropped. */
+  private async park(q: SourceQueue, chunk: { m: StoredMessage; out: OutgoingMessage }[], err: unknown): Promise<void> {
+    const reason = (err as Error).message ?? String(err);
+    for (const { m, out } of chunk) {
+      await this.deps.store.parkMessage({
+        taskId: this.job.taskId,
+        flow: this.job.flow,
+        topic: q.topic,
+        broker: q.brokerName,
+        queueId: q.queueId,
+        queueOffset: m.queueOffset,
+        reason,
+        payload: out.body,
+        properties: { ...(out.properties ?? {}), ...(out.tags ? { TAGS: out.tags } : {}), ...(out.keys?.length ? { KEYS: out.keys.join(' ') } : {}), ...(out.uniqKey ? { UNIQ_KEY: out.uniqKey } : {}) },
+      });
+    }
+    this.metrics.failed += chunk.length;
+    this.log.warn({ queue: queueKey(q), count: chunk.length, reason }, 'messages parked after the retry budget');
+  }
+
+  /** The target queue for source queue #index; unwritable or missing topics are send failures. */
+  private async targetQueue(topic: string, index: number, refresh: boolean): Promise<TargetQueue> {
+    let cached = this.targets.get(topic);
+    if (!cached || refresh || Date.now() - cached.at > 30_000) {
+      let queues: TargetQueue[];
+      try {
+        queues = writableQueues(await this.target.nameServers.topicRoute(topic));
+      } catch (err) {
+        if (err instanceof RemotingResponseError && err.responseCode === ResponseCode.TOPIC_NOT_EXIST) {
+          throw new FerryError('NOT_FOUND', `topic ${topic} does not exist on the target cluster ${this.target.clusterId}`);
+        }
+        throw err;
+      }
+      cached = { queues, at: Date.now() };
+      this.targets.set(topic, cached);
+    }
+    const t = targetFor(index, cached.queues);
+    // The broker does not check perm on send; the route does (as Apache's Java client does).
+    if (!t) throw new FerryError('INVALID_STATE', `topic ${topic} on the target cluster ${this.target.clusterId} is not writable`);
+    return t;
+  }
+}
+
+function* chunks<T extends { out: OutgoingMessage }>(items: T[]): Generator<T[]> {
+  let cur: T[] = [];
+  let bytes = 0;
+  for (const it of items) {
+    const size = it.out.body.length + 512;
+    if (cur.length && bytes + size > MAX_BATCH_BYTES) {
+      yield cur;
+      cur = [];
+      bytes = 0;
+    }
+    cur.push(it);
+    bytes += size;
+  }
+  if (cur.length) yield cur;
+}

@@ -1,0 +1,24 @@
+// Start offsets are fixed ONCE, when a task first starts (or when a reset asks for a new time):
+// written as checkpoints, so nothing produced between two replicator invocations is skipped.
+import type { ClusterConnection } from '../clusters/connect.ts';
+import type { CheckpointEntry } from '../store/store.ts';
+import type { SourceQueue } from './queues.ts';
+
+export type StartPosition = { type: 'latest' } | { type: 'earliest' } | { type: 'timestamp'; timestamp: number };
+
+export async function startOffsetOf(source: ClusterConnection, q: SourceQueue, at: StartPosition): Promise<number> {
+  switch (at.type) {
+    case 'latest':
+      return source.broker.maxOffset(q.address, q.topic, q.queueId);
+    case 'earliest':
+      return source.broker.minOffset(q.address, q.topic, q.queueId);
+    case 'timestamp':
+      return source.broker.offsetAtOrAfter(q.address, q.topic, q.queueId, at.timestamp);
+  }
+}
+
+export async function startCheckpoints(source: ClusterConnection, queues: readonly SourceQueue[], at: StartPosition): Promise<CheckpointEntry[]> {
+  const out: CheckpointEntry[] = [];
+  for (const q of queues) out.push({ topic: q.topic, broker: q.brokerName, queueId: q.queueId, nextOffset: await startOffsetOf(source, q, at) });
+  return out;
+}
