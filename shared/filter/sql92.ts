@@ -2,7 +2,7 @@
 // Accepts what a 5.3.3 broker accepts (grammar and build-time checks of its SelectorParser),
 // except trailing text and extreme nesting, which it refuses; evaluates as the broker does.
 import { FilterSyntaxError } from './errors.ts';
-import type { Sql92Expression } from './sql92-ast.ts';
+import type { Sql92Expression, Sql92Node } from './sql92-ast.ts';
 import { EvaluationFault, evaluateNode, type Properties } from './sql92-evaluate.ts';
 import { parseSql92Tree } from './sql92-parser.ts';
 
@@ -37,6 +37,44 @@ export function evaluateSql92(expr: Sql92Expression, properties: Properties): bo
     if (err instanceof EvaluationFault) return false;
     throw err;
   }
+}
+
+/**
+ * Whether the filter uses CONTAINS, STARTSWITH or ENDSWITH, which RocketMQ 5 added. A 4.x broker
+ * reads those words as property names: `s CONTAINS 'o'` compiles there as plain `s` and passes
+ * nothing, and `s NOT CONTAINS 'o'` fails to compile, which a pull answers UNFILTERED. So such a
+ * filter must not be sent to a 4.x broker.
+ */
+export function sql92NeedsRocketMQ5(expr: Sql92Expression): boolean {
+  const pending: Sql92Node[] = [expr.root];
+  for (let node = pending.pop(); node; node = pending.pop()) {
+    switch (node.kind) {
+      case 'string-match':
+        return true;
+      case 'negate':
+      case 'not':
+      case 'boolean-cast':
+      case 'is-null':
+        pending.push(node.operand);
+        break;
+      case 'and':
+      case 'or':
+        pending.push(...node.operands);
+        break;
+      case 'comparison':
+        pending.push(node.left, node.right);
+        break;
+      case 'between':
+        pending.push(node.operand, node.low, node.high);
+        break;
+      case 'property':
+      case 'constant':
+      case 'boolean-constant':
+      case 'in':
+        break;
+    }
+  }
+  return false;
 }
 
 export type Sql92Validation = { ok: true } | { ok: false; column: number; message: string };

@@ -6,7 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
 import type { ClusterInfo } from '../../infra/rocketmq/cluster.ts';
 import { mqadmin } from '../../infra/rocketmq/mqadmin.ts';
-import { evaluateSql92, parseSql92, validateSql92 } from '../../shared/filter/index.ts';
+import { evaluateSql92, parseSql92, sql92NeedsRocketMQ5, validateSql92 } from '../../shared/filter/index.ts';
 import type { OutgoingMessage, StoredMessage } from '../../shared/rocketmq/message.ts';
 import { BrokerClient } from '../../shared/rocketmq/remoting/broker.ts';
 import { RemotingClient } from '../../shared/rocketmq/remoting/client.ts';
@@ -309,5 +309,48 @@ describe('SQL92 filter agrees with a 5.3.3 broker', () => {
       const reading = parseSql92(brokerReading);
       assert.deepEqual(await brokerSelection(expression), stored.filter((m) => evaluateSql92(reading, m.properties)).map((m) => m.queueOffset), expression);
     }
+  });
+});
+
+describe('SQL92 string matching on a 4.9.7 broker', () => {
+  // 4.x has no CONTAINS/STARTSWITH/ENDSWITH: the words are property names there, and whatever
+  // follows a complete expression is ignored. Why sql92NeedsRocketMQ5 exists.
+  let c: ClusterInfo;
+  let remoting: RemotingClient;
+  let broker: BrokerClient;
+  let addr: string;
+  const topic = `sql92v4_${Date.now()}`;
+  const props: Record<string, string>[] = [{ s: 'hello' }, { s: 'world' }, {}, { a: '1', s: 'x' }];
+
+  before(async () => {
+    c = await testCluster('v4');
+    remoting = new RemotingClient({ credentials: c.acl });
+    broker = new BrokerClient(remoting);
+    const made = await mqadmin(c.version, ['updateTopic', '-n', c.nameServer, '-c', c.name, '-t', topic, '-r', '1', '-w', '1'], { credentials: c.acl });
+    assert.match(made.stdout, /success/, made.stdout + made.stderr);
+    addr = masterAddress((await new NameServerClient(remoting, c.nameServer).topicRoute(topic)).brokerDatas[0]!)!;
+    await broker.sendBatch(addr, topic, 0, props.map((properties) => ({ body: Buffer.from('x'), properties })));
+    // Wait until all of them are pullable, so "passes nothing" below means filtered, not not-yet-there.
+    let seen = 0;
+    for (const deadline = Date.now() + 15_000; seen < props.length && Date.now() < deadline; ) {
+      seen = (await broker.pull(addr, { topic, queueId: 0, offset: 0, maxMessages: 32, suspendMs: 1000 })).messages.length;
+    }
+    assert.equal(seen, props.length);
+  });
+  after(() => remoting.close());
+
+  const pulledS = async (expression: string) => {
+    const r = await broker.pull(addr, { topic, queueId: 0, offset: 0, maxMessages: 32, expression: { type: 'SQL92', value: expression } });
+    return r.messages.map((m) => m.properties.s ?? null);
+  };
+
+  it('takes `s CONTAINS ...` as a bare property and passes nothing', async () => {
+    assert.equal(sql92NeedsRocketMQ5(parseSql92("s CONTAINS 'o'")), true);
+    assert.deepEqual(await pulledS("s CONTAINS 'o'"), []);
+    assert.deepEqual(await pulledS("a = 1 AND s STARTSWITH 'x'"), []);
+  });
+
+  it('cannot compile `s NOT CONTAINS ...`, and then pulls unfiltered', async () => {
+    assert.deepEqual(await pulledS("s NOT CONTAINS 'o'"), ['hello', 'world', null, 'x']);
   });
 });

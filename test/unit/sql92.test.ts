@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { evaluateSql92, FilterSyntaxError, parseSql92, SQL92_MAX_LENGTH, validateSql92 } from '../../shared/filter/index.ts';
+import { evaluateSql92, FilterSyntaxError, parseSql92, SQL92_MAX_LENGTH, sql92NeedsRocketMQ5, validateSql92 } from '../../shared/filter/index.ts';
 
 type Props = Record<string, string>;
 const matches = (expression: string, props: Props) => evaluateSql92(parseSql92(expression), props);
@@ -222,6 +222,15 @@ describe('parseSql92 + evaluateSql92', () => {
       assert.equal(matches(expression, props), expected);
     });
   }
+
+  it('tells which filters only RocketMQ 5 understands', () => {
+    for (const e of ["s CONTAINS 'o'", "a = 1 AND (b = 2 OR NOT (s NOT ENDSWITH 'x'))", "(s STARTSWITH 'a') = TRUE", "a BETWEEN 1 AND -(s CONTAINS 'x')"]) {
+      assert.equal(sql92NeedsRocketMQ5(parseSql92(e)), true, e);
+    }
+    for (const e of ["a = 1 AND (b = 2 OR NOT (s IN ('x')))", 'a IS NULL', "s = 'CONTAINS'", 'TRUE']) {
+      assert.equal(sql92NeedsRocketMQ5(parseSql92(e)), false, e);
+    }
+  });
 
   it('keeps the source text', () => {
     assert.equal(parseSql92("a = 'x'").source, "a = 'x'");
