@@ -2,8 +2,7 @@
 // with no database to set up. One PGlite instance is one single-connection backend, owned by one
 // process; two processes must not open the same data directory.
 import { mkdir } from 'node:fs/promises';
-import { PGlite } from '@electric-sql/pglite';
-import type { Transaction } from '@electric-sql/pglite';
+import type { PGlite, Transaction } from '@electric-sql/pglite';
 import { INT8_OID, inSavepoint, parseInt8 } from './executor.ts';
 import type { SqlDatabase, SqlExecutor, SqlParam } from './executor.ts';
 
@@ -35,6 +34,8 @@ export class EmbeddedDatabase implements SqlDatabase {
 
   static async open(dataDir: string): Promise<EmbeddedDatabase> {
     await mkdir(dataDir, { recursive: true });
+    // Loaded on first use, so bundles without PGlite (the cloud functions) never touch it.
+    const { PGlite } = await import('@electric-sql/pglite');
     const db = await PGlite.create(dataDir, { parsers: { [INT8_OID]: parseInt8 } });
     return new EmbeddedDatabase(db);
   }

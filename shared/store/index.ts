@@ -1,7 +1,6 @@
 // Opens Ferry's store: PostgreSQL when a database URL is configured, otherwise the embedded
 // database in dataDir. Migrations run before the store is handed out, so callers never see an
 // old schema. Choosing the default data directory is the caller's job.
-import { EmbeddedDatabase } from './embedded.ts';
 import type { SqlDatabase } from './executor.ts';
 import { migrate } from './migrate.ts';
 import { PostgresDatabase } from './postgres.ts';
@@ -17,8 +16,9 @@ export interface OpenStoreOptions {
   dataDir: string;
 }
 
+// The embedded database is loaded only when used: cloud bundles leave PGlite (WASM) out.
 export const openDatabase = async (options: OpenStoreOptions): Promise<SqlDatabase> =>
-  options.databaseUrl ? new PostgresDatabase(options.databaseUrl) : EmbeddedDatabase.open(options.dataDir);
+  options.databaseUrl ? new PostgresDatabase(options.databaseUrl) : (await import('./embedded.ts')).EmbeddedDatabase.open(options.dataDir);
 
 export const openStore = async (options: OpenStoreOptions): Promise<Store> => {
   const db = await openDatabase(options);
