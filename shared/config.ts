@@ -12,6 +12,7 @@ const EnvSchema = z.object({
   FERRY_REQUIRE_MANAGED_SIDE: z.enum(['true', 'false', '1', '0']).default('false'),
   FERRY_SHARDS_PER_FLOW: z.coerce.number().int().min(1).max(256).default(1),
   FERRY_REPLICATOR_BUDGET_MS: z.coerce.number().int().min(5_000).max(900_000).default(60_000),
+  FERRY_LEASE_TTL_MS: z.coerce.number().int().min(1000).max(300_000).default(15_000),
   FERRY_RECONCILE_INTERVAL_MS: z.coerce.number().int().min(200).default(3000),
   FERRY_METADATA_SYNC_INTERVAL_MS: z.coerce.number().int().min(200).default(10_000),
 });
@@ -27,6 +28,8 @@ export interface FerryConfig {
   shardsPerFlow: number;
   /** Local runtime: how long one in-process replicator invocation runs before handing over. */
   replicatorBudgetMs: number;
+  /** A crashed replicator's shard is taken over once its lease expires. */
+  leaseTtlMs: number;
   reconcileIntervalMs: number;
   metadataSyncIntervalMs: number;
 }
@@ -50,6 +53,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): FerryConfig {
     requireManagedSide: e.FERRY_REQUIRE_MANAGED_SIDE === 'true' || e.FERRY_REQUIRE_MANAGED_SIDE === '1',
     shardsPerFlow: e.FERRY_SHARDS_PER_FLOW,
     replicatorBudgetMs: e.FERRY_REPLICATOR_BUDGET_MS,
+    leaseTtlMs: e.FERRY_LEASE_TTL_MS,
     reconcileIntervalMs: e.FERRY_RECONCILE_INTERVAL_MS,
     metadataSyncIntervalMs: e.FERRY_METADATA_SYNC_INTERVAL_MS,
   };

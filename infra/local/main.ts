@@ -20,11 +20,11 @@ await ensureBootstrapToken(core.store, config.apiToken, log);
 
 const shutdownSignal = new AbortController();
 const invoker: LocalInvoker = new LocalInvoker((job) =>
-  runReplicator(job, { ...core, invoker }, { shardsPerFlow: config.shardsPerFlow, budgetMs: config.replicatorBudgetMs, signal: shutdownSignal.signal }).catch((err: unknown) => {
+  runReplicator(job, { ...core, invoker }, { shardsPerFlow: config.shardsPerFlow, budgetMs: config.replicatorBudgetMs, leaseTtlMs: config.leaseTtlMs, signal: shutdownSignal.signal }).catch((err: unknown) => {
     log.error({ err, job }, 'replicator invocation failed');
   }),
 );
-const timers = [every(config.reconcileIntervalMs, 'reconciler', log, () => reconcile({ ...core, invoker }, { shardsPerFlow: config.shardsPerFlow }))];
+const timers = [every(config.reconcileIntervalMs, 'reconciler', log, () => reconcile({ ...core, invoker }, { shardsPerFlow: config.shardsPerFlow, redispatchAfterMs: config.leaseTtlMs }))];
 
 const server = createHttpServer(createApiDeps(core), log);
 server.listen(config.port, () => {

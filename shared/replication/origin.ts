@@ -17,6 +17,22 @@ export const ORIGIN = {
   path: 'FERRY_PATH',
 } as const;
 
+/** The hop that wrote this replica: which source queue and offset it was copied from. */
+export const HOP = {
+  cluster: 'FERRY_SRC_CLUSTER',
+  broker: 'FERRY_SRC_BROKER',
+  queue: 'FERRY_SRC_QUEUE',
+  offset: 'FERRY_SRC_OFFSET',
+} as const;
+
+/** The source offset a replica was copied from, if it came from exactly this source queue. */
+export function hopOffset(m: Pick<StoredMessage, 'properties'>, source: { clusterId: string; brokerName: string; queueId: number }): number | undefined {
+  const p = m.properties;
+  if (p[HOP.cluster] !== source.clusterId || p[HOP.broker] !== source.brokerName || p[HOP.queue] !== String(source.queueId)) return undefined;
+  const n = Number(p[HOP.offset]);
+  return Number.isFinite(n) ? n : undefined;
+}
+
 export function pathOf(m: Pick<StoredMessage, 'properties'>, sourceClusterId: string): string[] {
   const path = m.properties[ORIGIN.path];
   return path ? path.split(',') : [sourceClusterId];
@@ -47,6 +63,10 @@ export function toReplica(m: StoredMessage, source: { clusterId: string; brokerN
     properties[ORIGIN.storeTimestamp] = String(m.storeTimestamp);
   }
   properties[ORIGIN.path] = [...pathOf(m, source.clusterId), targetClusterId].join(',');
+  properties[HOP.cluster] = source.clusterId;
+  properties[HOP.broker] = source.brokerName;
+  properties[HOP.queue] = String(m.queueId);
+  properties[HOP.offset] = String(m.queueOffset);
   return {
     body: m.body,
     ...(m.tags ? { tags: m.tags } : {}),

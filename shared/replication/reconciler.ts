@@ -27,6 +27,8 @@ export interface ReconcilerDeps {
 
 export interface ReconcilerOptions {
   shardsPerFlow: number;
+  /** Do not dispatch a shard again sooner than this (default: 10 s) while its lease is not yet taken. */
+  redispatchAfterMs?: number;
 }
 
 export interface ReconcileSummary {
@@ -38,7 +40,6 @@ export interface ReconcileSummary {
 
 // Shards dispatched recently, so a slow-starting invocation is not dispatched twice.
 const dispatchedAt = new Map<string, number>();
-const REDISPATCH_AFTER_MS = 10_000;
 
 export async function reconcile(deps: ReconcilerDeps, opts: ReconcilerOptions): Promise<ReconcileSummary> {
   const summary: ReconcileSummary = { tasks: 0, started: 0, failed: 0, dispatched: 0 };
@@ -97,7 +98,7 @@ async function dispatch(task: TaskRow, deps: ReconcilerDeps, opts: ReconcilerOpt
     for (let shard = 0; shard < opts.shardsPerFlow; shard++) {
       const live = leases.some((l) => l.flow === flow.id && l.shard === shard && l.expiresAtMs > now);
       const k = `${task.id}/${flow.id}/${shard}`;
-      if (live || now - (dispatchedAt.get(k) ?? 0) < REDISPATCH_AFTER_MS) continue;
+      if (live || now - (dispatchedAt.get(k) ?? 0) < (opts.redispatchAfterMs ?? 10_000)) continue;
       dispatchedAt.set(k, now);
       await deps.invoker.invokeReplicator({ tenant: task.tenant, taskId: task.id, flow: flow.id, shard });
       n++;

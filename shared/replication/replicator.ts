@@ -9,14 +9,14 @@ import { compileTopicPatterns, evaluateSql92, matchesTag, parseSql92, parseTagEx
 import type { Invoker, ReplicatorJob } from '../invoker/invoker.ts';
 import type { Logger } from '../log.ts';
 import type { OutgoingMessage, StoredMessage } from '../rocketmq/message.ts';
-import { RemotingResponseError, ResponseCode } from '../rocketmq/remoting/errors.ts';
+import { RemotingConnectionClosedError, RemotingResponseError, RemotingTimeoutError, ResponseCode } from '../rocketmq/remoting/errors.ts';
 import { isSystemTopic } from '../rocketmq/system-resources.ts';
 import type { SecretCipher } from '../secrets/cipher.ts';
 import type { LeaseHolder, Store } from '../store/store.ts';
 import type { TaskSpec } from '../tasks/model.ts';
 import { flowsOf } from './flows.ts';
 import { FlowMetrics } from './flow-metrics.ts';
-import { toReplica, wouldLoop } from './origin.ts';
+import { hopOffset, toReplica, wouldLoop } from './origin.ts';
 import { listSourceQueues, queueKey, shardOf, targetFor, writableQueues, type SourceQueue, type TargetQueue } from './queues.ts';
 import { RateLimiter } from './rate-limiter.ts';
 
@@ -45,6 +45,11 @@ export type ReplicatorExit = 'budget' | 'task-stopped' | 'lease-held' | 'lease-l
 
 const PULL_BATCH = 32;
 const MAX_BATCH_BYTES = 1024 * 1024;
+/** How far back in a target queue idempotent resume looks for the last replica of a source queue. */
+const RESUME_SCAN_LIMIT = 4096;
+
+/** A send that may or may not have been stored: the target tail decides, not a blind resend. */
+const outcomeUnknown = (err: unknown) => err instanceof RemotingTimeoutError || err instanceof RemotingConnectionClosedError;
 
 export async function runReplicator(job: ReplicatorJob, deps: ReplicatorDeps, opts: ReplicatorOptions): Promise<ReplicatorExit> {
   const started = Date.now();
@@ -192,6 +197,14 @@ class ShardRun {
     const k = queueKey(q);
     // A queue with no checkpoint appeared after the task started: take it from its beginning.
     let offset = checkpoint ?? (await this.source.broker.minOffset(q.address, q.topic, q.queueId));
+    if (this.spec.idempotentResume) {
+      // A crash between send and checkpoint left replicas the checkpoint does not know about.
+      const done = await this.replicatedUpTo(q, index);
+      if (done !== undefined && done + 1 > offset) {
+        this.log.info({ queue: k, checkpoint: offset, resumeAt: done + 1 }, 'resuming after replicas found on the target');
+        offset = done + 1;
+      }
+    }
     let idle = false;
     while (!this.stop && Date.now() < this.deadline) {
       const r = await this.source.broker.pull(q.address, { topic: q.topic, queueId: q.queueId, offset, maxMessages: PULL_BATCH, suspendMs: idle ? Math.min(1000, Math.max(0, this.deadline - Date.now())) : 0 });
@@ -219,7 +232,7 @@ class ShardRun {
   }
 
   private async deliver(q: SourceQueue, index: number, replicas: { m: StoredMessage; out: OutgoingMessage }[]): Promise<void> {
-    for (const chunk of chunks(replicas)) {
+    for (let chunk of chunks(replicas)) {
       if (this.limiter) {
         const waited = await this.limiter.take(chunk.length);
         if (waited > 0) this.metrics.throttled += chunk.length;
@@ -237,6 +250,16 @@ class ShardRun {
           break;
         } catch (err) {
           lastError = err;
+          if (outcomeUnknown(err) && this.spec.idempotentResume) {
+            // Part or all of the batch may be stored: resend only what the target does not have.
+            await new Promise((r) => setTimeout(r, 500));
+            const done = await this.replicatedUpTo(q, index).catch(() => undefined);
+            if (done !== undefined) chunk = chunk.filter((c) => c.m.queueOffset > done);
+            if (chunk.length === 0) {
+              lastError = undefined;
+              break;
+            }
+          }
           if (err instanceof RemotingResponseError && err.responseCode === ResponseCode.SYSTEM_BUSY) this.metrics.throttled += chunk.length;
           if (err instanceof FerryError && err.code === 'NOT_FOUND') this.deps.requestMetadataSync?.(this.job.taskId);
           await new Promise((r) => setTimeout(r, Math.min(5000, 200 * 2 ** attempt)));
@@ -244,6 +267,35 @@ class ShardRun {
       }
       if (lastError !== undefined) await this.park(q, chunk, lastError);
     }
+  }
+
+  /**
+   * The newest source offset of queue q already stored on its target queue, found by reading the
+   * target tail backwards (bounded); undefined when none is found within the bound.
+   */
+  private async replicatedUpTo(q: SourceQueue, index: number): Promise<number | undefined> {
+    let t: TargetQueue;
+    try {
+      t = await this.targetQueue(q.topic, index, false);
+    } catch {
+      return undefined;
+    }
+    const broker = this.target.broker;
+    const [min, max] = await Promise.all([broker.minOffset(t.address, q.topic, t.queueId), broker.maxOffset(t.address, q.topic, t.queueId)]);
+    const me = { clusterId: this.source.clusterId, brokerName: q.brokerName, queueId: q.queueId };
+    for (let end = max; end > min && max - end < RESUME_SCAN_LIMIT; end -= PULL_BATCH) {
+      const start = Math.max(min, end - PULL_BATCH);
+      const r = await broker.pull(t.address, { topic: q.topic, queueId: t.queueId, offset: start, maxMessages: end - start });
+      let found: number | undefined;
+      for (const m of r.messages) {
+        if (m.queueOffset >= end) break;
+        const o = hopOffset(m, me);
+        if (o !== undefined) found = Math.max(found ?? -1, o);
+      }
+      if (found !== undefined) return found;
+    }
+    if (max - min > RESUME_SCAN_LIMIT) this.log.warn({ queue: queueKey(q) }, 'no replica within the resume scan bound: at-least-once from the checkpoint');
+    return undefined;
   }
 
   /** After the retry budget a batch is parked — stored for the retry action — never dropped. */
