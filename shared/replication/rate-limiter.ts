@@ -1,11 +1,10 @@
-// A token bucket: at most `perSecond` permits per second on average, bursts up to one second's worth.
+// A token bucket: at most `perSecond` permits per second on average, bursts up to one second's
+// worth. It starts empty, so a replicator handing over to the next does not add a burst each time.
 export class RateLimiter {
-  private tokens: number;
+  private tokens = 0;
   private last = performance.now();
 
-  constructor(private readonly perSecond: number) {
-    this.tokens = perSecond;
-  }
+  constructor(private readonly perSecond: number) {}
 
   /** Waits until n permits are available; returns the milliseconds spent waiting (throttled time). */
   async take(n: number): Promise<number> {

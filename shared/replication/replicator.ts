@@ -9,7 +9,7 @@ import { compileTopicPatterns, evaluateSql92, matchesTag, parseSql92, parseTagEx
 import type { Invoker, ReplicatorJob } from '../invoker/invoker.ts';
 import type { Logger } from '../log.ts';
 import type { OutgoingMessage, StoredMessage } from '../rocketmq/message.ts';
-import { RemotingConnectionClosedError, RemotingResponseError, RemotingTimeoutError, ResponseCode } from '../rocketmq/remoting/errors.ts';
+import { RemotingConnectError, RemotingConnectionClosedError, RemotingResponseError, RemotingTimeoutError, ResponseCode } from '../rocketmq/remoting/errors.ts';
 import { isSystemTopic } from '../rocketmq/system-resources.ts';
 import type { SecretCipher } from '../secrets/cipher.ts';
 import type { LeaseHolder, Store } from '../store/store.ts';
@@ -125,6 +125,7 @@ class ShardRun {
     let lastFlush = Date.now();
     let lastDiscovery = 0;
     let lastStateCheck = Date.now();
+    let lastRetry = 0;
     while (!this.stop && Date.now() < this.deadline) {
       const now = Date.now();
       if (this.opts.signal?.aborted) {
@@ -148,6 +149,11 @@ class ShardRun {
       if (now - lastFlush > 5000) {
         lastFlush = now;
         await this.flushMetrics();
+      }
+      // Parked messages whose retry was requested through the API; one shard per flow takes them.
+      if (this.job.shard === 0 && now - lastRetry > 2000) {
+        lastRetry = now;
+        await this.retryParked().catch((err: unknown) => this.log.warn({ err }, 'parked retry failed'));
       }
       await new Promise((r) => setTimeout(r, 200));
     }
@@ -225,48 +231,54 @@ class ShardRun {
         else if (wouldLoop(m, this.source.clusterId, this.target.clusterId)) this.metrics.loopSkipped++;
         else replicas.push({ m, out: toReplica(m, { clusterId: this.source.clusterId, brokerName: q.brokerName }, this.target.clusterId) });
       }
-      if (replicas.length) await this.deliver(q, index, replicas);
+      if (replicas.length && !(await this.deliver(q, index, replicas))) return;
       offset = r.nextBeginOffset;
       await this.deps.store.saveCheckpoints(this.holder, [{ topic: q.topic, broker: q.brokerName, queueId: q.queueId, nextOffset: offset }]);
     }
   }
 
-  private async deliver(q: SourceQueue, index: number, replicas: { m: StoredMessage; out: OutgoingMessage }[]): Promise<void> {
+  /**
+   * Sends every replica, or parks what keeps failing. Outages (unreachable broker, timeouts, flow
+   * control) are waited out without using the retry budget; only failures of the messages
+   * themselves do. Returns false when the run stopped first: nothing past it gets checkpointed.
+   */
+  private async deliver(q: SourceQueue, index: number, replicas: { m: StoredMessage; out: OutgoingMessage }[]): Promise<boolean> {
+    const budget = this.opts.sendAttempts ?? 5;
     for (let chunk of chunks(replicas)) {
       if (this.limiter) {
         const waited = await this.limiter.take(chunk.length);
         if (waited > 0) this.metrics.throttled += chunk.length;
       }
-      const attempts = this.opts.sendAttempts ?? 5;
-      let lastError: unknown;
-      for (let attempt = 0; attempt < attempts && !this.stop; attempt++) {
+      let failures = 0;
+      for (let attempt = 0; ; attempt++) {
+        if (this.stop) return false;
         try {
           const t = await this.targetQueue(q.topic, index, attempt > 0);
           await this.target.broker.sendBatch(t.address, q.topic, t.queueId, chunk.map((c) => c.out));
           const now = Date.now();
           this.metrics.replicated += chunk.length;
           for (const c of chunk) this.metrics.recordDelay(now - c.m.storeTimestamp);
-          lastError = undefined;
           break;
         } catch (err) {
-          lastError = err;
           if (outcomeUnknown(err) && this.spec.idempotentResume) {
             // Part or all of the batch may be stored: resend only what the target does not have.
             await new Promise((r) => setTimeout(r, 500));
             const done = await this.replicatedUpTo(q, index).catch(() => undefined);
             if (done !== undefined) chunk = chunk.filter((c) => c.m.queueOffset > done);
-            if (chunk.length === 0) {
-              lastError = undefined;
-              break;
-            }
+            if (chunk.length === 0) break;
           }
-          if (err instanceof RemotingResponseError && err.responseCode === ResponseCode.SYSTEM_BUSY) this.metrics.throttled += chunk.length;
-          if (err instanceof FerryError && err.code === 'NOT_FOUND') this.deps.requestMetadataSync?.(this.job.taskId);
-          await new Promise((r) => setTimeout(r, Math.min(5000, 200 * 2 ** attempt)));
+          const busy = err instanceof RemotingResponseError && err.responseCode === ResponseCode.SYSTEM_BUSY;
+          if (busy) this.metrics.throttled += chunk.length;
+          if (isFerryError(err, 'NOT_FOUND')) this.deps.requestMetadataSync?.(this.job.taskId);
+          if (!(busy || outcomeUnknown(err) || err instanceof RemotingConnectError) && ++failures >= budget) {
+            await this.park(q, chunk, err);
+            break;
+          }
+          await new Promise((r) => setTimeout(r, Math.min(5000, 200 * 2 ** Math.min(attempt, 5))));
         }
       }
-      if (lastError !== undefined) await this.park(q, chunk, lastError);
     }
+    return true;
   }
 
   /**
@@ -296,6 +308,27 @@ class ShardRun {
     }
     if (max - min > RESUME_SCAN_LIMIT) this.log.warn({ queue: queueKey(q) }, 'no replica within the resume scan bound: at-least-once from the checkpoint');
     return undefined;
+  }
+
+  /** Re-sends parked messages whose retry was requested; what still fails stays parked. */
+  private async retryParked(): Promise<void> {
+    const batch = await this.deps.store.takeRetryBatch(this.job.taskId, this.job.flow, 256);
+    if (batch.length === 0) return;
+    const resolved: number[] = [];
+    for (const p of batch) {
+      const { TAGS: tags, KEYS: keys, UNIQ_KEY: uniqKey, ...properties } = p.properties;
+      const msg: OutgoingMessage = { body: Buffer.from(p.payload ?? new Uint8Array()), properties, ...(tags ? { tags } : {}), ...(keys ? { keys: keys.split(' ') } : {}), ...(uniqKey ? { uniqKey } : {}) };
+      try {
+        const t = await this.targetQueue(p.topic, p.queueId, true);
+        await this.target.broker.send(t.address, p.topic, t.queueId, msg);
+        resolved.push(p.id);
+        this.metrics.replicated++;
+      } catch (err) {
+        this.log.warn({ err, parkedId: p.id }, 'parked message still cannot be delivered');
+      }
+    }
+    await this.deps.store.resolveParked(resolved);
+    this.log.info({ taken: batch.length, delivered: resolved.length }, 'parked messages retried');
   }
 
   /** After the retry budget a batch is parked — stored for the retry action — never dropped. */
