@@ -23,12 +23,15 @@ export const HOP = {
   broker: 'FERRY_SRC_BROKER',
   queue: 'FERRY_SRC_QUEUE',
   offset: 'FERRY_SRC_OFFSET',
+  /** The task's replay generation: a reset-offset starts a new one, so older replicas do not count. */
+  generation: 'FERRY_SRC_GEN',
 } as const;
 
 /** The source offset a replica was copied from, if it came from exactly this source queue. */
-export function hopOffset(m: Pick<StoredMessage, 'properties'>, source: { clusterId: string; brokerName: string; queueId: number }): number | undefined {
+export function hopOffset(m: Pick<StoredMessage, 'properties'>, source: { clusterId: string; brokerName: string; queueId: number; generation: number }): number | undefined {
   const p = m.properties;
   if (p[HOP.cluster] !== source.clusterId || p[HOP.broker] !== source.brokerName || p[HOP.queue] !== String(source.queueId)) return undefined;
+  if ((p[HOP.generation] ?? '0') !== String(source.generation)) return undefined;
   const n = Number(p[HOP.offset]);
   return Number.isFinite(n) ? n : undefined;
 }
@@ -46,7 +49,7 @@ export const wouldLoop = (m: Pick<StoredMessage, 'properties'>, sourceClusterId:
  * The replica of a stored message: same body (decompressed), tags, keys, user properties, flag,
  * born time and producer id; provenance is kept from the first hop on, and the path grows by one.
  */
-export function toReplica(m: StoredMessage, source: { clusterId: string; brokerName: string }, targetClusterId: string): OutgoingMessage {
+export function toReplica(m: StoredMessage, source: { clusterId: string; brokerName: string; generation: number }, targetClusterId: string): OutgoingMessage {
   const properties: Record<string, string> = {};
   for (const [k, v] of Object.entries(m.properties)) {
     if (!SYSTEM_PROPERTY_KEYS.has(k) && v !== '') properties[k] = v;
@@ -67,6 +70,7 @@ export function toReplica(m: StoredMessage, source: { clusterId: string; brokerN
   properties[HOP.broker] = source.brokerName;
   properties[HOP.queue] = String(m.queueId);
   properties[HOP.offset] = String(m.queueOffset);
+  properties[HOP.generation] = String(source.generation);
   return {
     body: m.body,
     ...(m.tags ? { tags: m.tags } : {}),

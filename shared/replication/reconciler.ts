@@ -85,8 +85,9 @@ async function startTask(task: TaskRow, deps: ReconcilerDeps): Promise<boolean> 
       }
     }
   }
-  const { pendingReset: _done, ...rest } = spec;
-  await update(task, deps, 'running', { status: 'running', statusReason: null, startOffsetsCaptured: true, spec: rest });
+  const { pendingReset, ...rest } = spec;
+  const next: TaskSpec = pendingReset ? { ...rest, replayGeneration: (spec.replayGeneration ?? 0) + 1 } : rest;
+  await update(task, deps, 'running', { status: 'running', statusReason: null, startOffsetsCaptured: true, spec: next });
   return true;
 }
 

@@ -229,7 +229,7 @@ class ShardRun {
       for (const m of r.messages) {
         if (!this.filter(m)) this.metrics.filtered++;
         else if (wouldLoop(m, this.source.clusterId, this.target.clusterId)) this.metrics.loopSkipped++;
-        else replicas.push({ m, out: toReplica(m, { clusterId: this.source.clusterId, brokerName: q.brokerName }, this.target.clusterId) });
+        else replicas.push({ m, out: toReplica(m, { clusterId: this.source.clusterId, brokerName: q.brokerName, generation: this.spec.replayGeneration ?? 0 }, this.target.clusterId) });
       }
       if (replicas.length && !(await this.deliver(q, index, replicas))) return;
       offset = r.nextBeginOffset;
@@ -294,7 +294,7 @@ class ShardRun {
     }
     const broker = this.target.broker;
     const [min, max] = await Promise.all([broker.minOffset(t.address, q.topic, t.queueId), broker.maxOffset(t.address, q.topic, t.queueId)]);
-    const me = { clusterId: this.source.clusterId, brokerName: q.brokerName, queueId: q.queueId };
+    const me = { clusterId: this.source.clusterId, brokerName: q.brokerName, queueId: q.queueId, generation: this.spec.replayGeneration ?? 0 };
     for (let end = max; end > min && max - end < RESUME_SCAN_LIMIT; end -= PULL_BATCH) {
       const start = Math.max(min, end - PULL_BATCH);
       const r = await broker.pull(t.address, { topic: q.topic, queueId: t.queueId, offset: start, maxMessages: end - start });

@@ -26,6 +26,8 @@ export interface TaskSpec {
   idempotentResume: boolean;
   /** Set by reset-offset while stopped; the reconciler rewrites checkpoints before the next start. */
   pendingReset?: { timestamp: number; requestedAt: string };
+  /** Bumped by each applied reset: idempotent resume ignores replicas of earlier generations. */
+  replayGeneration?: number;
 }
 
 export type AclView = { enabled: boolean; accessKey?: string; secretKeySet?: boolean };
