@@ -23,6 +23,16 @@
 //   bench-pull --namesrv A --topic T [--count 10000] [--pull-batch 32] [--pull-threads 4] [--timeout-ms 120000]
 //              [--ak X --sk Y]
 //      one line: msgsPerSec count elapsedMs bytes queues pullBatchSize pullThreads
+//   bench-pipe --src-namesrv A --dst-namesrv B --topic T --count N [--pull-batch 32] [--send-batch 32]
+//              [--duration-ms 600000] [--src-ak X --src-sk Y] [--dst-ak X --dst-sk Y] [--send-timeout-ms 10000]
+//              [--ready-file PATH]
+//      the baseline replication pipe: a lite pull consumer on every queue of T at the source (started at
+//      each queue's current max offset, nothing committed) and a producer on the destination, each message
+//      re-sent (tags, keys, flag, body, user properties + FERRY_PIPE_STORE_TS = source storeTimestamp) to
+//      the same queue id, --send-batch per send. Stops after N forwarded or --duration-ms.
+//      one line per second: forwarded elapsedMs; then one line: msgsPerSec count elapsedMs activeMs queues
+//      pullBatch sendBatch sendCalls sendRetries (msgsPerSec = count over first-polled..last-acked, activeMs);
+//      exit 1 if fewer than N were forwarded. --ready-file is written once every queue is positioned.
 
 import java.io.FileDescriptor;
 import java.io.FileOutputStream;
@@ -30,10 +40,15 @@ import java.io.InputStream;
 import java.io.PrintStream;
 import java.lang.reflect.Method;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Base64;
 import java.util.Collection;
+import java.util.Comparator;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -47,6 +62,8 @@ import java.util.concurrent.atomic.AtomicReference;
 import org.apache.rocketmq.acl.common.AclClientRPCHook;
 import org.apache.rocketmq.acl.common.SessionCredentials;
 import org.apache.rocketmq.client.consumer.DefaultLitePullConsumer;
+import org.apache.rocketmq.client.impl.MQAdminImpl;
+import org.apache.rocketmq.client.impl.MQClientManager;
 import org.apache.rocketmq.client.producer.DefaultMQProducer;
 import org.apache.rocketmq.client.producer.MessageQueueSelector;
 import org.apache.rocketmq.client.producer.SendResult;
@@ -54,7 +71,9 @@ import org.apache.rocketmq.client.producer.SendStatus;
 import org.apache.rocketmq.common.compression.CompressionType;
 import org.apache.rocketmq.common.consumer.ConsumeFromWhere;
 import org.apache.rocketmq.common.message.Message;
+import org.apache.rocketmq.common.message.MessageAccessor;
 import org.apache.rocketmq.common.message.MessageClientExt;
+import org.apache.rocketmq.common.message.MessageConst;
 import org.apache.rocketmq.common.message.MessageExt;
 import org.apache.rocketmq.common.message.MessageQueue;
 import org.apache.rocketmq.remoting.RPCHook;
@@ -92,13 +111,14 @@ public final class FerryPeer {
         if ("true".equals(System.getProperty("ferry.peer.watchStdin"))) watchStdin();
         int code;
         try {
-            if (argv.length == 0) throw new UsageError("missing subcommand (produce | consume | bench-send | bench-pull)");
+            if (argv.length == 0) throw new UsageError("missing subcommand (produce | consume | bench-send | bench-pull | bench-pipe)");
             Args a = new Args(Arrays.copyOfRange(argv, 1, argv.length));
             switch (argv[0]) {
                 case "produce": code = produce(a); break;
                 case "consume": code = consume(a); break;
                 case "bench-send": code = benchSend(a); break;
                 case "bench-pull": code = benchPull(a); break;
+                case "bench-pipe": code = benchPipe(a); break;
                 default: throw new UsageError("unknown subcommand " + argv[0]);
             }
         } catch (UsageError e) {
@@ -499,6 +519,249 @@ public final class FerryPeer {
         return 0;
     }
 
+    // ---------------------------------------------------------------- replication pipe
+
+    /** Property bench-pipe adds to every forwarded message: the source storeTimestamp (ms). */
+    static final String PIPE_STORE_TS = "FERRY_PIPE_STORE_TS";
+    /**
+     * Properties bench-pipe does not copy: the client's own reserved names (MessageConst.STRING_HASH_SET,
+     * which putUserProperty refuses), plus the names only the 5.3.3 client reserves or that steer the
+     * broker (transactions, LMQ dispatch, inner batches), so the pipe copies the same set whichever
+     * client it is compiled against. Names starting with "__RMQ.TRANSIENT." are skipped as well.
+     */
+    static final Set<String> PIPE_SKIPPED_PROPERTIES = new HashSet<>(MessageConst.STRING_HASH_SET);
+    static final String TRANSIENT_PROPERTY_PREFIX = "__RMQ.TRANSIENT.";
+    /** Bytes of bodies per batch send; well under the brokers' default maxMessageSize (4 MiB). */
+    static final int PIPE_BATCH_BYTES = 1 << 20;
+
+    static {
+        PIPE_SKIPPED_PROPERTIES.addAll(Arrays.asList(
+            // 5.3.3 STRING_HASH_SET entries that 4.9.7's lacks
+            "1ST_POP_TIME", "BORN_TIMESTAMP", "DLQ_ORIGIN_MESSAGE_ID", "DLQ_ORIGIN_TOPIC", "DUP_INFO", "EXTEND_UNIQ_INFO",
+            "POP_CK", "POP_CK_OFFSET", "TIMER_DELAY_LEVEL", "TIMER_DELAY_MS", "TIMER_DELAY_SEC", "TIMER_DELIVER_MS",
+            "TIMER_DEL_UNIQKEY", "TIMER_DEQUEUE_MS", "TIMER_ENQUEUE_MS", "TIMER_OUT_MS", "TIMER_ROLL_TIMES",
+            "TRAN_PREPARED_QUEUE_OFFSET", "__BORNHOST", "__CRC32#",
+            // system properties outside either STRING_HASH_SET
+            "TRANSACTION_CHECK_TIMES", "CHECK_IMMUNITY_TIME_IN_SECONDS", "__transactionId__", "INNER_NUM", "INNER_BASE",
+            "INNER_MULTI_DISPATCH", "PROPERTY_FORWARD_QUEUE_ID", "REDIRECT"));
+    }
+
+    private static int benchPipe(Args a) throws Exception {
+        a.allow("src-namesrv", "dst-namesrv", "topic", "count", "pull-batch", "send-batch", "duration-ms", "src-ak", "src-sk",
+            "dst-ak", "dst-sk", "send-timeout-ms", "ready-file");
+        String srcNamesrv = a.req("src-namesrv");
+        String dstNamesrv = a.req("dst-namesrv");
+        String topic = a.req("topic");
+        a.req("count");
+        final int count = a.intOr("count", 0);
+        if (count <= 0) throw new UsageError("--count must be positive");
+        final int pullBatch = Math.max(1, a.intOr("pull-batch", 32));
+        final int sendBatch = Math.max(1, a.intOr("send-batch", 32));
+        final long durationMs = a.intOr("duration-ms", 600_000);
+        if (durationMs <= 0) throw new UsageError("--duration-ms must be positive");
+        String readyFile = a.opt("ready-file");
+        RPCHook srcHook = hook(a.opt("src-ak"), a.opt("src-sk"), "--src-ak and --src-sk");
+        RPCHook dstHook = hook(a.opt("dst-ak"), a.opt("dst-sk"), "--dst-ak and --dst-sk");
+
+        String cgroup = "ferry_pipe_c_" + uniq();
+        DefaultLitePullConsumer c = srcHook != null ? new DefaultLitePullConsumer(cgroup, srcHook) : new DefaultLitePullConsumer(cgroup);
+        c.setNamesrvAddr(srcNamesrv);
+        c.setInstanceName(cgroup);
+        c.setVipChannelEnabled(false);
+        c.setAutoCommit(false); // a throwaway group: nothing is committed
+        c.setConsumeFromWhere(ConsumeFromWhere.CONSUME_FROM_LAST_OFFSET);
+        c.setPullBatchSize(pullBatch);
+        c.setPullThreadNums(4);
+
+        String pgroup = "ferry_pipe_p_" + uniq();
+        DefaultMQProducer p = dstHook != null ? new DefaultMQProducer(pgroup, dstHook) : new DefaultMQProducer(pgroup);
+        p.setNamesrvAddr(dstNamesrv);
+        p.setInstanceName(pgroup);
+        p.setVipChannelEnabled(false);
+        p.setSendMsgTimeout(a.intOr("send-timeout-ms", 10_000));
+
+        long forwarded = 0;
+        long sendCalls = 0;
+        long sendRetries = 0;
+        long readyNs = 0;
+        long firstNs = -1;
+        long lastNs = -1;
+        int queueCount = 0;
+        try {
+            long t0 = System.nanoTime();
+            p.start();
+            // Destination queues by id; with several destination brokers the first (by name) holding the id wins.
+            Map<Integer, MessageQueue> dstQueues = new TreeMap<>();
+            List<MessageQueue> published = new ArrayList<>(retry("fetch destination queues of " + topic, () -> {
+                List<MessageQueue> l = p.fetchPublishMessageQueues(topic);
+                if (l == null || l.isEmpty()) throw new Failure("destination topic " + topic + " has no writable queues");
+                return l;
+            }));
+            published.sort(Comparator.comparing(MessageQueue::getBrokerName).thenComparingInt(MessageQueue::getQueueId));
+            for (MessageQueue mq : published) dstQueues.putIfAbsent(mq.getQueueId(), mq);
+
+            c.start();
+            Collection<MessageQueue> srcQueues = retry("fetch source queues of " + topic, () -> c.fetchMessageQueues(topic));
+            if (srcQueues.isEmpty()) throw new Failure("source topic " + topic + " has no readable queues");
+            for (MessageQueue mq : srcQueues) {
+                if (!dstQueues.containsKey(mq.getQueueId())) {
+                    throw new Failure("destination topic " + topic + " has no queue " + mq.getQueueId() + " (source queue " + mq + ")");
+                }
+            }
+            queueCount = srcQueues.size();
+            c.assign(srcQueues);
+            // The consumer's own client instance (same config, so same client id) answers maxOffset.
+            MQAdminImpl srcAdmin = MQClientManager.getInstance().getOrCreateMQClientInstance(c, srcHook).getMQAdminImpl();
+            // Next source offset to forward, per queue: starts at the queue's max offset now, and drops
+            // anything older the consumer may still deliver (pulled before the seek, or re-pulled).
+            Map<MessageQueue, Long> next = new HashMap<>();
+            for (MessageQueue mq : srcQueues) {
+                long start = retry("max offset of " + mq, () -> srcAdmin.maxOffset(mq));
+                retry("seek " + mq, () -> {
+                    c.seek(mq, start);
+                    return null;
+                });
+                next.put(mq, start);
+            }
+            readyNs = System.nanoTime();
+            System.err.printf("ferry-peer: timings: jvm-to-main %d ms, pipe setup %d ms; start offsets %s%n",
+                jvmToMainMs, (readyNs - t0) / 1_000_000, new TreeMap<>(next.entrySet().stream()
+                    .collect(java.util.stream.Collectors.toMap(e -> e.getKey().getBrokerName() + "/" + e.getKey().getQueueId(), Map.Entry::getValue))));
+            if (readyFile != null) {
+                Path ready = Path.of(readyFile);
+                Path tmp = Path.of(readyFile + ".tmp");
+                Files.write(tmp, "ready\n".getBytes(StandardCharsets.US_ASCII));
+                Files.move(tmp, ready, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            }
+
+            final long second = 1_000_000_000L;
+            long deadline = readyNs + durationMs * 1_000_000L;
+            long nextTick = readyNs + second;
+            while (forwarded < count) {
+                long now = System.nanoTime();
+                if (now >= deadline) break;
+                if (now >= nextTick) {
+                    emit(new Json().num("forwarded", forwarded).num("elapsedMs", (now - readyNs) / 1_000_000));
+                    while (nextTick <= now) nextTick += second;
+                }
+                long waitMs = Math.max(1, Math.min(200, (Math.min(nextTick, deadline) - now) / 1_000_000));
+                List<MessageExt> polled = c.poll(waitMs);
+                if (polled.isEmpty()) continue;
+                if (firstNs < 0) firstNs = System.nanoTime();
+                // Keep each queue's order; the messages of one queue go to the same queue id at the destination.
+                Map<MessageQueue, List<MessageExt>> byQueue = new LinkedHashMap<>();
+                for (MessageExt m : polled) {
+                    MessageQueue src = sourceQueue(next.keySet(), m);
+                    Long want = src == null ? null : next.get(src);
+                    if (want == null || m.getQueueOffset() < want) continue;
+                    next.put(src, m.getQueueOffset() + 1);
+                    byQueue.computeIfAbsent(src, k -> new ArrayList<>()).add(m);
+                }
+                for (Map.Entry<MessageQueue, List<MessageExt>> e : byQueue.entrySet()) {
+                    MessageQueue dst = dstQueues.get(e.getKey().getQueueId());
+                    List<Message> chunk = new ArrayList<>(sendBatch);
+                    int chunkBytes = 0;
+                    for (MessageExt m : e.getValue()) {
+                        if (forwarded + chunk.size() >= count) break;
+                        Message out = pipeCopy(m, topic);
+                        int size = out.getBody() != null ? out.getBody().length : 0;
+                        if (!chunk.isEmpty() && (chunk.size() >= sendBatch || chunkBytes + size > PIPE_BATCH_BYTES)) {
+                            sendRetries += pipeSend(p, chunk, dst);
+                            sendCalls++;
+                            forwarded += chunk.size();
+                            lastNs = System.nanoTime();
+                            chunk = new ArrayList<>(sendBatch);
+                            chunkBytes = 0;
+                        }
+                        chunk.add(out);
+                        chunkBytes += size;
+                    }
+                    if (!chunk.isEmpty()) {
+                        sendRetries += pipeSend(p, chunk, dst);
+                        sendCalls++;
+                        forwarded += chunk.size();
+                        lastNs = System.nanoTime();
+                    }
+                }
+            }
+        } finally {
+            long endNs = System.nanoTime();
+            if (readyNs > 0) {
+                double activeNs = firstNs >= 0 && lastNs > firstNs ? lastNs - firstNs : Double.NaN;
+                emit(new Json()
+                    .dbl("msgsPerSec", forwarded / (activeNs / 1e9))
+                    .num("count", forwarded)
+                    .dbl("elapsedMs", (endNs - readyNs) / 1e6)
+                    .dbl("activeMs", activeNs / 1e6)
+                    .num("queues", queueCount)
+                    .num("pullBatch", pullBatch)
+                    .num("sendBatch", sendBatch)
+                    .num("sendCalls", sendCalls)
+                    .num("sendRetries", sendRetries));
+            }
+            shutdownBounded("consumer", c::shutdown);
+            shutdownBounded("producer", p::shutdown);
+        }
+        if (forwarded < count) {
+            System.err.println("ferry-peer: pipe stopped after " + durationMs + " ms with " + forwarded + " of " + count + " forwarded");
+            return 1;
+        }
+        return 0;
+    }
+
+    /** The assigned source queue a polled message came from (by broker name and queue id; id alone if no name). */
+    private static MessageQueue sourceQueue(Collection<MessageQueue> assigned, MessageExt m) {
+        MessageQueue byId = null;
+        for (MessageQueue mq : assigned) {
+            if (mq.getQueueId() != m.getQueueId()) continue;
+            if (m.getBrokerName() != null && m.getBrokerName().equals(mq.getBrokerName())) return mq;
+            if (m.getBrokerName() == null && byId == null) byId = mq;
+        }
+        return byId;
+    }
+
+    /** The message to send on: same topic, body, flag, tags, keys and user properties, plus PIPE_STORE_TS. */
+    static Message pipeCopy(MessageExt m, String topic) {
+        Message out = new Message(topic, m.getBody() != null ? m.getBody() : new byte[0]);
+        out.setFlag(m.getFlag());
+        if (m.getTags() != null) out.setTags(m.getTags());
+        if (m.getKeys() != null) out.setKeys(m.getKeys());
+        if (m.getProperties() != null) {
+            for (Map.Entry<String, String> e : m.getProperties().entrySet()) {
+                String k = e.getKey();
+                if (k == null || e.getValue() == null || PIPE_SKIPPED_PROPERTIES.contains(k) || k.startsWith(TRANSIENT_PROPERTY_PREFIX)) continue;
+                if (k.equals(PIPE_STORE_TS)) continue;
+                // Unchecked put: a blank value is a legal stored property but putUserProperty refuses it.
+                MessageAccessor.putProperty(out, k, e.getValue());
+            }
+        }
+        MessageAccessor.putProperty(out, PIPE_STORE_TS, Long.toString(m.getStoreTimestamp()));
+        return out;
+    }
+
+    /**
+     * One send of `msgs` to `mq` (a batch when more than one), retried up to 3 times: a retry after an
+     * unknown outcome (timeout) may store the messages twice. Returns the number of retries.
+     */
+    private static int pipeSend(DefaultMQProducer p, List<Message> msgs, MessageQueue mq) throws Exception {
+        for (int attempt = 1; ; attempt++) {
+            try {
+                SendResult r = msgs.size() == 1 ? p.send(msgs.get(0), mq) : p.send(msgs, mq);
+                if (r.getSendStatus() != SendStatus.SEND_OK) {
+                    System.err.println("ferry-peer: send to " + mq + " stored with status " + r.getSendStatus());
+                }
+                return attempt - 1;
+            } catch (InterruptedException e) {
+                throw e;
+            } catch (Exception e) {
+                if (attempt >= 3) throw e;
+                System.err.println("ferry-peer: send of " + msgs.size() + " to " + mq + " failed (attempt " + attempt + "), retrying: "
+                    + String.valueOf(e).split("\n")[0]);
+                Thread.sleep(200L * attempt);
+            }
+        }
+    }
+
     // ---------------------------------------------------------------- helpers
 
     /**
@@ -517,10 +780,12 @@ public final class FerryPeer {
     }
 
     private static RPCHook hook(Args a) {
-        String ak = a.opt("ak");
-        String sk = a.opt("sk");
+        return hook(a.opt("ak"), a.opt("sk"), "--ak and --sk");
+    }
+
+    private static RPCHook hook(String ak, String sk, String names) {
         if (ak == null && sk == null) return null;
-        if (ak == null || sk == null) throw new UsageError("--ak and --sk go together");
+        if (ak == null || sk == null) throw new UsageError(names + " go together");
         return new AclClientRPCHook(new SessionCredentials(ak, sk));
     }
 
