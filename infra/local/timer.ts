@@ -13,7 +13,7 @@ export function every(ms: number, name: string, log: Logger, fn: () => Promise<u
         if (!stopped) timer = setTimeout(tick, ms);
       });
   };
-  timer = setTimeout(tick, Math.min(ms, 1000));
+  timer = setTimeout(tick, ms);
   return {
     async stop() {
       stopped = true;

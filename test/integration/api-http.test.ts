@@ -40,7 +40,8 @@ for (const store of ['embedded', 'postgres'] as const) {
     };
 
     before(async () => {
-      rt = await startRuntime({ store });
+      // No reconciler runs here: these tasks point at made-up clusters and stay where the API puts them.
+      rt = await startRuntime({ store, env: { FERRY_RECONCILE_INTERVAL_MS: '86400000' } });
       api = client(rt);
     });
     after(async () => {
@@ -232,7 +233,7 @@ for (const store of ['embedded', 'postgres'] as const) {
 describe('deployment policy requireManagedSide', () => {
   let rt: Runtime;
   before(async () => {
-    rt = await startRuntime({ store: 'embedded', env: { FERRY_REQUIRE_MANAGED_SIDE: 'true' } });
+    rt = await startRuntime({ store: 'embedded', env: { FERRY_REQUIRE_MANAGED_SIDE: 'true', FERRY_RECONCILE_INTERVAL_MS: '86400000' } });
   });
   after(async () => {
     await rt.stop();
