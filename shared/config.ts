@@ -15,6 +15,10 @@ const EnvSchema = z.object({
   FERRY_LEASE_TTL_MS: z.coerce.number().int().min(1000).max(300_000).default(15_000),
   FERRY_RECONCILE_INTERVAL_MS: z.coerce.number().int().min(200).default(3000),
   FERRY_METADATA_SYNC_INTERVAL_MS: z.coerce.number().int().min(200).default(10_000),
+  FERRY_INVOKER: z.enum(['local', 'aws-lambda', 'tencent-scf']).default('local'),
+  FERRY_REPLICATOR_FUNCTION: z.string().min(1).default('ferry-dev-replicator'),
+  FERRY_INVOKER_REGION: z.string().min(1).optional(),
+  FERRY_INVOKER_ENDPOINT: z.string().min(1).optional(),
 });
 
 export interface FerryConfig {
@@ -32,6 +36,11 @@ export interface FerryConfig {
   leaseTtlMs: number;
   reconcileIntervalMs: number;
   metadataSyncIntervalMs: number;
+  invoker: 'local' | 'aws-lambda' | 'tencent-scf';
+  replicatorFunction: string;
+  invokerRegion: string | undefined;
+  /** Tests only: where the invoker's SDK sends its requests. */
+  invokerEndpoint: string | undefined;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): FerryConfig {
@@ -56,5 +65,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): FerryConfig {
     leaseTtlMs: e.FERRY_LEASE_TTL_MS,
     reconcileIntervalMs: e.FERRY_RECONCILE_INTERVAL_MS,
     metadataSyncIntervalMs: e.FERRY_METADATA_SYNC_INTERVAL_MS,
+    invoker: e.FERRY_INVOKER,
+    replicatorFunction: e.FERRY_REPLICATOR_FUNCTION,
+    invokerRegion: e.FERRY_INVOKER_REGION,
+    invokerEndpoint: e.FERRY_INVOKER_ENDPOINT,
   };
 }

@@ -1,0 +1,24 @@
+// Invoked asynchronously with one shard's job; replicates until its time budget is nearly spent.
+import { z } from 'zod';
+import { createInvoker } from '../../shared/invoker/index.ts';
+import { runReplicator, type ReplicatorExit } from '../../shared/replication/replicator.ts';
+import { coreDepsFromEnv } from '../../shared/runtime/deps.ts';
+import { remainingMs } from '../runtime-context.ts';
+
+const Job = z.object({
+  tenant: z.string().min(1),
+  taskId: z.string().min(1),
+  flow: z.enum(['forward', 'reverse']),
+  shard: z.number().int().min(0),
+});
+
+// Leaves room to flush metrics, release the lease and hand over before the platform's timeout.
+const PLATFORM_MARGIN_MS = 5000;
+
+export async function handler(event: unknown, context?: unknown): Promise<{ exit: ReplicatorExit }> {
+  const job = Job.parse(event);
+  const deps = await coreDepsFromEnv();
+  const budgetMs = Math.max(5000, remainingMs(context, deps.config.replicatorBudgetMs) - PLATFORM_MARGIN_MS);
+  const exit = await runReplicator(job, { ...deps, invoker: createInvoker(deps.config) }, { shardsPerFlow: deps.config.shardsPerFlow, budgetMs, leaseTtlMs: deps.config.leaseTtlMs });
+  return { exit };
+}
