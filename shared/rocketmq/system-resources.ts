@@ -2,9 +2,12 @@
 const SYSTEM_TOPICS = new Set([
   'TBW102', 'SCHEDULE_TOPIC_XXXX', 'OFFSET_MOVED_EVENT', 'BenchmarkTest', 'SELF_TEST_TOPIC',
   'TRANS_CHECK_MAX_TIME_TOPIC', 'RMQ_SYS_TRANS_HALF_TOPIC', 'RMQ_SYS_TRANS_OP_HALF_TOPIC', 'RMQ_SYS_TRACE_TOPIC',
-  'DefaultHeartBeatSyncerTopic',
+  'DefaultHeartBeatSyncerTopic', 'SCHEDULE_TOPIC_XXXX_V2', 'CHECKPOINT_TOPIC',
 ]);
-const SYSTEM_GROUPS = new Set(['TOOLS_CONSUMER', 'FILTERSRV_CONSUMER', 'DEFAULT_CONSUMER', 'DEFAULT_PRODUCER', 'CLIENT_INNER_PRODUCER', 'SELF_TEST_C_GROUP', 'SELF_TEST_P_GROUP', 'FERRY_REPLICATOR', 'FERRY_PRODUCER']);
+const SYSTEM_GROUPS = new Set([
+  'TOOLS_CONSUMER', 'FILTERSRV_CONSUMER', 'DEFAULT_CONSUMER', 'DEFAULT_PRODUCER', 'CLIENT_INNER_PRODUCER', 'SELF_TEST_C_GROUP', 'SELF_TEST_P_GROUP',
+  'SCHEDULE_CONSUMER', '__MONITOR_CONSUMER', 'CID_ONS-HTTP-PROXY', 'FERRY_REPLICATOR', 'FERRY_PRODUCER',
+]);
 
 /**
  * `clusterAndBrokerNames` are the cluster's own name and its brokers' names: brokers create a topic
@@ -20,5 +23,5 @@ export function isSystemTopic(topic: string, clusterAndBrokerNames: ReadonlySet<
 }
 
 export function isSystemGroup(group: string): boolean {
-  return SYSTEM_GROUPS.has(group) || /^(CID_RMQ_SYS_|CID_ONSAPI_|FERRY_)/.test(group);
+  return SYSTEM_GROUPS.has(group) || /^(CID_RMQ_SYS_|CID_ONSAPI_|FERRY_|rmq_sys_|RMQ_SYS_)/.test(group);
 }

@@ -214,7 +214,8 @@ export interface MetadataSnapshot {
   items: unknown;
 }
 
-export type MetadataKind = 'topic' | 'group' | 'acl_user' | 'acl' | 'role';
+/** acl_user/acl: ACL 2.0 users and ACLs (5.3+); acl_account: ACL 1.0 accounts; role: Tencent Cloud roles. */
+export type MetadataKind = 'topic' | 'group' | 'acl_user' | 'acl' | 'acl_account' | 'role';
 export type SyncDirection = 'source_to_target' | 'target_to_source';
 export type MetadataAction = 'create' | 'update' | 'delete' | 'none';
 export type MetadataItemStatus = 'synced' | 'failed' | 'unsupported';

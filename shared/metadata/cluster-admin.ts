@@ -1,0 +1,30 @@
+// The ClusterAdmin port: what metadata sync needs from a cluster, whatever the cluster is
+// (self-built over remoting today; a Tencent Cloud cluster through the Cloud API later).
+import type { ClusterSnapshot } from './model.ts';
+import type { SyncAction } from './plan.ts';
+
+export interface ClusterAdmin {
+  /** The task's id for this cluster. */
+  readonly clusterId: string;
+  /**
+   * Reads every topic, group and access entry. Throws when the cluster cannot be read as a
+   * whole (unreachable, unknown cluster); a kind the cluster cannot serve comes back as
+   * `{status: 'unsupported', reason}` instead.
+   */
+  readSnapshot(): Promise<ClusterSnapshot>;
+  /**
+   * Writes one action to this cluster. Call readSnapshot first: adapters may use what it read
+   * (per-broker configs) to write only differences. Throws MetadataUnsupportedError when the
+   * cluster cannot do this at all, anything else when this attempt failed.
+   */
+  apply(action: SyncAction): Promise<void>;
+  close(): void;
+}
+
+/** The cluster cannot do this at all (a capability gap, not a failure worth retrying). */
+export class MetadataUnsupportedError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'MetadataUnsupportedError';
+  }
+}

@@ -1,0 +1,117 @@
+// Pure comparison of metadata items and of a cluster's snapshots over time.
+import type { AclPolicy, GroupItem, MetadataEntry, TopicItem } from './model.ts';
+
+export type ChangeType = 'created' | 'modified' | 'deleted';
+
+export interface Change {
+  type: ChangeType;
+  /** The item before (modified, deleted). */
+  before?: MetadataEntry;
+  /** The item now (created, modified). */
+  after?: MetadataEntry;
+}
+
+/**
+ * Whether two items of the same kind and name have the same settings. A field one side's cluster
+ * does not have (5.x-only fields read from 4.x) is left out of the comparison, so clusters of
+ * different versions do not look different forever.
+ */
+export function sameSettings(a: MetadataEntry, b: MetadataEntry): boolean {
+  if (a.kind !== b.kind || a.name !== b.name) return false;
+  return canonical(comparable(a, b)) === canonical(comparable(b, a));
+}
+
+/** The fields of `x` that count when it is compared with `other`. */
+function comparable(x: MetadataEntry, other: MetadataEntry): unknown {
+  switch (x.kind) {
+    case 'topic': {
+      const o = other as TopicItem;
+      return {
+        r: x.readQueueNums,
+        w: x.writeQueueNums,
+        p: x.perm,
+        o: x.order,
+        a: x.attributes !== undefined && o.attributes !== undefined ? x.attributes : null,
+      };
+    }
+    case 'group': {
+      const o = other as GroupItem;
+      const both = <K extends keyof GroupItem>(k: K) => (x[k] !== undefined && o[k] !== undefined ? x[k] : null);
+      return {
+        consumeEnable: x.consumeEnable,
+        consumeFromMinEnable: x.consumeFromMinEnable,
+        consumeBroadcastEnable: x.consumeBroadcastEnable,
+        retryQueueNums: x.retryQueueNums,
+        retryMaxTimes: x.retryMaxTimes,
+        brokerId: x.brokerId,
+        whichBrokerWhenConsumeSlowly: x.whichBrokerWhenConsumeSlowly,
+        notifyConsumerIdsChangedEnable: x.notifyConsumerIdsChangedEnable,
+        consumeMessageOrderly: both('consumeMessageOrderly'),
+        groupRetryPolicy: both('groupRetryPolicy'),
+        consumeTimeoutMinute: both('consumeTimeoutMinute'),
+      };
+    }
+    case 'acl_user':
+      return { password: x.password, userType: x.userType, userStatus: x.userStatus };
+    case 'acl':
+      return normalizePolicies(x.policies);
+    case 'acl_account':
+      return {
+        secretKey: x.secretKey,
+        admin: x.admin,
+        white: x.whiteRemoteAddress ?? null,
+        dt: x.defaultTopicPerm ?? null,
+        dg: x.defaultGroupPerm ?? null,
+        // Brokers keep the order they were given; it carries no meaning.
+        tp: [...x.topicPerms].sort(),
+        gp: [...x.groupPerms].sort(),
+      };
+  }
+}
+
+/** Policies in a canonical order (policy type, then resource); absent policy type = Custom. */
+export function normalizePolicies(policies: readonly AclPolicy[]): AclPolicy[] {
+  return policies
+    .map((p) => ({
+      policyType: p.policyType ?? 'Custom',
+      entries: p.entries
+        .map((e) => ({ resource: e.resource, actions: [...e.actions].sort(), sourceIps: [...(e.sourceIps ?? [])].sort(), decision: e.decision }))
+        .sort((a, b) => cmp(a.resource, b.resource)),
+    }))
+    .filter((p) => p.entries.length > 0)
+    .sort((a, b) => cmp(a.policyType, b.policyType));
+}
+
+/** Changes from `previous` to `current` by name (items present in both and equal are left out). */
+export function diffItems(previous: ReadonlyMap<string, MetadataEntry>, current: ReadonlyMap<string, MetadataEntry>): Map<string, Change> {
+  const changes = new Map<string, Change>();
+  for (const [name, after] of current) {
+    const before = previous.get(name);
+    if (!before) changes.set(name, { type: 'created', after });
+    else if (!sameSettings(before, after)) changes.set(name, { type: 'modified', before, after });
+  }
+  for (const [name, before] of previous) {
+    if (!current.has(name)) changes.set(name, { type: 'deleted', before });
+  }
+  return changes;
+}
+
+/** JSON with object keys sorted, so equal values give equal text whatever their key order. */
+export function canonical(v: unknown): string {
+  return JSON.stringify(sortKeys(v));
+}
+
+function sortKeys(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(sortKeys);
+  if (v !== null && typeof v === 'object') {
+    return Object.fromEntries(
+      Object.entries(v)
+        .filter(([, x]) => x !== undefined)
+        .sort(([a], [b]) => cmp(a, b))
+        .map(([k, x]) => [k, sortKeys(x)]),
+    );
+  }
+  return v;
+}
+
+const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);

@@ -1,0 +1,79 @@
+// One timer tick of metadata sync: every task that should be syncing gets one cycle.
+//
+// Which tasks: desired state 'running' and not failed to start or being deleted. A stopped task
+// does not sync (stopping a task stops its metadata sync, as deleting does); its stored snapshots
+// stay, so when it is started again the first cycle picks up every create, change and delete
+// made on either cluster meanwhile, as a diff against the state it last saw.
+import type { TaskRow } from '../store/store.ts';
+import { syncTaskMetadata, type MetadataSyncDeps, type MetadataSyncResult } from './sync.ts';
+
+export interface MetadataSyncRunOptions {
+  /** Tasks synced at once. Default 2: each cycle is mostly waiting on brokers, but brokers are shared. */
+  concurrency?: number;
+  /** Epoch ms after which no further task is started (the function's time budget); the rest wait for the next tick. */
+  stopAt?: number;
+}
+
+export interface MetadataSyncSummary {
+  tasks: number;
+  eligible: number;
+  results: MetadataSyncResult[];
+  /** Due tasks left for the next tick because the time budget ran out. */
+  deferred: number;
+  /** Tasks whose cycle threw (store errors); per-item and per-cluster failures are in results. */
+  errors: { taskId: string; error: string }[];
+  durationMs: number;
+}
+
+export function isMetadataSyncDue(task: Pick<TaskRow, 'desiredState' | 'status'>): boolean {
+  return task.desiredState === 'running' && task.status !== 'start_failed' && task.status !== 'deleting';
+}
+
+export async function runMetadataSync(deps: MetadataSyncDeps, opts: MetadataSyncRunOptions = {}): Promise<MetadataSyncSummary> {
+  const t0 = Date.now();
+  const tasks = await deps.store.listAllTasks();
+  const due = tasks.filter(isMetadataSyncDue);
+  const results: MetadataSyncResult[] = [];
+  const errors: MetadataSyncSummary['errors'] = [];
+  let next = 0;
+  const worker = async () => {
+    while (next < due.length && (opts.stopAt === undefined || Date.now() < opts.stopAt)) {
+      const task = due[next++]!;
+      try {
+        results.push(await syncTaskMetadata(task, deps));
+      } catch (err) {
+        errors.push({ taskId: task.id, error: err instanceof Error ? err.message : String(err) });
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(opts.concurrency ?? 2, due.length)) }, worker));
+  const deferred = due.length - results.length - errors.length;
+  const summary: MetadataSyncSummary = { tasks: tasks.length, eligible: due.length, results, deferred, errors, durationMs: Date.now() - t0 };
+  deps.log.info(
+    {
+      tasks: summary.tasks,
+      eligible: summary.eligible,
+      outcomes: countBy(results.map((r) => r.outcome)),
+      created: sum(results, 'created'),
+      updated: sum(results, 'updated'),
+      deleted: sum(results, 'deleted'),
+      failed: sum(results, 'failed'),
+      conflicts: sum(results, 'conflicts'),
+      deferred,
+      errors,
+      durationMs: summary.durationMs,
+    },
+    'metadata sync run',
+  );
+  return summary;
+}
+
+function countBy(xs: readonly string[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const x of xs) out[x] = (out[x] ?? 0) + 1;
+  return out;
+}
+
+function sum(rs: readonly MetadataSyncResult[], k: 'created' | 'updated' | 'deleted' | 'failed' | 'conflicts'): number {
+  return rs.reduce((n, r) => n + r[k], 0);
+}

@@ -1,0 +1,259 @@
+// One metadata sync cycle for one task: the thin I/O shell around plan.ts.
+//
+//   lease → read both clusters → load stored snapshots → plan → apply each action → record
+//   outcomes and the projected snapshots (one transaction) → release lease
+//
+// - One cycle per task at a time: the timer and a replicator asking for an immediate sync could
+//   otherwise interleave reads and writes and, in a two-way task, resurrect a deleted item. The
+//   store's lease on (task, 'metadata', 0) serialises them; a caller that finds it held gets
+//   'busy' and may retry.
+// - A failed write never aborts the cycle: it is recorded and retried next cycle (projection.ts).
+// - A side that cannot be read records a failure and leaves both stored snapshots as they were,
+//   so the next good cycle diffs against the last known state.
+// - Cheap when nothing changed: two snapshot reads, two snapshot loads and one outcome listing;
+//   nothing is written.
+import { randomUUID } from 'node:crypto';
+import { isFerryError } from '../errors.ts';
+import type { Logger } from '../log.ts';
+import type { SecretCipher } from '../secrets/cipher.ts';
+import type { ClusterSide, LeaseKey, MetadataItem, MetadataItemOutcome, Store, SyncDirection, TaskRow } from '../store/store.ts';
+import { endpointCredentials, type StoredEndpoint, type TaskSpec } from '../tasks/model.ts';
+import { MetadataUnsupportedError, type ClusterAdmin } from './cluster-admin.ts';
+import { SOURCE_TO_TARGET, TARGET_TO_SOURCE, type ClusterSnapshot } from './model.ts';
+import { openClusterAdmin } from './open-cluster-admin.ts';
+import { planSync, type PlanInput, type SettledItem } from './plan.ts';
+import { projectSnapshots, type ActionResult } from './projection.ts';
+import { decodeSnapshot, encodeSnapshot, sameSnapshot } from './snapshot-codec.ts';
+
+export interface MetadataSyncDeps {
+  store: Store;
+  cipher: SecretCipher;
+  log: Logger;
+  /** The adapter for an endpoint; defaults to openClusterAdmin (remoting for self-built clusters). */
+  openAdmin?: (endpoint: StoredEndpoint, cipher: SecretCipher) => ClusterAdmin;
+  /** Lease owner; defaults to one id per process. */
+  owner?: string;
+}
+
+export type MetadataSyncOutcome =
+  /** Every planned write succeeded (possibly none). */
+  | 'ok'
+  /** Some writes failed; they are recorded and retried next cycle. */
+  | 'partial'
+  /** A side could not be read; nothing was written to the clusters. */
+  | 'unreachable'
+  /** Another cycle holds the task's metadata lease. */
+  | 'busy'
+  /** The task no longer exists. */
+  | 'gone';
+
+export interface MetadataSyncResult {
+  taskId: string;
+  outcome: MetadataSyncOutcome;
+  first: boolean;
+  created: number;
+  updated: number;
+  deleted: number;
+  failed: number;
+  unsupported: number;
+  conflicts: number;
+  /** Snapshots or outcome rows were written to the store. */
+  stored: boolean;
+  durationMs: number;
+  error?: string;
+}
+
+/** The lease flow that serialises a task's metadata cycles (replication flows use other names). */
+export const METADATA_LEASE_FLOW = 'metadata';
+const LEASE_TTL_MS = 5 * 60_000;
+const PROCESS_OWNER = `metadata-sync-${randomUUID()}`;
+const SIDES: readonly ClusterSide[] = ['source', 'target'];
+
+export async function syncTaskMetadata(task: TaskRow, deps: MetadataSyncDeps): Promise<MetadataSyncResult> {
+  const t0 = Date.now();
+  const result = (outcome: MetadataSyncOutcome, extra: Partial<MetadataSyncResult> = {}): MetadataSyncResult => ({
+    taskId: task.id, outcome, first: false, created: 0, updated: 0, deleted: 0, failed: 0, unsupported: 0, conflicts: 0, stored: false,
+    ...extra, durationMs: Date.now() - t0,
+  });
+  const spec = taskSpec(task);
+  const key: LeaseKey = { taskId: task.id, flow: METADATA_LEASE_FLOW, shard: 0 };
+  const owner = deps.owner ?? PROCESS_OWNER;
+  let lease: { epoch: number } | null;
+  try {
+    lease = await deps.store.acquireLease({ ...key, owner, ttlMs: LEASE_TTL_MS });
+  } catch (err) {
+    if (isFerryError(err, 'NOT_FOUND')) return result('gone');
+    throw err;
+  }
+  if (!lease) return result('busy');
+
+  const admins: Partial<Record<ClusterSide, ClusterAdmin>> = {};
+  try {
+    return await cycle(task, spec, deps, admins, { key, owner, epoch: lease.epoch }, result);
+  } catch (err) {
+    if (isFerryError(err, 'NOT_FOUND')) return result('gone');
+    throw err;
+  } finally {
+    for (const a of Object.values(admins)) a.close();
+    await deps.store.releaseLease(key, owner, lease.epoch).catch(() => false);
+  }
+}
+
+type ResultFn = (outcome: MetadataSyncOutcome, extra?: Partial<MetadataSyncResult>) => MetadataSyncResult;
+
+async function cycle(
+  task: TaskRow,
+  spec: TaskSpec,
+  deps: MetadataSyncDeps,
+  admins: Partial<Record<ClusterSide, ClusterAdmin>>,
+  lease: { key: LeaseKey; owner: string; epoch: number },
+  result: ResultFn,
+): Promise<MetadataSyncResult> {
+  const { store, cipher, log } = deps;
+  const open = deps.openAdmin ?? openClusterAdmin;
+  const directions: SyncDirection[] = spec.direction === 'two-way' ? [SOURCE_TO_TARGET, TARGET_TO_SOURCE] : [SOURCE_TO_TARGET];
+
+  // ── read both clusters ──
+  const reads = await Promise.allSettled(
+    SIDES.map(async (side) => {
+      const admin = open(spec[side], cipher);
+      admins[side] = admin;
+      return admin.readSnapshot();
+    }),
+  );
+  const existing = await store.listMetadataItems(task.id);
+  const failures = SIDES.flatMap((side, i) => {
+    const r = reads[i]!;
+    return r.status === 'rejected' ? [{ side, err: r.reason as unknown }] : [];
+  });
+  if (failures.length > 0) {
+    const reasons = failures.map(({ side, err }) => {
+      const unsupported = err instanceof MetadataUnsupportedError;
+      log.warn({ taskId: task.id, side, cluster: spec[side].clusterId, err: message(err) }, 'metadata sync: cluster unreadable');
+      return { unsupported, text: `${side} cluster ${spec[side].clusterId} ${unsupported ? 'is not supported' : 'could not be read'}: ${message(err)}` };
+    });
+    // 'unsupported' only when nothing but capability gaps stand in the way; a retry cannot help then.
+    const status = reasons.every((r) => r.unsupported) ? 'unsupported' : 'failed';
+    const error = `${reasons.map((r) => r.text).join('; ')}; metadata not synchronised this cycle`;
+    const rows: MetadataItemOutcome[] = directions.flatMap((direction) =>
+      (['topic', 'group'] as const).map((kind): MetadataItemOutcome => ({ kind, name: '*', direction, action: 'none', status, error })),
+    );
+    const changed = onlyChanged(rows, existing);
+    if (changed.length > 0) await store.upsertMetadataItems(task.id, changed);
+    return result('unreachable', { stored: changed.length > 0, error: failures.map((f) => `${f.side}: ${message(f.err)}`).join('; ') });
+  }
+  const current = {
+    source: (reads[0] as PromiseFulfilledResult<ClusterSnapshot>).value,
+    target: (reads[1] as PromiseFulfilledResult<ClusterSnapshot>).value,
+  };
+
+  // ── stored snapshots, plan ──
+  const previous = { source: await loadSnapshot(store, cipher, log, task.id, 'source'), target: await loadSnapshot(store, cipher, log, task.id, 'target') };
+  const ownPrincipals = SIDES.flatMap((side) => {
+    const c = endpointCredentials(spec[side], cipher);
+    return c ? [c.accessKey] : [];
+  });
+  const input: PlanInput = { direction: spec.direction, previous, current, ownPrincipals };
+  const plan = planSync(input);
+  for (const c of plan.conflicts) {
+    log.warn({ taskId: task.id, kind: c.kind, name: c.name, source: c.source, target: c.target }, 'metadata sync: changed on both sides; the source side wins');
+  }
+
+  // ── apply, one action at a time; a failure is recorded, never thrown ──
+  const results: ActionResult[] = [];
+  for (const action of plan.actions) {
+    const admin = admins[action.to]!;
+    try {
+      await admin.apply(action);
+      results.push({ action, status: 'synced', error: null });
+    } catch (err) {
+      const status = err instanceof MetadataUnsupportedError ? 'unsupported' : 'failed';
+      results.push({ action, status, error: message(err) });
+      log.warn({ taskId: task.id, kind: action.kind, name: action.name, op: action.op, direction: action.direction, err: message(err) }, 'metadata sync: write failed');
+    }
+  }
+
+  // ── record ──
+  const now = new Date();
+  const rows: MetadataItemOutcome[] = results.map((r) => ({
+    kind: r.action.kind, name: r.action.name, direction: r.action.direction, action: r.action.op, status: r.status, error: r.error, syncedAt: now,
+  }));
+  const settled = onlyChanged(plan.settled.map((s) => settledRow(s, now)), existing);
+  // Cluster-level failures of earlier cycles are over now that both sides were read.
+  const reported = new Set([...rows, ...plan.settled].map(rowKey));
+  const recovered: MetadataItemOutcome[] = existing
+    .filter((e) => e.name === '*' && e.status !== 'synced' && !reported.has(rowKey(e)))
+    .map((e) => ({ kind: e.kind, name: '*', direction: e.direction, action: 'none', status: 'synced', error: null, syncedAt: now }));
+  const outcomes = [...rows, ...settled, ...recovered];
+
+  const next = projectSnapshots(input, results);
+  const save = SIDES.filter((side) => !previous[side] || !sameSnapshot(previous[side], next[side]));
+  const stored = outcomes.length > 0 || save.length > 0;
+  if (stored) {
+    // Another cycle may have taken over after our lease ran out: then it owns the stored state.
+    if (!(await store.renewLease(lease.key, lease.owner, lease.epoch, LEASE_TTL_MS))) {
+      log.warn({ taskId: task.id }, 'metadata sync: lease lost before recording; leaving the stored state to the newer cycle');
+      return result('busy');
+    }
+    await store.withTransaction(async (tx) => {
+      for (const side of save) await tx.saveSnapshot(task.id, side, encodeSnapshot(next[side], cipher));
+      await tx.upsertMetadataItems(task.id, outcomes);
+    });
+  }
+
+  const count = (pred: (r: ActionResult) => boolean) => results.filter(pred).length;
+  const failed = count((r) => r.status === 'failed');
+  return result(failed > 0 ? 'partial' : 'ok', {
+    first: plan.first,
+    created: count((r) => r.status === 'synced' && r.action.op === 'create'),
+    updated: count((r) => r.status === 'synced' && r.action.op === 'update'),
+    deleted: count((r) => r.status === 'synced' && r.action.op === 'delete'),
+    failed,
+    unsupported: count((r) => r.status === 'unsupported') + plan.settled.filter((s) => s.status === 'unsupported').length,
+    conflicts: plan.conflicts.length,
+    stored,
+  });
+}
+
+async function loadSnapshot(store: Store, cipher: SecretCipher, log: Logger, taskId: string, side: ClusterSide): Promise<ClusterSnapshot | null> {
+  const row = await store.getSnapshot(taskId, side);
+  if (!row) return null;
+  try {
+    return decodeSnapshot(row.items, cipher);
+  } catch (err) {
+    // Unreadable (older format, other key): start over as a first sync, which never deletes.
+    log.warn({ taskId, side, err: message(err) }, 'metadata sync: stored snapshot unreadable; syncing as a first sync');
+    return null;
+  }
+}
+
+function settledRow(s: SettledItem, at: Date): MetadataItemOutcome {
+  return { kind: s.kind, name: s.name, direction: s.direction, action: s.action, status: s.status, error: s.error, syncedAt: at };
+}
+
+const rowKey = (r: Pick<MetadataItem, 'kind' | 'name' | 'direction'>): string => JSON.stringify([r.kind, r.name, r.direction]);
+
+/**
+ * Outcomes worth writing: new rows, or a different status or error. An item already recorded as
+ * synced keeps its row (and the action and time it was last synced with) while it stays in sync.
+ */
+function onlyChanged(rows: readonly MetadataItemOutcome[], existing: readonly MetadataItem[]): MetadataItemOutcome[] {
+  const byKey = new Map(existing.map((e) => [rowKey(e), e]));
+  return rows.filter((r) => {
+    const e = byKey.get(rowKey(r));
+    return !e || e.status !== r.status || e.error !== (r.error ?? null);
+  });
+}
+
+function taskSpec(task: TaskRow): TaskSpec {
+  const s = task.spec as Partial<TaskSpec> | null;
+  const endpointOk = (e: unknown) => typeof e === 'object' && e !== null && 'clusterType' in e && 'clusterId' in e;
+  if (!s || (s.direction !== 'one-way' && s.direction !== 'two-way') || !endpointOk(s.source) || !endpointOk(s.target)) {
+    throw new Error(`task ${task.id}: spec is not a task definition (direction, source, target)`);
+  }
+  return s as TaskSpec;
+}
+
+function message(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
