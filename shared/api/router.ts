@@ -25,7 +25,7 @@ const on = (method: string, path: string, handler: Handler) => routes.push({ met
 
 on('POST', '/v1/tasks', async ({ p, body, deps }) => json(201, await deps.tasks.create(p, body())));
 on('GET', '/v1/tasks', async ({ p, req, deps }) => json(200, await deps.tasks.list(p, req.query)));
-on('GET', '/v1/tasks/{id}', async ({ p, id, deps }) => json(200, { ...(await deps.tasks.get(p, id)), summary: await deps.tasks.summary(p, id) }));
+on('GET', '/v1/tasks/{id}', async ({ p, id, deps }) => json(200, await deps.tasks.describe(p, id)));
 on('PATCH', '/v1/tasks/{id}', async ({ p, id, body, deps }) => json(200, await deps.tasks.rename(p, id, body())));
 on('DELETE', '/v1/tasks/{id}', async ({ p, id, deps }) => {
   await deps.tasks.remove(p, id);

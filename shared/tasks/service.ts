@@ -167,8 +167,12 @@ export class TaskService {
     return { from, to, stepMs: 60_000, points: rows.map(({ taskId: _t, ...r }) => r) };
   }
 
-  /** The latest minute of each flow: what the task list and details page show as "now". */
-  async summary(p: Principal, id: string) {
+  /** The task with the latest minute of each flow: what the details page shows as "now". */
+  async describe(p: Principal, id: string) {
+    return { ...(await this.get(p, id)), summary: await this.summary(id) };
+  }
+
+  private async summary(id: string) {
     const now = Date.now();
     const rows = await this.store.queryMetrics(id, now - 5 * 60_000, now + 60_000);
     const latest = new Map<string, (typeof rows)[number]>();

@@ -6,30 +6,22 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import type { ClusterInfo } from '../../infra/rocketmq/cluster.ts';
 import type { Principal } from '../../shared/auth/principal.ts';
 import type { Invoker, ReplicatorJob } from '../../shared/invoker/invoker.ts';
 import { createLogger } from '../../shared/log.ts';
 import { reconcile } from '../../shared/replication/reconciler.ts';
-import { RemotingAdmin } from '../../shared/rocketmq/remoting/admin.ts';
-import { BrokerClient } from '../../shared/rocketmq/remoting/broker.ts';
-import { RemotingClient } from '../../shared/rocketmq/remoting/client.ts';
-import { NameServerClient } from '../../shared/rocketmq/remoting/namesrv.ts';
 import { aesGcmCipher } from '../../shared/secrets/cipher.ts';
 import { openStore } from '../../shared/store/index.ts';
 import type { Store } from '../../shared/store/store.ts';
 import { TaskService } from '../../shared/tasks/service.ts';
 import { throwawayPostgres, type Throwaway } from '../support/databases.ts';
+import { side } from '../support/sides.ts';
 import { testCluster } from '../support/testbed.ts';
 
 const root = join(import.meta.dirname, '..', '..');
 const QUEUES = 4;
 const admin: Principal = { tenant: 'chaos', role: 'admin', subject: 'chaos-test' };
 
-function side(c: ClusterInfo) {
-  const remoting = new RemotingClient({ credentials: c.acl });
-  return { c, remoting, broker: new BrokerClient(remoting), admin: new RemotingAdmin(remoting, new NameServerClient(remoting, c.nameServer)), addr: c.brokers[0]!.address };
-}
 
 /** Spawns each replicator invocation as a child process and remembers the live ones. */
 class ChildInvoker implements Invoker {

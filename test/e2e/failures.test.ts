@@ -4,26 +4,11 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { RocketMQCluster, type ClusterInfo } from '../../infra/rocketmq/cluster.ts';
 import type { OutgoingMessage } from '../../shared/rocketmq/message.ts';
-import { RemotingAdmin } from '../../shared/rocketmq/remoting/admin.ts';
-import { BrokerClient } from '../../shared/rocketmq/remoting/broker.ts';
-import { RemotingClient } from '../../shared/rocketmq/remoting/client.ts';
-import { NameServerClient } from '../../shared/rocketmq/remoting/namesrv.ts';
 import { client, startRuntime, type Runtime } from '../support/runtime.ts';
+import { endpointOf, side, waitForStatus, type Side } from '../support/sides.ts';
 import { testCluster } from '../support/testbed.ts';
 
-function side(c: ClusterInfo) {
-  const remoting = new RemotingClient({ credentials: c.acl, requestTimeoutMs: 3000, connectTimeoutMs: 1000 });
-  return { c, remoting, broker: new BrokerClient(remoting), admin: new RemotingAdmin(remoting, new NameServerClient(remoting, c.nameServer)), addr: c.brokers[0]!.address };
-}
-type Side = ReturnType<typeof side>;
 
-const endpoint = (c: ClusterInfo) => ({
-  clusterType: 'self-built',
-  clusterId: c.name,
-  nameServer: c.nameServer,
-  networkType: 'public',
-  acl: c.acl ? { enabled: true, accessKey: c.acl.accessKey, secretKey: c.acl.secretKey } : { enabled: false },
-});
 
 async function count(s: Side, topic: string, queues: number): Promise<string[]> {
   const ids: string[] = [];
@@ -72,9 +57,9 @@ describe('failures and limits on real clusters', () => {
   });
 
   const start = async (name: string, target: ClusterInfo, topic: string, extra: Record<string, unknown> = {}) => {
-    const r = await api('POST', '/v1/tasks', { name, direction: 'one-way', source: endpoint(a.c), target: endpoint(target), filter: { topics: { include: [topic], exclude: [] } }, ...extra });
+    const r = await api('POST', '/v1/tasks', { name, direction: 'one-way', source: endpointOf(a.c), target: endpointOf(target), filter: { topics: { include: [topic], exclude: [] } }, ...extra });
     assert.equal(r.status, 201, r.text);
-    await until('running', async () => (await api('GET', `/v1/tasks/${r.body.id}`)).body.status, (s) => s === 'running');
+    await waitForStatus(api, r.body.id, 'running');
     return r.body.id as string;
   };
 

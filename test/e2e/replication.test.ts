@@ -3,32 +3,15 @@
 // copying 10,000 messages between REAL clusters; every message arrives exactly once, equal, in order.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { ClusterInfo } from '../../infra/rocketmq/cluster.ts';
 import type { OutgoingMessage, StoredMessage } from '../../shared/rocketmq/message.ts';
-import { RemotingAdmin } from '../../shared/rocketmq/remoting/admin.ts';
-import { BrokerClient } from '../../shared/rocketmq/remoting/broker.ts';
-import { RemotingClient } from '../../shared/rocketmq/remoting/client.ts';
-import { NameServerClient } from '../../shared/rocketmq/remoting/namesrv.ts';
 import { ORIGIN } from '../../shared/replication/origin.ts';
 import { client, startRuntime, type Runtime } from '../support/runtime.ts';
+import { endpointOf, side, waitForStatus, type Side } from '../support/sides.ts';
 import { testCluster, type TestbedKey } from '../support/testbed.ts';
 
 const QUEUES = 4;
 
-function side(c: ClusterInfo) {
-  const remoting = new RemotingClient({ credentials: c.acl });
-  const ns = new NameServerClient(remoting, c.nameServer);
-  return { c, remoting, broker: new BrokerClient(remoting), admin: new RemotingAdmin(remoting, ns), addr: c.brokers[0]!.address };
-}
-type Side = ReturnType<typeof side>;
 
-const endpoint = (c: ClusterInfo) => ({
-  clusterType: 'self-built',
-  clusterId: c.name,
-  nameServer: c.nameServer,
-  networkType: 'public',
-  acl: c.acl ? { enabled: true, accessKey: c.acl.accessKey, secretKey: c.acl.secretKey } : { enabled: false },
-});
 
 async function readAll(s: Side, topic: string, queueId: number, expect: number, timeoutMs: number): Promise<StoredMessage[]> {
   const out: StoredMessage[] = [];
@@ -43,16 +26,6 @@ async function readAll(s: Side, topic: string, queueId: number, expect: number, 
   return out;
 }
 
-async function waitForStatus(api: ReturnType<typeof client>, id: string, status: string, timeoutMs = 60_000) {
-  const deadline = Date.now() + timeoutMs;
-  let last;
-  while (Date.now() < deadline) {
-    last = (await api('GET', `/v1/tasks/${id}`)).body;
-    if (last.status === status) return last;
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`task ${id} did not reach ${status}: ${JSON.stringify(last)}`);
-}
 
 for (const [from, to] of [['v5', 'v5acl'], ['v4', 'v5']] as [TestbedKey, TestbedKey][]) {
   describe(`one-way replication ${from} → ${to}`, () => {
@@ -82,8 +55,8 @@ for (const [from, to] of [['v5', 'v5acl'], ['v4', 'v5']] as [TestbedKey, Testbed
       const created = await api('POST', '/v1/tasks', {
         name: `e2e-${from}-${to}`,
         direction: 'one-way',
-        source: endpoint(a.c),
-        target: endpoint(b.c),
+        source: endpointOf(a.c),
+        target: endpointOf(b.c),
         startOffset: { type: 'latest' },
         filter: { topics: { include: [`${prefix}_.*`], exclude: [] } },
       });

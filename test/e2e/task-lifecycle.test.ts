@@ -2,30 +2,13 @@
 // offsets, stop/start without loss, reset-offset replay, and start failures with their reasons.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { ClusterInfo } from '../../infra/rocketmq/cluster.ts';
 import { freePortBlock } from '../../infra/rocketmq/ports.ts';
 import type { OutgoingMessage, StoredMessage } from '../../shared/rocketmq/message.ts';
-import { RemotingAdmin } from '../../shared/rocketmq/remoting/admin.ts';
-import { BrokerClient } from '../../shared/rocketmq/remoting/broker.ts';
-import { RemotingClient } from '../../shared/rocketmq/remoting/client.ts';
-import { NameServerClient } from '../../shared/rocketmq/remoting/namesrv.ts';
 import { client, startRuntime, type Runtime } from '../support/runtime.ts';
+import { endpointOf, side, waitForStatus, type Side } from '../support/sides.ts';
 import { testCluster } from '../support/testbed.ts';
 
-function side(c: ClusterInfo) {
-  const remoting = new RemotingClient({ credentials: c.acl });
-  const ns = new NameServerClient(remoting, c.nameServer);
-  return { c, remoting, broker: new BrokerClient(remoting), admin: new RemotingAdmin(remoting, ns), addr: c.brokers[0]!.address };
-}
-type Side = ReturnType<typeof side>;
 
-const endpoint = (c: ClusterInfo, acl = c.acl) => ({
-  clusterType: 'self-built',
-  clusterId: c.name,
-  nameServer: c.nameServer,
-  networkType: 'public',
-  acl: acl ? { enabled: true, accessKey: acl.accessKey, secretKey: acl.secretKey } : { enabled: false },
-});
 
 async function topic(sides: Side[], name: string, queues = 2): Promise<string> {
   for (const s of sides) await s.admin.createOrUpdateTopicInCluster(s.c.name, { topicName: name, readQueueNums: queues, writeQueueNums: queues, perm: 6 });
@@ -67,16 +50,6 @@ async function readTopic(s: Side, t: string, expect: number, queues = 2, timeout
   return all;
 }
 
-async function waitFor(api: ReturnType<typeof client>, id: string, status: string, timeoutMs = 60_000) {
-  const deadline = Date.now() + timeoutMs;
-  let last;
-  while (Date.now() < deadline) {
-    last = (await api('GET', `/v1/tasks/${id}`)).body;
-    if (last.status === status) return last;
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`task ${id} did not reach ${status}: ${JSON.stringify(last)}`);
-}
 
 describe('task life cycle on real clusters', () => {
   let rt: Runtime;
@@ -98,7 +71,7 @@ describe('task life cycle on real clusters', () => {
   });
 
   const create = async (body: Record<string, unknown>) => {
-    const r = await api('POST', '/v1/tasks', { direction: 'one-way', source: endpoint(a.c), target: endpoint(b.c), ...body });
+    const r = await api('POST', '/v1/tasks', { direction: 'one-way', source: endpointOf(a.c), target: endpointOf(b.c), ...body });
     assert.equal(r.status, 201, r.text);
     return r.body.id as string;
   };
@@ -106,7 +79,7 @@ describe('task life cycle on real clusters', () => {
   it('two-way: 5,000 produced on each side, each cluster holds every message exactly once', async () => {
     const t = await topic([a, b], `tw_${run}`);
     const id = await create({ name: 'two-way', direction: 'two-way', filter: { topics: { include: [t], exclude: [] } } });
-    await waitFor(api, id, 'running');
+    await waitForStatus(api, id, 'running');
     const [fromA, fromB] = await Promise.all([produce(a, t, 5000, 'A'), produce(b, t, 5000, 'B')]);
     for (const s of [a, b]) {
       const got = await readTopic(s, t, 10_000, 2, 120_000);
@@ -135,7 +108,7 @@ describe('task life cycle on real clusters', () => {
       earliest: await create({ name: 'so-earliest', startOffset: { type: 'earliest' }, filter: { topics: { include: [te], exclude: [] } } }),
       time: await create({ name: 'so-time', startOffset: { type: 'timestamp', timestamp: cut }, filter: { topics: { include: [tt], exclude: [] } } }),
     };
-    for (const id of Object.values(ids)) await waitFor(api, id, 'running');
+    for (const id of Object.values(ids)) await waitForStatus(api, id, 'running');
     const after1 = await produce(a, tl, 10, 'after');
     const latest = await readTopic(b, tl, 10);
     assert.deepEqual(latest.map((m) => m.uniqKey).sort(), [...after1].sort(), 'latest: only what came after the start');
@@ -148,14 +121,14 @@ describe('task life cycle on real clusters', () => {
   it('stop → produce → start loses nothing; reset-offset replays from a time', async () => {
     const t = await topic([a, b], `ss_${run}`);
     const id = await create({ name: 'stop-start', filter: { topics: { include: [t], exclude: [] } } });
-    await waitFor(api, id, 'running');
+    await waitForStatus(api, id, 'running');
     const first = await produce(a, t, 50, 'one');
     assert.equal((await readTopic(b, t, 50)).length, 50);
     assert.equal((await api('POST', `/v1/tasks/${id}/stop`)).status, 202);
     await new Promise((r) => setTimeout(r, 3000)); // replicators notice and exit
     const whileStopped = await produce(a, t, 50, 'two');
     assert.equal((await api('POST', `/v1/tasks/${id}/start`)).status, 202);
-    await waitFor(api, id, 'running');
+    await waitForStatus(api, id, 'running');
     const got = await readTopic(b, t, 100);
     assert.deepEqual(got.map((m) => m.uniqKey).sort(), [...first, ...whileStopped].sort(), 'nothing lost, nothing twice');
 
@@ -165,7 +138,7 @@ describe('task life cycle on real clusters', () => {
     const secondHalfStart = (await readTopic(a, t, 100)).filter((m) => m.properties.label === 'two').map((m) => m.storeTimestamp).sort((x, y) => x - y)[0]!;
     assert.equal((await api('POST', `/v1/tasks/${id}/reset-offset`, { timestamp: secondHalfStart })).status, 202);
     await api('POST', `/v1/tasks/${id}/start`);
-    await waitFor(api, id, 'running');
+    await waitForStatus(api, id, 'running');
     const replayed = await readTopic(b, t, 150);
     assert.equal(replayed.length, 150, 'the 50 messages since the reset time are replicated again');
     await api('POST', `/v1/tasks/${id}/stop`);
@@ -173,12 +146,12 @@ describe('task life cycle on real clusters', () => {
 
   it('marks start_failed with a reason: wrong secret, unreachable name server', async () => {
     const t = `sf_${run}`;
-    const wrong = await create({ name: 'wrong-secret', target: endpoint(b.c, { accessKey: b.c.acl!.accessKey, secretKey: 'not-the-secret' }), filter: { topics: { include: [t], exclude: [] } } });
-    const failed = await waitFor(api, wrong, 'start_failed');
+    const wrong = await create({ name: 'wrong-secret', target: endpointOf(b.c, { accessKey: b.c.acl!.accessKey, secretKey: 'not-the-secret' }), filter: { topics: { include: [t], exclude: [] } } });
+    const failed = await waitForStatus(api, wrong, 'start_failed');
     assert.match(failed.statusReason, /authentication failed on the target cluster/);
     const dead = `127.0.0.1:${await freePortBlock(1)}`;
-    const unreachable = await create({ name: 'dead-ns', source: { ...endpoint(a.c), nameServer: dead }, filter: { topics: { include: [t], exclude: [] } } });
-    const failed2 = await waitFor(api, unreachable, 'start_failed');
+    const unreachable = await create({ name: 'dead-ns', source: { ...endpointOf(a.c), nameServer: dead }, filter: { topics: { include: [t], exclude: [] } } });
+    const failed2 = await waitForStatus(api, unreachable, 'start_failed');
     assert.ok(failed2.statusReason.includes(dead), failed2.statusReason);
     // A failed task can be corrected only by delete/recreate (only the name is editable), and deleted.
     assert.equal((await api('DELETE', `/v1/tasks/${wrong}`)).status, 204);
