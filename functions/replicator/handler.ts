@@ -1,6 +1,7 @@
 // Invoked asynchronously with one shard's job; replicates until its time budget is nearly spent.
 import { z } from 'zod';
 import { createInvoker } from '../../shared/invoker/index.ts';
+import { onDemandMetadataSync } from '../../shared/metadata/on-demand.ts';
 import { runReplicator, type ReplicatorExit } from '../../shared/replication/replicator.ts';
 import { coreDepsFromEnv } from '../../shared/runtime/deps.ts';
 import { remainingMs } from '../runtime-context.ts';
@@ -19,6 +20,6 @@ export async function handler(event: unknown, context?: unknown): Promise<{ exit
   const job = Job.parse(event);
   const deps = await coreDepsFromEnv();
   const budgetMs = Math.max(5000, remainingMs(context, deps.config.replicatorBudgetMs) - PLATFORM_MARGIN_MS);
-  const exit = await runReplicator(job, { ...deps, invoker: createInvoker(deps.config) }, { shardsPerFlow: deps.config.shardsPerFlow, budgetMs, leaseTtlMs: deps.config.leaseTtlMs });
+  const exit = await runReplicator(job, { ...deps, invoker: createInvoker(deps.config), requestMetadataSync: onDemandMetadataSync(deps) }, { shardsPerFlow: deps.config.shardsPerFlow, budgetMs, leaseTtlMs: deps.config.leaseTtlMs });
   return { exit };
 }

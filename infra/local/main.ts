@@ -5,6 +5,9 @@ import { createApiDeps } from '../../shared/api/deps.ts';
 import { loadConfig } from '../../shared/config.ts';
 import { LocalInvoker } from '../../shared/invoker/local.ts';
 import { createLogger } from '../../shared/log.ts';
+import { onDemandMetadataSync } from '../../shared/metadata/on-demand.ts';
+import { runMetadataSync } from '../../shared/metadata/run.ts';
+import { syncTaskMetadata } from '../../shared/metadata/sync.ts';
 import { reconcile } from '../../shared/replication/reconciler.ts';
 import { runReplicator } from '../../shared/replication/replicator.ts';
 import { createCoreDeps } from '../../shared/runtime/deps.ts';
@@ -19,12 +22,17 @@ const core = await createCoreDeps(config, log);
 await ensureBootstrapToken(core.store, config.apiToken, log);
 
 const shutdownSignal = new AbortController();
+const requestMetadataSync = onDemandMetadataSync(core);
 const invoker: LocalInvoker = new LocalInvoker((job) =>
-  runReplicator(job, { ...core, invoker }, { shardsPerFlow: config.shardsPerFlow, budgetMs: config.replicatorBudgetMs, leaseTtlMs: config.leaseTtlMs, signal: shutdownSignal.signal }).catch((err: unknown) => {
+  runReplicator(job, { ...core, invoker, requestMetadataSync }, { shardsPerFlow: config.shardsPerFlow, budgetMs: config.replicatorBudgetMs, leaseTtlMs: config.leaseTtlMs, signal: shutdownSignal.signal }).catch((err: unknown) => {
     log.error({ err, job }, 'replicator invocation failed');
   }),
 );
-const timers = [every(config.reconcileIntervalMs, 'reconciler', log, () => reconcile({ ...core, invoker }, { shardsPerFlow: config.shardsPerFlow, redispatchAfterMs: config.leaseTtlMs }))];
+const syncMetadata = (task: Parameters<typeof syncTaskMetadata>[0]) => syncTaskMetadata(task, core).then(() => undefined);
+const timers = [
+  every(config.reconcileIntervalMs, 'reconciler', log, () => reconcile({ ...core, invoker, syncMetadata }, { shardsPerFlow: config.shardsPerFlow, redispatchAfterMs: config.leaseTtlMs })),
+  every(config.metadataSyncIntervalMs, 'metadata-sync', log, () => runMetadataSync(core)),
+];
 
 const server = createHttpServer(createApiDeps(core), log);
 server.listen(config.port, () => {

@@ -211,30 +211,47 @@ class ShardRun {
         offset = done + 1;
       }
     }
-    let idle = false;
-    while (!this.stop && Date.now() < this.deadline) {
-      const r = await this.source.broker.pull(q.address, { topic: q.topic, queueId: q.queueId, offset, maxMessages: PULL_BATCH, suspendMs: idle ? Math.min(1000, Math.max(0, this.deadline - Date.now())) : 0 });
-      this.metrics.setLag(k, r.maxOffset - r.nextBeginOffset);
-      if (r.status === 'OFFSET_ILLEGAL') {
-        // The broker moved us (offset below min after retention): nothing readable was skipped by us.
-        this.log.warn({ queue: k, from: offset, to: r.nextBeginOffset }, 'offset moved by the broker');
+    const save = (nextOffset: number) => this.deps.store.saveCheckpoints(this.holder, [{ topic: q.topic, broker: q.brokerName, queueId: q.queueId, nextOffset }]);
+    const pull = (from: number, idle: boolean) =>
+      this.source.broker.pull(q.address, { topic: q.topic, queueId: q.queueId, offset: from, maxMessages: PULL_BATCH, suspendMs: idle ? Math.min(1000, Math.max(0, this.deadline - Date.now())) : 0 });
+    let saved = offset;
+    let savedAt = Date.now();
+    let next = pull(offset, false);
+    try {
+      while (!this.stop && Date.now() < this.deadline) {
+        const r = await next;
+        this.metrics.setLag(k, r.maxOffset - r.nextBeginOffset);
+        if (r.status === 'OFFSET_ILLEGAL') {
+          // The broker moved us (offset below min after retention): nothing readable was skipped by us.
+          this.log.warn({ queue: k, from: offset, to: r.nextBeginOffset }, 'offset moved by the broker');
+          offset = r.nextBeginOffset;
+          next = pull(offset, false);
+          continue;
+        }
+        // Read ahead while this batch is sent: still one send in flight per queue, so order holds.
+        next = pull(r.nextBeginOffset, r.messages.length === 0);
+        if (r.messages.length === 0) continue;
+        this.metrics.consumed += r.messages.length;
+        const replicas: { m: StoredMessage; out: OutgoingMessage }[] = [];
+        for (const m of r.messages) {
+          if (!this.filter(m)) this.metrics.filtered++;
+          else if (wouldLoop(m, this.source.clusterId, this.target.clusterId)) this.metrics.loopSkipped++;
+          else replicas.push({ m, out: toReplica(m, { clusterId: this.source.clusterId, brokerName: q.brokerName, generation: this.spec.replayGeneration ?? 0 }, this.target.clusterId) });
+        }
+        if (replicas.length && !(await this.deliver(q, index, replicas))) return;
         offset = r.nextBeginOffset;
-        await this.deps.store.saveCheckpoints(this.holder, [{ topic: q.topic, broker: q.brokerName, queueId: q.queueId, nextOffset: offset }]);
-        continue;
+        // Checkpoints are written at most every 250 ms per queue; what a crash replays after the
+        // last one, idempotent resume recognises on the target.
+        if (Date.now() - savedAt >= 250) {
+          await save(offset);
+          saved = offset;
+          savedAt = Date.now();
+        }
       }
-      idle = r.messages.length === 0;
-      if (idle) continue;
-      this.metrics.consumed += r.messages.length;
-      const replicas: { m: StoredMessage; out: OutgoingMessage }[] = [];
-      for (const m of r.messages) {
-        if (!this.filter(m)) this.metrics.filtered++;
-        else if (wouldLoop(m, this.source.clusterId, this.target.clusterId)) this.metrics.loopSkipped++;
-        else replicas.push({ m, out: toReplica(m, { clusterId: this.source.clusterId, brokerName: q.brokerName, generation: this.spec.replayGeneration ?? 0 }, this.target.clusterId) });
-      }
-      if (replicas.length && !(await this.deliver(q, index, replicas))) return;
-      offset = r.nextBeginOffset;
-      await this.deps.store.saveCheckpoints(this.holder, [{ topic: q.topic, broker: q.brokerName, queueId: q.queueId, nextOffset: offset }]);
+    } finally {
+      next.catch(() => undefined); // the read-ahead may fail once we stop; nothing waits for it
     }
+    if (offset !== saved) await save(offset);
   }
 
   /**
@@ -269,8 +286,10 @@ class ShardRun {
           }
           const busy = err instanceof RemotingResponseError && err.responseCode === ResponseCode.SYSTEM_BUSY;
           if (busy) this.metrics.throttled += chunk.length;
-          if (isFerryError(err, 'NOT_FOUND')) this.deps.requestMetadataSync?.(this.job.taskId);
-          if (!(busy || outcomeUnknown(err) || err instanceof RemotingConnectError) && ++failures >= budget) {
+          // A missing target topic is metadata sync's to create: wait for it rather than park.
+          const missingTopic = isFerryError(err, 'NOT_FOUND');
+          if (missingTopic) this.deps.requestMetadataSync?.(this.job.taskId);
+          if (!(busy || missingTopic || outcomeUnknown(err) || err instanceof RemotingConnectError) && ++failures >= budget) {
             await this.park(q, chunk, err);
             break;
           }
