@@ -4,16 +4,21 @@ import { AwsLambdaInvoker } from './aws-lambda.ts';
 import type { Invoker } from './invoker.ts';
 import { TencentScfInvoker } from './tencent-scf.ts';
 
+// Handlers call createInvoker on every invocation; a warm function instance then reuses one SDK
+// client (and its connections and resolved credentials) instead of building a new one each time.
+const platformInvokers = new Map<string, Invoker>();
+
 export function createInvoker(config: FerryConfig, local?: () => Invoker): Invoker {
-  const { invoker, replicatorFunction, invokerRegion, invokerEndpoint } = config;
-  switch (invoker) {
-    case 'aws-lambda':
-      return new AwsLambdaInvoker(replicatorFunction, { region: invokerRegion, endpoint: invokerEndpoint });
-    case 'tencent-scf':
-      if (!invokerRegion) throw new Error('FERRY_INVOKER_REGION is required for tencent-scf');
-      return new TencentScfInvoker({ functionName: replicatorFunction, region: invokerRegion, ...(invokerEndpoint ? { endpoint: invokerEndpoint } : {}) });
-    case 'local':
-      if (!local) throw new Error('FERRY_INVOKER=local runs replicators in-process: only the local runtime can do that');
-      return local();
+  const { invoker, replicatorFunction: functionName, invokerRegion: region, invokerEndpoint: endpoint } = config;
+  if (invoker === 'local') {
+    if (!local) throw new Error('FERRY_INVOKER=local runs replicators in-process: only the local runtime can do that');
+    return local();
   }
+  const key = JSON.stringify([invoker, functionName, region, endpoint]);
+  let found = platformInvokers.get(key);
+  if (!found) {
+    found = invoker === 'aws-lambda' ? new AwsLambdaInvoker({ functionName, region, endpoint }) : new TencentScfInvoker({ functionName, region, endpoint });
+    platformInvokers.set(key, found);
+  }
+  return found;
 }

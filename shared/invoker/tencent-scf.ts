@@ -1,36 +1,108 @@
-// Tencent Cloud SCF adapter: `Invoke` with InvocationType "Event"; the job travels as ClientContext.
+// Tencent Cloud SCF adapter: the Cloud API `Invoke` action (scf 2018-04-16) with InvocationType
+// "Event", the job as ClientContext (the function's event). The API answers once the event is
+// queued; the replicator's outcome is never seen here.
 import { scf } from 'tencentcloud-sdk-nodejs-scf';
+import { InvokeError } from './invoke-error.ts';
 import type { Invoker, ReplicatorJob } from './invoker.ts';
-import { InvokeError } from './aws-lambda.ts';
 
-export interface ScfInvokerOptions {
+export interface TencentScfInvokerOptions {
   functionName: string;
-  region: string;
-  namespace?: string;
-  secretId?: string;
-  secretKey?: string;
-  /** Host of the Cloud API endpoint (tests point it at a local server). */
-  endpoint?: string;
-  protocol?: 'https:' | 'http:';
+  /** Defaults to TENCENTCLOUD_REGION. */
+  region?: string | undefined;
+  /** Defaults to SCF_NAMESPACE (the caller's own namespace inside SCF), then `default`. */
+  namespace?: string | undefined;
+  /** Version or alias; SCF's default is $LATEST. */
+  qualifier?: string | undefined;
+  /**
+   * Without these, each call reads TENCENTCLOUD_SECRETID / TENCENTCLOUD_SECRETKEY /
+   * TENCENTCLOUD_SESSIONTOKEN: inside SCF they hold the execution role's temporary keys.
+   */
+  secretId?: string | undefined;
+  secretKey?: string | undefined;
+  token?: string | undefined;
+  /** Tests only: `http://127.0.0.1:port` or a bare host (https) instead of scf.tencentcloudapi.com. */
+  endpoint?: string | undefined;
 }
 
+interface Credentials {
+  secretId: string;
+  secretKey: string;
+  token?: string;
+}
+
+// An Event invoke only queues the job: a stalled connection must not hold up a reconcile run for
+// the SDK's default 60 s.
+const REQUEST_TIMEOUT_S = 10;
+
 export class TencentScfInvoker implements Invoker {
+  readonly functionName: string;
+  private readonly namespace: string;
+  private readonly qualifier: string | undefined;
   private readonly client: InstanceType<typeof scf.v20180416.Client>;
 
-  constructor(private readonly opts: ScfInvokerOptions) {
+  constructor(private readonly opts: TencentScfInvokerOptions) {
+    this.functionName = opts.functionName;
+    this.namespace = opts.namespace ?? process.env.SCF_NAMESPACE ?? 'default';
+    this.qualifier = opts.qualifier;
+    const region = opts.region ?? process.env.TENCENTCLOUD_REGION;
+    if (!region) throw new Error('tencent-scf invoker: a region is required (FERRY_INVOKER_REGION or TENCENTCLOUD_REGION)');
+    const target = opts.endpoint ? splitEndpoint(opts.endpoint) : undefined;
     this.client = new scf.v20180416.Client({
-      credential: { secretId: opts.secretId ?? process.env.TENCENTCLOUD_SECRETID, secretKey: opts.secretKey ?? process.env.TENCENTCLOUD_SECRETKEY },
-      region: opts.region,
-      profile: { httpProfile: { ...(opts.endpoint ? { endpoint: opts.endpoint } : {}), ...(opts.protocol ? { protocol: opts.protocol } : {}) } },
+      // Read at each call: SCF refreshes the role's temporary keys in the environment.
+      credential: { getCredential: async () => this.credentials() ?? {} },
+      region,
+      profile: { httpProfile: { reqTimeout: REQUEST_TIMEOUT_S, ...(target ?? {}) } },
     });
   }
 
   async invokeReplicator(job: ReplicatorJob): Promise<void> {
+    if (!this.credentials()) {
+      throw new InvokeError({
+        platform: 'tencent-scf',
+        functionName: this.functionName,
+        code: 'CredentialsMissing',
+        message: 'no SecretId/SecretKey (options or TENCENTCLOUD_SECRETID/TENCENTCLOUD_SECRETKEY)',
+      });
+    }
     try {
-      await this.client.Invoke({ FunctionName: this.opts.functionName, Namespace: this.opts.namespace ?? 'default', InvocationType: 'Event', ClientContext: JSON.stringify(job) });
+      await this.client.Invoke({
+        FunctionName: this.functionName,
+        Namespace: this.namespace,
+        InvocationType: 'Event',
+        ClientContext: JSON.stringify(job),
+        ...(this.qualifier ? { Qualifier: this.qualifier } : {}),
+      });
     } catch (err) {
-      const e = err as { code?: string; message?: string };
-      throw new InvokeError(this.opts.functionName, `${e.code ?? 'error'}: ${e.message ?? String(err)}`);
+      // The SDK throws TencentCloudSDKHttpException: `code` for a Cloud API error, `httpCode` for a
+      // non-200 answer, neither for a network failure.
+      const e = sdkError(err);
+      throw new InvokeError({ platform: 'tencent-scf', functionName: this.functionName, ...e, cause: err });
     }
   }
+
+  private credentials(): Credentials | undefined {
+    const secretId = this.opts.secretId ?? process.env.TENCENTCLOUD_SECRETID;
+    const secretKey = this.opts.secretKey ?? process.env.TENCENTCLOUD_SECRETKEY;
+    if (!secretId || !secretKey) return undefined;
+    const token = this.opts.secretId ? this.opts.token : (this.opts.token ?? process.env.TENCENTCLOUD_SESSIONTOKEN);
+    return { secretId, secretKey, ...(token ? { token } : {}) };
+  }
+}
+
+/** The SDK wants a host and a protocol prefix ("https://") separately. */
+function splitEndpoint(endpoint: string): { endpoint: string; protocol: string } {
+  if (!endpoint.includes('://')) return { endpoint, protocol: 'https://' };
+  const url = new URL(endpoint);
+  return { endpoint: url.host, protocol: `${url.protocol}//` };
+}
+
+function sdkError(err: unknown): { message: string; code?: string; status?: number; requestId?: string } {
+  if (!(err instanceof Error)) return { message: String(err) };
+  const e = err as Error & { code?: unknown; httpCode?: unknown; requestId?: unknown };
+  return {
+    message: err.message,
+    ...(typeof e.code === 'string' && e.code ? { code: e.code } : {}),
+    ...(typeof e.httpCode === 'number' ? { status: e.httpCode } : {}),
+    ...(typeof e.requestId === 'string' && e.requestId ? { requestId: e.requestId } : {}),
+  };
 }
