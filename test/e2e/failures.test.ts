@@ -65,8 +65,9 @@ describe('failures and limits on real clusters', () => {
 
   it('parks messages for a read-only target topic and delivers them on retry once writable', async () => {
     const topic = `ro_${run}`;
-    await a.admin.createOrUpdateTopicInCluster(a.c.name, { topicName: topic, readQueueNums: 1, writeQueueNums: 1, perm: 6 });
-    await b.admin.createOrUpdateTopicInCluster(b.c.name, { topicName: topic, readQueueNums: 1, writeQueueNums: 1, perm: 4 });
+    // Read-only on both sides (metadata sync keeps the target like the source); brokers do not
+    // check perm on send, so the source still takes messages from a client that ignores the route.
+    for (const s of [a, b]) await s.admin.createOrUpdateTopicInCluster(s.c.name, { topicName: topic, readQueueNums: 1, writeQueueNums: 1, perm: 4 });
     const id = await start('read-only-target', b.c, topic);
     const sent = (await a.broker.sendBatch(a.addr, topic, 0, batch(20, 'ro'))).msgIds;
     const parked = await until('parked messages', async () => (await api('GET', `/v1/tasks/${id}/failures`)).body.items as { reason: string; queueOffset: number }[], (items) => items.length === 20);
@@ -75,7 +76,7 @@ describe('failures and limits on real clusters', () => {
     assert.equal(failed, 20);
     assert.deepEqual(await count(b, topic, 1), [], 'nothing reached the read-only topic');
 
-    await b.admin.createOrUpdateTopicInCluster(b.c.name, { topicName: topic, readQueueNums: 1, writeQueueNums: 1, perm: 6 });
+    for (const s of [a, b]) await s.admin.createOrUpdateTopicInCluster(s.c.name, { topicName: topic, readQueueNums: 1, writeQueueNums: 1, perm: 6 });
     // The namesrv route catches up with the broker's perm on its next registration; retry until delivered.
     const got = await until('retried delivery', async () => {
       await api('POST', `/v1/tasks/${id}/failures/retry`);
