@@ -1,6 +1,7 @@
 // What metadata sync knows about a cluster: one item per topic, group and access entry, grouped by
 // kind into a snapshot. These shapes belong to the ClusterAdmin port, not to any wire protocol:
 // the remoting adapter maps broker configs into them, a Cloud API adapter would do the same.
+import type { GroupConfig, GroupRetryPolicy } from '../rocketmq/remoting/admin-codec.ts';
 import type { MetadataKind, SyncDirection } from '../store/store.ts';
 
 /** The kinds this slice synchronises ('role', Tencent Cloud roles, comes with the Cloud API adapter). */
@@ -28,28 +29,23 @@ export interface TopicItem {
   attributes?: Record<string, string>;
 }
 
-export interface GroupRetryPolicy {
-  type: 'CUSTOMIZED' | 'EXPONENTIAL';
-  customizedRetryPolicy?: { next?: number[] };
-  exponentialRetryPolicy?: { initial?: number; max?: number; multiplier?: number };
-}
+export type { GroupRetryPolicy };
 
-export interface GroupItem {
-  kind: 'group';
-  name: string;
-  consumeEnable: boolean;
-  consumeFromMinEnable: boolean;
-  consumeBroadcastEnable: boolean;
-  retryQueueNums: number;
-  retryMaxTimes: number;
-  brokerId: number;
-  whichBrokerWhenConsumeSlowly: number;
-  notifyConsumerIdsChangedEnable: boolean;
-  // 5.x only. Undefined when the cluster does not have the field; compared only when both sides have it.
-  consumeMessageOrderly?: boolean;
-  groupRetryPolicy?: GroupRetryPolicy;
-  consumeTimeoutMinute?: number;
-}
+/** A consumer group's settings: RocketMQ's own fields (5.x-only ones undefined on 4.x, compared only when both sides have them). */
+export type GroupItem = { kind: 'group'; name: string } & Pick<
+  GroupConfig,
+  | 'consumeEnable'
+  | 'consumeFromMinEnable'
+  | 'consumeBroadcastEnable'
+  | 'retryQueueNums'
+  | 'retryMaxTimes'
+  | 'brokerId'
+  | 'whichBrokerWhenConsumeSlowly'
+  | 'notifyConsumerIdsChangedEnable'
+  | 'consumeMessageOrderly'
+  | 'groupRetryPolicy'
+  | 'consumeTimeoutMinute'
+>;
 
 export type AclAction = 'All' | 'Pub' | 'Sub' | 'Create' | 'Update' | 'Delete' | 'Get' | 'List';
 
