@@ -4,6 +4,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { freePortBlock } from '../../infra/rocketmq/ports.ts';
 import type { OutgoingMessage, StoredMessage } from '../../shared/rocketmq/message.ts';
+import { openStore } from '../../shared/store/index.ts';
+import type { TaskSpec } from '../../shared/tasks/model.ts';
 import { client, startRuntime, type Runtime } from '../support/runtime.ts';
 import { endpointOf, side, waitForStatus, type Side } from '../support/sides.ts';
 import { testCluster } from '../support/testbed.ts';
@@ -155,5 +157,62 @@ describe('task life cycle on real clusters', () => {
     assert.ok(failed2.statusReason.includes(dead), failed2.statusReason);
     // A failed task can be corrected only by delete/recreate (only the name is editable), and deleted.
     assert.equal((await api('DELETE', `/v1/tasks/${wrong}`)).status, 204);
+  });
+});
+
+// The API refuses an invalid SQL92 filter, but a stored task may still hold one (written by an
+// older version, or by hand in the database): the reconciler's start checks must catch it.
+describe('start checks on a task stored in PostgreSQL', () => {
+  let rt: Runtime;
+  let api: ReturnType<typeof client>;
+  let a: Side;
+  let b: Side;
+  const run = Date.now();
+
+  before(async () => {
+    a = side(await testCluster('v5'));
+    b = side(await testCluster('v5acl'));
+    rt = await startRuntime({ store: 'postgres', env: { FERRY_RECONCILE_INTERVAL_MS: '500', LOG_LEVEL: 'info' } });
+    api = client(rt);
+  });
+  after(async () => {
+    await rt?.stop();
+    a?.remoting.close();
+    b?.remoting.close();
+  });
+
+  it('marks a stored task with an invalid SQL92 filter start_failed, naming the column', async () => {
+    const body = {
+      name: 'stored-sql92',
+      direction: 'one-way',
+      source: endpointOf(a.c),
+      target: endpointOf(b.c),
+      filter: { topics: { include: [`sql_${run}`], exclude: [] }, expression: { type: 'SQL92', value: 'a > 1' } },
+      start: false,
+    };
+    const refused = await api('POST', '/v1/tasks', { ...body, filter: { ...body.filter, expression: { type: 'SQL92', value: 'a >' } } });
+    assert.equal(refused.status, 400, refused.text);
+    assert.equal(refused.body.error.field, 'filter.expression.value');
+
+    const created = await api('POST', '/v1/tasks', body);
+    assert.equal(created.status, 201, created.text);
+    const id = created.body.id as string;
+    assert.equal(created.body.status, 'stopped');
+
+    // Rewrite the stored definition through the store, as an older version could have left it.
+    const store = await openStore({ databaseUrl: rt.databaseUrl!, dataDir: '' });
+    try {
+      const row = (await store.getTask('default', id))!;
+      const spec = row.spec as TaskSpec;
+      await store.updateTask('default', id, row.version, { spec: { ...spec, filter: { ...spec.filter, expression: { type: 'SQL92', value: 'a >' } } } });
+    } finally {
+      await store.close();
+    }
+    assert.equal((await api('GET', `/v1/tasks/${id}`)).body.filter.expression.value, 'a >');
+
+    assert.equal((await api('POST', `/v1/tasks/${id}/start`)).status, 202);
+    const failed = await waitForStatus(api, id, 'start_failed');
+    assert.match(failed.statusReason, /SQL92/);
+    assert.match(failed.statusReason, /column 4/);
   });
 });

@@ -15,6 +15,8 @@ export interface Runtime {
   readerToken: string;
   /** Admin of tenant `other`. */
   otherTenantToken: string;
+  /** The PostgreSQL database's URL (store 'postgres'), for tests that write to the store directly. */
+  databaseUrl: string | undefined;
   /** Everything the process wrote to stdout and stderr so far. */
   output(): string;
   stop(): Promise<void>;
@@ -57,6 +59,7 @@ export async function startRuntime(opts: { store: 'embedded' | 'postgres'; env?:
     adminToken,
     readerToken,
     otherTenantToken,
+    databaseUrl: opts.store === 'postgres' ? db.value : undefined,
     output: () => output,
     async stop() {
       if (child.exitCode === null) {
