@@ -9,6 +9,7 @@ import { TaskService, requireWriter } from '../tasks/service.ts';
 import { errorResponse } from './errors.ts';
 import { json, type ApiRequest, type ApiResponse } from './http.ts';
 import { openApiDocument } from './openapi.ts';
+import { isConsoleRequest, serveConsole } from './static.ts';
 
 export interface ApiDeps {
   store: Store;
@@ -63,6 +64,8 @@ on('POST', '/v1/tokens/revoke', async ({ p, body, deps }) => {
 
 export async function route(req: ApiRequest, deps: ApiDeps): Promise<ApiResponse> {
   try {
+    // Every GET outside /v1 belongs to the web console (its files and its client-side routes).
+    if (isConsoleRequest(req)) return serveConsole(req);
     if (req.path === '/v1/health' && req.method === 'GET') return await health(deps);
     const matches = routes.map((r) => ({ r, m: r.pattern.exec(req.path) })).filter((x) => x.m);
     if (matches.length === 0) throw new FerryError('NOT_FOUND', `no route for ${req.path}`);

@@ -6,6 +6,7 @@ import type { Principal } from '../auth/principal.ts';
 import { FerryError } from '../errors.ts';
 import type { SecretCipher } from '../secrets/cipher.ts';
 import type { Store, TaskRow, TaskStatus } from '../store/store.ts';
+import { describeIssue } from './issue.ts';
 import { isActive, sealEndpoint, toView, type TaskSpec, type TaskView } from './model.ts';
 import { RenameInput, ResetOffsetInput, TaskInput } from './schema.ts';
 
@@ -27,11 +28,8 @@ const STATUSES: readonly TaskStatus[] = ['initializing', 'running', 'stopped', '
 export function parseInput<S extends z.ZodType>(schema: S, body: unknown, prefix = ''): z.output<S> {
   const r = schema.safeParse(body);
   if (r.success) return r.data;
-  const issue = r.error.issues[0]!;
-  const path = [prefix, ...issue.path.map(String)].filter(Boolean).join('.');
-  const field = path || undefined;
-  const message = issue.code === 'unrecognized_keys' ? `unknown field ${issue.keys.map((k) => `"${k}"`).join(', ')}` : issue.message;
-  throw new FerryError('VALIDATION_FAILED', field ? `${field}: ${message}` : message, field);
+  const { field, message } = describeIssue(r.error.issues[0]!, prefix);
+  throw new FerryError('VALIDATION_FAILED', message, field);
 }
 
 export class TaskService {
