@@ -5,6 +5,9 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { OutgoingMessage, StoredMessage } from '../../shared/rocketmq/message.ts';
 import { ORIGIN } from '../../shared/replication/origin.ts';
+import { isAuthFailure } from '../../shared/replication/start-checks.ts';
+import { BrokerClient } from '../../shared/rocketmq/remoting/broker.ts';
+import { RemotingClient } from '../../shared/rocketmq/remoting/client.ts';
 import { client, startRuntime, type Runtime } from '../support/runtime.ts';
 import { endpointOf, side, waitForStatus, type Side } from '../support/sides.ts';
 import { testCluster, type TestbedKey } from '../support/testbed.ts';
@@ -120,3 +123,88 @@ for (const [from, to] of [['v5', 'v5acl'], ['v4', 'v5']] as [TestbedKey, Testbed
     });
   });
 }
+
+// ACL on both sides of one flow: a 4.9.7 source with ACL 1.0 and a 5.3.3 target with ACL 2.0,
+// each reached with its own AK/SK through the task's endpoints.
+describe('one-way replication v4acl → v5acl, AK/SK on both sides', () => {
+  let rt: Runtime;
+  let a: Side;
+  let b: Side;
+  const prefix = `e2eacl_${Date.now()}`;
+  const topics = [`${prefix}_t0`, `${prefix}_t1`];
+
+  before(async () => {
+    a = side(await testCluster('v4acl'));
+    b = side(await testCluster('v5acl'));
+    for (const s of [a, b]) {
+      for (const t of topics) await s.admin.createOrUpdateTopicInCluster(s.c.name, { topicName: t, readQueueNums: 2, writeQueueNums: 2, perm: 6 });
+    }
+    rt = await startRuntime({ store: 'embedded', env: { FERRY_RECONCILE_INTERVAL_MS: '500', LOG_LEVEL: 'info' } });
+  });
+  after(async () => {
+    await rt?.stop();
+    a?.remoting.close();
+    b?.remoting.close();
+  });
+
+  it('both clusters refuse a client without credentials', async () => {
+    const anonymous = new RemotingClient({ requestTimeoutMs: 3000, connectTimeoutMs: 1000 });
+    try {
+      const anon = new BrokerClient(anonymous);
+      await assert.rejects(anon.pull(a.addr, { topic: topics[0]!, queueId: 0, offset: 0, maxMessages: 1 }), (err) => isAuthFailure(err), 'source: ACL 1.0 wants an access key');
+      await assert.rejects(anon.sendBatch(b.addr, topics[0]!, 0, [{ body: Buffer.from('x') }]), (err) => isAuthFailure(err), 'target: ACL 2.0 wants a user');
+    } finally {
+      anonymous.close();
+    }
+  });
+
+  it('copies 400 messages over 2 topics exactly once with body, tags, keys and properties', async () => {
+    const api = client(rt);
+    const created = await api('POST', '/v1/tasks', {
+      name: 'e2e-acl-both-sides',
+      direction: 'one-way',
+      source: endpointOf(a.c),
+      target: endpointOf(b.c),
+      filter: { topics: { include: topics, exclude: [] } },
+    });
+    assert.equal(created.status, 201, created.text);
+    await waitForStatus(api, created.body.id, 'running');
+
+    const sent = new Map<string, OutgoingMessage>();
+    const perQueue = new Map<string, number>();
+    for (let n = 0; n < 400; n += 50) {
+      const topic = topics[(n / 50) % 2]!;
+      const queueId = Math.floor(n / 100) % 2;
+      const batch: OutgoingMessage[] = Array.from({ length: 50 }, (_, i) => ({
+        body: Buffer.from(`acl message ${n + i}`),
+        tags: `tag${(n + i) % 3}`,
+        keys: [`acl-k${n + i}`],
+        properties: { seq: String(n + i), side: 'acl1' },
+      }));
+      const r = await a.broker.sendBatch(a.addr, topic, queueId, batch);
+      batch.forEach((m, i) => sent.set(r.msgIds[i]!, m));
+      perQueue.set(`${topic}/${queueId}`, (perQueue.get(`${topic}/${queueId}`) ?? 0) + 50);
+    }
+
+    const seen = new Set<string>();
+    for (const [k, expected] of perQueue) {
+      const [topic, q] = k.split('/') as [string, string];
+      const got = await readAll(b, topic, Number(q), expected, 60_000);
+      assert.equal(got.length, expected, `${k}: ${got.length} of ${expected} arrived (no loss, no duplicates)`);
+      for (const m of got) {
+        const s = sent.get(m.uniqKey!);
+        assert.ok(s, `${m.uniqKey} was sent`);
+        assert.ok(!seen.has(m.uniqKey!), 'exactly once');
+        seen.add(m.uniqKey!);
+        assert.deepEqual(m.body, s.body);
+        assert.equal(m.tags, s.tags);
+        assert.deepEqual(m.keys, s.keys);
+        assert.equal(m.properties.seq, s.properties!.seq);
+        assert.equal(m.properties.side, 'acl1');
+        assert.equal(m.properties[ORIGIN.cluster], a.c.name);
+      }
+    }
+    assert.equal(seen.size, 400);
+    await api('POST', `/v1/tasks/${created.body.id}/stop`);
+  });
+});
