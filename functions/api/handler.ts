@@ -12,12 +12,15 @@ import * as scfApiGateway from '../../shared/api/edge/scf-api-gateway.ts';
 import * as scfFunctionUrl from '../../shared/api/edge/scf-function-url.ts';
 import { loadConfig } from '../../shared/config.ts';
 import { createLogger } from '../../shared/log.ts';
+import { emfWriter, type EmfWriter } from '../../shared/monitoring/emf.ts';
+import { apiRequestRecords } from '../../shared/monitoring/emf-records.ts';
 
 export type HttpResult = awsHttpApi.AwsHttpApiResult | scfApiGateway.ScfApiGatewayResult | scfFunctionUrl.ScfFunctionUrlResult;
 
 interface Runtime {
   deps: ApiDeps;
   edge: EdgeOptions;
+  emf: EmfWriter;
 }
 
 let runtime: Promise<Runtime> | undefined;
@@ -25,10 +28,12 @@ let runtime: Promise<Runtime> | undefined;
 // Built once per cold start and reused by every warm invocation of the same instance.
 async function coldStart(): Promise<Runtime> {
   const config = loadConfig();
+  const log = createLogger(config.logLevel);
   return {
-    deps: createApiDeps(await createCoreDeps(config, createLogger(config.logLevel))),
+    deps: createApiDeps(await createCoreDeps(config, log)),
     // Read with the rest of the start-up configuration; only the edge needs it.
     edge: { basePath: process.env.FERRY_API_BASE_PATH },
+    emf: emfWriter(config, log),
   };
 }
 
@@ -47,9 +52,12 @@ export async function handler(event: unknown, _context?: unknown): Promise<HttpR
   // Without a recognised shape there is no provider result to answer with; failing the invocation
   // surfaces the misconfiguration (a non-HTTP trigger wired to the API function) in the platform's logs.
   if (!http) throw new Error('api handler: not an HTTP event from AWS API Gateway (payload 2.0), a Lambda function URL, SCF API Gateway or an SCF function URL');
-  const { deps, edge } = await start();
+  const { deps, edge, emf } = await start();
+  const started = Date.now();
+  const req = toApiRequest(http, edge);
   // route() answers every failure itself (INTERNAL 500 for the unexpected), so nothing to catch here.
-  const res = await route(toApiRequest(http, edge), deps);
+  const res = await route(req, deps);
+  await emf.write(apiRequestRecords({ method: req.method, path: req.path, status: res.status, durationMs: Date.now() - started }));
   return fromApiResponse(http, res);
 }
 

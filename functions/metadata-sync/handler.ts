@@ -1,6 +1,8 @@
 // Scheduled (every minute on AWS; a timer in the local runtime): one metadata sync cycle for every
 // task whose desired state is running (shared/metadata/run.ts decides which).
 import { runMetadataSync, type MetadataSyncSummary } from '../../shared/metadata/run.ts';
+import { emfWriter } from '../../shared/monitoring/emf.ts';
+import { metadataSyncRecords } from '../../shared/monitoring/emf-records.ts';
 import { coreDepsFromEnv } from '../../shared/runtime/deps.ts';
 import { remainingMs } from '../runtime-context.ts';
 
@@ -15,5 +17,7 @@ export async function handler(_event?: unknown, context?: unknown): Promise<Meta
   const stopAt = Date.now() + remainingMs(context, 300_000) - STOP_MARGIN_MS;
   const deps = await coreDepsFromEnv();
   // runMetadataSync logs the run's JSON summary itself.
-  return runMetadataSync(deps, { stopAt });
+  const summary = await runMetadataSync(deps, { stopAt });
+  await emfWriter(deps.config, deps.log).write(metadataSyncRecords(summary));
+  return summary;
 }

@@ -2,6 +2,8 @@
 import { z } from 'zod';
 import { createInvoker } from '../../shared/invoker/index.ts';
 import { onDemandMetadataSync } from '../../shared/metadata/on-demand.ts';
+import { emfWriter } from '../../shared/monitoring/emf.ts';
+import { replicatorRecords } from '../../shared/monitoring/emf-records.ts';
 import { runReplicator, type ReplicatorExit } from '../../shared/replication/replicator.ts';
 import { coreDepsFromEnv } from '../../shared/runtime/deps.ts';
 import { remainingMs } from '../runtime-context.ts';
@@ -20,6 +22,7 @@ export async function handler(event: unknown, context?: unknown): Promise<{ exit
   const job = Job.parse(event);
   const deps = await coreDepsFromEnv();
   const budgetMs = Math.max(5000, remainingMs(context, deps.config.replicatorBudgetMs) - PLATFORM_MARGIN_MS);
-  const exit = await runReplicator(job, { ...deps, invoker: createInvoker(deps.config), requestMetadataSync: onDemandMetadataSync(deps) }, { shardsPerFlow: deps.config.shardsPerFlow, budgetMs, leaseTtlMs: deps.config.leaseTtlMs });
-  return { exit };
+  const report = await runReplicator(job, { ...deps, invoker: createInvoker(deps.config), requestMetadataSync: onDemandMetadataSync(deps) }, { shardsPerFlow: deps.config.shardsPerFlow, budgetMs, leaseTtlMs: deps.config.leaseTtlMs });
+  await emfWriter(deps.config, deps.log).write(replicatorRecords(report));
+  return { exit: report.exit };
 }

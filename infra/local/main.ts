@@ -8,6 +8,9 @@ import { createLogger } from '../../shared/log.ts';
 import { onDemandMetadataSync } from '../../shared/metadata/on-demand.ts';
 import { runMetadataSync } from '../../shared/metadata/run.ts';
 import { syncTaskMetadata } from '../../shared/metadata/sync.ts';
+import { emfWriter } from '../../shared/monitoring/emf.ts';
+import { metadataSyncRecords, reconcilerRecords, replicatorRecords } from '../../shared/monitoring/emf-records.ts';
+import { PrometheusExporter } from '../../shared/monitoring/prometheus.ts';
 import { reconcile } from '../../shared/replication/reconciler.ts';
 import { runReplicator } from '../../shared/replication/replicator.ts';
 import { createCoreDeps } from '../../shared/runtime/deps.ts';
@@ -21,20 +24,33 @@ mkdirSync(config.dataDir, { recursive: true });
 const core = await createCoreDeps(config, log);
 await ensureBootstrapToken(core.store, config.apiToken, log);
 
+// EMF lines only with FERRY_EMF=1 here; Prometheus /metrics is the local runtime's own output.
+const emf = emfWriter(config, log);
 const shutdownSignal = new AbortController();
 const requestMetadataSync = onDemandMetadataSync(core);
 const invoker: LocalInvoker = new LocalInvoker((job) =>
-  runReplicator(job, { ...core, invoker, requestMetadataSync }, { shardsPerFlow: config.shardsPerFlow, budgetMs: config.replicatorBudgetMs, leaseTtlMs: config.leaseTtlMs, signal: shutdownSignal.signal }).catch((err: unknown) => {
-    log.error({ err, job }, 'replicator invocation failed');
-  }),
+  runReplicator(job, { ...core, invoker, requestMetadataSync }, { shardsPerFlow: config.shardsPerFlow, budgetMs: config.replicatorBudgetMs, leaseTtlMs: config.leaseTtlMs, signal: shutdownSignal.signal })
+    .then((report) => emf.write(replicatorRecords(report)))
+    .catch((err: unknown) => {
+      log.error({ err, job }, 'replicator invocation failed');
+    }),
 );
 const syncMetadata = (task: Parameters<typeof syncTaskMetadata>[0]) => syncTaskMetadata(task, core).then(() => undefined);
 const timers = [
-  every(config.reconcileIntervalMs, 'reconciler', log, () => reconcile({ ...core, invoker, syncMetadata }, { shardsPerFlow: config.shardsPerFlow, redispatchAfterMs: config.leaseTtlMs })),
-  every(config.metadataSyncIntervalMs, 'metadata-sync', log, () => runMetadataSync(core)),
+  every(config.reconcileIntervalMs, 'reconciler', log, async () => {
+    const started = Date.now();
+    const summary = await reconcile({ ...core, invoker, syncMetadata }, { shardsPerFlow: config.shardsPerFlow, redispatchAfterMs: config.leaseTtlMs });
+    await emf.write(reconcilerRecords(summary, Date.now() - started));
+    return summary;
+  }),
+  every(config.metadataSyncIntervalMs, 'metadata-sync', log, async () => {
+    const summary = await runMetadataSync(core);
+    await emf.write(metadataSyncRecords(summary));
+    return summary;
+  }),
 ];
 
-const server = createHttpServer(createApiDeps(core), log);
+const server = createHttpServer(createApiDeps(core), log, new PrometheusExporter(core.store));
 server.listen(config.port, () => {
   const addr = server.address();
   const port = typeof addr === 'object' && addr ? addr.port : config.port;

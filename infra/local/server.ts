@@ -3,6 +3,8 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { ApiRequest } from '../../shared/api/http.ts';
 import { route, type ApiDeps } from '../../shared/api/router.ts';
 import type { Logger } from '../../shared/log.ts';
+import { METRICS_PATH, metricsEndpoint } from '../../shared/monitoring/metrics-endpoint.ts';
+import type { PrometheusExporter } from '../../shared/monitoring/prometheus.ts';
 
 const MAX_BODY = 1024 * 1024;
 
@@ -17,7 +19,8 @@ async function readBody(req: IncomingMessage): Promise<string | undefined> {
   return chunks.length ? Buffer.concat(chunks).toString('utf8') : undefined;
 }
 
-export function createHttpServer(deps: ApiDeps, log: Logger): Server {
+/** `exporter`: serve Prometheus `/metrics` beside the API (the local runtime's, not the functions'). */
+export function createHttpServer(deps: ApiDeps, log: Logger, exporter?: PrometheusExporter): Server {
   return createServer(async (req, res) => {
     const started = process.hrtime.bigint();
     const url = new URL(req.url ?? '/', 'http://localhost');
@@ -30,7 +33,7 @@ export function createHttpServer(deps: ApiDeps, log: Logger): Server {
         headers: Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(',') : (v ?? '')])),
         body: await readBody(req),
       };
-      const out = await route(apiReq, deps);
+      const out = exporter && apiReq.path === METRICS_PATH ? await metricsEndpoint(apiReq, { ...deps, exporter }) : await route(apiReq, deps);
       status = out.status;
       res.writeHead(out.status, out.headers).end(out.body);
     } catch (err) {

@@ -1,7 +1,18 @@
 // Per-flow counters and delay samples, flushed into the store's minute buckets.
-import type { MetricsDelta } from '../store/store.ts';
+import type { MetricsCounters, MetricsDelta } from '../store/store.ts';
 
 const MINUTE = 60_000;
+/** Delay samples kept for the whole invocation's percentiles (a uniform reservoir beyond this). */
+const INVOCATION_SAMPLES = 10_000;
+
+/** What one invocation did for its flow, over every drain: the replicator's report to monitoring. */
+export interface FlowTotals extends MetricsCounters {
+  delayP50Ms: number | null;
+  delayP99Ms: number | null;
+  delayMaxMs: number | null;
+  /** Sum over this shard's queues at the last pull; null when no queue was pulled. */
+  lag: number | null;
+}
 
 export class FlowMetrics {
   consumed = 0;
@@ -12,11 +23,24 @@ export class FlowMetrics {
   throttled = 0;
   private delays: number[] = [];
   private readonly lags = new Map<string, number>();
+  private readonly totals: MetricsCounters = { consumed: 0, replicated: 0, filtered: 0, loopSkipped: 0, failed: 0, throttled: 0 };
+  private readonly sample: number[] = [];
+  private sampled = 0;
+  private delayMax: number | null = null;
 
   constructor(private readonly taskId: string, private readonly flow: string) {}
 
   recordDelay(ms: number): void {
-    if (this.delays.length < 100_000) this.delays.push(Math.max(0, ms));
+    const v = Math.max(0, ms);
+    if (this.delays.length < 100_000) this.delays.push(v);
+    this.delayMax = Math.max(this.delayMax ?? 0, v);
+    // Algorithm R: every delay of the invocation has the same chance to be in the sample.
+    this.sampled++;
+    if (this.sample.length < INVOCATION_SAMPLES) this.sample.push(v);
+    else {
+      const j = Math.floor(Math.random() * this.sampled);
+      if (j < INVOCATION_SAMPLES) this.sample[j] = v;
+    }
   }
 
   setLag(queue: string, lag: number): void {
@@ -43,9 +67,18 @@ export class FlowMetrics {
       delayP99Ms: pick(0.99),
       delayMaxMs: d.length ? d[d.length - 1]! : null,
     };
+    for (const k of Object.keys(this.totals) as (keyof MetricsCounters)[]) this.totals[k] += this[k];
     const empty = !this.consumed && !this.replicated && !this.filtered && !this.loopSkipped && !this.failed && !this.throttled && lag === null;
     this.consumed = this.replicated = this.filtered = this.loopSkipped = this.failed = this.throttled = 0;
     this.delays = [];
     return empty ? undefined : delta;
+  }
+
+  /** The invocation so far: counters of every drain (drain first to include the latest), delay percentiles, current lag. */
+  invocationTotals(): FlowTotals {
+    const d = [...this.sample].sort((a, b) => a - b);
+    const pick = (p: number) => (d.length ? d[Math.min(d.length - 1, Math.floor(d.length * p))]! : null);
+    const lag = this.lags.size ? [...this.lags.values()].reduce((a, b) => a + b, 0) : null;
+    return { ...this.totals, delayP50Ms: pick(0.5), delayP99Ms: pick(0.99), delayMaxMs: this.delayMax, lag };
   }
 }

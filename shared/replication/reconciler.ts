@@ -9,7 +9,7 @@ import type { Invoker } from '../invoker/invoker.ts';
 import type { Logger } from '../log.ts';
 import { isSystemTopic } from '../rocketmq/system-resources.ts';
 import type { SecretCipher } from '../secrets/cipher.ts';
-import type { Store, TaskPatch, TaskRow } from '../store/store.ts';
+import type { Store, TaskPatch, TaskRow, TaskStatus } from '../store/store.ts';
 import type { TaskSpec } from '../tasks/model.ts';
 import { flowsOf } from './flows.ts';
 import { listSourceQueues } from './queues.ts';
@@ -36,25 +36,36 @@ export interface ReconcileSummary {
   started: number;
   failed: number;
   dispatched: number;
+  /** Every task by its status once this run's decisions are made (every status present, 0 included). */
+  byStatus: Record<TaskStatus, number>;
 }
 
 // Shards dispatched recently, so a slow-starting invocation is not dispatched twice.
 const dispatchedAt = new Map<string, number>();
 
 export async function reconcile(deps: ReconcilerDeps, opts: ReconcilerOptions): Promise<ReconcileSummary> {
-  const summary: ReconcileSummary = { tasks: 0, started: 0, failed: 0, dispatched: 0 };
+  const byStatus: Record<TaskStatus, number> = { initializing: 0, running: 0, stopped: 0, start_failed: 0, deleting: 0 };
+  const summary: ReconcileSummary = { tasks: 0, started: 0, failed: 0, dispatched: 0, byStatus };
   for (const task of await deps.store.listAllTasks()) {
     summary.tasks++;
+    let status = task.status;
     try {
       if (task.desiredState === 'running' && task.status === 'initializing') {
-        if (await startTask(task, deps)) summary.started++;
-        else summary.failed++;
+        if (await startTask(task, deps)) {
+          summary.started++;
+          status = 'running';
+        } else {
+          summary.failed++;
+          status = 'start_failed';
+        }
       } else if (task.desiredState === 'running' && task.status === 'running') {
         summary.dispatched += await dispatch(task, deps, opts);
       }
     } catch (err) {
       if (isFerryError(err, 'CONFLICT') || isFerryError(err, 'NOT_FOUND')) continue; // changed under us; next tick
       deps.log.error({ err, taskId: task.id }, 'reconcile failed for task');
+    } finally {
+      byStatus[status]++;
     }
   }
   return summary;

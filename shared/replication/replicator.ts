@@ -15,7 +15,7 @@ import type { SecretCipher } from '../secrets/cipher.ts';
 import type { LeaseHolder, Store } from '../store/store.ts';
 import type { TaskSpec } from '../tasks/model.ts';
 import { flowsOf } from './flows.ts';
-import { FlowMetrics } from './flow-metrics.ts';
+import { FlowMetrics, type FlowTotals } from './flow-metrics.ts';
 import { hopOffset, toReplica, wouldLoop } from './origin.ts';
 import { listSourceQueues, queueKey, shardOf, targetFor, writableQueues, type SourceQueue, type TargetQueue } from './queues.ts';
 import { RateLimiter } from './rate-limiter.ts';
@@ -43,6 +43,20 @@ export interface ReplicatorOptions {
 
 export type ReplicatorExit = 'budget' | 'task-stopped' | 'lease-held' | 'lease-lost' | 'task-gone' | 'shutdown';
 
+/**
+ * What one invocation did, for whoever hosts it to report (a function handler writes it as EMF
+ * lines); the core itself knows nothing of where monitoring goes.
+ */
+export interface InvocationReport {
+  exit: ReplicatorExit;
+  job: ReplicatorJob;
+  durationMs: number;
+  /** Present once the task was read: its name and the flow's clusters (`A->B`). */
+  task?: { name: string; route: string };
+  /** Present when the shard ran (its lease was taken). */
+  totals?: FlowTotals;
+}
+
 const PULL_BATCH = 32;
 const MAX_BATCH_BYTES = 1024 * 1024;
 /** How far back in a target queue idempotent resume looks for the last replica of a source queue. */
@@ -51,22 +65,24 @@ const RESUME_SCAN_LIMIT = 4096;
 /** A send that may or may not have been stored: the target tail decides, not a blind resend. */
 const outcomeUnknown = (err: unknown) => err instanceof RemotingTimeoutError || err instanceof RemotingConnectionClosedError;
 
-export async function runReplicator(job: ReplicatorJob, deps: ReplicatorDeps, opts: ReplicatorOptions): Promise<ReplicatorExit> {
+export async function runReplicator(job: ReplicatorJob, deps: ReplicatorDeps, opts: ReplicatorOptions): Promise<InvocationReport> {
   const started = Date.now();
+  const report = (exit: ReplicatorExit, extra: Pick<InvocationReport, 'task' | 'totals'> = {}): InvocationReport => ({ exit, job, durationMs: Date.now() - started, ...extra });
   const deadline = started + opts.budgetMs - (opts.stopMarginMs ?? 1500);
   const ttl = opts.leaseTtlMs ?? 15_000;
   const log = deps.log.child({ taskId: job.taskId, flow: job.flow, shard: job.shard });
   const task = await deps.store.getTask(job.tenant, job.taskId);
-  if (!task) return 'task-gone';
-  if (task.desiredState !== 'running' || task.status !== 'running') return 'task-stopped';
+  if (!task) return report('task-gone');
   const spec = task.spec as TaskSpec;
   const flow = flowsOf(spec).find((f) => f.id === job.flow);
-  if (!flow) return 'task-gone';
+  if (!flow) return report('task-gone');
+  const about = { name: task.name, route: `${flow.from.clusterId}->${flow.to.clusterId}` };
+  if (task.desiredState !== 'running' || task.status !== 'running') return report('task-stopped', { task: about });
 
   const owner = `${hostname()}-${process.pid}-${randomBytes(4).toString('hex')}`;
   const key = { taskId: job.taskId, flow: job.flow, shard: job.shard };
   const lease = await deps.store.acquireLease({ ...key, owner, ttlMs: ttl });
-  if (!lease) return 'lease-held';
+  if (!lease) return report('lease-held', { task: about });
   const holder: LeaseHolder = { ...key, owner, epoch: lease.epoch };
 
   const source = connectEndpoint(flow.from, deps.cipher);
@@ -85,7 +101,7 @@ export async function runReplicator(job: ReplicatorJob, deps: ReplicatorDeps, op
   log.info({ exit, ms: Date.now() - started }, 'replicator invocation done');
   // Hand over at once instead of waiting for the reconciler's next tick.
   if (exit === 'budget') await deps.invoker.invokeReplicator(job).catch((err: unknown) => log.warn({ err }, 'hand-over invoke failed'));
-  return exit;
+  return report(exit, { task: about, totals: metrics.invocationTotals() });
 }
 
 class ShardRun {

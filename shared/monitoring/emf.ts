@@ -1,0 +1,51 @@
+// CloudWatch embedded metric format: each record is written to stdout as one JSON line, which
+// Lambda's log pipeline turns into metrics (namespace Ferry) with no API call and no agent.
+// On when running as a Lambda function or when FERRY_EMF is set (config.emf); otherwise a no-op,
+// so the local runtime stays quiet.
+import type { Logger } from '../log.ts';
+import type { EmfRecord } from './emf-records.ts';
+
+export const EMF_NAMESPACE = 'Ferry';
+
+export interface EmfWriter {
+  readonly enabled: boolean;
+  /** Never throws: monitoring must not fail an invocation. */
+  write(records: readonly EmfRecord[]): Promise<void>;
+}
+
+type EmfLibrary = typeof import('aws-embedded-metrics');
+let library: Promise<EmfLibrary> | undefined;
+
+function loadLibrary(): Promise<EmfLibrary> {
+  // The library picks its sink when it loads: off Lambda it would probe EC2 instance metadata and
+  // then look for a CloudWatch agent on TCP. "Local" is its documented switch for plain stdout.
+  if (!process.env.AWS_LAMBDA_FUNCTION_NAME) process.env.AWS_EMF_ENVIRONMENT ||= 'Local';
+  // Loaded on first use only, so a process with EMF off never starts that detection at all.
+  library ??= import('aws-embedded-metrics');
+  return library;
+}
+
+const disabled: EmfWriter = { enabled: false, write: async () => undefined };
+
+export function emfWriter(config: { emf: boolean }, log: Logger): EmfWriter {
+  if (!config.emf) return disabled;
+  return {
+    enabled: true,
+    async write(records) {
+      try {
+        const { createMetricsLogger } = await loadLibrary();
+        for (const r of records) {
+          const m = createMetricsLogger();
+          m.setNamespace(EMF_NAMESPACE);
+          // Our dimension sets replace the library's defaults (LogGroup, ServiceName, ServiceType).
+          m.setDimensions(r.dimensions.map((d) => ({ ...d })));
+          for (const metric of r.metrics) m.putMetric(metric.name, metric.value, metric.unit);
+          for (const [k, v] of Object.entries(r.properties)) m.setProperty(k, v);
+          await m.flush();
+        }
+      } catch (err) {
+        log.warn({ err }, 'could not write EMF metrics');
+      }
+    },
+  };
+}
