@@ -1,0 +1,350 @@
+// One task: basic information with the actions, the configuration (secrets masked as the API
+// returns them), charts per flow, the metadata sync items, parked failures with retry, the audit trail.
+import { useCallback, useState } from 'preact/hooks';
+import { ApiError, tasksApi, type AuditRow, type MetadataRow, type Metrics, type ParkedRow, type TaskDetails as Details } from '../api.ts';
+import { Chart } from '../components/chart.tsx';
+import { EndpointDetails } from '../components/endpoint.tsx';
+import { StatusBadge } from '../components/status-badge.tsx';
+import { TaskActions } from '../components/task-actions.tsx';
+import { flowsOf, minutesOf, seriesOf, type MetricKey } from '../metrics-series.ts';
+import { usePolling } from '../poll.ts';
+import { navigate, onLinkClick } from '../router.ts';
+import { formatTime } from '../time.ts';
+
+const HOUR = 3_600_000;
+
+const CHARTS: { metric: MetricKey; title: string; unit?: string }[] = [
+  { metric: 'consumed', title: 'Source messages consumed' },
+  { metric: 'replicated', title: 'Messages replicated' },
+  { metric: 'failed', title: 'Replication failures' },
+  { metric: 'delayP99Ms', title: 'Sync delay p99', unit: 'ms' },
+  { metric: 'lag', title: 'Lag (messages behind)', unit: 'msgs' },
+];
+
+export function TaskDetails({ id }: { id: string }) {
+  const [task, setTask] = useState<Details | null>(null);
+  const [missing, setMissing] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const [metrics, setMetrics] = useState<Metrics | null>(null);
+  const [metadata, setMetadata] = useState<MetadataRow[]>([]);
+  const [failures, setFailures] = useState<ParkedRow[]>([]);
+  const [events, setEvents] = useState<AuditRow[]>([]);
+
+  const load = useCallback(async () => {
+    const now = Date.now();
+    const [t, m, md, f, ev] = await Promise.allSettled([
+      tasksApi.describe(id),
+      tasksApi.metrics(id, now - HOUR, now),
+      tasksApi.metadata(id),
+      tasksApi.failures(id),
+      tasksApi.events(id),
+    ]);
+    if (t.status === 'rejected') {
+      if (t.reason instanceof ApiError && t.reason.status === 404) setMissing(true);
+      else setError(t.reason instanceof Error ? t.reason.message : String(t.reason));
+      return;
+    }
+    setTask(t.value);
+    setError(null);
+    if (m.status === 'fulfilled') setMetrics(m.value);
+    if (md.status === 'fulfilled') setMetadata(md.value.items);
+    if (f.status === 'fulfilled') setFailures(f.value.items);
+    if (ev.status === 'fulfilled') setEvents(ev.value.items);
+  }, [id]);
+  usePolling(load, [id]);
+
+  if (missing) {
+    return (
+      <section class="page">
+        <h1>Task not found</h1>
+        <p>
+          <a href="/" onClick={onLinkClick}>
+            Back to tasks
+          </a>
+        </p>
+      </section>
+    );
+  }
+  if (!task) return <section class="page">{error ? <p class="banner" role="alert">{error}</p> : <p class="muted">Loading…</p>}</section>;
+
+  return (
+    <section class="page" data-task-id={task.id}>
+      <header class="page-head">
+        <h1>{task.name}</h1>
+        <a href="/" onClick={onLinkClick}>
+          Back to tasks
+        </a>
+      </header>
+      {error && (
+        <p class="banner" role="alert">
+          {error}
+        </p>
+      )}
+      <BasicInfo task={task} onChanged={() => void load()} />
+      <Configuration task={task} />
+      <Monitoring task={task} metrics={metrics} />
+      <MetadataSync items={metadata} />
+      <Failures taskId={task.id} items={failures} onChanged={() => void load()} />
+      <AuditTrail items={events} />
+    </section>
+  );
+}
+
+function BasicInfo({ task, onChanged }: { task: Details; onChanged: () => void }) {
+  return (
+    <section class="card" aria-labelledby="basic-info">
+      <header class="card-head">
+        <h2 id="basic-info">Basic information</h2>
+        <TaskActions task={task} onChanged={onChanged} onDeleted={() => navigate('/')} />
+      </header>
+      <dl class="kv">
+        <dt>Task ID</dt>
+        <dd>
+          <code>{task.id}</code>
+        </dd>
+        <dt>Status</dt>
+        <dd>
+          <StatusBadge task={task} />
+        </dd>
+        <dt>Direction</dt>
+        <dd>{task.direction === 'two-way' ? 'Two-way' : 'One-way'}</dd>
+        <dt>Created</dt>
+        <dd>{formatTime(task.createdAt)}</dd>
+        <dt>Updated</dt>
+        <dd>{formatTime(task.updatedAt)}</dd>
+        {task.pendingReset && (
+          <>
+            <dt>Pending offset reset</dt>
+            <dd data-pending-reset={task.pendingReset.timestamp}>from {formatTime(task.pendingReset.timestamp)}, applied at the next start</dd>
+          </>
+        )}
+      </dl>
+    </section>
+  );
+}
+
+function Configuration({ task }: { task: Details }) {
+  const so = task.startOffset;
+  const { topics, expression } = task.filter;
+  return (
+    <section class="card" aria-labelledby="configuration">
+      <h2 id="configuration">Configuration</h2>
+      <div class="sides">
+        <div>
+          <h3>Source cluster</h3>
+          <EndpointDetails e={task.source} />
+        </div>
+        <div>
+          <h3>Target cluster</h3>
+          <EndpointDetails e={task.target} />
+        </div>
+      </div>
+      <h3>Replication</h3>
+      <dl class="kv">
+        <dt>Start offset</dt>
+        <dd>{so.type === 'timestamp' ? `from ${formatTime(so.timestamp)}` : so.type}</dd>
+        <dt>Topics included</dt>
+        <dd>
+          <code>{topics.include.join('  ') || '(none)'}</code>
+        </dd>
+        <dt>Topics excluded</dt>
+        <dd>
+          <code>{topics.exclude.join('  ') || '(none)'}</code>
+        </dd>
+        <dt>{expression.type === 'SQL92' ? 'SQL92 filter' : 'Tag filter'}</dt>
+        <dd>
+          <code>{expression.value}</code>
+        </dd>
+        <dt>TPS limit</dt>
+        <dd>{task.tpsLimit ?? 'none'}</dd>
+        <dt>Idempotent resume</dt>
+        <dd>{task.idempotentResume ? 'on' : 'off'}</dd>
+      </dl>
+    </section>
+  );
+}
+
+function Monitoring({ task, metrics }: { task: Details; metrics: Metrics | null }) {
+  const points = metrics?.points ?? [];
+  const flows = flowsOf(task, points);
+  const x = metrics ? minutesOf(metrics) : [];
+  return (
+    <section class="card" aria-labelledby="monitoring">
+      <h2 id="monitoring">Monitoring</h2>
+      <p class="muted">Per minute over the last hour, one line per flow; refreshed every few seconds.</p>
+      {task.summary.length > 0 && (
+        <table class="summary">
+          <thead>
+            <tr>
+              <th>Flow</th>
+              <th>Replicated (latest minute)</th>
+              <th>Failures</th>
+              <th>Lag</th>
+              <th>Delay p99</th>
+            </tr>
+          </thead>
+          <tbody>
+            {task.summary.map((s) => (
+              <tr>
+                <td>{flows.find((f) => f.id === s.flow)?.label ?? s.flow}</td>
+                <td>{s.replicated}</td>
+                <td>{s.failed}</td>
+                <td>{s.lag ?? '–'}</td>
+                <td>{s.delayP99Ms === null ? '–' : `${s.delayP99Ms} ms`}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      <div class="charts">
+        {CHARTS.map((c) => (
+          <Chart key={c.metric} metric={c.metric} title={c.title} unit={c.unit} x={x} series={seriesOf(c.metric, x, flows, points)} />
+        ))}
+      </div>
+    </section>
+  );
+}
+
+function MetadataSync({ items }: { items: MetadataRow[] }) {
+  const [filter, setFilter] = useState('');
+  const shown = items.filter((i) => i.name.toLowerCase().includes(filter.toLowerCase()));
+  return (
+    <section class="card" aria-labelledby="metadata">
+      <header class="card-head">
+        <h2 id="metadata">Metadata sync</h2>
+        <input type="search" placeholder="Filter by name" aria-label="Filter metadata by name" value={filter} onInput={(e) => setFilter(e.currentTarget.value)} />
+      </header>
+      <p class="muted">
+        Topics, consumer groups and ACL users/accounts copied between the clusters: {items.length} item{items.length === 1 ? '' : 's'},{' '}
+        {items.filter((i) => i.status === 'failed').length} failed.
+      </p>
+      <table class="metadata" aria-label="Metadata sync items">
+        <thead>
+          <tr>
+            <th>Kind</th>
+            <th>Name</th>
+            <th>Direction</th>
+            <th>Action</th>
+            <th>Status</th>
+            <th>Error</th>
+            <th>Synced</th>
+          </tr>
+        </thead>
+        <tbody>
+          {shown.slice(0, 500).map((i) => (
+            <tr key={`${i.kind}/${i.name}/${i.direction}`} data-kind={i.kind} data-name={i.name} data-status={i.status}>
+              <td>{i.kind}</td>
+              <td>{i.name}</td>
+              <td>{i.direction === 'source_to_target' ? 'source → target' : 'target → source'}</td>
+              <td>{i.action}</td>
+              <td class={`md-${i.status}`}>{i.status}</td>
+              <td>{i.error ?? ''}</td>
+              <td>{formatTime(i.syncedAt)}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      {shown.length > 500 && <p class="muted">Showing 500 of {shown.length}; filter by name to narrow.</p>}
+    </section>
+  );
+}
+
+function Failures({ taskId, items, onChanged }: { taskId: string; items: ParkedRow[]; onChanged: () => void }) {
+  const [note, setNote] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const retry = async () => {
+    setBusy(true);
+    try {
+      const r = await tasksApi.retryFailures(taskId);
+      setNote(`${r.requested} message${r.requested === 1 ? '' : 's'} queued to be sent again`);
+      onChanged();
+    } catch (err) {
+      setNote(err instanceof Error ? err.message : String(err));
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <section class="card" aria-labelledby="failures">
+      <header class="card-head">
+        <h2 id="failures">Parked failures</h2>
+        <button type="button" data-action="retry-failures" disabled={busy || items.length === 0} onClick={() => void retry()}>
+          Retry
+        </button>
+      </header>
+      {note && <p role="status">{note}</p>}
+      {items.length === 0 ? (
+        <p class="muted">No parked messages.</p>
+      ) : (
+        <table aria-label="Parked messages">
+          <thead>
+            <tr>
+              <th>Topic</th>
+              <th>Queue</th>
+              <th>Offset</th>
+              <th>Reason</th>
+              <th>Size</th>
+              <th>Parked</th>
+              <th>Retry</th>
+            </tr>
+          </thead>
+          <tbody>
+            {items.map((m) => (
+              <tr key={m.id}>
+                <td>{m.topic}</td>
+                <td>
+                  {m.broker}/{m.queueId}
+                </td>
+                <td>{m.queueOffset}</td>
+                <td>{m.reason}</td>
+                <td>{m.payloadSize} B</td>
+                <td>{formatTime(m.parkedAt)}</td>
+                <td>{m.retryRequestedAt ? `requested ${formatTime(m.retryRequestedAt)}` : ''}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </section>
+  );
+}
+
+/** What an audit event changed, in a line: "status: running → stopped". */
+function changes(before: unknown, after: unknown): string {
+  const b = (before ?? {}) as Record<string, unknown>;
+  const a = (after ?? {}) as Record<string, unknown>;
+  const keys = ['name', 'status', 'statusReason', 'desiredState', 'pendingReset', 'requested'];
+  const show = (v: unknown) => (v === null || v === undefined ? '–' : typeof v === 'object' ? JSON.stringify(v) : String(v));
+  return keys
+    .filter((k) => (k in a || k in b) && JSON.stringify(a[k]) !== JSON.stringify(b[k]) && !(a[k] === null && !(k in b)))
+    .map((k) => (k in b ? `${k}: ${show(b[k])} → ${show(a[k])}` : `${k}: ${show(a[k])}`))
+    .join('; ');
+}
+
+function AuditTrail({ items }: { items: AuditRow[] }) {
+  return (
+    <section class="card" aria-labelledby="audit">
+      <h2 id="audit">Audit trail</h2>
+      <table aria-label="Audit trail">
+        <thead>
+          <tr>
+            <th>When</th>
+            <th>Who</th>
+            <th>What</th>
+            <th>Change</th>
+          </tr>
+        </thead>
+        <tbody>
+          {items.map((e) => (
+            <tr key={e.id} data-action={e.action}>
+              <td>{formatTime(e.at)}</td>
+              <td>{e.actor}</td>
+              <td>{e.action}</td>
+              <td>{changes(e.before, e.after)}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </section>
+  );
+}
