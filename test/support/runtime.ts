@@ -43,7 +43,8 @@ export async function startRuntime(opts: { store: 'embedded' | 'postgres'; env?:
   child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
   const baseUrl = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 30_000;
+  // Generous: on a busy 2-core machine tsx and PGlite alone can take tens of seconds to start.
+  const deadline = Date.now() + 120_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`runtime exited: ${output}`);
     try {
@@ -51,7 +52,11 @@ export async function startRuntime(opts: { store: 'embedded' | 'postgres'; env?:
     } catch {
       // not listening yet
     }
-    if (Date.now() > deadline) throw new Error(`runtime did not answer: ${output}`);
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL'); // an orphan would keep the test process (and its data dir) alive
+      await db.drop();
+      throw new Error(`runtime did not answer: ${output}`);
+    }
     await new Promise((r) => setTimeout(r, 100));
   }
   return {
