@@ -67,5 +67,23 @@ describe('serverless package', () => {
       assert.equal(res.statusCode, 200);
       assert.deepEqual(JSON.parse(res.body), { status: 'ok', store: 'postgres' });
     });
+
+    it('serves the web console, built at package time, from the same function', async () => {
+      const script = `
+        const { handler, closeApi } = await import(${JSON.stringify(pathToFileURL(join(dir, 'functions/api/handler.mjs')).href)});
+        const base = JSON.parse(${JSON.stringify(readFileSync(join(root, 'test/fixtures/events/aws-http-api-health.json'), 'utf8'))});
+        const get = (path) => handler({ ...base, rawPath: path, requestContext: { ...base.requestContext, http: { ...base.requestContext.http, path } } }, {});
+        const index = await get('/tasks/task-1');
+        const js = /src="([^"]+)"/.exec(index.body)[1];
+        const asset = await get(js);
+        console.log(JSON.stringify({ index: [index.statusCode, index.headers['content-type']], asset: [asset.statusCode, asset.headers['content-type'], asset.body.length > 10000] }));
+        await closeApi();`;
+      const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script], {
+        cwd: dir,
+        env: { PATH: process.env.PATH, DATABASE_URL: db.value, FERRY_SECRET_KEY: Buffer.alloc(32, 7).toString('base64'), LOG_LEVEL: 'silent' },
+        timeout: 60_000,
+      });
+      assert.deepEqual(JSON.parse(stdout.trim().split('\n').at(-1)!), { index: [200, 'text/html; charset=utf-8'], asset: [200, 'text/javascript; charset=utf-8', true] });
+    });
   });
 });
