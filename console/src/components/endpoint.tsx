@@ -19,6 +19,9 @@ export function EndpointDetails({ e }: { e: Endpoint }) {
     if (e.resourceType) rows.push(['Resource type', e.resourceType]);
     if (e.dedicatedLine) rows.push(['Dedicated line', `${e.dedicatedLine.type} ${e.dedicatedLine.id}`]);
   }
+  // Tencent endpoints may carry their own Cloud API keys, masked by the API like the ACL keys.
+  const cloudApi = (e as { cloudApi?: { secretId?: string } }).cloudApi;
+  if (cloudApi) rows.push(['Cloud API keys', `SecretId ${cloudApi.secretId ?? ''}, SecretKey set`]);
   // The API returns the access key masked and never the secret: show exactly that.
   rows.push(['ACL', e.acl?.enabled ? `enabled, access key ${e.acl.accessKey ?? ''}${e.acl.secretKeySet ? ', secret key set' : ''}` : 'disabled']);
   return (
