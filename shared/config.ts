@@ -19,6 +19,7 @@ const EnvSchema = z.object({
   FERRY_REPLICATOR_FUNCTION: z.string().min(1).default('ferry-dev-replicator'),
   FERRY_INVOKER_REGION: z.string().min(1).optional(),
   FERRY_INVOKER_ENDPOINT: z.string().min(1).optional(),
+  FERRY_TENCENT_API_ENDPOINT: z.string().min(1).optional(),
   FERRY_EMF: z.enum(['true', 'false', '1', '0']).optional(),
   // Set by Lambda in every function: EMF lines are then on unless FERRY_EMF says otherwise.
   AWS_LAMBDA_FUNCTION_NAME: z.string().min(1).optional(),
@@ -44,6 +45,12 @@ export interface FerryConfig {
   invokerRegion: string | undefined;
   /** Tests only: where the invoker's SDK sends its requests. */
   invokerEndpoint: string | undefined;
+  /**
+   * Where Tencent Cloud API calls for cluster metadata go instead of `<service>.tencentcloudapi.com`:
+   * a host or URL, `{service}` standing for tdmq/trocket (e.g. `{service}.internal.tencentcloudapi.com`
+   * inside a VPC); without the placeholder every service goes to that one address (tests' fake).
+   */
+  tencentApiEndpoint: string | undefined;
   /** Write CloudWatch embedded-metric-format lines to stdout: on Lambda, or when FERRY_EMF is set. */
   emf: boolean;
 }
@@ -74,6 +81,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): FerryConfig {
     replicatorFunction: e.FERRY_REPLICATOR_FUNCTION,
     invokerRegion: e.FERRY_INVOKER_REGION,
     invokerEndpoint: e.FERRY_INVOKER_ENDPOINT,
+    tencentApiEndpoint: e.FERRY_TENCENT_API_ENDPOINT,
     emf: e.FERRY_EMF === undefined ? e.AWS_LAMBDA_FUNCTION_NAME !== undefined : e.FERRY_EMF === 'true' || e.FERRY_EMF === '1',
   };
 }

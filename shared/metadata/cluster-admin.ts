@@ -1,5 +1,5 @@
 // The ClusterAdmin port: what metadata sync needs from a cluster, whatever the cluster is
-// (self-built over remoting today; a Tencent Cloud cluster through the Cloud API later).
+// (self-built over remoting, a Tencent Cloud cluster through the Cloud API).
 import type { ClusterSnapshot } from './model.ts';
 import type { SyncAction } from './plan.ts';
 

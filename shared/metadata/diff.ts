@@ -1,5 +1,5 @@
 // Pure comparison of metadata items and of a cluster's snapshots over time.
-import type { AclPolicy, GroupItem, MetadataEntry, TopicItem } from './model.ts';
+import type { AclPolicy, GroupItem, MetadataEntry, RoleItem, RolePerm, TopicItem } from './model.ts';
 
 export type ChangeType = 'created' | 'modified' | 'deleted';
 
@@ -31,7 +31,7 @@ function comparable(x: MetadataEntry, other: MetadataEntry): unknown {
         w: x.writeQueueNums,
         p: x.perm,
         o: x.order,
-        a: x.attributes !== undefined && o.attributes !== undefined ? x.attributes : null,
+        a: x.attributes !== undefined && o.attributes !== undefined ? withMessageType(x.attributes) : null,
       };
     }
     case 'group': {
@@ -49,6 +49,17 @@ function comparable(x: MetadataEntry, other: MetadataEntry): unknown {
         consumeMessageOrderly: both('consumeMessageOrderly'),
         groupRetryPolicy: both('groupRetryPolicy'),
         consumeTimeoutMinute: both('consumeTimeoutMinute'),
+      };
+    }
+    case 'role': {
+      const o = other as RoleItem;
+      return {
+        remark: x.remark,
+        permType: x.permType,
+        permRead: x.permRead,
+        permWrite: x.permWrite,
+        // Keys are left out: the Cloud API sets them only when a role is created.
+        detailedPerms: x.detailedPerms !== undefined && o.detailedPerms !== undefined ? normalizeRolePerms(x.detailedPerms) : null,
       };
     }
     case 'acl_user':
@@ -80,6 +91,21 @@ export function normalizePolicies(policies: readonly AclPolicy[]): AclPolicy[] {
     }))
     .filter((p) => p.entries.length > 0)
     .sort((a, b) => cmp(a.policyType, b.policyType));
+}
+
+/**
+ * 5.x attributes with `message.type` spelled out: a topic without it is a NORMAL topic to the
+ * broker, and Tencent topics always state their type.
+ */
+function withMessageType(attributes: Record<string, string>): Record<string, string> {
+  return { 'message.type': 'NORMAL', ...attributes };
+}
+
+/** Role permissions in a canonical order (resource type, then resource). */
+export function normalizeRolePerms(perms: readonly RolePerm[]): RolePerm[] {
+  return perms
+    .map((p) => ({ resource: p.resource, resourceType: p.resourceType, permRead: p.permRead, permWrite: p.permWrite }))
+    .sort((a, b) => cmp(a.resourceType, b.resourceType) || cmp(a.resource, b.resource));
 }
 
 /** Changes from `previous` to `current` by name (items present in both and equal are left out). */

@@ -1,17 +1,18 @@
 // What metadata sync knows about a cluster: one item per topic, group and access entry, grouped by
 // kind into a snapshot. These shapes belong to the ClusterAdmin port, not to any wire protocol:
-// the remoting adapter maps broker configs into them, a Cloud API adapter would do the same.
+// the remoting adapter maps broker configs into them, the Tencent Cloud API adapter does the same.
 import type { GroupConfig, GroupRetryPolicy } from '../rocketmq/remoting/admin-codec.ts';
 import type { MetadataKind, SyncDirection } from '../store/store.ts';
 
-/** The kinds this slice synchronises ('role', Tencent Cloud roles, comes with the Cloud API adapter). */
-export type SyncKind = Exclude<MetadataKind, 'role'>;
+/** Every kind of item metadata sync handles ('role': Tencent Cloud roles, read and written through the Cloud API only). */
+export type SyncKind = MetadataKind;
 
 /**
  * Creates and updates run in this order, deletes in the reverse: a user exists before its ACL is
- * written, and an ACL is gone before its user is deleted.
+ * written, and an ACL is gone before its user is deleted; a role's topic/group permissions name
+ * topics and groups that exist by then.
  */
-export const KIND_ORDER: readonly SyncKind[] = ['topic', 'group', 'acl_user', 'acl_account', 'acl'];
+export const KIND_ORDER: readonly SyncKind[] = ['topic', 'group', 'role', 'acl_user', 'acl_account', 'acl'];
 
 export interface TopicItem {
   kind: 'topic';
@@ -98,7 +99,41 @@ export interface AclAccountItem {
   groupPerms: string[];
 }
 
-export type MetadataEntry = TopicItem | GroupItem | AclUserItem | AclItem | AclAccountItem;
+/** A role's permission on one topic or group (permType 'TopicAndGroup'). */
+export interface RolePerm {
+  resource: string;
+  resourceType: 'Topic' | 'Group';
+  /** Consume. */
+  permRead: boolean;
+  /** Produce. */
+  permWrite: boolean;
+}
+
+/**
+ * A Tencent Cloud role (TDMQ RocketMQ 4.x roles with their `tdmq_default` namespace grant, or a
+ * 5.x instance's roles): the principal clients sign with on a Tencent cluster.
+ */
+export interface RoleItem {
+  kind: 'role';
+  /** The role name. */
+  name: string;
+  remark: string;
+  /** 'Cluster': permRead/permWrite hold cluster-wide; 'TopicAndGroup': detailedPerms do. */
+  permType: 'Cluster' | 'TopicAndGroup';
+  permRead: boolean;
+  permWrite: boolean;
+  /** Undefined where the Cloud API does not show them (4.x): then not compared. */
+  detailedPerms?: RolePerm[];
+  /**
+   * The role's keys where the Cloud API shows both (5.x), so a copy can be created with the same
+   * keys and clients keep working after a switch-over. The API cannot change a role's keys later,
+   * so they are not compared. In the clear in memory only; sealed whenever a snapshot is stored.
+   */
+  accessKey?: string;
+  secretKey?: string;
+}
+
+export type MetadataEntry = TopicItem | GroupItem | RoleItem | AclUserItem | AclItem | AclAccountItem;
 
 /** One kind on one cluster: its items, or why they cannot be read there. */
 export type KindSnapshot =
@@ -110,8 +145,13 @@ export interface ClusterSnapshot {
   clusterId: string;
   /** Names the cluster uses for itself (cluster and broker names): brokers create topics with them. */
   reservedNames: string[];
-  /** A kind absent here does not apply to the cluster (ACL kinds on a cluster without ACL). */
+  /** A kind absent here does not apply to the cluster (ACL kinds on a cluster without ACL, roles on a self-built one). */
   kinds: Partial<Record<SyncKind, KindSnapshot>>;
+  /**
+   * Principals the adapter found Ferry itself signs with on this cluster, beyond the task's access
+   * keys (a Tencent role whose keys the task connects with): never synced. Not stored.
+   */
+  ownPrincipals?: string[];
 }
 
 export const SOURCE_TO_TARGET: SyncDirection = 'source_to_target';

@@ -78,7 +78,7 @@ const T2S: Flow = { direction: TARGET_TO_SOURCE, from: 'target', to: 'source' };
 export function systemContext(input: Pick<PlanInput, 'current' | 'ownPrincipals'>): SystemContext {
   return {
     reservedNames: new Set([...input.current.source.reservedNames, ...input.current.target.reservedNames]),
-    ownPrincipals: new Set(input.ownPrincipals ?? []),
+    ownPrincipals: new Set([...(input.ownPrincipals ?? []), ...(input.current.source.ownPrincipals ?? []), ...(input.current.target.ownPrincipals ?? [])]),
   };
 }
 
@@ -111,7 +111,7 @@ export function planSync(input: PlanInput): Plan {
       }
       if (!to || to.status === 'unsupported') {
         readable = false;
-        const why = to ? to.reason : `it has no ${kind === 'acl_account' ? 'ACL 1.0' : 'ACL 2.0'} (the task connects to it without ACL credentials, or its version lacks them)`;
+        const why = to ? to.reason : missingKindReason(kind);
         for (const name of from.items.keys()) {
           if (syncable(name)) settled.push({ kind, name, direction: f.direction, action: 'none', status: 'unsupported', error: `cannot sync ${kind} to ${input.current[f.to].clusterId}: ${why}` });
         }
@@ -197,6 +197,12 @@ export function planSync(input: PlanInput): Plan {
     settled,
     conflicts,
   };
+}
+
+/** Why a cluster's snapshot has no `kind` at all. */
+function missingKindReason(kind: SyncKind): string {
+  if (kind === 'role') return 'roles exist only on Tencent Cloud clusters';
+  return `it has no ${kind === 'acl_account' ? 'ACL 1.0' : 'ACL 2.0'} (the task connects to it without ACL credentials, or its version lacks them)`;
 }
 
 function okItems(k: ClusterSnapshot['kinds'][SyncKind]): ReadonlyMap<string, MetadataEntry> {

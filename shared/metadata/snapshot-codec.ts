@@ -1,10 +1,10 @@
 // Snapshots as the store keeps them: JSON with items as arrays (names such as `__proto__` are
 // valid topic names, so no name ever becomes an object key), secrets — ACL 2.0 passwords, ACL 1.0
-// secret keys — sealed with the task cipher like the task's own AK/SK, and validated on the way
-// back in because the store does not own the document's shape.
+// secret keys, Tencent role keys — sealed with the task cipher like the task's own AK/SK, and
+// validated on the way back in because the store does not own the document's shape.
 import { z } from 'zod';
 import type { SecretCipher } from '../secrets/cipher.ts';
-import { canonical } from './diff.ts';
+import { sameJson } from './diff.ts';
 import { KIND_ORDER, type ClusterSnapshot, type KindSnapshot, type MetadataEntry, type SyncKind } from './model.ts';
 
 const Str = z.string();
@@ -40,6 +40,18 @@ const Group = z.object({
   consumeMessageOrderly: z.boolean().optional(),
   groupRetryPolicy: RetryPolicy.optional(),
   consumeTimeoutMinute: z.number().optional(),
+});
+
+const StoredRole = z.object({
+  kind: z.literal('role'),
+  name: Str,
+  remark: Str,
+  permType: z.enum(['Cluster', 'TopicAndGroup']),
+  permRead: z.boolean(),
+  permWrite: z.boolean(),
+  detailedPerms: z.array(z.object({ resource: Str, resourceType: z.enum(['Topic', 'Group']), permRead: z.boolean(), permWrite: z.boolean() })).optional(),
+  accessKeySealed: Str.optional(),
+  secretKeySealed: Str.optional(),
 });
 
 const StoredUser = z.object({
@@ -81,7 +93,7 @@ const StoredAccount = z.object({
   groupPerms: z.array(Str),
 });
 
-const StoredItem = z.discriminatedUnion('kind', [Topic, Group, StoredUser, Acl, StoredAccount]);
+const StoredItem = z.discriminatedUnion('kind', [Topic, Group, StoredRole, StoredUser, Acl, StoredAccount]);
 type StoredItem = z.infer<typeof StoredItem>;
 
 const StoredKind = z.discriminatedUnion('status', [
@@ -93,7 +105,7 @@ const StoredSnapshot = z.object({
   v: z.literal(1),
   clusterId: Str,
   reservedNames: z.array(Str),
-  kinds: z.partialRecord(z.enum(['topic', 'group', 'acl_user', 'acl', 'acl_account']), StoredKind),
+  kinds: z.partialRecord(z.enum(['topic', 'group', 'role', 'acl_user', 'acl', 'acl_account']), StoredKind),
 });
 
 export type StoredSnapshot = z.infer<typeof StoredSnapshot>;
@@ -130,6 +142,14 @@ function sealItem(i: MetadataEntry, cipher: SecretCipher): StoredItem {
       const { secretKey, ...rest } = i;
       return { ...rest, secretKeySealed: cipher.encrypt(secretKey) };
     }
+    case 'role': {
+      const { accessKey, secretKey, ...rest } = i;
+      return {
+        ...rest,
+        ...(accessKey !== undefined ? { accessKeySealed: cipher.encrypt(accessKey) } : {}),
+        ...(secretKey !== undefined ? { secretKeySealed: cipher.encrypt(secretKey) } : {}),
+      };
+    }
     default:
       return i;
   }
@@ -145,6 +165,14 @@ function unsealItem(i: StoredItem, cipher: SecretCipher): MetadataEntry {
       const { secretKeySealed, ...rest } = i;
       return { ...rest, secretKey: cipher.decrypt(secretKeySealed) };
     }
+    case 'role': {
+      const { accessKeySealed, secretKeySealed, ...rest } = i;
+      return {
+        ...rest,
+        ...(accessKeySealed !== undefined ? { accessKey: cipher.decrypt(accessKeySealed) } : {}),
+        ...(secretKeySealed !== undefined ? { secretKey: cipher.decrypt(secretKeySealed) } : {}),
+      };
+    }
     default:
       return i;
   }
@@ -152,7 +180,7 @@ function unsealItem(i: StoredItem, cipher: SecretCipher): MetadataEntry {
 
 /** Same content, secrets compared in the clear (sealed text differs on every encryption). */
 export function sameSnapshot(a: ClusterSnapshot, b: ClusterSnapshot): boolean {
-  return canonical(plain(a)) === canonical(plain(b));
+  return sameJson(plain(a), plain(b));
 }
 
 function plain(s: ClusterSnapshot): unknown {

@@ -13,6 +13,7 @@
 // - Cheap when nothing changed: two snapshot reads, two snapshot loads and one outcome listing;
 //   nothing is written.
 import { randomUUID } from 'node:crypto';
+import type { FerryConfig } from '../config.ts';
 import { isFerryError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type { SecretCipher } from '../secrets/cipher.ts';
@@ -29,8 +30,10 @@ export interface MetadataSyncDeps {
   store: Store;
   cipher: SecretCipher;
   log: Logger;
-  /** The adapter for an endpoint; defaults to openClusterAdmin (remoting for self-built clusters). */
+  /** The adapter for an endpoint; defaults to openClusterAdmin (remoting for self-built clusters, the Cloud API for Tencent ones). */
   openAdmin?: (endpoint: StoredEndpoint, cipher: SecretCipher) => ClusterAdmin;
+  /** Settings openClusterAdmin needs (the functions' CoreDeps carry the whole config). */
+  config?: Pick<FerryConfig, 'tencentApiEndpoint'>;
   /** Lease owner; defaults to one id per process. */
   owner?: string;
 }
@@ -110,7 +113,7 @@ async function cycle(
   result: ResultFn,
 ): Promise<MetadataSyncResult> {
   const { store, cipher, log } = deps;
-  const open = deps.openAdmin ?? openClusterAdmin;
+  const open = deps.openAdmin ?? ((e: StoredEndpoint, c: SecretCipher) => openClusterAdmin(e, c, { tencentApiEndpoint: deps.config?.tencentApiEndpoint }));
   const directions: SyncDirection[] = spec.direction === 'two-way' ? [SOURCE_TO_TARGET, TARGET_TO_SOURCE] : [SOURCE_TO_TARGET];
 
   // ── read both clusters ──

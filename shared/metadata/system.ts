@@ -8,7 +8,7 @@ import type { SyncKind } from './model.ts';
 export interface SystemContext {
   /** Cluster and broker names of both clusters of the task. */
   reservedNames: ReadonlySet<string>;
-  /** Access keys / usernames Ferry signs with on either cluster. */
+  /** Access keys / usernames / Tencent role names Ferry signs with on either cluster. */
   ownPrincipals: ReadonlySet<string>;
 }
 
@@ -21,6 +21,7 @@ export function isNeverSynced(kind: SyncKind, name: string, ctx: SystemContext):
       return isSystemGroup(name);
     case 'acl_user':
     case 'acl_account':
+    case 'role':
       return ctx.ownPrincipals.has(name);
     case 'acl':
       return name.startsWith('User:') && ctx.ownPrincipals.has(name.slice('User:'.length));

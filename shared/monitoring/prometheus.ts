@@ -12,8 +12,6 @@ const MINUTE = 60_000;
 const SETTLED_AFTER_MS = 5 * MINUTE;
 /** Lag and delay come from the current or previous minute only; an older reading is no reading. */
 const FRESH_MS = MINUTE;
-/** Parked messages are counted by listing them (the store has no count); beyond this the gauge is capped. */
-const PARKED_COUNT_LIMIT = 100_000;
 const STATUSES: readonly TaskStatus[] = ['initializing', 'running', 'stopped', 'start_failed', 'deleting'];
 
 const COUNTERS: readonly [keyof MetricsCounters, string, string][] = [
@@ -155,7 +153,7 @@ export class PrometheusExporter {
     for (const task of tasks) {
       const [{ totals, recent }, parked, items] = await Promise.all([
         this.totals(task.id),
-        this.store.listParked(task.id, { limit: PARKED_COUNT_LIMIT }),
+        this.store.countParked(task.id),
         this.store.listMetadataItems(task.id),
       ]);
       for (const flow of flowsOf(task.spec as TaskSpec)) {
@@ -166,7 +164,7 @@ export class PrometheusExporter {
           lag: latest((r) => r.lag),
           delayP99Ms: latest((r) => r.delayP99Ms),
           delayMaxMs: latest((r) => r.delayMaxMs),
-          parked: parked.filter((p) => p.flow === flow.id).length,
+          parked: parked[flow.id] ?? 0,
         });
       }
       const byOutcome = new Map<string, { kind: string; status: string; items: number }>();

@@ -760,6 +760,14 @@ export class SqlStore implements Store {
     return rows.map(toParked).sort((a, b) => a.id - b.id);
   }
 
+  async countParked(taskId: string): Promise<Record<string, number>> {
+    const rows = await this.db.query<{ flow: string; n: number }>(
+      `SELECT flow, count(*)::int AS n FROM parked_messages WHERE task_id = $1 AND resolved_at IS NULL GROUP BY flow`,
+      [taskId],
+    );
+    return Object.fromEntries(rows.map((r) => [r.flow, r.n]));
+  }
+
   async resolveParked(ids: readonly number[]): Promise<number> {
     if (ids.length === 0) return 0;
     const [row] = await this.db.query<{ n: number }>(

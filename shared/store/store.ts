@@ -310,6 +310,8 @@ export interface Store {
   takeRetryBatch(taskId: string, flow: string, limit: number): Promise<ParkedMessage[]>;
   /** Returns how many were newly resolved. */
   resolveParked(ids: readonly number[]): Promise<number>;
+  /** Unresolved messages of the task by flow; flows without any are absent. */
+  countParked(taskId: string): Promise<Record<string, number>>;
 
   // ── metadata sync ─────────────────────────────────────────────────────────
   /** Replaces the side's previous snapshot. */

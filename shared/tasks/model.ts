@@ -13,7 +13,14 @@ export interface StoredAcl {
 // Omit that keeps the union's variants apart (plain Omit collapses them to the common keys).
 type OmitEach<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
-export type StoredEndpoint = OmitEach<EndpointInput, 'acl'> & { acl?: StoredAcl };
+/** Tencent endpoints' Cloud API keys, sealed like the ACL keys. */
+export interface StoredCloudApi {
+  secretIdSealed: string;
+  secretKeySealed: string;
+  secretIdMasked: string;
+}
+
+export type StoredEndpoint = OmitEach<EndpointInput, 'acl' | 'cloudApi'> & { acl?: StoredAcl; cloudApi?: StoredCloudApi };
 
 /** The `spec` column: the definition minus the create-only `start` flag, secrets sealed. */
 export interface TaskSpec {
@@ -31,7 +38,8 @@ export interface TaskSpec {
 }
 
 export type AclView = { enabled: boolean; accessKey?: string; secretKeySet?: boolean };
-export type EndpointView = OmitEach<EndpointInput, 'acl'> & { acl?: AclView };
+export type CloudApiView = { secretId: string; secretKeySet: true };
+export type EndpointView = OmitEach<EndpointInput, 'acl' | 'cloudApi'> & { acl?: AclView; cloudApi?: CloudApiView };
 
 export interface TaskView {
   id: string;
@@ -58,11 +66,16 @@ export function maskAccessKey(ak: string): string {
 }
 
 export function sealEndpoint(e: EndpointInput, cipher: SecretCipher): StoredEndpoint {
-  const { acl, ...rest } = e;
-  if (!acl) return rest;
-  if (!acl.enabled || !acl.accessKey || !acl.secretKey) return { ...rest, acl: { enabled: false } };
+  const { acl, ...withCloudApi } = e;
+  const { cloudApi, ...rest } = withCloudApi as typeof withCloudApi & { cloudApi?: { secretId: string; secretKey: string } };
+  const out: StoredEndpoint = rest;
+  if (cloudApi) {
+    out.cloudApi = { secretIdSealed: cipher.encrypt(cloudApi.secretId), secretKeySealed: cipher.encrypt(cloudApi.secretKey), secretIdMasked: maskAccessKey(cloudApi.secretId) };
+  }
+  if (!acl) return out;
+  if (!acl.enabled || !acl.accessKey || !acl.secretKey) return { ...out, acl: { enabled: false } };
   return {
-    ...rest,
+    ...out,
     acl: {
       enabled: true,
       accessKeySealed: cipher.encrypt(acl.accessKey),
@@ -78,8 +91,15 @@ export function endpointCredentials(e: StoredEndpoint, cipher: SecretCipher): { 
   return { accessKey: cipher.decrypt(e.acl.accessKeySealed), secretKey: cipher.decrypt(e.acl.secretKeySealed) };
 }
 
+/** A Tencent endpoint's Cloud API keys in the clear, when the task has its own. Never returned by the API. */
+export function endpointCloudApiKeys(e: StoredEndpoint, cipher: SecretCipher): { secretId: string; secretKey: string } | undefined {
+  if (!e.cloudApi) return undefined;
+  return { secretId: cipher.decrypt(e.cloudApi.secretIdSealed), secretKey: cipher.decrypt(e.cloudApi.secretKeySealed) };
+}
+
 function viewEndpoint(e: StoredEndpoint): EndpointView {
-  const { acl, ...rest } = e;
+  const { acl, cloudApi, ...withoutKeys } = e;
+  const rest: EndpointView = cloudApi ? { ...withoutKeys, cloudApi: { secretId: cloudApi.secretIdMasked, secretKeySet: true } } : withoutKeys;
   if (!acl) return rest;
   return acl.enabled ? { ...rest, acl: { enabled: true, accessKey: acl.accessKeyMasked, secretKeySet: true } } : { ...rest, acl: { enabled: false } };
 }

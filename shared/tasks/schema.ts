@@ -53,6 +53,18 @@ export const AclInput = z
 
 const Protocol = z.enum(['remoting', 'grpc'], { error: 'protocol must be "remoting" or "grpc"' });
 
+/**
+ * The Tencent Cloud API keys (SecretId/SecretKey of a CAM user or role) Ferry manages a Tencent
+ * cluster's metadata with. Not the cluster's ACL role keys in `acl`, which clients use on the data
+ * plane. Optional: without them the deployment's TENCENTCLOUD_SECRETID/TENCENTCLOUD_SECRETKEY apply.
+ */
+export const CloudApiInput = z
+  .object({
+    secretId: z.string({ error: 'cloudApi.secretId is required' }).min(1, 'secretId must not be empty').max(256, 'secretId is too long'),
+    secretKey: z.string({ error: 'cloudApi.secretKey is required' }).min(1, 'secretKey must not be empty').max(256, 'secretKey is too long'),
+  })
+  .strict();
+
 const TencentEndpoint = z
   .object({
     clusterType: z.literal('tencent'),
@@ -60,6 +72,7 @@ const TencentEndpoint = z
     clusterId: Id('clusterId'),
     protocol: Protocol.default('remoting'),
     acl: AclInput.optional(),
+    cloudApi: CloudApiInput.optional(),
   })
   .strict();
 

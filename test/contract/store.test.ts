@@ -652,6 +652,7 @@ const storeContract = (makeAdapter: () => Adapter): void => {
 
         const light = await store.listParked(t.id, { limit: 10 });
         assert.deepEqual(light.map((p) => [p.id, p.payloadSize, p.payload]), [[id1, 3, undefined], [id2, 2, undefined], [id3, 0, undefined]]);
+        assert.deepEqual(await store.countParked(t.id), { 'a->b': 2, 'b->a': 1 });
         assert.deepEqual(light[0]?.properties, { KEYS: 'k1', ferry_origin: 'c1' });
         assert.equal(light[0]?.queueOffset, 100);
         assert.equal(light[0]?.retryRequestedAt, null);
@@ -671,6 +672,7 @@ const storeContract = (makeAdapter: () => Adapter): void => {
         assert.equal(await store.resolveParked([id1]), 1);
         assert.equal(await store.resolveParked([id1]), 0, 'already resolved');
         assert.deepEqual((await store.listParked(t.id, { limit: 10 })).map((p) => p.id), [id2, id3], 'resolved hidden by default');
+        assert.deepEqual(await store.countParked(t.id), { 'a->b': 1, 'b->a': 1 }, 'resolved not counted');
         const withResolved = await store.listParked(t.id, { limit: 10, includeResolved: true });
         assert.ok(withResolved.find((p) => p.id === id1)?.resolvedAt instanceof Date);
 
@@ -681,6 +683,7 @@ const storeContract = (makeAdapter: () => Adapter): void => {
         assert.equal(await store.resolveParked([id2, id3]), 2);
         assert.deepEqual(await store.listParked(t.id, { limit: 10 }), []);
         assert.equal(await store.requestRetry(t.id), 0);
+        assert.deepEqual(await store.countParked(t.id), {});
       });
 
       it('hands each retry-requested message to only one of several concurrent takers', async () => {

@@ -164,14 +164,19 @@ describe('metadata sync shell', () => {
     assert.equal((await syncTaskMetadata(task, deps())).outcome, 'gone');
   });
 
-  it('a Tencent Cloud cluster is reported unsupported (the Cloud API adapter comes later)', async () => {
-    const spec = taskSpec({ direction: 'one-way', source: { clusterType: 'tencent', region: 'ap-guangzhou', clusterId: 'rocketmq-xyz' }, target: { clusterType: 'tencent', region: 'ap-guangzhou', clusterId: 'rocketmq-abc' } }, cipher);
-    const task = await insertTestTask(store, spec);
-    const r = await syncTaskMetadata(task, { store, cipher, log });
-    assert.equal(r.outcome, 'unreachable');
-    const row = (await rows(task.id)).get('topic/*/source_to_target');
+  it('a Tencent cluster id that names no TDMQ API is unsupported; a Tencent cluster without Cloud API keys fails naming them', async () => {
+    const unknown = await insertTestTask(store, taskSpec({ direction: 'one-way', source: { clusterType: 'tencent', region: 'ap-guangzhou', clusterId: 'cluster-xyz' }, target: { clusterType: 'tencent', region: 'ap-guangzhou', clusterId: 'cluster-abc' } }, cipher));
+    assert.equal((await syncTaskMetadata(unknown, { store, cipher, log })).outcome, 'unreachable');
+    const row = (await rows(unknown.id)).get('topic/*/source_to_target');
     assert.equal(row?.status, 'unsupported');
-    assert.match(row?.error ?? '', /Cloud API adapter/);
+    assert.match(row?.error ?? '', /cluster-xyz: not a TDMQ RocketMQ cluster id/);
+
+    assert.equal(process.env.TENCENTCLOUD_SECRETID, undefined, 'the test environment has no deployment-wide Tencent keys');
+    const keyless = await insertTestTask(store, taskSpec({ direction: 'one-way', source: { clusterType: 'tencent', region: 'ap-guangzhou', clusterId: 'rocketmq-xyz' }, target: { clusterType: 'tencent', region: 'ap-guangzhou', clusterId: 'rmq-abc' } }, cipher));
+    assert.equal((await syncTaskMetadata(keyless, { store, cipher, log })).outcome, 'unreachable');
+    const failed = (await rows(keyless.id)).get('topic/*/source_to_target');
+    assert.equal(failed?.status, 'failed');
+    assert.match(failed?.error ?? '', /rocketmq-xyz \(ap-guangzhou\): no Tencent Cloud API keys/);
   });
 
   it('a timer run syncs running tasks only: stopped, start_failed and deleting tasks are skipped', async () => {
