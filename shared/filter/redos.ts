@@ -21,6 +21,8 @@ export const CHECK_TIMEOUT_MS = 2000;
 export type SafetyVerdict = { safe: true } | { safe: false; reason: string };
 
 const cache = new Map<string, SafetyVerdict>();
+/** The first check of a process also pays for warming recheck up (seconds on a busy machine). */
+let warm = false;
 const CACHE_LIMIT = 1000;
 
 function verdictOf(d: Diagnostics, timeoutMs: number): SafetyVerdict {
@@ -49,7 +51,11 @@ export function checkRegexSafety(source: string, timeoutMs = CHECK_TIMEOUT_MS): 
   const cached = cache.get(source);
   if (cached) return cached;
   // A fixed seed makes the fuzzing fallback give the same verdict every time.
-  const diagnostics = recheck.checkSync(source, '', { timeout: timeoutMs, randomSeed: 42 });
+  const check = () => recheck.checkSync(source, '', { timeout: timeoutMs, randomSeed: 42 });
+  let diagnostics = check();
+  // A timeout of the cold first check says nothing about the pattern: check it again, warm.
+  if (!warm && diagnostics.status === 'unknown' && diagnostics.error.kind === 'timeout') diagnostics = check();
+  warm = true;
   const verdict = verdictOf(diagnostics, timeoutMs);
   // Timeouts depend on the machine's load at the time; only lasting verdicts are remembered.
   if (diagnostics.status !== 'unknown') {

@@ -4,7 +4,7 @@
 // validated on the way back in because the store does not own the document's shape.
 import { z } from 'zod';
 import type { SecretCipher } from '../secrets/cipher.ts';
-import { sameJson } from './diff.ts';
+import { canonical } from './diff.ts';
 import { KIND_ORDER, type ClusterSnapshot, type KindSnapshot, type MetadataEntry, type SyncKind } from './model.ts';
 
 const Str = z.string();
@@ -180,7 +180,7 @@ function unsealItem(i: StoredItem, cipher: SecretCipher): MetadataEntry {
 
 /** Same content, secrets compared in the clear (sealed text differs on every encryption). */
 export function sameSnapshot(a: ClusterSnapshot, b: ClusterSnapshot): boolean {
-  return sameJson(plain(a), plain(b));
+  return canonical(plain(a)) === canonical(plain(b));
 }
 
 function plain(s: ClusterSnapshot): unknown {
