@@ -18,7 +18,7 @@ export interface Change {
  */
 export function sameSettings(a: MetadataEntry, b: MetadataEntry): boolean {
   if (a.kind !== b.kind || a.name !== b.name) return false;
-  return canonical(comparable(a, b)) === canonical(comparable(b, a));
+  return sameJson(comparable(a, b), comparable(b, a));
 }
 
 /** The fields of `x` that count when it is compared with `other`. */
@@ -122,22 +122,48 @@ export function diffItems(previous: ReadonlyMap<string, MetadataEntry>, current:
   return changes;
 }
 
-/** JSON with object keys sorted, so equal values give equal text whatever their key order. */
+/**
+ * JSON with object keys sorted, so equal values give equal text whatever their key order. Written
+ * out directly rather than through sorted copies: snapshots hold tens of thousands of items.
+ */
 export function canonical(v: unknown): string {
-  return JSON.stringify(sortKeys(v));
+  return canonicalText(v) ?? 'null';
 }
 
-function sortKeys(v: unknown): unknown {
-  if (Array.isArray(v)) return v.map(sortKeys);
-  if (v !== null && typeof v === 'object') {
-    return Object.fromEntries(
-      Object.entries(v)
-        .filter(([, x]) => x !== undefined)
-        .sort(([a], [b]) => cmp(a, b))
-        .map(([k, x]) => [k, sortKeys(x)]),
-    );
+function canonicalText(v: unknown): string | undefined {
+  if (v === undefined || typeof v === 'function' || typeof v === 'symbol') return undefined;
+  if (v === null || typeof v !== 'object') return JSON.stringify(v);
+  if (Array.isArray(v)) return `[${v.map((x) => canonicalText(x) ?? 'null').join(',')}]`;
+  const o = v as Record<string, unknown>;
+  let out = '';
+  // Default sort order is by UTF-16 code units, as cmp's.
+  for (const k of Object.keys(o).sort()) {
+    const text = canonicalText(o[k]);
+    if (text !== undefined) out += `${out ? ',' : ''}${JSON.stringify(k)}:${text}`;
   }
-  return v;
+  return `{${out}}`;
+}
+
+/** canonical(a) === canonical(b), without writing either out: key order and undefined-valued keys do not count. */
+export function sameJson(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return canonical(a) === canonical(b);
+  if (Array.isArray(a) || Array.isArray(b)) {
+    if (!Array.isArray(a) || !Array.isArray(b) || a.length !== b.length) return false;
+    // JSON writes an undefined array element as null.
+    for (let i = 0; i < a.length; i++) if (!sameJson(a[i] ?? null, b[i] ?? null)) return false;
+    return true;
+  }
+  const ao = a as Record<string, unknown>;
+  const bo = b as Record<string, unknown>;
+  let defined = 0;
+  for (const k in ao) {
+    if (!Object.hasOwn(ao, k) || ao[k] === undefined) continue;
+    defined++;
+    if (bo[k] === undefined || !Object.hasOwn(bo, k) || !sameJson(ao[k], bo[k])) return false;
+  }
+  for (const k in bo) if (Object.hasOwn(bo, k) && bo[k] !== undefined) defined--;
+  return defined === 0;
 }
 
 const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
