@@ -9,8 +9,14 @@
 import { createHash, createHmac, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { EnvironmentRole, Role, RocketMQGroup, RocketMQTopic } from 'tencentcloud-sdk-nodejs/tencentcloud/services/tdmq/v20200217/tdmq_models.js';
-import type { ConsumeGroupItem, RoleItem, TopicItem } from 'tencentcloud-sdk-nodejs/tencentcloud/services/trocket/v20230308/trocket_models.js';
+import type {
+  CreateRocketMQRoleResponse, DeleteRocketMQRolesResponse, DescribeRocketMQEnvironmentRolesResponse, DescribeRocketMQGroupsResponse, DescribeRocketMQRolesResponse,
+  DescribeRocketMQTopicsResponse, EnvironmentRole, Role, RocketMQGroup, RocketMQTopic,
+} from 'tencentcloud-sdk-nodejs/tencentcloud/services/tdmq/v20200217/tdmq_models.js';
+import type {
+  ConsumeGroupItem, CreateConsumerGroupResponse, CreateRoleResponse, CreateTopicResponse, DescribeConsumerGroupListResponse, DescribeRoleListResponse,
+  DescribeTopicListResponse, RoleItem, TopicItem,
+} from 'tencentcloud-sdk-nodejs/tencentcloud/services/trocket/v20230308/trocket_models.js';
 
 export const TDMQ_API_VERSION = '2020-02-17';
 export const TROCKET_API_VERSION = '2023-03-08';
@@ -46,6 +52,8 @@ export class FakeTrocketCluster {
 
 type Body = Record<string, unknown>;
 type Handler<C> = (c: C, b: Body) => Body;
+/** An action's answer as the SDK's model type for it declares it (RequestId is added when sent). */
+const answer = <T extends { RequestId?: string }>(r: Omit<T, 'RequestId'>): Body => r;
 
 class ApiError extends Error {
   constructor(readonly code: string, message: string) {
@@ -251,7 +259,7 @@ const TDMQ: Record<string, Handler<FakeTdmqCluster>> = {
   DescribeRocketMQTopics: (c, b) => {
     namespace(b, 'NamespaceId');
     const { TotalCount, list } = page(b, c.topics, 100, true);
-    return { TotalCount, Topics: list };
+    return answer<DescribeRocketMQTopicsResponse>({ TotalCount, Topics: list });
   },
   CreateRocketMQTopic: (c, b) => {
     const name = str(b, 'Topic');
@@ -283,7 +291,7 @@ const TDMQ: Record<string, Handler<FakeTdmqCluster>> = {
   DescribeRocketMQGroups: (c, b) => {
     namespace(b, 'NamespaceId');
     const { TotalCount, list } = page(b, c.groups, 100, true);
-    return { TotalCount, Groups: list };
+    return answer<DescribeRocketMQGroupsResponse>({ TotalCount, Groups: list });
   },
   CreateRocketMQGroup: (c, b) => {
     const name = str(b, 'GroupId');
@@ -319,7 +327,7 @@ const TDMQ: Record<string, Handler<FakeTdmqCluster>> = {
   },
   DescribeRocketMQRoles: (c, b) => {
     const { TotalCount, list } = page(b, c.roles, 20, true);
-    return { TotalCount, RoleSets: list };
+    return answer<DescribeRocketMQRolesResponse>({ TotalCount, RoleSets: list });
   },
   CreateRocketMQRole: (c, b) => {
     const name = str(b, 'RoleName');
@@ -327,7 +335,7 @@ const TDMQ: Record<string, Handler<FakeTdmqCluster>> = {
     const keys = roleKeys(b);
     const now = new Date().toISOString();
     c.roles.set(name, { RoleName: name, Token: keys.AccessKey, Remark: opt(b, 'Remark', str) ?? '', PermType: oneOf(opt(b, 'PermType', str) ?? 'Cluster', ['Cluster', 'TopicAndGroup'], 'PermType'), CreateTime: now, UpdateTime: now });
-    return { RoleName: name, Token: keys.AccessKey, Remark: c.roles.get(name)!.Remark };
+    return answer<CreateRocketMQRoleResponse>({ RoleName: name, Token: keys.AccessKey, Remark: c.roles.get(name)!.Remark });
   },
   ModifyRocketMQRole: (c, b) => {
     const r = must(c.roles, str(b, 'RoleName'), 'Role');
@@ -342,12 +350,12 @@ const TDMQ: Record<string, Handler<FakeTdmqCluster>> = {
       if (c.grants.has(n)) throw new ApiError('ResourceInUse.Role', `role ${n} still has a namespace grant`);
     }
     for (const n of names) c.roles.delete(n);
-    return { RoleNames: names };
+    return answer<DeleteRocketMQRolesResponse>({ RoleNames: names });
   },
   DescribeRocketMQEnvironmentRoles: (c, b) => {
     namespace(b, 'EnvironmentId');
     const { TotalCount, list } = page(b, c.grants, 20, false);
-    return { TotalCount, EnvironmentRoleSets: list };
+    return answer<DescribeRocketMQEnvironmentRolesResponse>({ TotalCount, EnvironmentRoleSets: list });
   },
   CreateRocketMQEnvironmentRole: (c, b) => {
     namespace(b, 'EnvironmentId');
@@ -379,14 +387,14 @@ const TDMQ: Record<string, Handler<FakeTdmqCluster>> = {
 const TROCKET: Record<string, Handler<FakeTrocketCluster>> = {
   DescribeTopicList: (c, b) => {
     const { TotalCount, list } = page(b, c.topics, 100, false);
-    return { TotalCount, Data: list };
+    return answer<DescribeTopicListResponse>({ TotalCount, Data: list });
   },
   CreateTopic: (c, b) => {
     const name = str(b, 'Topic');
     const type = oneOf(str(b, 'TopicType'), ['NORMAL', 'FIFO', 'DELAY', 'TRANSACTION', 'LITE'], 'TopicType');
     absent(c.topics, name, 'Topic');
     c.topics.set(name, { InstanceId: c.id, Topic: name, TopicType: type, QueueNum: inRange(opt(b, 'QueueNum', num) ?? 3, 3, 16, 'QueueNum'), Remark: opt(b, 'Remark', str) ?? '', MsgTTL: opt(b, 'MsgTTL', num) ?? 72 });
-    return { InstanceId: c.id, Topic: name };
+    return answer<CreateTopicResponse>({ InstanceId: c.id, Topic: name });
   },
   ModifyTopic: (c, b) => {
     const t = must(c.topics, str(b, 'Topic'), 'Topic');
@@ -405,7 +413,7 @@ const TROCKET: Record<string, Handler<FakeTrocketCluster>> = {
   },
   DescribeConsumerGroupList: (c, b) => {
     const { TotalCount, list } = page(b, c.groups, 100, false);
-    return { TotalCount, Data: list };
+    return answer<DescribeConsumerGroupListResponse>({ TotalCount, Data: list });
   },
   CreateConsumerGroup: (c, b) => {
     const name = str(b, 'ConsumerGroup');
@@ -419,7 +427,7 @@ const TROCKET: Record<string, Handler<FakeTrocketCluster>> = {
       Remark: opt(b, 'Remark', str) ?? '',
       CreateTime: Date.now(),
     });
-    return { InstanceId: c.id, ConsumerGroup: name };
+    return answer<CreateConsumerGroupResponse>({ InstanceId: c.id, ConsumerGroup: name });
   },
   ModifyConsumerGroup: (c, b) => {
     const g = must(c.groups, str(b, 'ConsumerGroup'), 'Group');
@@ -437,7 +445,7 @@ const TROCKET: Record<string, Handler<FakeTrocketCluster>> = {
   },
   DescribeRoleList: (c, b) => {
     const { TotalCount, list } = page(b, c.roles, 100, false);
-    return { TotalCount, Data: list };
+    return answer<DescribeRoleListResponse>({ TotalCount, Data: list });
   },
   CreateRole: (c, b) => {
     const name = str(b, 'Role');
@@ -454,7 +462,7 @@ const TROCKET: Record<string, Handler<FakeTrocketCluster>> = {
       CreatedTime: Date.now(),
       ModifiedTime: Date.now(),
     });
-    return { Role: name };
+    return answer<CreateRoleResponse>({ Role: name });
   },
   ModifyRole: (c, b) => {
     const r = must(c.roles, str(b, 'Role'), 'Role');
