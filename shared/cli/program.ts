@@ -1,0 +1,253 @@
+// `ferry`: the command line over the HTTP API. Commander parses; every command is one or two API
+// calls; run() turns every outcome into one exit code (the table is EXIT below and in --help).
+import { readFile } from 'node:fs/promises';
+import { Command, CommanderError, Option } from 'commander';
+import { FerryError } from '../errors.ts';
+import type { TaskView } from '../tasks/model.ts';
+import { ApiClient, ApiError, UnreachableError } from './api-client.ts';
+import { parseTime, parseTimeoutSeconds, parseUrl } from './args.ts';
+import { metricsView, taskDetails, taskTable } from './views.ts';
+import { waitForRunning } from './wait.ts';
+
+export const EXIT = { ok: 0, failed: 1, usage: 2, unreachable: 3, unauthenticated: 4 } as const;
+
+export const DEFAULT_URL = 'http://127.0.0.1:3000';
+
+const EXIT_HELP = `
+Exit codes:
+  0  success
+  1  the API refused the request (its code and message are printed), the task file is invalid,
+     or --wait ended without the task running (start_failed with its reason, stopped, or --timeout)
+  2  usage error: unknown command or option, missing or malformed argument
+  3  the API could not be reached at --url (refused, DNS, no answer within 30s)
+  4  unauthenticated: no token, or an unknown or revoked one
+
+Environment:
+  FERRY_URL    the API base URL (instead of --url)
+  FERRY_TOKEN  the API token (instead of --token)`;
+
+export interface CliIo {
+  stdout: (s: string) => void;
+  stderr: (s: string) => void;
+  /** Reads the task file; "-" means standard input. */
+  readInput: (path: string) => Promise<string>;
+}
+
+/** A failure the CLI itself reports (not an API error): message and exit code. */
+class CliFailure extends Error {
+  constructor(
+    message: string,
+    readonly exitCode: number,
+  ) {
+    super(message);
+  }
+}
+
+interface Globals {
+  url: string;
+  token?: string;
+  json?: boolean;
+}
+
+export async function run(argv: string[], io: CliIo): Promise<number> {
+  const program = buildProgram(io);
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return EXIT.ok;
+  } catch (err) {
+    return report(err, io, program.opts<Globals>());
+  }
+}
+
+function report(err: unknown, io: CliIo, g: Partial<Globals>): number {
+  // Commander has already printed its message (or the help).
+  if (err instanceof CommanderError) return err.exitCode === 0 ? EXIT.ok : EXIT.usage;
+  if (err instanceof UnreachableError) {
+    io.stderr(`ferry: ${err.message}; is Ferry running there? (set --url or FERRY_URL)\n`);
+    return EXIT.unreachable;
+  }
+  if (err instanceof ApiError || err instanceof FerryError) {
+    const field = err.field ? ` (field: ${err.field})` : '';
+    const hint = err.code === 'UNAUTHENTICATED' && !g.token ? ' — no token given: pass --token or set FERRY_TOKEN' : '';
+    io.stderr(`ferry: ${err.code}: ${err.message}${field}${hint}\n`);
+    return err.code === 'UNAUTHENTICATED' ? EXIT.unauthenticated : EXIT.failed;
+  }
+  if (err instanceof CliFailure) {
+    io.stderr(`ferry: ${err.message}\n`);
+    return err.exitCode;
+  }
+  io.stderr(`ferry: unexpected error: ${err instanceof Error ? err.message : String(err)}\n`);
+  return EXIT.failed;
+}
+
+export function buildProgram(io: CliIo): Command {
+  const program = new Command('ferry')
+    .description('Manage Ferry replication tasks over the HTTP API.')
+    .addOption(new Option('--url <url>', 'Ferry API base URL').env('FERRY_URL').default(DEFAULT_URL).argParser(parseUrl))
+    .addOption(new Option('--token <token>', 'API token (Authorization: Bearer)').env('FERRY_TOKEN'))
+    .option('--json', 'print the API objects as JSON on stdout (for scripts)')
+    .exitOverride()
+    .configureOutput({
+      writeOut: io.stdout,
+      writeErr: io.stderr,
+      outputError: (s, write) => write(`ferry: ${s.replace(/^error: /, '')}`),
+    })
+    .showHelpAfterError('(add --help for usage)')
+    .addHelpText('afterAll', EXIT_HELP);
+
+  const ctx = (cmd: Command) => {
+    const g = cmd.optsWithGlobals<Globals>();
+    const api = new ApiClient({ baseUrl: g.url, token: g.token });
+    const out = (human: string, json: unknown) => io.stdout(g.json ? `${JSON.stringify(json, null, 2)}\n` : human);
+    return { g, api, out };
+  };
+
+  /** --wait: progress to stderr, the final task to stdout, exit 1 with the reason if it does not run. */
+  const finish = async (cmd: Command, task: TaskView, wait: { wait?: boolean; timeout: number }) => {
+    const { api, out } = ctx(cmd);
+    if (!wait.wait) return out(taskTable([task]), task);
+    const r = await waitForRunning(api, task, { timeoutMs: wait.timeout * 1000, progress: (l) => io.stderr(`${l}\n`) });
+    out(taskTable([r.task]), r.task);
+    if (!r.ok) throw new CliFailure(r.reason, EXIT.failed);
+  };
+
+  const waitOptions = (c: Command) =>
+    c
+      .option('--wait', 'wait until the task is running, printing progress to stderr')
+      .addOption(new Option('--timeout <seconds>', 'how long --wait waits').default(120).argParser(parseTimeoutSeconds));
+
+  const tasks = program.command('tasks').description('list, create, start, stop, rename, reset and delete tasks');
+
+  tasks
+    .command('list')
+    .description('list the tasks of your tenant')
+    .option('--status <status>', 'only this status: initializing, running, stopped, start_failed, deleting')
+    .option('--name <text>', 'only names containing this text')
+    .action(async (opts: { status?: string; name?: string }, cmd: Command) => {
+      const { api, out } = ctx(cmd);
+      const items = await api.listTasks({ status: opts.status, name: opts.name });
+      out(items.length ? taskTable(items) : 'No tasks.\n', items);
+    });
+
+  tasks
+    .command('get')
+    .description('show one task: configuration, status with its reason, latest metrics')
+    .argument('<id>', 'task id')
+    .action(async (id: string, _opts: unknown, cmd: Command) => {
+      const { api, out } = ctx(cmd);
+      const t = await api.getTask(id);
+      out(taskDetails(t), t);
+    });
+
+  waitOptions(
+    tasks
+      .command('create')
+      .description('create a task from a JSON definition (validated here with the API\'s own rules first)')
+      .requiredOption('-f, --file <path>', 'task definition, JSON as in POST /v1/tasks ("-" reads stdin)')
+      .option('--no-start', 'create it stopped'),
+  ).action(async (opts: { file: string; start: boolean; wait?: boolean; timeout: number }, cmd: Command) => {
+    if (opts.wait && !opts.start) cmd.error('--wait cannot be used with --no-start: a stopped task never reaches running', { exitCode: EXIT.usage });
+    const { api } = ctx(cmd);
+    const body = await readTaskFile(io, opts.file);
+    if (!opts.start) body.start = false;
+    const { validateTask } = await import('./validate-task.ts');
+    const input = validateTask(body);
+    if (opts.wait && !input.start) cmd.error(`--wait cannot be used with a task file that sets "start": false`, { exitCode: EXIT.usage });
+    await finish(cmd, await api.createTask(body), opts);
+  });
+
+  waitOptions(tasks.command('start').description('start a stopped or start_failed task').argument('<id>', 'task id')).action(
+    async (id: string, opts: { wait?: boolean; timeout: number }, cmd: Command) => {
+      await finish(cmd, await ctx(cmd).api.startTask(id), opts);
+    },
+  );
+
+  tasks
+    .command('stop')
+    .description('pause a task (replicators finish their batch and exit)')
+    .argument('<id>', 'task id')
+    .action(async (id: string, _opts: unknown, cmd: Command) => {
+      const { api, out } = ctx(cmd);
+      const t = await api.stopTask(id);
+      out(taskTable([t]), t);
+    });
+
+  tasks
+    .command('rename')
+    .description('rename a task (not while running; the name is the only editable field)')
+    .argument('<id>', 'task id')
+    .argument('<name>', 'the new name')
+    .action(async (id: string, name: string, _opts: unknown, cmd: Command) => {
+      const { api, out } = ctx(cmd);
+      const t = await api.renameTask(id, name);
+      out(taskTable([t]), t);
+    });
+
+  tasks
+    .command('reset-offset')
+    .description('replay from a point in time at the next start (only while stopped)')
+    .argument('<id>', 'task id')
+    .addOption(new Option('--time <time>', 'ISO-8601 (without a zone: local time) or epoch milliseconds').argParser(parseTime).makeOptionMandatory())
+    .action(async (id: string, opts: { time: number }, cmd: Command) => {
+      const { api, out } = ctx(cmd);
+      const t = await api.resetOffset(id, opts.time);
+      out(taskTable([t]), t);
+    });
+
+  tasks
+    .command('delete')
+    .description('delete a task (not while running)')
+    .argument('<id>', 'task id')
+    .action(async (id: string, _opts: unknown, cmd: Command) => {
+      const { api, out } = ctx(cmd);
+      await api.deleteTask(id);
+      out(`Deleted ${id}.\n`, { id, deleted: true });
+    });
+
+  program
+    .command('metrics')
+    .description('per-flow metrics of a task: the latest minute and totals over the range (default: the last hour)')
+    .argument('<id>', 'task id')
+    .addOption(new Option('--from <time>', 'range start: ISO-8601 or epoch milliseconds').argParser(parseTime))
+    .addOption(new Option('--to <time>', 'range end: ISO-8601 or epoch milliseconds (default: now)').argParser(parseTime))
+    .action(async (id: string, opts: { from?: number; to?: number }, cmd: Command) => {
+      const { api, out } = ctx(cmd);
+      const m = await api.metrics(id, opts);
+      out(metricsView(id, m), m);
+    });
+
+  return program;
+}
+
+async function readTaskFile(io: CliIo, path: string): Promise<Record<string, unknown>> {
+  let text: string;
+  try {
+    text = await io.readInput(path);
+  } catch (err) {
+    throw new CliFailure(`cannot read ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, EXIT.failed);
+  }
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch (err) {
+    throw new FerryError('VALIDATION_FAILED', `${path} is not valid JSON: ${(err as Error).message}`, 'body');
+  }
+  // Same words as the API for the same mistake.
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) throw new FerryError('VALIDATION_FAILED', 'body must be a JSON object');
+  return body as Record<string, unknown>;
+}
+
+/** Node's standard streams and files. */
+export function processIo(): CliIo {
+  return {
+    stdout: (s) => void process.stdout.write(s),
+    stderr: (s) => void process.stderr.write(s),
+    readInput: async (path) => (path === '-' ? readStdin() : readFile(path, 'utf8')),
+  };
+}
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const c of process.stdin) chunks.push(c as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
