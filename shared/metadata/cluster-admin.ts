@@ -18,6 +18,13 @@ export interface ClusterAdmin {
    * cluster cannot do this at all, anything else when this attempt failed.
    */
   apply(action: SyncAction): Promise<void>;
+  /**
+   * Optional: writes several actions and returns each one's error (undefined = written), in the
+   * same order, without throwing for any one of them — so an adapter can use batch requests and
+   * concurrency. The actions it is given are of one kind and all creates/updates or all deletes,
+   * so their order among themselves does not matter. Without it, apply is called per action.
+   */
+  applyMany?(actions: readonly SyncAction[]): Promise<(Error | undefined)[]>;
   close(): void;
 }
 

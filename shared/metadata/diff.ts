@@ -18,39 +18,39 @@ export interface Change {
  */
 export function sameSettings(a: MetadataEntry, b: MetadataEntry): boolean {
   if (a.kind !== b.kind || a.name !== b.name) return false;
-  return sameJson(comparable(a, b), comparable(b, a));
+  // Topics and groups are most of a snapshot and compared several times per cycle: field by field.
+  if (a.kind === 'topic') return sameTopic(a, b as TopicItem);
+  if (a.kind === 'group') return sameGroup(a, b as GroupItem);
+  return sameJson(comparable(a, b), comparable(b as typeof a, a));
 }
 
-/** The fields of `x` that count when it is compared with `other`. */
-function comparable(x: MetadataEntry, other: MetadataEntry): unknown {
+function sameTopic(x: TopicItem, y: TopicItem): boolean {
+  if (x.readQueueNums !== y.readQueueNums || x.writeQueueNums !== y.writeQueueNums || x.perm !== y.perm || x.order !== y.order) return false;
+  return x.attributes === undefined || y.attributes === undefined || sameJson(withMessageType(x.attributes), withMessageType(y.attributes));
+}
+
+/** 5.x-only fields count only when both sides have them. */
+function sameGroup(x: GroupItem, y: GroupItem): boolean {
+  return (
+    x.consumeEnable === y.consumeEnable &&
+    x.consumeFromMinEnable === y.consumeFromMinEnable &&
+    x.consumeBroadcastEnable === y.consumeBroadcastEnable &&
+    x.retryQueueNums === y.retryQueueNums &&
+    x.retryMaxTimes === y.retryMaxTimes &&
+    x.brokerId === y.brokerId &&
+    x.whichBrokerWhenConsumeSlowly === y.whichBrokerWhenConsumeSlowly &&
+    x.notifyConsumerIdsChangedEnable === y.notifyConsumerIdsChangedEnable &&
+    sameWhereBoth(x.consumeMessageOrderly, y.consumeMessageOrderly) &&
+    sameWhereBoth(x.groupRetryPolicy, y.groupRetryPolicy) &&
+    sameWhereBoth(x.consumeTimeoutMinute, y.consumeTimeoutMinute)
+  );
+}
+
+const sameWhereBoth = (u: unknown, v: unknown): boolean => u === undefined || v === undefined || sameJson(u, v);
+
+/** The fields of `x` that count when it is compared with `other` (topics and groups: sameTopic, sameGroup). */
+function comparable(x: Exclude<MetadataEntry, TopicItem | GroupItem>, other: MetadataEntry): unknown {
   switch (x.kind) {
-    case 'topic': {
-      const o = other as TopicItem;
-      return {
-        r: x.readQueueNums,
-        w: x.writeQueueNums,
-        p: x.perm,
-        o: x.order,
-        a: x.attributes !== undefined && o.attributes !== undefined ? withMessageType(x.attributes) : null,
-      };
-    }
-    case 'group': {
-      const o = other as GroupItem;
-      const both = <K extends keyof GroupItem>(k: K) => (x[k] !== undefined && o[k] !== undefined ? x[k] : null);
-      return {
-        consumeEnable: x.consumeEnable,
-        consumeFromMinEnable: x.consumeFromMinEnable,
-        consumeBroadcastEnable: x.consumeBroadcastEnable,
-        retryQueueNums: x.retryQueueNums,
-        retryMaxTimes: x.retryMaxTimes,
-        brokerId: x.brokerId,
-        whichBrokerWhenConsumeSlowly: x.whichBrokerWhenConsumeSlowly,
-        notifyConsumerIdsChangedEnable: x.notifyConsumerIdsChangedEnable,
-        consumeMessageOrderly: both('consumeMessageOrderly'),
-        groupRetryPolicy: both('groupRetryPolicy'),
-        consumeTimeoutMinute: both('consumeTimeoutMinute'),
-      };
-    }
     case 'role': {
       const o = other as RoleItem;
       return {

@@ -13,15 +13,21 @@
 // broker as well; they are read from the first master and written to every master. ACL kinds are
 // looked at only when the task connects with credentials (a cluster without ACL has none).
 // ACL 1.0 accounts cannot be read from 4.9.8 / 5.2+ (the listing request is gone): the kind is then
-// reported 'unsupported' with that reason instead of being guessed at.
+// reported 'unsupported' with that reason instead of being guessed at. 4.9.7 returns them whole,
+// secret keys included; an account is written with every field stated, because the broker keeps
+// whatever an update leaves out.
+//
+// Many writes (applyMany): topic and group creates/updates go to each 5.x master in list requests
+// of up to BATCH items — every single-item request makes the broker rewrite its whole topic or
+// group file, which makes thousands of them slow — and everything else runs a few at a time.
 import type { ClusterConnection } from '../clusters/connect.ts';
 import type { RemotingAdmin } from '../rocketmq/remoting/admin.ts';
-import type { GroupConfig, GroupConfigInput, PlainAccessConfig, TopicConfig } from '../rocketmq/remoting/admin-codec.ts';
+import { topicAttributesModification, type GroupConfig, type GroupConfigInput, type PlainAccessConfig, type TopicConfig, type TopicConfigInput } from '../rocketmq/remoting/admin-codec.ts';
 import { brokerVersion } from '../rocketmq/remoting/broker-runtime.ts';
 import { RemotingError, RemotingResponseError, ResponseCode, UnsupportedOperationError } from '../rocketmq/remoting/errors.ts';
 import type { ClusterInfo } from '../rocketmq/remoting/namesrv.ts';
 import { MetadataUnsupportedError, type ClusterAdmin } from './cluster-admin.ts';
-import { normalizePolicies } from './diff.ts';
+import { normalizePolicies, sameSettings } from './diff.ts';
 import type { AclAccountItem, AclItem, AclUserItem, ClusterSnapshot, GroupItem, KindSnapshot, MetadataEntry, SyncKind, TopicItem } from './model.ts';
 import type { SyncAction } from './plan.ts';
 
@@ -37,7 +43,14 @@ type Connection = Pick<ClusterConnection, 'clusterId' | 'admin' | 'remoting' | '
 interface Master {
   brokerName: string;
   address: string;
+  /** Major server version: list requests exist on 5.x only. */
+  major: number;
 }
+
+/** Items per list request: one file rewrite on the broker per request, bodies of a few hundred KB. */
+const BATCH = 1000;
+/** Single writes in flight at once (the broker serialises admin writes; this overlaps round trips). */
+const CONCURRENCY = 4;
 
 /** What the last readSnapshot saw, kept for writes that must send differences. */
 interface ReadState {
@@ -70,12 +83,11 @@ export class RemotingClusterAdmin implements ClusterAdmin {
     if (masters.length === 0) throw new RemotingError(`cluster ${clusterName} (${this.clusterId}) has no master broker registered`);
 
     const perBroker = await Promise.all(
-      masters.map(async (m) => ({
-        master: m,
-        version: await brokerVersion(this.conn.remoting, m.address),
-        topics: await this.admin.getAllTopicConfigs(m.address),
-        groups: await this.admin.getAllGroups(m.address),
-      })),
+      masters.map(async (m) => {
+        const [version, topics, groups] = await Promise.all([brokerVersion(this.conn.remoting, m.address), this.admin.getAllTopicConfigs(m.address), this.admin.getAllGroups(m.address)]);
+        m.major = version.major;
+        return { master: m, version, topics, groups };
+      }),
     );
     // Attributes only mean something when every master can hold them.
     const topicAttributes = perBroker.every((b) => b.version.major >= 5);
@@ -125,6 +137,11 @@ export class RemotingClusterAdmin implements ClusterAdmin {
     }
     try {
       const acl = await this.admin.getAclAccounts(address);
+      // A copy without its secret key would lock its clients out of the target: none is made.
+      const secretless = acl.accounts.filter((a) => !a.secretKey).length;
+      if (secretless > 0) {
+        return { acl_account: { status: 'unsupported', reason: `this cluster lists ACL 1.0 accounts without their secret keys (${secretless} of ${acl.accounts.length}), so they cannot be copied` } };
+      }
       return { acl_account: { status: 'ok', items: new Map(acl.accounts.map((a): [string, MetadataEntry] => [a.accessKey, accountItem(a)])) } };
     } catch (err) {
       if (!(err instanceof UnsupportedOperationError)) throw err;
@@ -133,14 +150,135 @@ export class RemotingClusterAdmin implements ClusterAdmin {
   }
 
   async apply(action: SyncAction): Promise<void> {
-    const state = this.state;
-    if (!state) throw new Error('RemotingClusterAdmin.apply before readSnapshot');
     try {
-      await this.write(state, action);
+      await this.write(this.readState(), action);
     } catch (err) {
-      if (err instanceof UnsupportedOperationError) throw new MetadataUnsupportedError(`${this.clusterId}: ${err.message}`, { cause: err });
-      throw err;
+      throw this.unsupported(err);
     }
+  }
+
+  /**
+   * Topic and group creates/updates in list requests per master (5.x), the rest CONCURRENCY at a
+   * time. An action fails if its write failed on any master; the others are unaffected.
+   */
+  async applyMany(actions: readonly SyncAction[]): Promise<(Error | undefined)[]> {
+    const state = this.readState();
+    const errors = new Array<Error | undefined>(actions.length).fill(undefined);
+    const topics: Indexed<TopicItem>[] = [];
+    const groups: Indexed<GroupItem>[] = [];
+    const single: number[] = [];
+    actions.forEach((a, i) => {
+      if (a.op !== 'delete' && a.item?.kind === 'topic' && a.kind === 'topic') topics.push({ i, item: a.item });
+      else if (a.op !== 'delete' && a.item?.kind === 'group' && a.kind === 'group') groups.push({ i, item: a.item });
+      else single.push(i);
+    });
+    const fail = (i: number, err: unknown) => {
+      errors[i] ??= this.unsupported(err);
+    };
+    await Promise.all([
+      topics.length > 0 ? this.upsertMany(state, topics, fail, this.topicWriter(state)) : undefined,
+      groups.length > 0 ? this.upsertMany(state, groups, fail, this.groupWriter(state)) : undefined,
+      pool(single, CONCURRENCY, async (i) => {
+        try {
+          await this.write(state, actions[i]!);
+        } catch (err) {
+          fail(i, err);
+        }
+      }),
+    ]);
+    return errors;
+  }
+
+  /** Per master, concurrently: items that differ there, in list requests where the broker has them, else one by one. */
+  private async upsertMany<T extends TopicItem | GroupItem>(state: ReadState, items: Indexed<T>[], fail: (i: number, err: unknown) => void, w: Writer<T>): Promise<void> {
+    await Promise.all(
+      state.masters.map(async (m) => {
+        const todo = items.filter(({ item }) => w.needed(m, item));
+        const one = async ({ i, item }: Indexed<T>) => {
+          try {
+            await w.one(m, item);
+          } catch (err) {
+            fail(i, err); // remoting errors name the broker's address
+          }
+        };
+        let batched: Indexed<T>[] = [];
+        let rest = todo;
+        if (m.major >= 5) {
+          rest = [];
+          for (let k = 0; k < todo.length; k += BATCH) {
+            const chunk = todo.slice(k, k + BATCH);
+            try {
+              await w.many(m, chunk.map((c) => c.item));
+              batched = batched.concat(chunk);
+            } catch (err) {
+              // A refused list (one invalid item fails all) or an unknown outcome: one by one
+              // tells which items are at fault; the writes are idempotent.
+              if (err instanceof UnsupportedOperationError) {
+                rest = rest.concat(todo.slice(k));
+                break;
+              }
+              rest = rest.concat(chunk);
+            }
+          }
+          if (batched.length > 0 && w.verify) {
+            try {
+              rest = rest.concat(await w.verify(m, batched));
+            } catch (err) {
+              // Unconfirmed: reported failed, so the next cycle sees these changes again.
+              for (const { i } of batched) fail(i, err);
+            }
+          }
+        }
+        await pool(rest, CONCURRENCY, one);
+      }),
+    );
+  }
+
+  private topicWriter(state: ReadState): Writer<TopicItem> {
+    const current = (m: Master, name: string) => state.topics.get(m.address)?.get(name);
+    return {
+      needed: (m, t) => {
+        const c = current(m, t.name);
+        return !c || !sameSettings(topicItem(c, state.topicAttributes), t);
+      },
+      one: (m, t) => {
+        const c = current(m, t.name);
+        return this.admin.createOrUpdateTopic(m.address, topicInput(state, t, c), c ? { current: c } : {});
+      },
+      many: (m, ts) => this.admin.createOrUpdateTopicList(m.address, ts.map((t) => ({ cfg: topicInput(state, t, current(m, t.name)), current: current(m, t.name) }))),
+      // The broker answers SUCCESS without writing any topic of a list in which one is already as
+      // asked (a concurrent write can make it so): read back, and write the missing ones singly.
+      verify: async (m, written) => {
+        const now = await this.admin.getAllTopicConfigs(m.address);
+        return written.filter(({ item }) => {
+          const t = now.get(item.name);
+          if (!t || t.readQueueNums !== item.readQueueNums || t.writeQueueNums !== item.writeQueueNums || t.perm !== item.perm || t.order !== item.order) return true;
+          return state.topicAttributes && item.attributes !== undefined && topicAttributesModification(item.attributes, t.attributes) !== '';
+        });
+      },
+    };
+  }
+
+  private groupWriter(state: ReadState): Writer<GroupItem> {
+    const current = (m: Master, name: string) => state.groups.get(m.address)?.get(name);
+    return {
+      needed: (m, g) => {
+        const c = current(m, g.name);
+        return !c || !sameSettings(groupItem(c), g);
+      },
+      one: (m, g) => this.admin.createOrUpdateGroup(m.address, groupInput(g, current(m, g.name))),
+      many: (m, gs) => this.admin.createOrUpdateGroupList(m.address, gs.map((g) => groupInput(g, current(m, g.name)))),
+    };
+  }
+
+  private readState(): ReadState {
+    if (!this.state) throw new Error('RemotingClusterAdmin writes need a readSnapshot first');
+    return this.state;
+  }
+
+  private unsupported(err: unknown): Error {
+    if (err instanceof UnsupportedOperationError) return new MetadataUnsupportedError(`${this.clusterId}: ${err.message}`, { cause: err });
+    return err instanceof Error ? err : new Error(String(err));
   }
 
   private async write(state: ReadState, a: SyncAction): Promise<void> {
@@ -158,41 +296,23 @@ export class RemotingClusterAdmin implements ClusterAdmin {
       case 'acl':
         return this.onEveryMaster(state, (addr) => (a.op === 'delete' ? this.deleteAcl(addr, a.name) : this.writeAcl(addr, item as AclItem)));
       case 'acl_account':
-        return this.onEveryMaster(state, (addr) => (a.op === 'delete' ? this.deleteAccount(addr, a.name) : this.admin.createOrUpdateAclAccount(addr, accountConfig(item as AclAccountItem))));
+        return this.onEveryMaster(state, (addr) =>
+          a.op === 'delete' ? this.deleteAccount(addr, a.name) : this.admin.createOrUpdateAclAccount(addr, accountConfig(item as AclAccountItem), { replace: true }),
+        );
+      default:
+        throw new MetadataUnsupportedError(`${this.clusterId}: ${(a as SyncAction).kind} items are not kept by RocketMQ brokers`);
     }
   }
 
   private async writeTopic(state: ReadState, t: TopicItem): Promise<void> {
     for (const { address } of state.masters) {
       const current = state.topics.get(address)?.get(t.name);
-      // A 4.x origin says nothing about attributes: keep whatever this broker has.
-      const attributes = state.topicAttributes ? (t.attributes ?? current?.attributes ?? {}) : {};
-      await this.admin.createOrUpdateTopic(
-        address,
-        {
-          topicName: t.name,
-          readQueueNums: t.readQueueNums,
-          writeQueueNums: t.writeQueueNums,
-          perm: t.perm,
-          order: t.order,
-          topicFilterType: current?.topicFilterType,
-          topicSysFlag: current?.topicSysFlag,
-          attributes,
-        },
-        current ? { current } : {},
-      );
+      await this.admin.createOrUpdateTopic(address, topicInput(state, t, current), current ? { current } : {});
     }
   }
 
   private async writeGroup(state: ReadState, g: GroupItem): Promise<void> {
-    const { kind: _kind, name, ...settings } = g;
-    for (const { address } of state.masters) {
-      // Over the broker's own config, so fields the origin does not have (5.x-only ones from a
-      // 4.x origin, or fields this module does not model) keep their values here.
-      const current = state.groups.get(address)?.get(name);
-      const cfg: GroupConfigInput = { ...(current ?? {}), ...definedOnly(settings), groupName: name };
-      await this.admin.createOrUpdateGroup(address, cfg);
-    }
+    for (const { address } of state.masters) await this.admin.createOrUpdateGroup(address, groupInput(g, state.groups.get(address)?.get(g.name)));
   }
 
   private async writeUser(address: string, u: AclUserItem): Promise<void> {
@@ -257,9 +377,56 @@ export function mastersOf(info: ClusterInfo, clusterName: string): Master[] {
   const out: Master[] = [];
   for (const brokerName of [...(info.clusterAddrTable[clusterName] ?? [])].sort()) {
     const address = info.brokerAddrTable[brokerName]?.brokerAddrs['0'];
-    if (address) out.push({ brokerName, address });
+    if (address) out.push({ brokerName, address, major: 0 });
   }
   return out;
+}
+
+interface Indexed<T> {
+  /** The action's position in applyMany's list. */
+  i: number;
+  item: T;
+}
+
+/** How one kind is written to one master: whether it needs a write there, singly, as a list, and a read-back check. */
+interface Writer<T> {
+  needed(m: Master, item: T): boolean;
+  one(m: Master, item: T): Promise<void>;
+  many(m: Master, items: T[]): Promise<void>;
+  /** The written items that the broker does not hold as asked. */
+  verify?(m: Master, written: Indexed<T>[]): Promise<Indexed<T>[]>;
+}
+
+function topicInput(state: ReadState, t: TopicItem, current: TopicConfig | undefined): TopicConfigInput {
+  return {
+    topicName: t.name,
+    readQueueNums: t.readQueueNums,
+    writeQueueNums: t.writeQueueNums,
+    perm: t.perm,
+    order: t.order,
+    topicFilterType: current?.topicFilterType,
+    topicSysFlag: current?.topicSysFlag,
+    // A 4.x origin says nothing about attributes: keep whatever this broker has.
+    attributes: state.topicAttributes ? (t.attributes ?? current?.attributes ?? {}) : {},
+  };
+}
+
+/**
+ * Over the broker's own config, so fields the origin does not have (5.x-only ones from a 4.x
+ * origin, or fields this module does not model) keep their values here.
+ */
+function groupInput(g: GroupItem, current: GroupConfig | undefined): GroupConfigInput {
+  const { kind: _kind, name, ...settings } = g;
+  return { ...(current ?? {}), ...definedOnly(settings), groupName: name };
+}
+
+/** Runs `fn` over `items`, at most `limit` at a time. */
+async function pool<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) await fn(items[next++]!);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }
 
 function topicItem(t: TopicConfig, withAttributes: boolean): TopicItem {
@@ -291,11 +458,19 @@ function userItem(u: { username: string; password?: string; userType?: 'Super' |
   return { kind: 'acl_user', name: u.username, password: u.password ?? '', userType: u.userType ?? 'Normal', userStatus: u.userStatus ?? 'enable' };
 }
 
+/** An absent default permission is DENY to the broker (Permission.parsePermFromString(null)): stated, so both spellings compare equal. */
 function accountItem(a: PlainAccessConfig): AclAccountItem {
-  const item: AclAccountItem = { kind: 'acl_account', name: a.accessKey, secretKey: a.secretKey, admin: a.admin, topicPerms: [...a.topicPerms], groupPerms: [...a.groupPerms] };
+  const item: AclAccountItem = {
+    kind: 'acl_account',
+    name: a.accessKey,
+    secretKey: a.secretKey,
+    admin: a.admin,
+    defaultTopicPerm: a.defaultTopicPerm ?? 'DENY',
+    defaultGroupPerm: a.defaultGroupPerm ?? 'DENY',
+    topicPerms: [...a.topicPerms],
+    groupPerms: [...a.groupPerms],
+  };
   if (a.whiteRemoteAddress) item.whiteRemoteAddress = a.whiteRemoteAddress;
-  if (a.defaultTopicPerm) item.defaultTopicPerm = a.defaultTopicPerm;
-  if (a.defaultGroupPerm) item.defaultGroupPerm = a.defaultGroupPerm;
   return item;
 }
 

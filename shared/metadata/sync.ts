@@ -1,7 +1,7 @@
 // One metadata sync cycle for one task: the thin I/O shell around plan.ts.
 //
-//   lease → read both clusters → load stored snapshots → plan → apply each action → record
-//   outcomes and the projected snapshots (one transaction) → release lease
+//   lease → read both clusters (and meanwhile load the stored snapshots and outcomes) → plan →
+//   apply, in phases → record outcomes and the projected snapshots (one transaction) → release lease
 //
 // - One cycle per task at a time: the timer and a replicator asking for an immediate sync could
 //   otherwise interleave reads and writes and, in a two-way task, resurrect a deleted item. The
@@ -22,7 +22,7 @@ import { endpointCredentials, type StoredEndpoint, type TaskSpec } from '../task
 import { MetadataUnsupportedError, type ClusterAdmin } from './cluster-admin.ts';
 import { SOURCE_TO_TARGET, TARGET_TO_SOURCE, type ClusterSnapshot } from './model.ts';
 import { openClusterAdmin } from './open-cluster-admin.ts';
-import { planSync, type PlanInput, type SettledItem } from './plan.ts';
+import { planSync, type PlanInput, type SettledItem, type SyncAction } from './plan.ts';
 import { projectSnapshots, type ActionResult } from './projection.ts';
 import { decodeSnapshot, encodeSnapshot, sameSnapshot } from './snapshot-codec.ts';
 
@@ -116,7 +116,9 @@ async function cycle(
   const open = deps.openAdmin ?? ((e: StoredEndpoint, c: SecretCipher) => openClusterAdmin(e, c, { tencentApiEndpoint: deps.config?.tencentApiEndpoint }));
   const directions: SyncDirection[] = spec.direction === 'two-way' ? [SOURCE_TO_TARGET, TARGET_TO_SOURCE] : [SOURCE_TO_TARGET];
 
-  // ── read both clusters ──
+  // ── read both clusters, and meanwhile what the store holds ──
+  const storedState = Promise.all([store.listMetadataItems(task.id), loadSnapshot(store, cipher, log, task.id, 'source'), loadSnapshot(store, cipher, log, task.id, 'target')]);
+  storedState.catch(() => undefined); // awaited below; a failure must not go unhandled while the clusters are read
   const reads = await Promise.allSettled(
     SIDES.map(async (side) => {
       const admin = open(spec[side], cipher);
@@ -124,7 +126,7 @@ async function cycle(
       return admin.readSnapshot();
     }),
   );
-  const existing = await store.listMetadataItems(task.id);
+  const [existing, previousSource, previousTarget] = await storedState;
   const failures = SIDES.flatMap((side, i) => {
     const r = reads[i]!;
     return r.status === 'rejected' ? [{ side, err: r.reason as unknown }] : [];
@@ -151,7 +153,7 @@ async function cycle(
   };
 
   // ── stored snapshots, plan ──
-  const previous = { source: await loadSnapshot(store, cipher, log, task.id, 'source'), target: await loadSnapshot(store, cipher, log, task.id, 'target') };
+  const previous = { source: previousSource, target: previousTarget };
   const ownPrincipals = SIDES.flatMap((side) => {
     const c = endpointCredentials(spec[side], cipher);
     return c ? [c.accessKey] : [];
@@ -162,19 +164,8 @@ async function cycle(
     log.warn({ taskId: task.id, kind: c.kind, name: c.name, source: c.source, target: c.target }, 'metadata sync: changed on both sides; the source side wins');
   }
 
-  // ── apply, one action at a time; a failure is recorded, never thrown ──
-  const results: ActionResult[] = [];
-  for (const action of plan.actions) {
-    const admin = admins[action.to]!;
-    try {
-      await admin.apply(action);
-      results.push({ action, status: 'synced', error: null });
-    } catch (err) {
-      const status = err instanceof MetadataUnsupportedError ? 'unsupported' : 'failed';
-      results.push({ action, status, error: message(err) });
-      log.warn({ taskId: task.id, kind: action.kind, name: action.name, op: action.op, direction: action.direction, err: message(err) }, 'metadata sync: write failed');
-    }
-  }
+  // ── apply; a failure is recorded, never thrown ──
+  const results = await applyPlan(plan.actions, admins, log.child({ taskId: task.id }));
 
   // ── record ──
   const now = new Date();
@@ -218,6 +209,71 @@ async function cycle(
   });
 }
 
+/** Single writes in flight per side for adapters without applyMany. */
+const APPLY_CONCURRENCY = 4;
+/** Failed writes logged one by one per cycle; the rest are counted (a broker gone mid-cycle fails thousands). */
+const LOGGED_FAILURES = 20;
+
+/**
+ * Applies the plan in phases: each kind's creates/updates in KIND_ORDER, then each kind's deletes
+ * in reverse, as the plan lists them. Within a phase the order does not matter, so each side gets
+ * its actions at once (applyMany) or a few at a time, and both sides are written concurrently.
+ */
+async function applyPlan(actions: readonly SyncAction[], admins: Partial<Record<ClusterSide, ClusterAdmin>>, log: Logger): Promise<ActionResult[]> {
+  const results: ActionResult[] = [];
+  let failures = 0;
+  const record = (action: SyncAction, err: unknown) => {
+    if (err === undefined) {
+      results.push({ action, status: 'synced', error: null });
+      return;
+    }
+    const r: ActionResult = { action, status: err instanceof MetadataUnsupportedError ? 'unsupported' : 'failed', error: message(err) };
+    results.push(r);
+    if (++failures <= LOGGED_FAILURES) {
+      log.warn({ kind: action.kind, name: action.name, op: action.op, direction: action.direction, err: r.error }, 'metadata sync: write failed');
+    }
+  };
+  for (let start = 0; start < actions.length; ) {
+    const phase = (a: SyncAction) => `${a.kind}/${a.op === 'delete' ? 'delete' : 'upsert'}`;
+    let end = start + 1;
+    while (end < actions.length && phase(actions[end]!) === phase(actions[start]!)) end++;
+    const slice = actions.slice(start, end);
+    await Promise.all(
+      SIDES.map(async (side) => {
+        const mine = slice.filter((a) => a.to === side);
+        const admin = admins[side];
+        if (mine.length === 0 || !admin) return;
+        if (admin.applyMany) {
+          let errors: (Error | undefined)[];
+          try {
+            errors = await admin.applyMany(mine);
+          } catch (err) {
+            errors = mine.map(() => (err instanceof Error ? err : new Error(String(err))));
+          }
+          mine.forEach((a, i) => record(a, errors[i]));
+          return;
+        }
+        let next = 0;
+        const worker = async () => {
+          while (next < mine.length) {
+            const a = mine[next++]!;
+            try {
+              await admin.apply(a);
+              record(a, undefined);
+            } catch (err) {
+              record(a, err ?? new Error('write failed'));
+            }
+          }
+        };
+        await Promise.all(Array.from({ length: Math.min(APPLY_CONCURRENCY, mine.length) }, worker));
+      }),
+    );
+    start = end;
+  }
+  if (failures > LOGGED_FAILURES) log.warn({ failed: failures, logged: LOGGED_FAILURES }, 'metadata sync: more writes failed than logged one by one');
+  return results;
+}
+
 async function loadSnapshot(store: Store, cipher: SecretCipher, log: Logger, taskId: string, side: ClusterSide): Promise<ClusterSnapshot | null> {
   const row = await store.getSnapshot(taskId, side);
   if (!row) return null;
@@ -234,7 +290,8 @@ function settledRow(s: SettledItem, at: Date): MetadataItemOutcome {
   return { kind: s.kind, name: s.name, direction: s.direction, action: s.action, status: s.status, error: s.error, syncedAt: at };
 }
 
-const rowKey = (r: Pick<MetadataItem, 'kind' | 'name' | 'direction'>): string => JSON.stringify([r.kind, r.name, r.direction]);
+/** Kind and direction are fixed words without NUL, so the name between them is unambiguous. */
+const rowKey = (r: Pick<MetadataItem, 'kind' | 'name' | 'direction'>): string => `${r.kind}\u0000${r.name}\u0000${r.direction}`;
 
 /**
  * Outcomes worth writing: new rows, or a different status or error. An item already recorded as

@@ -101,10 +101,13 @@ describe('metadata sync on real 5.3.3 clusters (A: 2 brokers, B: 1 broker, both 
   const items = async (task: TaskRow) => new Map((await store.listMetadataItems(task.id)).map((r): [string, MetadataItem] => [`${r.kind}/${r.name}/${r.direction}`, r]));
 
   before(async () => {
-    [clusterA, clusterB] = await Promise.all([
-      RocketMQCluster.start({ version: '5.3.3', name: `md-a-${process.pid}`, acl: true, brokers: 2 }),
-      RocketMQCluster.start({ version: '5.3.3', name: `md-b-${process.pid}`, acl: true }),
+    // Both starts are waited for, so after() stops whichever came up when the other did not.
+    // Generous start timeouts: the test machine is shared and often busy.
+    const started = await Promise.allSettled([
+      RocketMQCluster.start({ version: '5.3.3', name: `md-a-${process.pid}`, acl: true, brokers: 2, startTimeoutMs: 180_000 }).then((c) => (clusterA = c)),
+      RocketMQCluster.start({ version: '5.3.3', name: `md-b-${process.pid}`, acl: true, startTimeoutMs: 180_000 }).then((c) => (clusterB = c)),
     ]);
+    for (const s of started) if (s.status === 'rejected') throw s.reason;
     A = side(clusterA.info);
     B = side(clusterB.info);
     db = await throwawayDataDir();

@@ -42,14 +42,21 @@ const TOPIC_DEFAULTS: Omit<TopicConfig, 'topicName' | 'attributes'> = {
  * unchangeable attribute of an existing topic, even with the same value.
  */
 export function topicAttributesModification(desired: Record<string, string>, current?: Record<string, string>): string {
-  const parts: string[] = [];
+  return Object.entries(attributeModificationMap(desired, current))
+    .map(([k, v]) => (k.startsWith('-') ? k : `${k}=${v}`))
+    .join(',');
+}
+
+/** The same modifications as a map (`+k` → v, `-k` → ''), the form the 5.x list requests carry in `attributes`. */
+function attributeModificationMap(desired: Record<string, string>, current?: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(desired)) {
-    if (current?.[k] !== v) parts.push(`+${k}=${v}`);
+    if (current?.[k] !== v) out[`+${k}`] = v;
   }
   if (current) {
-    for (const k of Object.keys(current)) if (!(k in desired)) parts.push(`-${k}`);
+    for (const k of Object.keys(current)) if (!(k in desired)) out[`-${k}`] = '';
   }
-  return parts.join(',');
+  return out;
 }
 
 export function topicHeader(cfg: TopicConfigInput, defaultTopic: string, current?: TopicConfig): Record<string, string> {
@@ -69,6 +76,35 @@ export function topicHeader(cfg: TopicConfigInput, defaultTopic: string, current
   const attributes = topicAttributesModification(cfg.attributes ?? {}, current?.attributes);
   if (attributes) header.attributes = attributes;
   return header;
+}
+
+/** One topic with what its broker currently has (for attribute differences), as a list request carries it. */
+export interface TopicListEntry {
+  cfg: TopicConfigInput;
+  current?: TopicConfig;
+}
+
+/**
+ * Body of UPDATE_AND_CREATE_TOPIC_LIST (5.x CreateTopicListRequestBody): TopicConfig objects whose
+ * `attributes` hold modifications, as the single request's header does. The broker validates every
+ * topic first and answers SUCCESS without writing anything if ANY of them equals its current
+ * config, so callers must leave out topics that need no change.
+ */
+export function topicListBody(entries: readonly TopicListEntry[]): Buffer {
+  const topicConfigList = entries.map(({ cfg, current }) => {
+    const c = { ...TOPIC_DEFAULTS, ...definedOnly(cfg) };
+    return {
+      topicName: cfg.topicName,
+      readQueueNums: c.readQueueNums,
+      writeQueueNums: c.writeQueueNums,
+      perm: c.perm,
+      topicFilterType: c.topicFilterType,
+      topicSysFlag: c.topicSysFlag,
+      order: c.order,
+      attributes: attributeModificationMap(cfg.attributes ?? {}, current?.attributes),
+    };
+  });
+  return Buffer.from(JSON.stringify({ topicConfigList }), 'utf8');
 }
 
 export function parseTopicTable(text: string): { table: Map<string, TopicConfig>; dataVersion: unknown } {
@@ -141,6 +177,15 @@ const GROUP_KNOWN = new Set([
 
 /** JSON body of UPDATE_AND_CREATE_SUBSCRIPTIONGROUP (a SubscriptionGroupConfig). */
 export function groupConfigBody(cfg: GroupConfigInput): Buffer {
+  return Buffer.from(JSON.stringify(groupConfigJson(cfg)), 'utf8');
+}
+
+/** Body of UPDATE_AND_CREATE_SUBSCRIPTIONGROUP_LIST (5.x SubscriptionGroupList): the same objects in a list. */
+export function groupListBody(cfgs: readonly GroupConfigInput[]): Buffer {
+  return Buffer.from(JSON.stringify({ groupConfigList: cfgs.map(groupConfigJson) }), 'utf8');
+}
+
+function groupConfigJson(cfg: GroupConfigInput): Record<string, unknown> {
   const { extra, attributes, ...known } = cfg;
   const body: Record<string, unknown> = { ...(extra ?? {}), ...GROUP_DEFAULTS, ...definedOnly(known) };
   // The broker reads this map as modifications (AttributeUtil): stored keys need a '+'.
@@ -149,7 +194,7 @@ export function groupConfigBody(cfg: GroupConfigInput): Buffer {
   } else {
     delete body.attributes;
   }
-  return Buffer.from(JSON.stringify(body), 'utf8');
+  return body;
 }
 
 export function parseGroupTable(text: string): { table: Map<string, GroupConfig>; dataVersion: unknown } {
@@ -182,8 +227,10 @@ function parseGroupConfig(o: Record<string, unknown>, name: string): GroupConfig
   const timeout = num(o.consumeTimeoutMinute);
   if (timeout !== undefined) g.consumeTimeoutMinute = timeout;
   if (o.attributes !== undefined) g.attributes = stringMap(o.attributes);
-  const extra = Object.fromEntries(Object.entries(o).filter(([k]) => !GROUP_KNOWN.has(k)));
-  if (Object.keys(extra).length > 0) g.extra = extra;
+  // Entries are only built when there are unmodelled fields: a broker answers with tens of thousands of groups.
+  let unknownField = false;
+  for (const k in o) if (Object.hasOwn(o, k) && !GROUP_KNOWN.has(k)) unknownField = true;
+  if (unknownField) g.extra = Object.fromEntries(Object.entries(o).filter(([k]) => !GROUP_KNOWN.has(k)));
   return g;
 }
 
@@ -241,14 +288,20 @@ export interface AclConfigVersion {
   allAclFileVersion?: string;
 }
 
-/** CreateAccessConfigRequestHeader: permission lists travel comma-joined (UtilAll.join / split on the broker). */
-export function plainAccessHeader(a: PlainAccessConfig): Record<string, string> {
+/**
+ * CreateAccessConfigRequestHeader: permission lists travel comma-joined (UtilAll.join / split on the broker).
+ * An update keeps every field the header leaves out, so `replace` states each one: an empty white
+ * address, `,` for an empty list (Java's split gives no elements for it; an absent field keeps the
+ * old list) and DENY for an absent default permission (what the broker assumes when there is none).
+ */
+export function plainAccessHeader(a: PlainAccessConfig, opts: { replace?: boolean } = {}): Record<string, string> {
   const header: Record<string, string> = { accessKey: a.accessKey, secretKey: a.secretKey, admin: String(a.admin) };
-  if (a.whiteRemoteAddress) header.whiteRemoteAddress = a.whiteRemoteAddress;
-  if (a.defaultTopicPerm) header.defaultTopicPerm = a.defaultTopicPerm;
-  if (a.defaultGroupPerm) header.defaultGroupPerm = a.defaultGroupPerm;
-  if (a.topicPerms.length > 0) header.topicPerms = a.topicPerms.join(',');
-  if (a.groupPerms.length > 0) header.groupPerms = a.groupPerms.join(',');
+  const replace = opts.replace === true;
+  if (a.whiteRemoteAddress || replace) header.whiteRemoteAddress = a.whiteRemoteAddress ?? '';
+  if (a.defaultTopicPerm || replace) header.defaultTopicPerm = a.defaultTopicPerm ?? 'DENY';
+  if (a.defaultGroupPerm || replace) header.defaultGroupPerm = a.defaultGroupPerm ?? 'DENY';
+  if (a.topicPerms.length > 0 || replace) header.topicPerms = a.topicPerms.length > 0 ? a.topicPerms.join(',') : ',';
+  if (a.groupPerms.length > 0 || replace) header.groupPerms = a.groupPerms.length > 0 ? a.groupPerms.join(',') : ',';
   return header;
 }
 

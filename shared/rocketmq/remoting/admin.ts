@@ -5,6 +5,7 @@
 // What each server offers (checked in the sources, the 4.9.7/5.3.3 ones also against real brokers):
 //   topic attributes        5.x only (`+k=v` in the create header); 4.x has none.
 //   paged topic/group reads releases after 5.3.3 only; 4.x and 5.3.3 answer in one piece.
+//   topic/group lists (18, 225) 5.x (5.3.3 checked): many items per request, one file rewrite.
 //   ACL 1.0 write (50, 51)  4.x and 5.0 … 5.3.2; gone in 5.3.3.
 //   ACL 1.0 read (54)       ≤ 4.9.7 and 5.0 … 5.1.x; removed in 4.9.8 and 5.2.0 → unsupported.
 //   ACL 2.0 (3001 … 3010)   5.3.0+; per broker (each broker keeps its own users and ACLs).
@@ -29,9 +30,11 @@ import {
   type PolicyType,
   type TopicConfig,
   type TopicConfigInput,
+  type TopicListEntry,
   type UserInfo,
   aclInfoBody,
   groupConfigBody,
+  groupListBody,
   parseAclConfigVersion,
   parseAclInfo,
   parseAclInfoList,
@@ -43,6 +46,7 @@ import {
   parseUserInfoList,
   plainAccessHeader,
   topicHeader,
+  topicListBody,
   userInfoBody,
 } from './admin-codec.ts';
 
@@ -107,6 +111,17 @@ export class RemotingAdmin {
     await this.call(brokerAddr, RequestCode.UPDATE_AND_CREATE_TOPIC, 'create/update topic', topicHeader(cfg, TBW102, opts.current));
   }
 
+  /**
+   * Several topics in one request (UPDATE_AND_CREATE_TOPIC_LIST, 5.x): the broker writes its topic
+   * file once instead of once per topic. Leave out topics this broker already has exactly so: if
+   * any one is unchanged the broker answers SUCCESS and writes none of them. 4.x has no such
+   * request (UnsupportedOperationError).
+   */
+  async createOrUpdateTopicList(brokerAddr: string, entries: readonly TopicListEntry[]): Promise<void> {
+    if (entries.length === 0) return;
+    await this.call(brokerAddr, RequestCode.UPDATE_AND_CREATE_TOPIC_LIST, 'create/update topic list', {}, topicListBody(entries), LIST_MISSING);
+  }
+
   /** Creates/updates the topic on every master of the cluster; returns their addresses. */
   async createOrUpdateTopicInCluster(clusterName: string, cfg: TopicConfigInput, opts: CreateTopicOptions = {}): Promise<string[]> {
     const masters = await this.masters(clusterName);
@@ -143,6 +158,12 @@ export class RemotingAdmin {
 
   async createOrUpdateGroup(brokerAddr: string, cfg: GroupConfigInput): Promise<void> {
     await this.call(brokerAddr, RequestCode.UPDATE_AND_CREATE_SUBSCRIPTIONGROUP, 'create/update group', {}, groupConfigBody(cfg));
+  }
+
+  /** Several groups in one request (UPDATE_AND_CREATE_SUBSCRIPTIONGROUP_LIST, 5.x), persisted once; 4.x has none. */
+  async createOrUpdateGroupList(brokerAddr: string, cfgs: readonly GroupConfigInput[]): Promise<void> {
+    if (cfgs.length === 0) return;
+    await this.call(brokerAddr, RequestCode.UPDATE_AND_CREATE_SUBSCRIPTIONGROUP_LIST, 'create/update group list', {}, groupListBody(cfgs), LIST_MISSING);
   }
 
   async createOrUpdateGroupInCluster(clusterName: string, cfg: GroupConfigInput): Promise<string[]> {
@@ -182,8 +203,13 @@ export class RemotingAdmin {
 
   // ---- ACL 1.0 (plain_acl.yml accounts; 4.x up to 5.3.2) ----
 
-  async createOrUpdateAclAccount(brokerAddr: string, account: PlainAccessConfig): Promise<void> {
-    await this.call(brokerAddr, RequestCode.UPDATE_AND_CREATE_ACL_CONFIG, 'ACL 1.0 account update', plainAccessHeader(account), undefined, ACL1_REMOVED);
+  /**
+   * Creates the account or updates it. An update keeps the fields the request leaves out; with
+   * `replace` every field is stated, so the account ends up exactly as given (emptied lists and
+   * white address included).
+   */
+  async createOrUpdateAclAccount(brokerAddr: string, account: PlainAccessConfig, opts: { replace?: boolean } = {}): Promise<void> {
+    await this.call(brokerAddr, RequestCode.UPDATE_AND_CREATE_ACL_CONFIG, 'ACL 1.0 account update', plainAccessHeader(account, opts), undefined, ACL1_REMOVED);
   }
 
   async createOrUpdateAclAccountInCluster(clusterName: string, account: PlainAccessConfig): Promise<string[]> {
@@ -374,6 +400,7 @@ export class RemotingAdmin {
 
 const ACL1_REMOVED = 'ACL 1.0 requests are gone from this server version (removed in 5.3.3; use ACL 2.0 users and ACLs)';
 const ACL2_MISSING = 'ACL 2.0 user/ACL requests need RocketMQ 5.3.0 or later';
+const LIST_MISSING = 'this server version has no batch create/update request (4.x; 5.x releases before it was added)';
 const ACL1_READ_CODES = new Set<number>([RequestCode.GET_BROKER_CLUSTER_ACL_INFO, RequestCode.GET_BROKER_CLUSTER_ACL_CONFIG]);
 
 function bodyText(res: RemotingCommand): string {

@@ -5,6 +5,8 @@ export const RequestCode = {
   QUERY_CONSUMER_OFFSET: 14,
   UPDATE_CONSUMER_OFFSET: 15,
   UPDATE_AND_CREATE_TOPIC: 17,
+  /** 5.x: many topics in one request (CreateTopicListRequestBody), persisted once. */
+  UPDATE_AND_CREATE_TOPIC_LIST: 18,
   GET_ALL_TOPIC_CONFIG: 21,
   GET_BROKER_RUNTIME_INFO: 28,
   SEARCH_OFFSET_BY_TIMESTAMP: 29,
@@ -19,6 +21,8 @@ export const RequestCode = {
   DELETE_SUBSCRIPTIONGROUP: 207,
   DELETE_TOPIC_IN_BROKER: 215,
   DELETE_TOPIC_IN_NAMESRV: 216,
+  /** 5.x: many groups in one request (SubscriptionGroupList), persisted once. */
+  UPDATE_AND_CREATE_SUBSCRIPTIONGROUP_LIST: 225,
   SEND_MESSAGE_V2: 310,
   SEND_BATCH_MESSAGE: 320,
   // ACL 1.0 (4.x … 5.3.2; GET_BROKER_CLUSTER_ACL_CONFIG only up to 4.9.7 / 5.1.4).
