@@ -14,12 +14,12 @@ import { MetadataUnsupportedError, type ClusterAdmin } from './cluster-admin.ts'
 import { canonical, sameSettings } from './diff.ts';
 import type { ClusterSnapshot, GroupItem, MetadataEntry, RoleItem, TopicItem } from './model.ts';
 import type { SyncAction } from './plan.ts';
-import { allSettledOrThrow, callCloudApi, cloudApiKeys, serviceEndpoint, TencentCloudApiError, type CallContext, type Caller, type RetryOptions, type TencentService } from './tencent/cloud-api.ts';
+import { allSettledOrThrow, callCloudApi, cloudApiKeys, serviceEndpoint, TencentCloudApiError, tencentServiceFor, type CallContext, type Caller, type RetryOptions } from './tencent/cloud-api.ts';
 import type { TencentFlavour } from './tencent/flavour.ts';
 import { TdmqClient, TdmqFlavour } from './tencent/tdmq.ts';
 import { TrocketClient, TrocketFlavour } from './tencent/trocket.ts';
 
-export { TencentCloudApiError };
+export { TencentCloudApiError, tencentServiceFor };
 
 export interface TencentClusterAdminOptions {
   /** FERRY_TENCENT_API_ENDPOINT: a host or URL (`{service}` = tdmq/trocket) instead of `<service>.tencentcloudapi.com`. */
@@ -33,13 +33,6 @@ type TencentEndpoint = Extract<StoredEndpoint, { clusterType: 'tencent' }>;
 
 /** A Cloud API call that gets no answer within this is a failed cycle, not a stuck one. */
 const REQUEST_TIMEOUT_S = 15;
-
-/** Which product administers a Tencent cluster, from its id. */
-export function tencentServiceFor(clusterId: string): TencentService | undefined {
-  if (clusterId.startsWith('rmq-')) return 'trocket';
-  if (clusterId.startsWith('rocketmq-')) return 'tdmq';
-  return undefined;
-}
 
 export function openTencentClusterAdmin(endpoint: StoredEndpoint, cipher: SecretCipher, opts: TencentClusterAdminOptions = {}): TencentClusterAdmin {
   if (endpoint.clusterType !== 'tencent') throw new Error(`cluster ${endpoint.clusterId} is not a Tencent Cloud cluster`);

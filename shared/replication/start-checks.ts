@@ -1,6 +1,9 @@
 // What the reconciler verifies before a task runs, in words a person can act on: every name server
-// answers, the credentials are accepted by every broker, the filter parses.
+// answers, the credentials are accepted by every broker, the filter parses. A Tencent cluster's
+// access point is resolved through the Cloud API first, then checked like a self-built cluster's.
+import { resolveTencentAccess, TencentAccessError } from '../clusters/tencent-endpoint.ts';
 import { parseSql92, FilterSyntaxError } from '../filter/index.ts';
+import { TencentCloudApiError } from '../metadata/tencent/cloud-api.ts';
 import { RemotingClient } from '../rocketmq/remoting/client.ts';
 import { RemotingResponseError, ResponseCode } from '../rocketmq/remoting/errors.ts';
 import { NameServerClient, masterAddress, parseAddressList } from '../rocketmq/remoting/namesrv.ts';
@@ -32,12 +35,21 @@ export async function startProblem(spec: TaskSpec, cipher: SecretCipher): Promis
 }
 
 async function endpointProblem(side: string, e: StoredEndpoint, cipher: SecretCipher): Promise<string | undefined> {
-  if (e.clusterType !== 'self-built') return `${side} cluster ${e.clusterId}: Tencent Cloud clusters need the Cloud API adapter, which this deployment does not have`;
   if (e.protocol === 'grpc') return `${side} cluster ${e.clusterId}: replication needs the remoting protocol (gRPC cannot pull by offset)`;
+  let nameServer: string;
+  if (e.clusterType === 'tencent') {
+    try {
+      nameServer = (await resolveTencentAccess(e, cipher)).nameServer;
+    } catch (err) {
+      return tencentProblem(side, e, err);
+    }
+  } else {
+    nameServer = e.nameServer;
+  }
   const client = new RemotingClient({ credentials: endpointCredentials(e, cipher), requestTimeoutMs: 4000, connectTimeoutMs: 3000 });
   try {
     const brokers = new Map<string, string>();
-    for (const address of parseAddressList(e.nameServer)) {
+    for (const address of parseAddressList(nameServer)) {
       try {
         const info = await new NameServerClient(client, address, 4000).clusterInfo();
         for (const b of Object.values(info.brokerAddrTable)) {
@@ -48,7 +60,7 @@ async function endpointProblem(side: string, e: StoredEndpoint, cipher: SecretCi
         return `name server ${address} of the ${side} cluster ${e.clusterId} is unreachable: ${(err as Error).message}`;
       }
     }
-    if (brokers.size === 0) return `the ${side} cluster ${e.clusterId} has no broker registered at ${e.nameServer}`;
+    if (brokers.size === 0) return `the ${side} cluster ${e.clusterId} has no broker registered at ${nameServer}`;
     for (const [name, address] of brokers) {
       try {
         await client.invoke(address, RequestCode.GET_BROKER_RUNTIME_INFO, {}, undefined, { timeoutMs: 4000 });
@@ -61,4 +73,15 @@ async function endpointProblem(side: string, e: StoredEndpoint, cipher: SecretCi
   } finally {
     client.close();
   }
+}
+
+function tencentProblem(side: string, e: Extract<StoredEndpoint, { clusterType: 'tencent' }>, err: unknown): string {
+  if (err instanceof TencentCloudApiError && err.failure === 'gone') {
+    return `Tencent cluster ${e.clusterId} not found in region ${e.region} (the ${side} cluster; Cloud API ${err.code ?? 'ResourceNotFound'})`;
+  }
+  if (err instanceof TencentCloudApiError && err.failure === 'auth') {
+    return `Tencent Cloud API authentication failed for the ${side} cluster ${e.clusterId}: ${err.message}`;
+  }
+  if (err instanceof TencentAccessError) return `${side} cluster ${e.clusterId}: ${err.message}`;
+  return `${side} cluster ${e.clusterId}: its access point could not be resolved through the Tencent Cloud API: ${(err as Error).message}`;
 }

@@ -51,6 +51,8 @@ export const AclInput = z
     if (!acl.secretKey) ctx.addIssue({ code: 'custom', path: ['secretKey'], message: 'secretKey is required when ACL is enabled' });
   });
 
+const NetworkType = z.enum(['vpc', 'public'], { error: 'networkType must be "vpc" or "public"' });
+
 const Protocol = z.enum(['remoting', 'grpc'], { error: 'protocol must be "remoting" or "grpc"' });
 
 /**
@@ -71,6 +73,8 @@ const TencentEndpoint = z
     region: Id('region'),
     clusterId: Id('clusterId'),
     protocol: Protocol.default('remoting'),
+    // Which of the cluster's access points replication uses; absent = VPC (the product's default).
+    networkType: NetworkType.optional(),
     acl: AclInput.optional(),
     cloudApi: CloudApiInput.optional(),
   })
@@ -82,7 +86,7 @@ const SelfBuiltEndpoint = z
     clusterId: Id('clusterId'),
     protocol: Protocol.default('remoting'),
     nameServer: NameServerList,
-    networkType: z.enum(['vpc', 'public'], { error: 'networkType must be "vpc" or "public"' }),
+    networkType: NetworkType,
     vpc: z.object({ region: Id('vpc.region'), vpcId: Id('vpc.vpcId'), subnetId: Id('vpc.subnetId') }).strict().optional(),
     resourceType: z.enum(['tencent', 'other-cloud'], { error: 'resourceType must be "tencent" or "other-cloud"' }).optional(),
     dedicatedLine: z.object({ type: z.enum(['ccn', 'dcg'], { error: 'dedicatedLine.type must be "ccn" or "dcg"' }), id: Id('dedicatedLine.id') }).strict().optional(),

@@ -5,16 +5,17 @@
 // the SDK's own model types. Every request is recorded so tests can assert what was sent.
 //
 // Clusters whose id starts with `rocketmq-` answer the tdmq 2020-02-17 RocketMQ actions (namespace
-// tdmq_default), `rmq-` ones the trocket 2023-03-08 actions.
+// tdmq_default), `rmq-` ones the trocket 2023-03-08 actions. A cluster's access points (what
+// DescribeRocketMQCluster / DescribeInstance report) are whatever the test sets in `endpoints`.
 import { createHash, createHmac, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type {
-  CreateRocketMQRoleResponse, DeleteRocketMQRolesResponse, DescribeRocketMQEnvironmentRolesResponse, DescribeRocketMQGroupsResponse, DescribeRocketMQRolesResponse,
+  CreateRocketMQRoleResponse, DeleteRocketMQRolesResponse, DescribeRocketMQClusterResponse, DescribeRocketMQEnvironmentRolesResponse, DescribeRocketMQGroupsResponse, DescribeRocketMQRolesResponse,
   DescribeRocketMQTopicsResponse, EnvironmentRole, Role, RocketMQGroup, RocketMQTopic,
 } from 'tencentcloud-sdk-nodejs/tencentcloud/services/tdmq/v20200217/tdmq_models.js';
 import type {
-  ConsumeGroupItem, CreateConsumerGroupResponse, CreateRoleResponse, CreateTopicResponse, DescribeConsumerGroupListResponse, DescribeRoleListResponse,
+  ConsumeGroupItem, CreateConsumerGroupResponse, CreateRoleResponse, CreateTopicResponse, DescribeConsumerGroupListResponse, DescribeInstanceResponse, DescribeRoleListResponse,
   DescribeTopicListResponse, RoleItem, TopicItem,
 } from 'tencentcloud-sdk-nodejs/tencentcloud/services/trocket/v20230308/trocket_models.js';
 
@@ -40,6 +41,8 @@ export class FakeTdmqCluster {
   readonly roles = new Map<string, Role>();
   /** Roles' grants on tdmq_default. */
   readonly grants = new Map<string, EnvironmentRole>();
+  /** Access points (ClusterInfo.PublicEndPoint / VpcEndPoint); absent = none. */
+  readonly endpoints: { public?: string; vpc?: string } = {};
   constructor(readonly id: string, readonly region: string) {}
 }
 
@@ -47,6 +50,8 @@ export class FakeTrocketCluster {
   readonly topics = new Map<string, TopicItem>();
   readonly groups = new Map<string, ConsumeGroupItem>();
   readonly roles = new Map<string, RoleItem>();
+  /** Access points (EndpointList entries of Type PUBLIC / VPC); absent = none. */
+  readonly endpoints: { public?: string; vpc?: string } = {};
   constructor(readonly id: string, readonly region: string) {}
 }
 
@@ -256,6 +261,10 @@ function permissions(b: Body): string[] {
 const TDMQ_TOPIC_TYPES = ['Normal', 'GlobalOrder', 'PartitionedOrder', 'Transaction', 'DelayScheduled'];
 
 const TDMQ: Record<string, Handler<FakeTdmqCluster>> = {
+  DescribeRocketMQCluster: (c) =>
+    answer<DescribeRocketMQClusterResponse>({
+      ClusterInfo: { ClusterId: c.id, ClusterName: c.id, Region: c.region, CreateTime: 0, PublicEndPoint: c.endpoints.public ?? '', VpcEndPoint: c.endpoints.vpc ?? '' },
+    }),
   DescribeRocketMQTopics: (c, b) => {
     namespace(b, 'NamespaceId');
     const { TotalCount, list } = page(b, c.topics, 100, true);
@@ -385,6 +394,12 @@ const TDMQ: Record<string, Handler<FakeTdmqCluster>> = {
 // ---- trocket 2023-03-08 (5.x) ----
 
 const TROCKET: Record<string, Handler<FakeTrocketCluster>> = {
+  DescribeInstance: (c) =>
+    answer<DescribeInstanceResponse>({
+      InstanceId: c.id,
+      InstanceName: c.id,
+      EndpointList: (['public', 'vpc'] as const).flatMap((k) => (c.endpoints[k] ? [{ Type: k.toUpperCase(), Status: 'OPEN', EndpointUrl: c.endpoints[k] }] : [])),
+    }),
   DescribeTopicList: (c, b) => {
     const { TotalCount, list } = page(b, c.topics, 100, false);
     return answer<DescribeTopicListResponse>({ TotalCount, Data: list });

@@ -6,6 +6,13 @@ import { MetadataUnsupportedError } from '../cluster-admin.ts';
 
 export type TencentService = 'tdmq' | 'trocket';
 
+/** Which product administers a Tencent cluster, from its id: `rmq-…` 5.x (trocket), `rocketmq-…` 4.x (tdmq). */
+export function tencentServiceFor(clusterId: string): TencentService | undefined {
+  if (clusterId.startsWith('rmq-')) return 'trocket';
+  if (clusterId.startsWith('rocketmq-')) return 'tdmq';
+  return undefined;
+}
+
 export interface CloudApiKeys {
   secretId: string;
   secretKey: string;
