@@ -110,8 +110,12 @@ export function topicListBody(entries: readonly TopicListEntry[]): Buffer {
 export function parseTopicTable(text: string): { table: Map<string, TopicConfig>; dataVersion: unknown } {
   const root = asObject(parseJson(text, 'topic config table'), 'topic config table');
   const table = new Map<string, TopicConfig>();
-  for (const [name, raw] of Object.entries(asObject(root.topicConfigTable ?? {}, 'topicConfigTable'))) {
-    const o = asObject(raw, `topic ${name}`);
+  const topics = asObject(root.topicConfigTable ?? {}, 'topicConfigTable');
+  // Plain loops, no per-entry copies or texts: brokers answer with tens of thousands of topics.
+  for (const name in topics) {
+    if (!Object.hasOwn(topics, name)) continue;
+    const o = topics[name];
+    if (!isObject(o)) throw new RemotingError(`topic ${name}: expected a JSON object`);
     table.set(name, {
       topicName: str(o.topicName) ?? name,
       readQueueNums: num(o.readQueueNums) ?? TOPIC_DEFAULTS.readQueueNums,
@@ -200,8 +204,12 @@ function groupConfigJson(cfg: GroupConfigInput): Record<string, unknown> {
 export function parseGroupTable(text: string): { table: Map<string, GroupConfig>; dataVersion: unknown } {
   const root = asObject(parseJson(text, 'subscription group table'), 'subscription group table');
   const table = new Map<string, GroupConfig>();
-  for (const [name, raw] of Object.entries(asObject(root.subscriptionGroupTable ?? {}, 'subscriptionGroupTable'))) {
-    table.set(name, parseGroupConfig(asObject(raw, `group ${name}`), name));
+  const groups = asObject(root.subscriptionGroupTable ?? {}, 'subscriptionGroupTable');
+  for (const name in groups) {
+    if (!Object.hasOwn(groups, name)) continue;
+    const o = groups[name];
+    if (!isObject(o)) throw new RemotingError(`group ${name}: expected a JSON object`);
+    table.set(name, parseGroupConfig(o, name));
   }
   return { table, dataVersion: root.dataVersion };
 }
@@ -498,6 +506,10 @@ function stringList(v: unknown): string[] {
 
 function stringMap(v: unknown): Record<string, string> {
   if (!isObject(v)) return {};
+  let allStrings = true;
+  for (const k in v) if (Object.hasOwn(v, k) && typeof v[k] !== 'string') allStrings = false;
+  // JSON.parse made it, so it is a fresh object of this answer's own.
+  if (allStrings) return v as Record<string, string>;
   return Object.fromEntries(Object.entries(v).filter((e): e is [string, string] => typeof e[1] === 'string'));
 }
 
