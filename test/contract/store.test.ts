@@ -437,16 +437,17 @@ const storeContract = (makeAdapter: () => Adapter): void => {
       it('gives a contested lease to exactly one of twenty racers, also when it is expired', async () => {
         const t = await store.insertTask(newTask('t-lease'));
         const pool = await racers(20);
-        const race = () =>
+        const race = (ttlMs: number) =>
           Promise.all(
-            pool.map((s, i) => s.acquireLease({ taskId: t.id, flow: 'b->a', shard: 3, owner: `racer-${i}`, ttlMs: 150 })),
+            pool.map((s, i) => s.acquireLease({ taskId: t.id, flow: 'b->a', shard: 3, owner: `racer-${i}`, ttlMs })),
           );
 
-        const first = (await race()).filter((r) => r !== null);
+        // Long enough that the lease cannot expire while twenty statements queue on a busy machine.
+        const first = (await race(2_000)).filter((r) => r !== null);
         assert.deepEqual(first, [{ epoch: 1 }]);
 
-        await sleep(250); // let it expire: the twenty race for the takeover
-        const second = (await race()).filter((r) => r !== null);
+        await sleep(2_100); // let it expire: the twenty race for the takeover
+        const second = (await race(60_000)).filter((r) => r !== null);
         assert.deepEqual(second, [{ epoch: 2 }]);
 
         const [lease] = await store.listLeases(t.id);

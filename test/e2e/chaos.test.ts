@@ -55,6 +55,8 @@ async function scenario(opts: { messages: number; kills: number; idempotentResum
   const a = side(await testCluster('v5'));
   const b = side(await testCluster('v4'));
   const topic = `chaos_${opts.idempotentResume ? 'on' : 'off'}_${Date.now()}`;
+  // Read by the reconciler loop below; cleared in `finally` too, so a failed run leaves no loop behind.
+  let reconciling = true;
   try {
     for (const s of [a, b]) await s.admin.createOrUpdateTopicInCluster(s.c.name, { topicName: topic, readQueueNums: QUEUES, writeQueueNums: QUEUES, perm: 6 });
     const task = await new TaskService(store, cipher, { requireManagedSide: false }).create(admin, {
@@ -69,7 +71,6 @@ async function scenario(opts: { messages: number; kills: number; idempotentResum
     const tick = () => reconcile(deps, { shardsPerFlow: 1, redispatchAfterMs: 1000 });
     while ((await store.getTask('chaos', task.id))!.status !== 'running') await tick();
 
-    let reconciling = true;
     const reconciler = (async () => {
       while (reconciling) {
         await tick().catch(() => undefined);
@@ -120,6 +121,7 @@ async function scenario(opts: { messages: number; kills: number; idempotentResum
     const lost = sent.filter((id) => !unique.has(id)).length;
     return { sent: sent.length, received: got.length, lost, duplicates: got.length - unique.size, kills };
   } finally {
+    reconciling = false;
     invoker.killAll();
     a.remoting.close();
     b.remoting.close();
