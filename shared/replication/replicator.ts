@@ -283,9 +283,18 @@ class ShardRun {
         if (waited > 0) this.metrics.throttled += chunk.length;
       }
       let failures = 0;
+      // A send whose outcome is unknown may have stored part of the chunk: until the target's tail
+      // has been read (which needs the target back), nothing of the chunk is sent again.
+      let unresolved = false;
       for (let attempt = 0; ; attempt++) {
         if (this.stop) return false;
         try {
+          if (unresolved) {
+            const done = await this.replicatedUpTo(q, index);
+            unresolved = false;
+            if (done !== undefined) chunk = chunk.filter((c) => c.m.queueOffset > done);
+            if (chunk.length === 0) break;
+          }
           const t = await this.targetQueue(q.topic, index, attempt > 0);
           await this.target.broker.sendBatch(t.address, q.topic, t.queueId, chunk.map((c) => c.out));
           const now = Date.now();
@@ -293,13 +302,7 @@ class ShardRun {
           for (const c of chunk) this.metrics.recordDelay(now - c.m.storeTimestamp);
           break;
         } catch (err) {
-          if (outcomeUnknown(err) && this.spec.idempotentResume) {
-            // Part or all of the batch may be stored: resend only what the target does not have.
-            await new Promise((r) => setTimeout(r, 500));
-            const done = await this.replicatedUpTo(q, index).catch(() => undefined);
-            if (done !== undefined) chunk = chunk.filter((c) => c.m.queueOffset > done);
-            if (chunk.length === 0) break;
-          }
+          if (outcomeUnknown(err) && this.spec.idempotentResume) unresolved = true;
           const busy = err instanceof RemotingResponseError && err.responseCode === ResponseCode.SYSTEM_BUSY;
           if (busy) this.metrics.throttled += chunk.length;
           // A missing target topic is metadata sync's to create: wait for it rather than park.
@@ -324,8 +327,11 @@ class ShardRun {
     let t: TargetQueue;
     try {
       t = await this.targetQueue(q.topic, index, false);
-    } catch {
-      return undefined;
+    } catch (err) {
+      // No writable target queue (topic missing or read-only) holds nothing new of ours; an
+      // unreachable target is no answer at all, so that is thrown.
+      if (err instanceof FerryError) return undefined;
+      throw err;
     }
     const broker = this.target.broker;
     const [min, max] = await Promise.all([broker.minOffset(t.address, q.topic, t.queueId), broker.maxOffset(t.address, q.topic, t.queueId)]);
