@@ -7,4 +7,4 @@ export type { Sql92Expression, Sql92Node } from './sql92-ast.ts';
 export { matchesTag, parseTagExpression } from './tag.ts';
 export type { TagExpression } from './tag.ts';
 export { compileTopicPatterns, TOPIC_PATTERN_MAX_LENGTH, TOPIC_PATTERNS_MAX } from './topic-pattern.ts';
-export type { TopicMatcher, TopicPatternSpec } from './topic-pattern.ts';
+export { matchTopicPatterns, type TopicMatcher, type TopicPatternSpec } from './topic-match.ts';

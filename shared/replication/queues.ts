@@ -1,7 +1,7 @@
 // The source queues a flow replicates and where each one lands on the target.
 import { createHash } from 'node:crypto';
 import type { ClusterConnection } from '../clusters/connect.ts';
-import type { TopicMatcher } from '../filter/index.ts';
+import type { TopicMatcher } from '../filter/topic-match.ts';
 import { PERM_READ, PERM_WRITE, masterAddress, type TopicRoute } from '../rocketmq/remoting/namesrv.ts';
 
 export interface SourceQueue {

@@ -5,7 +5,10 @@ import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { connectEndpoint, type ClusterConnection } from '../clusters/connect.ts';
 import { FerryError, isFerryError } from '../errors.ts';
-import { compileTopicPatterns, evaluateSql92, matchesTag, parseSql92, parseTagExpression } from '../filter/index.ts';
+// Not filter/index.ts: that brings the pattern analyser, which a replicator does not run.
+import { evaluateSql92, parseSql92 } from '../filter/sql92.ts';
+import { matchesTag, parseTagExpression } from '../filter/tag.ts';
+import { matchTopicPatterns } from '../filter/topic-match.ts';
 import type { Invoker, ReplicatorJob } from '../invoker/invoker.ts';
 import type { Logger } from '../log.ts';
 import type { OutgoingMessage, StoredMessage } from '../rocketmq/message.ts';
@@ -19,6 +22,7 @@ import { FlowMetrics, type FlowTotals } from './flow-metrics.ts';
 import { hopOffset, toReplica, wouldLoop } from './origin.ts';
 import { listSourceQueues, queueKey, shardOf, targetFor, writableQueues, type SourceQueue, type TargetQueue } from './queues.ts';
 import { RateLimiter } from './rate-limiter.ts';
+import { ReadAhead } from './read-ahead.ts';
 
 export interface ReplicatorDeps {
   store: Store;
@@ -58,6 +62,10 @@ export interface InvocationReport {
 }
 
 const PULL_BATCH = 32;
+/** Pull results a queue's reader may hold while its sender is busy (each up to PULL_BATCH messages). */
+const READ_AHEAD = 4;
+/** Pulls a queue's reader keeps in flight while the queue holds a backlog. */
+const PULL_PIPELINE = 4;
 const MAX_BATCH_BYTES = 1024 * 1024;
 /** How far back in a target queue idempotent resume looks for the last replica of a source queue. */
 const RESUME_SCAN_LIMIT = 4096;
@@ -135,7 +143,8 @@ class ShardRun {
   }
 
   async execute(): Promise<ReplicatorExit> {
-    const topics = compileTopicPatterns(this.spec.filter.topics);
+    // Checked for safety when the task was accepted and when it was started.
+    const topics = matchTopicPatterns(this.spec.filter.topics);
     const ttl = this.opts.leaseTtlMs ?? 15_000;
     let lastRenew = Date.now();
     let lastFlush = Date.now();
@@ -230,44 +239,62 @@ class ShardRun {
     const save = (nextOffset: number) => this.deps.store.saveCheckpoints(this.holder, [{ topic: q.topic, broker: q.brokerName, queueId: q.queueId, nextOffset }]);
     const pull = (from: number, idle: boolean) =>
       this.source.broker.pull(q.address, { topic: q.topic, queueId: q.queueId, offset: from, maxMessages: PULL_BATCH, suspendMs: idle ? Math.min(1000, Math.max(0, this.deadline - Date.now())) : 0 });
+    // Pulls run ahead while a batch is sent; still one send in flight per queue, so order holds.
+    const reader = new ReadAhead(pull, offset, READ_AHEAD, PULL_PIPELINE);
     let saved = offset;
     let savedAt = Date.now();
-    let next = pull(offset, false);
+    // Checkpoints are written beside the stream, not in its way: one write at a time, each for
+    // messages already delivered; a failed (fenced) write stops the worker at its next batch.
+    let saving: Promise<void> | undefined;
+    let saveFailed: { err: unknown } | undefined;
+    let interrupted = false;
     try {
       while (!this.stop && Date.now() < this.deadline) {
-        const r = await next;
-        this.metrics.setLag(k, r.maxOffset - r.nextBeginOffset);
-        if (r.status === 'OFFSET_ILLEGAL') {
-          // The broker moved us (offset below min after retention): nothing readable was skipped by us.
-          this.log.warn({ queue: k, from: offset, to: r.nextBeginOffset }, 'offset moved by the broker');
-          offset = r.nextBeginOffset;
-          next = pull(offset, false);
-          continue;
-        }
-        // Read ahead while this batch is sent: still one send in flight per queue, so order holds.
-        next = pull(r.nextBeginOffset, r.messages.length === 0);
-        if (r.messages.length === 0) continue;
-        this.metrics.consumed += r.messages.length;
+        if (saveFailed) throw saveFailed.err;
+        const results = await reader.take();
+        if (results.length === 0) continue;
         const replicas: { m: StoredMessage; out: OutgoingMessage }[] = [];
-        for (const m of r.messages) {
-          if (!this.filter(m)) this.metrics.filtered++;
-          else if (wouldLoop(m, this.source.clusterId, this.target.clusterId)) this.metrics.loopSkipped++;
-          else replicas.push({ m, out: toReplica(m, { clusterId: this.source.clusterId, brokerName: q.brokerName, generation: this.spec.replayGeneration ?? 0 }, this.target.clusterId) });
+        for (const r of results) {
+          this.metrics.setLag(k, r.maxOffset - r.nextBeginOffset);
+          // The broker moved us (offset below min after retention): nothing readable was skipped by us.
+          if (r.status === 'OFFSET_ILLEGAL') this.log.warn({ queue: k, to: r.nextBeginOffset }, 'offset moved by the broker');
+          this.metrics.consumed += r.messages.length;
+          for (const m of r.messages) {
+            if (!this.filter(m)) this.metrics.filtered++;
+            else if (wouldLoop(m, this.source.clusterId, this.target.clusterId)) this.metrics.loopSkipped++;
+            else replicas.push({ m, out: toReplica(m, { clusterId: this.source.clusterId, brokerName: q.brokerName, generation: this.spec.replayGeneration ?? 0 }, this.target.clusterId) });
+          }
         }
-        if (replicas.length && !(await this.deliver(q, index, replicas))) return;
-        offset = r.nextBeginOffset;
-        // Checkpoints are written at most every 250 ms per queue; what a crash replays after the
-        // last one, idempotent resume recognises on the target.
-        if (Date.now() - savedAt >= 250) {
-          await save(offset);
-          saved = offset;
+        // What piled up while the previous batch was sent goes out together (up to MAX_BATCH_BYTES a send).
+        if (replicas.length && !(await this.deliver(q, index, replicas))) {
+          interrupted = true;
+          break;
+        }
+        offset = results.at(-1)!.nextBeginOffset;
+        // At most every 250 ms per queue; what a crash replays after the last one, idempotent
+        // resume recognises on the target.
+        if (offset !== saved && !saving && Date.now() - savedAt >= 250) {
+          const at = offset;
           savedAt = Date.now();
+          saving = save(at).then(
+            () => {
+              saved = at;
+              saving = undefined;
+            },
+            (err: unknown) => {
+              saveFailed = { err };
+              saving = undefined;
+            },
+          );
         }
       }
     } finally {
-      next.catch(() => undefined); // the read-ahead may fail once we stop; nothing waits for it
+      reader.stop();
+      await saving;
     }
-    if (offset !== saved) await save(offset);
+    if (saveFailed) throw saveFailed.err;
+    // Stopped in the middle of a batch: nothing past it gets checkpointed.
+    if (!interrupted && offset !== saved) await save(offset);
   }
 
   /**

@@ -1,8 +1,9 @@
 // What the reconciler verifies before a task runs, in words a person can act on: every name server
-// answers, the credentials are accepted by every broker, the filter parses. A Tencent cluster's
-// access point is resolved through the Cloud API first, then checked like a self-built cluster's.
+// answers, the credentials are accepted by every broker, the filter parses, the topic patterns are
+// safe. A Tencent cluster's access point is resolved through the Cloud API first, then checked like
+// a self-built cluster's.
 import { resolveTencentAccess, TencentAccessError } from '../clusters/tencent-endpoint.ts';
-import { parseSql92, FilterSyntaxError } from '../filter/index.ts';
+import { compileTopicPatterns, FilterPatternError, FilterSyntaxError, parseSql92 } from '../filter/index.ts';
 import { TencentCloudApiError } from '../metadata/tencent/cloud-api.ts';
 import { RemotingClient } from '../rocketmq/remoting/client.ts';
 import { RemotingResponseError, ResponseCode } from '../rocketmq/remoting/errors.ts';
@@ -26,6 +27,13 @@ export async function startProblem(spec: TaskSpec, cipher: SecretCipher): Promis
       if (err instanceof FilterSyntaxError) return err.message;
       throw err;
     }
+  }
+  // Again here, not only in the API: the replicator runs the patterns without this analysis.
+  try {
+    compileTopicPatterns(spec.filter.topics);
+  } catch (err) {
+    if (err instanceof FilterPatternError) return err.message;
+    throw err;
   }
   for (const [side, endpoint] of [['source', spec.source], ['target', spec.target]] as const) {
     const problem = await endpointProblem(side, endpoint, cipher);

@@ -23,25 +23,39 @@ const QUEUES = 4;
 const admin: Principal = { tenant: 'chaos', role: 'admin', subject: 'chaos-test' };
 
 
-/** Spawns each replicator invocation as a child process and remembers the live ones. */
+/**
+ * Spawns each replicator invocation as a child process and remembers the live ones. A job whose
+ * child is still alive (starting up takes seconds on a loaded machine, while the reconciler
+ * re-dispatches every second until the lease is taken) is not spawned again: otherwise children
+ * pile up, and a kill may hit one that was never going to replicate.
+ */
 class ChildInvoker implements Invoker {
   readonly live = new Set<ChildProcess>();
+  private readonly byJob = new Map<string, ChildProcess>();
   constructor(private readonly env: NodeJS.ProcessEnv) {}
   async invokeReplicator(job: ReplicatorJob): Promise<void> {
+    const key = `${job.taskId}/${job.flow}/${job.shard}`;
+    if (this.byJob.has(key)) return;
     const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'test/support/replicator-child.ts'), JSON.stringify(job)], { cwd: root, env: this.env, stdio: 'ignore' });
     this.live.add(child);
-    child.once('exit', () => this.live.delete(child));
+    this.byJob.set(key, child);
+    child.once('exit', () => {
+      this.live.delete(child);
+      if (this.byJob.get(key) === child) this.byJob.delete(key);
+    });
   }
   killOne(): boolean {
     const c = [...this.live][0];
     if (!c) return false;
     c.kill('SIGKILL');
     this.live.delete(c);
+    for (const [k, v] of this.byJob) if (v === c) this.byJob.delete(k);
     return true;
   }
   killAll(): void {
     for (const c of this.live) c.kill('SIGKILL');
     this.live.clear();
+    this.byJob.clear();
   }
 }
 

@@ -23,15 +23,19 @@
 //   bench-pull --namesrv A --topic T [--count 10000] [--pull-batch 32] [--pull-threads 4] [--timeout-ms 120000]
 //              [--ak X --sk Y]
 //      one line: msgsPerSec count elapsedMs bytes queues pullBatchSize pullThreads
-//   bench-pipe --src-namesrv A --dst-namesrv B --topic T --count N [--pull-batch 32] [--send-batch 32]
-//              [--duration-ms 600000] [--src-ak X --src-sk Y] [--dst-ak X --dst-sk Y] [--send-timeout-ms 10000]
-//              [--ready-file PATH]
-//      the baseline replication pipe: a lite pull consumer on every queue of T at the source (started at
-//      each queue's current max offset, nothing committed) and a producer on the destination, each message
-//      re-sent (tags, keys, flag, body, user properties + FERRY_PIPE_STORE_TS = source storeTimestamp) to
-//      the same queue id, --send-batch per send. Stops after N forwarded or --duration-ms.
+//   bench-pipe --src-namesrv A --dst-namesrv B --topic T --count N [--from latest|earliest] [--pull-batch 32]
+//              [--pull-threads 20] [--send-batch 32] [--duration-ms 600000] [--src-ak X --src-sk Y] [--dst-ak X --dst-sk Y]
+//              [--send-timeout-ms 10000] [--ready-file PATH]
+//      the baseline replication pipe: a lite pull consumer assigned every queue of T at the source (each
+//      queue sought to its max offset now, or its min with --from earliest; nothing committed) and a
+//      producer on the destination with one sender thread per queue id, each message re-sent (tags,
+//      keys, flag, body, user properties + FERRY_PIPE_STORE_TS = source storeTimestamp) to the same
+//      queue id in synchronous batch sends of up to --send-batch (polled batches that waited are
+//      merged), queues in parallel and in order within each.
+//      Stops after N forwarded (acknowledged) or --duration-ms.
 //      one line per second: forwarded elapsedMs; then one line: msgsPerSec count elapsedMs activeMs queues
-//      pullBatch sendBatch sendCalls sendRetries (msgsPerSec = count over first-polled..last-acked, activeMs);
+//      pullBatch pullThreads sendBatch sendCalls sendRetries reseeks (msgsPerSec = count over first-polled..last-acked,
+//      activeMs; reseeks: times a queue skipped ahead in the consumer and was sought back);
 //      exit 1 if fewer than N were forwarded. --ready-file is written once every queue is positioned.
 
 import java.io.FileDescriptor;
@@ -56,12 +60,16 @@ import java.util.Map;
 import java.util.Random;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 
 import org.apache.rocketmq.acl.common.AclClientRPCHook;
 import org.apache.rocketmq.acl.common.SessionCredentials;
 import org.apache.rocketmq.client.consumer.DefaultLitePullConsumer;
+import org.apache.rocketmq.client.exception.MQBrokerException;
 import org.apache.rocketmq.client.impl.MQAdminImpl;
 import org.apache.rocketmq.client.impl.MQClientManager;
 import org.apache.rocketmq.client.producer.DefaultMQProducer;
@@ -546,9 +554,12 @@ public final class FerryPeer {
             "INNER_MULTI_DISPATCH", "PROPERTY_FORWARD_QUEUE_ID", "REDIRECT"));
     }
 
+    /** Batches a pipe sender may have queued per destination queue before the poll loop waits. */
+    static final int PIPE_QUEUED_BATCHES_PER_QUEUE = 8;
+
     private static int benchPipe(Args a) throws Exception {
-        a.allow("src-namesrv", "dst-namesrv", "topic", "count", "pull-batch", "send-batch", "duration-ms", "src-ak", "src-sk",
-            "dst-ak", "dst-sk", "send-timeout-ms", "ready-file");
+        a.allow("src-namesrv", "dst-namesrv", "topic", "count", "pull-batch", "pull-threads", "send-batch", "duration-ms", "from",
+            "src-ak", "src-sk", "dst-ak", "dst-sk", "send-timeout-ms", "ready-file");
         String srcNamesrv = a.req("src-namesrv");
         String dstNamesrv = a.req("dst-namesrv");
         String topic = a.req("topic");
@@ -556,9 +567,12 @@ public final class FerryPeer {
         final int count = a.intOr("count", 0);
         if (count <= 0) throw new UsageError("--count must be positive");
         final int pullBatch = Math.max(1, a.intOr("pull-batch", 32));
+        final int pullThreads = Math.max(1, a.intOr("pull-threads", 20));
         final int sendBatch = Math.max(1, a.intOr("send-batch", 32));
         final long durationMs = a.intOr("duration-ms", 600_000);
         if (durationMs <= 0) throw new UsageError("--duration-ms must be positive");
+        final String from = a.opt("from") != null ? a.opt("from") : "latest";
+        if (!from.equals("latest") && !from.equals("earliest")) throw new UsageError("--from must be earliest or latest");
         String readyFile = a.opt("ready-file");
         RPCHook srcHook = hook(a.opt("src-ak"), a.opt("src-sk"), "--src-ak and --src-sk");
         RPCHook dstHook = hook(a.opt("dst-ak"), a.opt("dst-sk"), "--dst-ak and --dst-sk");
@@ -569,9 +583,11 @@ public final class FerryPeer {
         c.setInstanceName(cgroup);
         c.setVipChannelEnabled(false);
         c.setAutoCommit(false); // a throwaway group: nothing is committed
-        c.setConsumeFromWhere(ConsumeFromWhere.CONSUME_FROM_LAST_OFFSET);
+        c.setConsumeFromWhere(from.equals("earliest") ? ConsumeFromWhere.CONSUME_FROM_FIRST_OFFSET : ConsumeFromWhere.CONSUME_FROM_LAST_OFFSET);
         c.setPullBatchSize(pullBatch);
-        c.setPullThreadNums(4);
+        // The lite consumer's pulls are blocking long polls (held up to 20 s by the broker on an idle
+        // queue), one pool thread each: fewer threads than queues starves the queues left waiting.
+        c.setPullThreadNums(pullThreads);
 
         String pgroup = "ferry_pipe_p_" + uniq();
         DefaultMQProducer p = dstHook != null ? new DefaultMQProducer(pgroup, dstHook) : new DefaultMQProducer(pgroup);
@@ -580,12 +596,14 @@ public final class FerryPeer {
         p.setVipChannelEnabled(false);
         p.setSendMsgTimeout(a.intOr("send-timeout-ms", 10_000));
 
-        long forwarded = 0;
-        long sendCalls = 0;
-        long sendRetries = 0;
+        final PipeStats stats = new PipeStats();
+        // One sender thread per destination queue: batches of a queue are sent one after another, so
+        // per-queue order holds, while the queues are sent concurrently.
+        Map<Integer, PipeSender> senders = new HashMap<>();
+        long dispatched = 0;
+        long reseeks = 0;
         long readyNs = 0;
         long firstNs = -1;
-        long lastNs = -1;
         int queueCount = 0;
         try {
             long t0 = System.nanoTime();
@@ -607,16 +625,19 @@ public final class FerryPeer {
                 if (!dstQueues.containsKey(mq.getQueueId())) {
                     throw new Failure("destination topic " + topic + " has no queue " + mq.getQueueId() + " (source queue " + mq + ")");
                 }
+                senders.computeIfAbsent(mq.getQueueId(), id -> new PipeSender(p, dstQueues.get(id), sendBatch, stats));
             }
             queueCount = srcQueues.size();
+            if (queueCount > pullThreads) System.err.println("ferry-peer: " + queueCount + " queues but " + pullThreads + " pull threads: idle queues will hold up others");
             c.assign(srcQueues);
-            // The consumer's own client instance (same config, so same client id) answers maxOffset.
+            // The consumer's own client instance (same config, so same client id) answers min/max offsets.
             MQAdminImpl srcAdmin = MQClientManager.getInstance().getOrCreateMQClientInstance(c, srcHook).getMQAdminImpl();
-            // Next source offset to forward, per queue: starts at the queue's max offset now, and drops
-            // anything older the consumer may still deliver (pulled before the seek, or re-pulled).
+            // Next source offset to forward, per queue: starts at the queue's max (latest) or min
+            // (earliest) offset now, and drops anything older the consumer may still deliver (pulled
+            // before the seek, or re-pulled).
             Map<MessageQueue, Long> next = new HashMap<>();
             for (MessageQueue mq : srcQueues) {
-                long start = retry("max offset of " + mq, () -> srcAdmin.maxOffset(mq));
+                long start = retry("start offset of " + mq, () -> from.equals("earliest") ? srcAdmin.minOffset(mq) : srcAdmin.maxOffset(mq));
                 retry("seek " + mq, () -> {
                     c.seek(mq, start);
                     return null;
@@ -624,8 +645,8 @@ public final class FerryPeer {
                 next.put(mq, start);
             }
             readyNs = System.nanoTime();
-            System.err.printf("ferry-peer: timings: jvm-to-main %d ms, pipe setup %d ms; start offsets %s%n",
-                jvmToMainMs, (readyNs - t0) / 1_000_000, new TreeMap<>(next.entrySet().stream()
+            System.err.printf("ferry-peer: timings: jvm-to-main %d ms, pipe setup %d ms; start offsets (%s) %s%n",
+                jvmToMainMs, (readyNs - t0) / 1_000_000, from, new TreeMap<>(next.entrySet().stream()
                     .collect(java.util.stream.Collectors.toMap(e -> e.getKey().getBrokerName() + "/" + e.getKey().getQueueId(), Map.Entry::getValue))));
             if (readyFile != null) {
                 Path ready = Path.of(readyFile);
@@ -637,39 +658,61 @@ public final class FerryPeer {
             final long second = 1_000_000_000L;
             long deadline = readyNs + durationMs * 1_000_000L;
             long nextTick = readyNs + second;
-            while (forwarded < count) {
+            while (stats.forwarded.get() < count) {
+                Throwable failed = stats.failure.get();
+                if (failed instanceof Exception) throw (Exception) failed;
+                if (failed != null) throw new Failure("sender failed: " + failed);
                 long now = System.nanoTime();
                 if (now >= deadline) break;
                 if (now >= nextTick) {
-                    emit(new Json().num("forwarded", forwarded).num("elapsedMs", (now - readyNs) / 1_000_000));
+                    emit(new Json().num("forwarded", stats.forwarded.get()).num("elapsedMs", (now - readyNs) / 1_000_000));
                     while (nextTick <= now) nextTick += second;
                 }
                 long waitMs = Math.max(1, Math.min(200, (Math.min(nextTick, deadline) - now) / 1_000_000));
+                if (dispatched >= count) {
+                    Thread.sleep(Math.min(waitMs, 5)); // everything is handed to the senders; wait for their acks
+                    continue;
+                }
+                // One poll returns one pull result: up to pullBatch messages of one source queue.
                 List<MessageExt> polled = c.poll(waitMs);
                 if (polled.isEmpty()) continue;
                 if (firstNs < 0) firstNs = System.nanoTime();
-                // Keep each queue's order; the messages of one queue go to the same queue id at the destination.
                 Map<MessageQueue, List<MessageExt>> byQueue = new LinkedHashMap<>();
+                Set<MessageQueue> gaps = new HashSet<>();
                 for (MessageExt m : polled) {
                     MessageQueue src = sourceQueue(next.keySet(), m);
                     Long want = src == null ? null : next.get(src);
-                    if (want == null || m.getQueueOffset() < want) continue;
+                    if (want == null || gaps.contains(src) || m.getQueueOffset() < want) continue;
+                    if (m.getQueueOffset() > want) {
+                        gaps.add(src);
+                        continue;
+                    }
                     next.put(src, m.getQueueOffset() + 1);
                     byQueue.computeIfAbsent(src, k -> new ArrayList<>()).add(m);
                 }
+                // The lite consumer can skip a batch: a pull task cancelled by seek() may still take the
+                // seek offset, and its replacement then starts at the old pull offset. Offsets in a
+                // queue are contiguous, so a jump means messages were skipped: seek back to them.
+                for (MessageQueue src : gaps) {
+                    long want = next.get(src);
+                    reseeks++;
+                    System.err.println("ferry-peer: " + src + " jumped past offset " + want + "; seeking back");
+                    retry("seek " + src, () -> {
+                        c.seek(src, want);
+                        return null;
+                    });
+                }
                 for (Map.Entry<MessageQueue, List<MessageExt>> e : byQueue.entrySet()) {
-                    MessageQueue dst = dstQueues.get(e.getKey().getQueueId());
+                    PipeSender sender = senders.get(e.getKey().getQueueId());
                     List<Message> chunk = new ArrayList<>(sendBatch);
                     int chunkBytes = 0;
                     for (MessageExt m : e.getValue()) {
-                        if (forwarded + chunk.size() >= count) break;
+                        if (dispatched + chunk.size() >= count) break;
                         Message out = pipeCopy(m, topic);
                         int size = out.getBody() != null ? out.getBody().length : 0;
                         if (!chunk.isEmpty() && (chunk.size() >= sendBatch || chunkBytes + size > PIPE_BATCH_BYTES)) {
-                            sendRetries += pipeSend(p, chunk, dst);
-                            sendCalls++;
-                            forwarded += chunk.size();
-                            lastNs = System.nanoTime();
+                            dispatched += chunk.size();
+                            sender.submit(chunk);
                             chunk = new ArrayList<>(sendBatch);
                             chunkBytes = 0;
                         }
@@ -677,36 +720,118 @@ public final class FerryPeer {
                         chunkBytes += size;
                     }
                     if (!chunk.isEmpty()) {
-                        sendRetries += pipeSend(p, chunk, dst);
-                        sendCalls++;
-                        forwarded += chunk.size();
-                        lastNs = System.nanoTime();
+                        dispatched += chunk.size();
+                        sender.submit(chunk);
                     }
                 }
             }
         } finally {
+            for (PipeSender s : senders.values()) s.stop();
             long endNs = System.nanoTime();
             if (readyNs > 0) {
-                double activeNs = firstNs >= 0 && lastNs > firstNs ? lastNs - firstNs : Double.NaN;
+                long last = stats.lastNs.get();
+                double activeNs = firstNs >= 0 && last > firstNs ? last - firstNs : Double.NaN;
                 emit(new Json()
-                    .dbl("msgsPerSec", forwarded / (activeNs / 1e9))
-                    .num("count", forwarded)
+                    .dbl("msgsPerSec", stats.forwarded.get() / (activeNs / 1e9))
+                    .num("count", stats.forwarded.get())
                     .dbl("elapsedMs", (endNs - readyNs) / 1e6)
                     .dbl("activeMs", activeNs / 1e6)
                     .num("queues", queueCount)
                     .num("pullBatch", pullBatch)
+                    .num("pullThreads", pullThreads)
                     .num("sendBatch", sendBatch)
-                    .num("sendCalls", sendCalls)
-                    .num("sendRetries", sendRetries));
+                    .num("sendCalls", stats.sendCalls.get())
+                    .num("sendRetries", stats.sendRetries.get())
+                    .num("reseeks", reseeks));
             }
             shutdownBounded("consumer", c::shutdown);
             shutdownBounded("producer", p::shutdown);
         }
-        if (forwarded < count) {
-            System.err.println("ferry-peer: pipe stopped after " + durationMs + " ms with " + forwarded + " of " + count + " forwarded");
+        if (stats.forwarded.get() < count) {
+            System.err.println("ferry-peer: pipe stopped after " + durationMs + " ms with " + stats.forwarded.get() + " of " + count + " forwarded");
             return 1;
         }
         return 0;
+    }
+
+    /** What the pipe's sender threads did, read by the poll loop. */
+    static final class PipeStats {
+        final AtomicLong forwarded = new AtomicLong();
+        final AtomicLong sendCalls = new AtomicLong();
+        final AtomicLong sendRetries = new AtomicLong();
+        final AtomicLong lastNs = new AtomicLong(-1);
+        final AtomicReference<Throwable> failure = new AtomicReference<>();
+    }
+
+    /**
+     * One destination queue's sender: a thread sending, in order, the batches the poll loop hands it;
+     * batches that waited while a send was in flight go out merged (up to maxBatch messages and
+     * PIPE_BATCH_BYTES). The poll loop waits while PIPE_QUEUED_BATCHES_PER_QUEUE are queued.
+     */
+    static final class PipeSender implements Runnable {
+        private final DefaultMQProducer producer;
+        private final MessageQueue dst;
+        private final int maxBatch;
+        private final PipeStats stats;
+        private final BlockingQueue<List<Message>> waiting = new ArrayBlockingQueue<>(PIPE_QUEUED_BATCHES_PER_QUEUE);
+        private final Thread thread;
+        private volatile boolean stopped;
+
+        PipeSender(DefaultMQProducer producer, MessageQueue dst, int maxBatch, PipeStats stats) {
+            this.producer = producer;
+            this.dst = dst;
+            this.maxBatch = maxBatch;
+            this.stats = stats;
+            this.thread = new Thread(this, "ferry-pipe-send-" + dst.getQueueId());
+            this.thread.setDaemon(true);
+            this.thread.start();
+        }
+
+        /** Queues a batch, waiting while the queue is full (unless a sender failed: then that failure). */
+        void submit(List<Message> batch) throws InterruptedException {
+            while (!waiting.offer(batch, 100, TimeUnit.MILLISECONDS)) {
+                Throwable failed = stats.failure.get();
+                if (failed != null) throw new Failure("a sender failed: " + String.valueOf(failed).split("\n")[0]);
+            }
+        }
+
+        void stop() {
+            stopped = true;
+            thread.interrupt();
+        }
+
+        @Override
+        public void run() {
+            try {
+                while (!stopped) {
+                    List<Message> first = waiting.poll(100, TimeUnit.MILLISECONDS);
+                    if (first == null) continue;
+                    List<Message> batch = new ArrayList<>(first);
+                    int bytes = bodyBytes(first);
+                    for (List<Message> more = waiting.peek(); more != null; more = waiting.peek()) {
+                        int moreBytes = bodyBytes(more);
+                        if (batch.size() + more.size() > maxBatch || bytes + moreBytes > PIPE_BATCH_BYTES) break;
+                        waiting.poll();
+                        batch.addAll(more);
+                        bytes += moreBytes;
+                    }
+                    stats.sendRetries.addAndGet(pipeSend(producer, batch, dst));
+                    stats.sendCalls.incrementAndGet();
+                    stats.forwarded.addAndGet(batch.size());
+                    stats.lastNs.set(System.nanoTime());
+                }
+            } catch (InterruptedException e) {
+                // stopped
+            } catch (Throwable e) {
+                stats.failure.compareAndSet(null, e);
+            }
+        }
+
+        private static int bodyBytes(List<Message> msgs) {
+            int n = 0;
+            for (Message m : msgs) n += m.getBody() != null ? m.getBody().length : 0;
+            return n;
+        }
     }
 
     /** The assigned source queue a polled message came from (by broker name and queue id; id alone if no name). */
@@ -739,11 +864,16 @@ public final class FerryPeer {
         return out;
     }
 
+    /** ResponseCode.SYSTEM_BUSY (its class lives in different packages in 4.9.7 and 5.3.3). */
+    static final int SYSTEM_BUSY = 2;
+
     /**
-     * One send of `msgs` to `mq` (a batch when more than one), retried up to 3 times: a retry after an
-     * unknown outcome (timeout) may store the messages twice. Returns the number of retries.
+     * One send of `msgs` to `mq` (a batch when more than one). A busy broker (flow control: nothing
+     * stored) is waited out; other failures are retried up to 3 times, and a retry after an unknown
+     * outcome (timeout) may store the messages twice. Returns the number of retries.
      */
     private static int pipeSend(DefaultMQProducer p, List<Message> msgs, MessageQueue mq) throws Exception {
+        int busy = 0;
         for (int attempt = 1; ; attempt++) {
             try {
                 SendResult r = msgs.size() == 1 ? p.send(msgs.get(0), mq) : p.send(msgs, mq);
@@ -753,11 +883,21 @@ public final class FerryPeer {
                 return attempt - 1;
             } catch (InterruptedException e) {
                 throw e;
+            } catch (MQBrokerException e) {
+                if (e.getResponseCode() != SYSTEM_BUSY) {
+                    if (attempt - busy >= 3) throw e;
+                    System.err.println("ferry-peer: send of " + msgs.size() + " to " + mq + " failed (attempt " + attempt + "), retrying: "
+                        + String.valueOf(e).split("\n")[0]);
+                    Thread.sleep(200L * (attempt - busy));
+                } else {
+                    busy++;
+                    Thread.sleep(Math.min(1000L, 20L * busy));
+                }
             } catch (Exception e) {
-                if (attempt >= 3) throw e;
+                if (attempt - busy >= 3) throw e;
                 System.err.println("ferry-peer: send of " + msgs.size() + " to " + mq + " failed (attempt " + attempt + "), retrying: "
                     + String.valueOf(e).split("\n")[0]);
-                Thread.sleep(200L * attempt);
+                Thread.sleep(200L * (attempt - busy));
             }
         }
     }

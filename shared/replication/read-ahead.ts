@@ -1,0 +1,90 @@
+// Pulls one source queue ahead of its sender: while a batch is being sent, up to `depth` further
+// pull results are fetched and held, so with a backlog the sender does not wait on the source and
+// sends what piled up as one larger batch. Results are handed over in offset order with no gap, so
+// per-queue order holds.
+//
+// With a backlog the pulls are also pipelined: a pull returns at most 32 messages (the broker's
+// limit), so one pull in flight caps a queue at 32 messages per round trip, which a loaded broker
+// stretches to 100 ms and more. Offsets in a queue are contiguous, so the next pulls can start
+// where the previous ones will end; each is used only if the one before it ended exactly there
+// (else it is dropped and pulled again), and none reaches past the queue's known end.
+import type { PullResult } from '../rocketmq/remoting/broker.ts';
+
+/** `idle`: the previous pull found nothing, so this one may wait on the broker (long polling). */
+export type Pull = (from: number, idle: boolean) => Promise<PullResult>;
+
+export class ReadAhead {
+  private readonly held: PullResult[] = [];
+  private failure: { err: unknown } | undefined;
+  private stopped = false;
+  private wakeTaker: (() => void) | undefined;
+  private wakeReader: (() => void) | undefined;
+
+  /** `pipeline`: pulls in flight at most, when the queue is known to hold that much more. */
+  constructor(pull: Pull, from: number, private readonly depth: number, private readonly pipeline = 1) {
+    void this.run(pull, from);
+  }
+
+  /** Every result held so far (oldest first), waiting for at least one; rethrows a failed pull once the held ones are taken. */
+  async take(): Promise<PullResult[]> {
+    while (this.held.length === 0) {
+      if (this.failure) throw this.failure.err;
+      if (this.stopped) return [];
+      await new Promise<void>((r) => (this.wakeTaker = r));
+    }
+    const out = this.held.splice(0);
+    this.wake('reader');
+    return out;
+  }
+
+  /** No new pulls; what is held is dropped, and a pull in flight finishes on its own (long polls are bounded). */
+  stop(): void {
+    this.stopped = true;
+    this.held.length = 0;
+    this.wake('reader');
+    this.wake('taker');
+  }
+
+  private async run(pull: Pull, from: number): Promise<void> {
+    let idle = false;
+    /** Messages per pull seen last, and the queue's end as the last answer gave it. */
+    let stride = 0;
+    let knownEnd = from;
+    try {
+      while (!this.stopped) {
+        const room = this.depth - this.held.length;
+        if (room <= 0) {
+          await new Promise<void>((r) => (this.wakeReader = r));
+          continue;
+        }
+        const ahead = stride > 0 ? Math.ceil((knownEnd - from) / stride) : 0;
+        const n = Math.max(1, Math.min(this.pipeline, room, ahead));
+        const starts = Array.from({ length: n }, (_, k) => from + k * stride);
+        const inFlight = starts.map((at, k) => pull(at, idle && k === 0));
+        // A later pull may fail after an earlier one already settled the round: nobody waits for it then.
+        for (const p of inFlight) p.catch(() => undefined);
+        for (let k = 0; k < n; k++) {
+          if (starts[k] !== from) break; // the one before ended elsewhere: this one is not next
+          const r = await inFlight[k]!;
+          if (this.stopped) return;
+          idle = r.messages.length === 0;
+          if (r.messages.length > 0) stride = r.messages.length;
+          knownEnd = Math.max(knownEnd, r.maxOffset);
+          from = r.nextBeginOffset;
+          this.held.push(r);
+          this.wake('taker');
+        }
+      }
+    } catch (err) {
+      this.failure = { err };
+      this.wake('taker');
+    }
+  }
+
+  private wake(who: 'reader' | 'taker'): void {
+    const fn = who === 'reader' ? this.wakeReader : this.wakeTaker;
+    if (who === 'reader') this.wakeReader = undefined;
+    else this.wakeTaker = undefined;
+    fn?.();
+  }
+}
