@@ -658,7 +658,8 @@ export class SqlStore implements Store {
       acc.lag = d.lag ?? acc.lag;
       acc.delay_p50_ms = d.delayP50Ms ?? acc.delay_p50_ms;
       acc.delay_p99_ms = d.delayP99Ms ?? acc.delay_p99_ms;
-      acc.delay_max_ms = d.delayMaxMs ?? acc.delay_max_ms;
+      // The minute's maximum is the largest any writer saw; the other gauges are the latest word.
+      acc.delay_max_ms = d.delayMaxMs == null ? acc.delay_max_ms : Math.max(d.delayMaxMs, acc.delay_max_ms ?? d.delayMaxMs);
       merged.set(key, acc);
     }
     const taskIds = [...new Set(rows.map((r) => r.taskId))];
@@ -680,7 +681,7 @@ export class SqlStore implements Store {
            lag          = coalesce(excluded.lag, m.lag),
            delay_p50_ms = coalesce(excluded.delay_p50_ms, m.delay_p50_ms),
            delay_p99_ms = coalesce(excluded.delay_p99_ms, m.delay_p99_ms),
-           delay_max_ms = coalesce(excluded.delay_max_ms, m.delay_max_ms)`,
+           delay_max_ms = greatest(excluded.delay_max_ms, m.delay_max_ms)`,
         [JSON.stringify([...merged.values()])],
       ),
     );

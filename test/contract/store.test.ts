@@ -601,7 +601,7 @@ const storeContract = (makeAdapter: () => Adapter): void => {
     });
 
     describe('metrics', () => {
-      it('adds counters into minute buckets and overwrites gauges', async () => {
+      it('adds counters into minute buckets, overwrites gauges and keeps the largest delay max', async () => {
         const t = await store.insertTask(newTask('t-metrics'));
         const m0 = 28_000_000 * MINUTE;
         await store.addMetrics([
@@ -610,7 +610,7 @@ const storeContract = (makeAdapter: () => Adapter): void => {
           { taskId: t.id, flow: 'b->a', minuteMs: m0, consumed: 7, replicated: 7 },
         ]);
         await other.addMetrics([
-          { taskId: t.id, flow: 'a->b', minuteMs: m0, consumed: 1, replicated: 1, throttled: 3, lag: 20, delayP99Ms: 40 },
+          { taskId: t.id, flow: 'a->b', minuteMs: m0, consumed: 1, replicated: 1, throttled: 3, lag: 20, delayP99Ms: 40, delayMaxMs: 60 },
           { taskId: t.id, flow: 'a->b', minuteMs: m0 + MINUTE, replicated: 4 },
         ]);
 
@@ -619,13 +619,15 @@ const storeContract = (makeAdapter: () => Adapter): void => {
         assert.deepEqual(rows[0], {
           taskId: t.id, flow: 'a->b', minuteMs: m0,
           consumed: 16, replicated: 9, filtered: 1, loopSkipped: 1, failed: 2, throttled: 3,
-          lag: 20, delayP50Ms: 12.5, delayP99Ms: 40, delayMaxMs: 95, // given gauges replace, absent ones stay
+          lag: 20, delayP50Ms: 12.5, delayP99Ms: 40, delayMaxMs: 95, // given gauges replace, absent ones stay; max is the largest
         });
         assert.deepEqual(rows[2], {
           taskId: t.id, flow: 'a->b', minuteMs: m0 + MINUTE,
           consumed: 0, replicated: 4, filtered: 0, loopSkipped: 0, failed: 0, throttled: 0,
           lag: null, delayP50Ms: null, delayP99Ms: null, delayMaxMs: null,
         });
+        await other.addMetrics([{ taskId: t.id, flow: 'a->b', minuteMs: m0, delayMaxMs: 130 }]);
+        assert.equal((await store.queryMetrics(t.id, m0, m0 + MINUTE))[0]!.delayMaxMs, 130);
         assert.deepEqual((await store.queryMetrics(t.id, m0 + MINUTE, m0 + 2 * MINUTE)).map((r) => r.minuteMs), [m0 + MINUTE]);
         assert.deepEqual(await store.queryMetrics(t.id, m0 - MINUTE, m0), [], 'toMs is exclusive');
 
