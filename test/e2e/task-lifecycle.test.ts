@@ -160,8 +160,9 @@ describe('task life cycle on real clusters', () => {
   });
 });
 
-// The API refuses an invalid SQL92 filter, but a stored task may still hold one (written by an
-// older version, or by hand in the database): the reconciler's start checks must catch it.
+// The API refuses an invalid SQL92 filter or an unsafe topic pattern, but a stored task may still
+// hold one (written by an older version, or by hand in the database): the reconciler's start
+// checks must catch it (the replicator runs the patterns without the safety analysis).
 describe('start checks on a task stored in PostgreSQL', () => {
   let rt: Runtime;
   let api: ReturnType<typeof client>;
@@ -181,38 +182,55 @@ describe('start checks on a task stored in PostgreSQL', () => {
     b?.remoting.close();
   });
 
-  it('marks a stored task with an invalid SQL92 filter start_failed, naming the column', async () => {
+  /** A stopped task with a valid filter, whose stored filter is then rewritten through the store. */
+  async function storedWith(name: string, filter: (f: TaskSpec['filter']) => TaskSpec['filter']): Promise<string> {
     const body = {
-      name: 'stored-sql92',
+      name,
       direction: 'one-way',
       source: endpointOf(a.c),
       target: endpointOf(b.c),
-      filter: { topics: { include: [`sql_${run}`], exclude: [] }, expression: { type: 'SQL92', value: 'a > 1' } },
+      filter: { topics: { include: [`${name}_${run}`], exclude: [] }, expression: { type: 'SQL92', value: 'a > 1' } },
       start: false,
     };
-    const refused = await api('POST', '/v1/tasks', { ...body, filter: { ...body.filter, expression: { type: 'SQL92', value: 'a >' } } });
-    assert.equal(refused.status, 400, refused.text);
-    assert.equal(refused.body.error.field, 'filter.expression.value');
-
     const created = await api('POST', '/v1/tasks', body);
     assert.equal(created.status, 201, created.text);
     const id = created.body.id as string;
     assert.equal(created.body.status, 'stopped');
-
-    // Rewrite the stored definition through the store, as an older version could have left it.
     const store = await openStore({ databaseUrl: rt.databaseUrl!, dataDir: '' });
     try {
       const row = (await store.getTask('default', id))!;
       const spec = row.spec as TaskSpec;
-      await store.updateTask('default', id, row.version, { spec: { ...spec, filter: { ...spec.filter, expression: { type: 'SQL92', value: 'a >' } } } });
+      await store.updateTask('default', id, row.version, { spec: { ...spec, filter: filter(spec.filter) } });
     } finally {
       await store.close();
     }
-    assert.equal((await api('GET', `/v1/tasks/${id}`)).body.filter.expression.value, 'a >');
+    return id;
+  }
 
+  it('marks a stored task with an invalid SQL92 filter start_failed, naming the column', async () => {
+    const refused = await api('POST', '/v1/tasks', {
+      name: 'refused-sql92',
+      direction: 'one-way',
+      source: endpointOf(a.c),
+      target: endpointOf(b.c),
+      filter: { topics: { include: [`sql_${run}`], exclude: [] }, expression: { type: 'SQL92', value: 'a >' } },
+      start: false,
+    });
+    assert.equal(refused.status, 400, refused.text);
+    assert.equal(refused.body.error.field, 'filter.expression.value');
+
+    const id = await storedWith('stored-sql92', (f) => ({ ...f, expression: { type: 'SQL92', value: 'a >' } }));
+    assert.equal((await api('GET', `/v1/tasks/${id}`)).body.filter.expression.value, 'a >');
     assert.equal((await api('POST', `/v1/tasks/${id}/start`)).status, 202);
     const failed = await waitForStatus(api, id, 'start_failed');
     assert.match(failed.statusReason, /SQL92/);
     assert.match(failed.statusReason, /column 4/);
+  });
+
+  it('marks a stored task with a catastrophically backtracking topic pattern start_failed, naming the pattern', async () => {
+    const id = await storedWith('stored-redos', (f) => ({ ...f, topics: { include: [`ok_${run}`, '(a|a)*b'], exclude: [] } }));
+    assert.equal((await api('POST', `/v1/tasks/${id}/start`)).status, 202);
+    const failed = await waitForStatus(api, id, 'start_failed');
+    assert.match(failed.statusReason, /topic include pattern #2 is unsafe/);
   });
 });

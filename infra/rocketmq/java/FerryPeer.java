@@ -501,12 +501,16 @@ public final class FerryPeer {
         DefaultLitePullConsumer c = newPullConsumer(a, pullBatch, pullThreads);
         long seen = 0;
         long bytes = 0;
+        // The lite consumer may deliver a batch twice around the initial seek (a pull started before
+        // it); each stored message is counted once.
+        Set<String> distinct = new HashSet<>();
         try {
             Collection<MessageQueue> mqs = assignAll(c, topic, "earliest");
             long t0 = System.nanoTime();
             long deadline = System.currentTimeMillis() + timeoutMs;
             while (seen < count && System.currentTimeMillis() < deadline) {
                 for (MessageExt m : c.poll(200)) {
+                    if (!distinct.add(m.getBrokerName() + "/" + m.getQueueId() + "/" + m.getQueueOffset())) continue;
                     seen++;
                     if (m.getBody() != null) bytes += m.getBody().length;
                 }
