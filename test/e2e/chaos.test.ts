@@ -30,32 +30,28 @@ const admin: Principal = { tenant: 'chaos', role: 'admin', subject: 'chaos-test'
  * pile up, and a kill may hit one that was never going to replicate.
  */
 class ChildInvoker implements Invoker {
-  readonly live = new Set<ChildProcess>();
-  private readonly byJob = new Map<string, ChildProcess>();
+  /** The live child of each job (task/flow/shard). */
+  private readonly live = new Map<string, ChildProcess>();
   constructor(private readonly env: NodeJS.ProcessEnv) {}
   async invokeReplicator(job: ReplicatorJob): Promise<void> {
     const key = `${job.taskId}/${job.flow}/${job.shard}`;
-    if (this.byJob.has(key)) return;
+    if (this.live.has(key)) return;
     const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'test/support/replicator-child.ts'), JSON.stringify(job)], { cwd: root, env: this.env, stdio: 'ignore' });
-    this.live.add(child);
-    this.byJob.set(key, child);
+    this.live.set(key, child);
     child.once('exit', () => {
-      this.live.delete(child);
-      if (this.byJob.get(key) === child) this.byJob.delete(key);
+      if (this.live.get(key) === child) this.live.delete(key);
     });
   }
   killOne(): boolean {
-    const c = [...this.live][0];
-    if (!c) return false;
-    c.kill('SIGKILL');
-    this.live.delete(c);
-    for (const [k, v] of this.byJob) if (v === c) this.byJob.delete(k);
+    const [first] = this.live;
+    if (!first) return false;
+    first[1].kill('SIGKILL');
+    this.live.delete(first[0]);
     return true;
   }
   killAll(): void {
-    for (const c of this.live) c.kill('SIGKILL');
+    for (const c of this.live.values()) c.kill('SIGKILL');
     this.live.clear();
-    this.byJob.clear();
   }
 }
 
