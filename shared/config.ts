@@ -10,7 +10,7 @@ const EnvSchema = z.object({
   FERRY_SECRET_KEY: z.string().min(1).optional(),
   FERRY_API_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   FERRY_REQUIRE_MANAGED_SIDE: z.enum(['true', 'false', '1', '0']).default('false'),
-  FERRY_SHARDS_PER_FLOW: z.coerce.number().int().min(1).max(256).default(1),
+  FERRY_REPLICATOR_BUFFER_MB: z.coerce.number().int().min(4).max(4096).default(64),
   FERRY_REPLICATOR_BUDGET_MS: z.coerce.number().int().min(5_000).max(900_000).default(60_000),
   FERRY_LEASE_TTL_MS: z.coerce.number().int().min(1000).max(300_000).default(15_000),
   FERRY_RECONCILE_INTERVAL_MS: z.coerce.number().int().min(200).default(3000),
@@ -33,7 +33,8 @@ export interface FerryConfig {
   secretKey: string | undefined;
   apiToken: string | undefined;
   requireManagedSide: boolean;
-  shardsPerFlow: number;
+  /** Message bytes one replicator invocation may hold across all its queues. */
+  replicatorBufferBytes: number;
   /** Local runtime: how long one in-process replicator invocation runs before handing over. */
   replicatorBudgetMs: number;
   /** A crashed replicator's shard is taken over once its lease expires. */
@@ -72,7 +73,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): FerryConfig {
     secretKey: e.FERRY_SECRET_KEY,
     apiToken: e.FERRY_API_TOKEN,
     requireManagedSide: e.FERRY_REQUIRE_MANAGED_SIDE === 'true' || e.FERRY_REQUIRE_MANAGED_SIDE === '1',
-    shardsPerFlow: e.FERRY_SHARDS_PER_FLOW,
+    replicatorBufferBytes: e.FERRY_REPLICATOR_BUFFER_MB * 1024 * 1024,
     replicatorBudgetMs: e.FERRY_REPLICATOR_BUDGET_MS,
     leaseTtlMs: e.FERRY_LEASE_TTL_MS,
     reconcileIntervalMs: e.FERRY_RECONCILE_INTERVAL_MS,

@@ -9,7 +9,7 @@ import { coreDepsFromEnv } from '../../shared/runtime/deps.ts';
 export async function handler(): Promise<ReconcileSummary> {
   const deps = await coreDepsFromEnv();
   const started = Date.now();
-  const summary = await reconcile({ ...deps, invoker: createInvoker(deps.config), syncMetadata: (t) => syncTaskMetadata(t, deps).then(() => undefined) }, { shardsPerFlow: deps.config.shardsPerFlow, redispatchAfterMs: deps.config.leaseTtlMs });
+  const summary = await reconcile({ ...deps, invoker: createInvoker(deps.config), syncMetadata: (t) => syncTaskMetadata(t, deps).then(() => undefined) }, { redispatchAfterMs: deps.config.leaseTtlMs });
   deps.log.info({ summary }, 'reconciler run');
   await emfWriter(deps.config, deps.log).write(reconcilerRecords(summary, Date.now() - started));
   return summary;

@@ -12,7 +12,10 @@ const Job = z.object({
   tenant: z.string().min(1),
   taskId: z.string().min(1),
   flow: z.enum(['forward', 'reverse']),
+  kind: z.enum(['copy', 'retry-parked']).optional(),
   shard: z.number().int().min(0),
+  shards: z.number().int().min(1).max(256).optional(),
+  generation: z.number().int().min(0).optional(),
 });
 
 // Leaves room to flush metrics, release the lease and hand over before the platform's timeout.
@@ -22,7 +25,7 @@ export async function handler(event: unknown, context?: unknown): Promise<{ exit
   const job = Job.parse(event);
   const deps = await coreDepsFromEnv();
   const budgetMs = Math.max(5000, remainingMs(context, deps.config.replicatorBudgetMs) - PLATFORM_MARGIN_MS);
-  const report = await runReplicator(job, { ...deps, invoker: createInvoker(deps.config), requestMetadataSync: onDemandMetadataSync(deps) }, { shardsPerFlow: deps.config.shardsPerFlow, budgetMs, leaseTtlMs: deps.config.leaseTtlMs });
+  const report = await runReplicator(job, { ...deps, invoker: createInvoker(deps.config), requestMetadataSync: onDemandMetadataSync(deps) }, { bufferBytes: deps.config.replicatorBufferBytes, budgetMs, leaseTtlMs: deps.config.leaseTtlMs });
   await emfWriter(deps.config, deps.log).write(replicatorRecords(report));
   return { exit: report.exit };
 }

@@ -29,7 +29,7 @@ const emf = emfWriter(config, log);
 const shutdownSignal = new AbortController();
 const requestMetadataSync = onDemandMetadataSync(core);
 const invoker: LocalInvoker = new LocalInvoker((job) =>
-  runReplicator(job, { ...core, invoker, requestMetadataSync }, { shardsPerFlow: config.shardsPerFlow, budgetMs: config.replicatorBudgetMs, leaseTtlMs: config.leaseTtlMs, signal: shutdownSignal.signal })
+  runReplicator(job, { ...core, invoker, requestMetadataSync }, { bufferBytes: config.replicatorBufferBytes, budgetMs: config.replicatorBudgetMs, leaseTtlMs: config.leaseTtlMs, signal: shutdownSignal.signal })
     .then((report) => emf.write(replicatorRecords(report)))
     .catch((err: unknown) => {
       log.error({ err, job }, 'replicator invocation failed');
@@ -39,7 +39,7 @@ const syncMetadata = (task: Parameters<typeof syncTaskMetadata>[0]) => syncTaskM
 const timers = [
   every(config.reconcileIntervalMs, 'reconciler', log, async () => {
     const started = Date.now();
-    const summary = await reconcile({ ...core, invoker, syncMetadata }, { shardsPerFlow: config.shardsPerFlow, redispatchAfterMs: config.leaseTtlMs });
+    const summary = await reconcile({ ...core, invoker, syncMetadata }, { redispatchAfterMs: config.leaseTtlMs });
     await emf.write(reconcilerRecords(summary, Date.now() - started));
     return summary;
   }),

@@ -4,7 +4,12 @@ export interface ReplicatorJob {
   tenant: string;
   taskId: string;
   flow: 'forward' | 'reverse';
+  /** `copy` (default): copy one shard's queues. `retry-parked`: re-send parked messages whose retry was asked for. */
+  kind?: 'copy' | 'retry-parked';
   shard: number;
+  /** The flow's shard count and plan generation the shard belongs to (none: one shard, generation 0). */
+  shards?: number;
+  generation?: number;
 }
 
 export interface Invoker {

@@ -28,7 +28,15 @@ export class FlowMetrics {
   private sampled = 0;
   private delayMax: number | null = null;
 
-  constructor(private readonly taskId: string, private readonly flow: string) {}
+  /**
+   * @param reportsLag whether this writer's lag is the flow's: with several shards each knows only
+   * its own queues, and the reconciler writes the flow's sum instead.
+   */
+  constructor(
+    private readonly taskId: string,
+    private readonly flow: string,
+    private readonly reportsLag = true,
+  ) {}
 
   recordDelay(ms: number): void {
     const v = Math.max(0, ms);
@@ -47,11 +55,24 @@ export class FlowMetrics {
     this.lags.set(queue, Math.max(0, lag));
   }
 
+  /** Sum over the queues pulled so far; null before the first pull. */
+  currentLag(): number | null {
+    if (this.lags.size === 0) return null;
+    let sum = 0;
+    for (const v of this.lags.values()) sum += v;
+    return sum;
+  }
+
+  /** Replicated messages of the invocation, drained or not. */
+  replicatedSoFar(): number {
+    return this.totals.replicated + this.replicated;
+  }
+
   /** Takes what accumulated since the last drain as one delta for the current minute. */
   drain(now = Date.now()): MetricsDelta | undefined {
     const d = this.delays.sort((a, b) => a - b);
     const pick = (p: number) => (d.length ? d[Math.min(d.length - 1, Math.floor(d.length * p))]! : null);
-    const lag = this.lags.size ? [...this.lags.values()].reduce((a, b) => a + b, 0) : null;
+    const lag = this.reportsLag ? this.currentLag() : null;
     const delta: MetricsDelta = {
       taskId: this.taskId,
       flow: this.flow,
@@ -78,7 +99,7 @@ export class FlowMetrics {
   invocationTotals(): FlowTotals {
     const d = [...this.sample].sort((a, b) => a - b);
     const pick = (p: number) => (d.length ? d[Math.min(d.length - 1, Math.floor(d.length * p))]! : null);
-    const lag = this.lags.size ? [...this.lags.values()].reduce((a, b) => a + b, 0) : null;
+    const lag = this.currentLag();
     return { ...this.totals, delayP50Ms: pick(0.5), delayP99Ms: pick(0.99), delayMaxMs: this.delayMax, lag };
   }
 }

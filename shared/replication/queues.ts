@@ -1,7 +1,7 @@
 // The source queues a flow replicates and where each one lands on the target.
-import { createHash } from 'node:crypto';
 import type { ClusterConnection } from '../clusters/connect.ts';
 import type { TopicMatcher } from '../filter/topic-match.ts';
+import { RemotingResponseError, UnsupportedOperationError } from '../rocketmq/remoting/errors.ts';
 import { PERM_READ, PERM_WRITE, masterAddress, type TopicRoute } from '../rocketmq/remoting/namesrv.ts';
 
 export interface SourceQueue {
@@ -11,12 +11,9 @@ export interface SourceQueue {
   queueId: number;
 }
 
-export const queueKey = (q: Pick<SourceQueue, 'topic' | 'brokerName' | 'queueId'>): string => `${q.topic}/${q.brokerName}/${q.queueId}`;
+const byBrokerThenQueue = (a: { brokerName: string; queueId: number }, b: { brokerName: string; queueId: number }) => a.brokerName.localeCompare(b.brokerName) || a.queueId - b.queueId;
 
-/** Stable shard of a queue: the same queue always belongs to the same shard of a flow. */
-export function shardOf(q: Pick<SourceQueue, 'topic' | 'brokerName' | 'queueId'>, shardCount: number): number {
-  return createHash('sha1').update(queueKey(q)).digest().readUInt32BE(0) % shardCount;
-}
+export const queueKey = (q: Pick<SourceQueue, 'topic' | 'brokerName' | 'queueId'>): string => `${q.topic}/${q.brokerName}/${q.queueId}`;
 
 /** Readable queues of a route, ordered by broker then queue id. */
 export function readableQueues(topic: string, route: TopicRoute): SourceQueue[] {
@@ -28,7 +25,7 @@ export function readableQueues(topic: string, route: TopicRoute): SourceQueue[] 
     if (!address) continue;
     for (let q = 0; q < qd.readQueueNums; q++) out.push({ topic, brokerName: qd.brokerName, address, queueId: q });
   }
-  return out.sort((a, b) => a.brokerName.localeCompare(b.brokerName) || a.queueId - b.queueId);
+  return out.sort(byBrokerThenQueue);
 }
 
 export interface TargetQueue {
@@ -47,7 +44,7 @@ export function writableQueues(route: TopicRoute): TargetQueue[] {
     if (!address) continue;
     for (let q = 0; q < qd.writeQueueNums; q++) out.push({ brokerName: qd.brokerName, address, queueId: q });
   }
-  return out.sort((a, b) => a.brokerName.localeCompare(b.brokerName) || a.queueId - b.queueId);
+  return out.sort(byBrokerThenQueue);
 }
 
 /**
@@ -58,9 +55,42 @@ export function targetFor(sourceIndex: number, targets: readonly TargetQueue[]):
   return targets.length ? targets[sourceIndex % targets.length] : undefined;
 }
 
-/** Every queue of every replicated topic on the source side of a flow. */
+/**
+ * Every queue of every replicated topic on the source side of a flow. One topic-config read per
+ * master broker serves thousands of topics; where a cluster refuses that (an account without the
+ * right, a managed endpoint) the routes are asked topic by topic.
+ */
 export async function listSourceQueues(source: ClusterConnection, topics: TopicMatcher, isSystemTopic: (t: string) => boolean): Promise<{ topic: string; queues: SourceQueue[] }[]> {
-  const names = (await source.nameServers.topicList()).filter((t) => !isSystemTopic(t) && topics(t)).sort();
+  const wanted = (t: string) => !isSystemTopic(t) && topics(t);
+  try {
+    return await queuesFromBrokers(source, wanted);
+  } catch (err) {
+    if (!(err instanceof RemotingResponseError || err instanceof UnsupportedOperationError)) throw err;
+  }
+  return queuesFromRoutes(source, wanted);
+}
+
+async function queuesFromBrokers(source: ClusterConnection, wanted: (t: string) => boolean): Promise<{ topic: string; queues: SourceQueue[] }[]> {
+  const info = await source.nameServers.clusterInfo();
+  const byTopic = new Map<string, SourceQueue[]>();
+  const masters = Object.values(info.brokerAddrTable).flatMap((b) => {
+    const address = masterAddress(b);
+    return address ? [{ brokerName: b.brokerName, address }] : [];
+  });
+  const tables = await Promise.all(masters.map(async (m) => ({ ...m, configs: await source.admin.getAllTopicConfigs(m.address) })));
+  for (const { brokerName, address, configs } of tables) {
+    for (const [topic, cfg] of configs) {
+      if ((cfg.perm & PERM_READ) === 0 || !wanted(topic)) continue;
+      let list = byTopic.get(topic);
+      if (!list) byTopic.set(topic, (list = []));
+      for (let q = 0; q < cfg.readQueueNums; q++) list.push({ topic, brokerName, address, queueId: q });
+    }
+  }
+  return [...byTopic.keys()].sort().map((topic) => ({ topic, queues: byTopic.get(topic)!.sort(byBrokerThenQueue) }));
+}
+
+async function queuesFromRoutes(source: ClusterConnection, wanted: (t: string) => boolean): Promise<{ topic: string; queues: SourceQueue[] }[]> {
+  const names = (await source.nameServers.topicList()).filter(wanted).sort();
   const out: { topic: string; queues: SourceQueue[] }[] = [];
   for (const topic of names) {
     try {

@@ -1,7 +1,8 @@
 // Desired vs actual, for every task: tasks being started are checked (and marked start_failed
 // with a reason a person can act on) or get their start offsets fixed and turn running; running
-// tasks get a replicator invocation for every shard without a live lease. Nothing is stopped by
-// force: replicators see the desired state change and exit on their own.
+// tasks get their shard count sized (or pinned) and a replicator invocation for every shard
+// without a live lease, plus a retry job where parked messages wait for one. Nothing is stopped by
+// force: replicators see the desired state change (or a new shard layout) and exit on their own.
 import { connectEndpoint } from '../clusters/connect.ts';
 import { isFerryError } from '../errors.ts';
 import { compileTopicPatterns } from '../filter/index.ts';
@@ -11,6 +12,7 @@ import { isSystemTopic } from '../rocketmq/system-resources.ts';
 import type { SecretCipher } from '../secrets/cipher.ts';
 import type { Store, TaskPatch, TaskRow, TaskStatus } from '../store/store.ts';
 import type { TaskSpec } from '../tasks/model.ts';
+import { shardCountFor } from './assignment.ts';
 import { flowsOf } from './flows.ts';
 import { listSourceQueues } from './queues.ts';
 import { startProblem } from './start-checks.ts';
@@ -26,7 +28,6 @@ export interface ReconcilerDeps {
 }
 
 export interface ReconcilerOptions {
-  shardsPerFlow: number;
   /** Do not dispatch a shard again sooner than this (default: 10 s) while its lease is not yet taken. */
   redispatchAfterMs?: number;
 }
@@ -103,16 +104,50 @@ async function startTask(task: TaskRow, deps: ReconcilerDeps): Promise<boolean> 
 }
 
 async function dispatch(task: TaskRow, deps: ReconcilerDeps, opts: ReconcilerOptions): Promise<number> {
-  const leases = await deps.store.listLeases(task.id);
+  const spec = task.spec as TaskSpec;
+  const [leases, plans, queues, retryFlows] = await Promise.all([
+    deps.store.listLeases(task.id),
+    deps.store.getShardPlans(task.id),
+    deps.store.countCheckpoints(task.id),
+    deps.store.retryRequestedFlows(task.id),
+  ]);
   const now = Date.now();
+  const again = opts.redispatchAfterMs ?? 10_000;
+  const due = (k: string) => {
+    if (now - (dispatchedAt.get(k) ?? 0) < again) return false;
+    dispatchedAt.set(k, now);
+    return true;
+  };
   let n = 0;
-  for (const flow of flowsOf(task.spec as TaskSpec)) {
-    for (let shard = 0; shard < opts.shardsPerFlow; shard++) {
-      const live = leases.some((l) => l.flow === flow.id && l.shard === shard && l.expiresAtMs > now);
-      const k = `${task.id}/${flow.id}/${shard}`;
-      if (live || now - (dispatchedAt.get(k) ?? 0) < (opts.redispatchAfterMs ?? 10_000)) continue;
-      dispatchedAt.set(k, now);
-      await deps.invoker.invokeReplicator({ tenant: task.tenant, taskId: task.id, flow: flow.id, shard });
+  for (const flow of flowsOf(spec)) {
+    const live = leases.filter((l) => l.flow === flow.id && l.expiresAtMs > now);
+    let plan = plans.find((p) => p.flow === flow.id);
+    const current = live.filter((l) => l.generation === (plan?.generation ?? 0));
+    const reported = current.filter((l) => l.lag !== null);
+    const load = {
+      queues: queues[flow.id] ?? 0,
+      lag: reported.length ? reported.reduce((a, l) => a + (l.lag ?? 0), 0) : null,
+      rate: reported.length ? reported.reduce((a, l) => a + (l.rate ?? 0), 0) : null,
+    };
+    const want = shardCountFor(spec.shards, load, plan?.shardCount, now - (plan?.changedAtMs ?? 0));
+    if (!plan || want !== plan.shardCount) {
+      const before = plan?.shardCount;
+      plan = await deps.store.setShardCount(task.id, flow.id, want);
+      if (before !== undefined) deps.log.info({ taskId: task.id, flow: flow.id, from: before, to: want, ...load }, 'shard count changed');
+    }
+    // Each shard knows only its own queues' lag: the flow's is their sum.
+    if (plan.shardCount > 1 && reported.length === plan.shardCount) {
+      await deps.store.addMetrics([{ taskId: task.id, flow: flow.id, minuteMs: Math.floor(now / 60_000) * 60_000, lag: load.lag }]);
+    }
+    // A new layout starts once every shard of the old one has stopped (they notice within seconds).
+    if (live.some((l) => l.generation !== plan.generation)) continue;
+    for (let shard = 0; shard < plan.shardCount; shard++) {
+      if (live.some((l) => l.shard === shard) || !due(`${task.id}/${flow.id}/${plan.generation}/${shard}`)) continue;
+      await deps.invoker.invokeReplicator({ tenant: task.tenant, taskId: task.id, flow: flow.id, shard, shards: plan.shardCount, generation: plan.generation });
+      n++;
+    }
+    if (retryFlows.includes(flow.id) && due(`${task.id}/${flow.id}/retry-parked`)) {
+      await deps.invoker.invokeReplicator({ tenant: task.tenant, taskId: task.id, flow: flow.id, kind: 'retry-parked', shard: 0 });
       n++;
     }
   }

@@ -15,6 +15,8 @@ import type {
   LeaseHolder,
   LeaseKey,
   LeaseRequest,
+  ShardPlan,
+  ShardStats,
   ListParkedQuery,
   ListTasksQuery,
   MetadataAction,
@@ -88,6 +90,17 @@ interface LeaseDbRow {
   owner: string;
   epoch: number;
   expires_at_ms: number;
+  generation: number;
+  lag: number | null;
+  rate: number | null;
+}
+
+interface ShardPlanDbRow {
+  task_id: string;
+  flow: string;
+  shard_count: number;
+  generation: number;
+  changed_at_ms: number;
 }
 
 interface CheckpointDbRow {
@@ -98,6 +111,7 @@ interface CheckpointDbRow {
   queue_id: number;
   next_offset: number;
   epoch: number;
+  exact: boolean;
   updated_at: Date;
 }
 
@@ -129,6 +143,8 @@ interface ParkedDbRow {
   payload: Uint8Array | null;
   payload_size: number;
   properties: Record<string, string>;
+  flag: number;
+  born_timestamp: number | null;
   parked_at: Date;
   retry_requested_at: Date | null;
   resolved_at: Date | null;
@@ -194,7 +210,18 @@ const toLease = (r: LeaseDbRow): Lease => ({
   shard: r.shard,
   owner: r.owner,
   epoch: r.epoch,
+  generation: r.generation,
   expiresAtMs: r.expires_at_ms,
+  lag: r.lag,
+  rate: r.rate,
+});
+
+const toShardPlan = (r: ShardPlanDbRow): ShardPlan => ({
+  taskId: r.task_id,
+  flow: r.flow,
+  shardCount: r.shard_count,
+  generation: r.generation,
+  changedAtMs: r.changed_at_ms,
 });
 
 const toCheckpoint = (r: CheckpointDbRow): Checkpoint => ({
@@ -205,6 +232,7 @@ const toCheckpoint = (r: CheckpointDbRow): Checkpoint => ({
   queueId: r.queue_id,
   nextOffset: r.next_offset,
   epoch: r.epoch,
+  exact: r.exact,
   updatedAt: r.updated_at,
 });
 
@@ -239,6 +267,8 @@ const toParked = (r: ParkedDbRow): ParkedMessage => ({
   ...(r.payload === null ? {} : { payload: plainBytes(r.payload) }),
   payloadSize: r.payload_size,
   properties: r.properties,
+  flag: r.flag,
+  bornTimestamp: r.born_timestamp,
   parkedAt: r.parked_at,
   retryRequestedAt: r.retry_requested_at,
   resolvedAt: r.resolved_at,
@@ -356,18 +386,22 @@ const checkpointJson = (entries: readonly CheckpointEntry[]): string => {
       broker: e.broker,
       queue_id: requireNonNegative(e.queueId, 'queueId'),
       next_offset: requireNonNegative(e.nextOffset, 'nextOffset'),
+      exact: e.exact === true,
     })),
   );
 };
 
 const UPSERT_CHECKPOINTS = `
-  INSERT INTO checkpoints (task_id, flow, topic, broker, queue_id, next_offset, epoch, updated_at)
-  SELECT $1, $2, e.topic, e.broker, e.queue_id, e.next_offset, $3, clock_timestamp()
-  FROM jsonb_to_recordset($4::jsonb) AS e(topic text, broker text, queue_id integer, next_offset bigint)
+  INSERT INTO checkpoints (task_id, flow, topic, broker, queue_id, next_offset, epoch, exact, updated_at)
+  SELECT $1, $2, e.topic, e.broker, e.queue_id, e.next_offset, $3, e.exact, clock_timestamp()
+  FROM jsonb_to_recordset($4::jsonb) AS e(topic text, broker text, queue_id integer, next_offset bigint, exact boolean)
   ON CONFLICT (task_id, flow, topic, broker, queue_id) DO UPDATE
-  SET next_offset = excluded.next_offset, epoch = excluded.epoch, updated_at = excluded.updated_at`;
+  SET next_offset = excluded.next_offset, epoch = excluded.epoch, exact = excluded.exact, updated_at = excluded.updated_at`;
 
-const PARKED_COLUMNS = `id, task_id, flow, topic, broker, queue_id, queue_offset, reason, properties,
+/** The flow's current plan generation (0 without a plan), share-locked so a change of plan waits for the caller's transaction. */
+const PLAN_GENERATION = `SELECT generation, shard_count FROM shard_plans WHERE task_id = $1 AND flow = $2 FOR SHARE`;
+
+const PARKED_COLUMNS = `id, task_id, flow, topic, broker, queue_id, queue_offset, reason, properties, flag, born_timestamp,
   octet_length(payload) AS payload_size, parked_at, retry_requested_at, resolved_at`;
 
 // ── the store ──────────────────────────────────────────────────────────────
@@ -473,7 +507,7 @@ export class SqlStore implements Store {
       // check needs a key-share lock on it), so nothing can slip in between the deletes.
       const found = await tx.query('SELECT 1 FROM tasks WHERE tenant = $1 AND id = $2 FOR UPDATE', [tenant, id]);
       if (found.length === 0) return false;
-      for (const table of ['leases', 'checkpoints', 'metrics', 'parked_messages', 'metadata_snapshots', 'metadata_items']) {
+      for (const table of ['leases', 'shard_plans', 'checkpoints', 'metrics', 'parked_messages', 'metadata_snapshots', 'metadata_items']) {
         await tx.query(`DELETE FROM ${table} WHERE task_id = $1`, [id]);
       }
       await tx.query('DELETE FROM tasks WHERE id = $1', [id]);
@@ -537,31 +571,46 @@ export class SqlStore implements Store {
 
   async acquireLease(request: LeaseRequest): Promise<{ epoch: number } | null> {
     const ttlMs = requireCount(request.ttlMs, 'ttlMs');
-    // One statement, so it is atomic on its own: a racer that loses the insert waits for the
-    // winner's row lock, then re-evaluates the WHERE against the winner's row and gets nothing.
-    const rows = await taskMustExist(request.taskId, () =>
-      this.db.query<{ epoch: number }>(
-        `INSERT INTO leases AS l (task_id, flow, shard, owner, epoch, expires_at_ms)
-         VALUES ($1, $2, $3, $4, 1, ${DB_NOW_MS} + $5::bigint)
-         ON CONFLICT (task_id, flow, shard) DO UPDATE
-         SET owner = excluded.owner, epoch = l.epoch + 1, expires_at_ms = ${DB_NOW_MS} + $5::bigint
-         WHERE l.expires_at_ms < ${DB_NOW_MS} OR l.owner = excluded.owner
-         RETURNING l.epoch`,
-        [request.taskId, request.flow, request.shard, request.owner, ttlMs],
-      ),
+    const generation = requireNonNegative(request.generation ?? 0, 'generation');
+    return taskMustExist(request.taskId, () =>
+      this.db.transaction(async (tx) => {
+        // The plan row stays share-locked until commit: a change of plan waits for this tenure to
+        // be visible, so whoever checks for live leases of the old generation afterwards sees it.
+        const [plan] = await tx.query<{ generation: number; shard_count: number }>(PLAN_GENERATION, [request.taskId, request.flow]);
+        if ((plan?.generation ?? 0) !== generation || (plan && request.shard >= plan.shard_count)) return null;
+        const older = await tx.query(
+          `SELECT 1 FROM leases WHERE task_id = $1 AND flow = $2 AND generation <> $3 AND expires_at_ms >= ${DB_NOW_MS} LIMIT 1`,
+          [request.taskId, request.flow, generation],
+        );
+        if (older.length > 0) return null;
+        // A racer for the same shard that loses the insert waits for the winner's row lock, then
+        // re-evaluates the WHERE against the winner's row and gets nothing.
+        const [row] = await tx.query<{ epoch: number }>(
+          `INSERT INTO leases AS l (task_id, flow, shard, owner, epoch, expires_at_ms, generation)
+           VALUES ($1, $2, $3, $4, 1, ${DB_NOW_MS} + $5::bigint, $6)
+           ON CONFLICT (task_id, flow, shard) DO UPDATE
+           SET owner = excluded.owner, epoch = l.epoch + 1, expires_at_ms = ${DB_NOW_MS} + $5::bigint,
+               generation = excluded.generation, lag = NULL, rate = NULL
+           WHERE l.expires_at_ms < ${DB_NOW_MS} OR l.owner = excluded.owner
+           RETURNING l.epoch`,
+          [request.taskId, request.flow, request.shard, request.owner, ttlMs, generation],
+        );
+        return row ? { epoch: row.epoch } : null;
+      }),
     );
-    const [row] = rows;
-    return row ? { epoch: row.epoch } : null;
   }
 
-  async renewLease(key: LeaseKey, owner: string, epoch: number, ttlMs: number): Promise<boolean> {
+  async renewLease(key: LeaseKey, owner: string, epoch: number, ttlMs: number, stats?: ShardStats): Promise<boolean> {
     // An expired lease nobody has taken yet can still be renewed: its epoch is still the newest,
-    // so nothing this holder writes can be stale.
+    // so nothing this holder writes can be stale — unless the flow's plan moved on.
     const rows = await this.db.query(
-      `UPDATE leases SET expires_at_ms = ${DB_NOW_MS} + $6::bigint
+      `UPDATE leases l SET expires_at_ms = ${DB_NOW_MS} + $6::bigint,
+         lag = CASE WHEN $7::boolean THEN $8::bigint ELSE l.lag END,
+         rate = CASE WHEN $7::boolean THEN $9::double precision ELSE l.rate END
        WHERE task_id = $1 AND flow = $2 AND shard = $3 AND owner = $4 AND epoch = $5
+         AND generation = coalesce((SELECT p.generation FROM shard_plans p WHERE p.task_id = $1 AND p.flow = $2), 0)
        RETURNING 1`,
-      [key.taskId, key.flow, key.shard, owner, epoch, requireCount(ttlMs, 'ttlMs')],
+      [key.taskId, key.flow, key.shard, owner, epoch, requireCount(ttlMs, 'ttlMs'), stats !== undefined, stats?.lag ?? null, stats?.rate ?? null],
     );
     return rows.length > 0;
   }
@@ -584,6 +633,34 @@ export class SqlStore implements Store {
     return rows.map(toLease);
   }
 
+  // ── shard plans ──
+
+  async getShardPlans(taskId: string): Promise<ShardPlan[]> {
+    const rows = await this.db.query<ShardPlanDbRow>('SELECT * FROM shard_plans WHERE task_id = $1 ORDER BY flow', [taskId]);
+    return rows.map(toShardPlan);
+  }
+
+  async setShardCount(taskId: string, flow: string, shardCount: number): Promise<ShardPlan> {
+    if (!Number.isInteger(shardCount) || shardCount < 1 || shardCount > 256) {
+      throw new FerryError('VALIDATION_FAILED', 'shardCount must be an integer from 1 to 256', 'shardCount');
+    }
+    const [row] = await taskMustExist(taskId, () =>
+      this.db.query<ShardPlanDbRow>(
+        `INSERT INTO shard_plans AS p (task_id, flow, shard_count, generation, changed_at_ms)
+         VALUES ($1, $2, $3, 1, ${DB_NOW_MS})
+         ON CONFLICT (task_id, flow) DO UPDATE
+         SET shard_count = excluded.shard_count, generation = p.generation + 1, changed_at_ms = excluded.changed_at_ms
+         WHERE p.shard_count <> excluded.shard_count
+         RETURNING *`,
+        [taskId, flow, shardCount],
+      ),
+    );
+    if (row) return toShardPlan(row);
+    // Unchanged count: the plan stays as it is.
+    const [same] = await this.db.query<ShardPlanDbRow>('SELECT * FROM shard_plans WHERE task_id = $1 AND flow = $2', [taskId, flow]);
+    return toShardPlan(same!);
+  }
+
   // ── checkpoints ──
 
   saveCheckpoints(holder: LeaseHolder, entries: readonly CheckpointEntry[]): Promise<void> {
@@ -591,10 +668,14 @@ export class SqlStore implements Store {
     return this.db.transaction(async (tx) => {
       // The row lock holds off any takeover until this transaction commits, so the epoch checked
       // here is still current when the offsets land.
-      const [lease] = await tx.query<{ owner: string; epoch: number }>(
-        'SELECT owner, epoch FROM leases WHERE task_id = $1 AND flow = $2 AND shard = $3 FOR UPDATE',
+      const [plan] = await tx.query<{ generation: number }>(PLAN_GENERATION, [holder.taskId, holder.flow]);
+      const [lease] = await tx.query<{ owner: string; epoch: number; generation: number }>(
+        'SELECT owner, epoch, generation FROM leases WHERE task_id = $1 AND flow = $2 AND shard = $3 FOR UPDATE',
         [holder.taskId, holder.flow, holder.shard],
       );
+      if (lease && lease.generation !== (plan?.generation ?? 0)) {
+        throw new FerryError('STALE_EPOCH', `lease ${holder.taskId}/${holder.flow}/${holder.shard} belongs to shard layout ${lease.generation}, now ${plan?.generation ?? 0}`);
+      }
       if (!lease || lease.owner !== holder.owner || lease.epoch !== holder.epoch) {
         throw new FerryError(
           'STALE_EPOCH',
@@ -614,6 +695,11 @@ export class SqlStore implements Store {
       [taskId, flow],
     );
     return rows.map(toCheckpoint);
+  }
+
+  async countCheckpoints(taskId: string): Promise<Record<string, number>> {
+    const rows = await this.db.query<{ flow: string; n: number }>('SELECT flow, count(*)::int AS n FROM checkpoints WHERE task_id = $1 GROUP BY flow', [taskId]);
+    return Object.fromEntries(rows.map((r) => [r.flow, r.n]));
   }
 
   async setCheckpoints(taskId: string, flow: string, entries: readonly CheckpointEntry[]): Promise<void> {
@@ -701,8 +787,8 @@ export class SqlStore implements Store {
   async parkMessage(message: NewParkedMessage): Promise<number> {
     const rows = await taskMustExist(message.taskId, () =>
       this.db.query<{ id: number }>(
-        `INSERT INTO parked_messages (task_id, flow, topic, broker, queue_id, queue_offset, reason, payload, properties)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8::bytea, $9::jsonb)
+        `INSERT INTO parked_messages (task_id, flow, topic, broker, queue_id, queue_offset, reason, payload, properties, flag, born_timestamp)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8::bytea, $9::jsonb, $10, $11)
          RETURNING id`,
         [
           message.taskId,
@@ -714,6 +800,8 @@ export class SqlStore implements Store {
           message.reason,
           message.payload,
           json(message.properties),
+          message.flag ?? 0,
+          message.bornTimestamp ?? null,
         ],
       ),
     );
@@ -759,6 +847,14 @@ export class SqlStore implements Store {
       [taskId, flow, requireCount(limit, 'limit', MAX_PAGE)],
     );
     return rows.map(toParked).sort((a, b) => a.id - b.id);
+  }
+
+  async retryRequestedFlows(taskId: string): Promise<string[]> {
+    const rows = await this.db.query<{ flow: string }>(
+      'SELECT DISTINCT flow FROM parked_messages WHERE task_id = $1 AND retry_requested_at IS NOT NULL AND resolved_at IS NULL ORDER BY flow',
+      [taskId],
+    );
+    return rows.map((r) => r.flow);
   }
 
   async countParked(taskId: string): Promise<Record<string, number>> {

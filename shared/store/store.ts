@@ -113,6 +113,25 @@ export interface LeaseKey {
 export interface LeaseRequest extends LeaseKey {
   owner: string;
   ttlMs: number;
+  /** The flow's shard-plan generation the holder works for (0 when the flow has no plan). */
+  generation?: number;
+}
+
+/** How a flow is split: `shardCount` shards of the layout numbered `generation`. */
+export interface ShardPlan {
+  taskId: string;
+  flow: string;
+  shardCount: number;
+  generation: number;
+  /** Database-clock milliseconds of the last change of count. */
+  changedAtMs: number;
+}
+
+/** What a holder reports when it renews: its queues' backlog and its drain rate. */
+export interface ShardStats {
+  lag: number | null;
+  /** Messages per second replicated recently. */
+  rate: number | null;
 }
 
 /** Who must still hold a lease for a fenced write to be accepted. */
@@ -121,9 +140,10 @@ export interface LeaseHolder extends LeaseKey {
   epoch: number;
 }
 
-export interface Lease extends LeaseKey {
+export interface Lease extends LeaseKey, ShardStats {
   owner: string;
   epoch: number;
+  generation: number;
   /** Database-clock milliseconds; 0 once released. */
   expiresAtMs: number;
 }
@@ -134,6 +154,8 @@ export interface CheckpointEntry {
   queueId: number;
   /** The next offset to pull from this source queue. */
   nextOffset: number;
+  /** The writer stopped cleanly here: nothing past nextOffset was sent (no tail read on resume). */
+  exact?: boolean;
 }
 
 export interface Checkpoint extends CheckpointEntry {
@@ -185,10 +207,15 @@ export interface NewParkedMessage {
   /** The message as it would be sent again (serialization is the replicator's business). */
   payload: Uint8Array;
   properties: Record<string, string>;
+  /** The message's flag and born time as the replica carries them. */
+  flag?: number;
+  bornTimestamp?: number | null;
 }
 
-export interface ParkedMessage extends Omit<NewParkedMessage, 'payload'> {
+export interface ParkedMessage extends Omit<NewParkedMessage, 'payload' | 'flag' | 'bornTimestamp'> {
   id: number;
+  flag: number;
+  bornTimestamp: number | null;
   /** Present only when asked for (listParked includePayload) and always in a retry batch. */
   payload?: Uint8Array;
   payloadSize: number;
@@ -267,25 +294,38 @@ export interface Store {
   // ── leases ────────────────────────────────────────────────────────────────
   /**
    * Takes the shard's lease if it is free, expired (by the database clock) or already held by
-   * the same owner; null when another owner holds it unexpired. Every successful acquisition —
+   * the same owner; null when another owner holds it unexpired, when `generation` is not the
+   * flow's current plan generation (or the shard is outside the plan), or while a lease of
+   * another generation of the flow is still live. Every successful acquisition —
    * re-acquisition by the same owner included — starts a new tenure with epoch + 1 (first ever:
    * 1), fencing out anything an earlier tenure still has in flight. Extend a tenure with
    * renewLease, which keeps the epoch.
    */
   acquireLease(request: LeaseRequest): Promise<{ epoch: number } | null>;
-  /** Extends the tenure by ttlMs from now; false when owner/epoch no longer hold the lease. */
-  renewLease(key: LeaseKey, owner: string, epoch: number, ttlMs: number): Promise<boolean>;
+  /**
+   * Extends the tenure by ttlMs from now and records the holder's stats; false when owner/epoch
+   * no longer hold the lease or its generation is no longer the flow's plan.
+   */
+  renewLease(key: LeaseKey, owner: string, epoch: number, ttlMs: number, stats?: ShardStats): Promise<boolean>;
   /** Ends the tenure now (the row stays so epochs keep growing); false when not held. */
   releaseLease(key: LeaseKey, owner: string, epoch: number): Promise<boolean>;
   listLeases(taskId: string): Promise<Lease[]>;
 
+  // ── shard plans ───────────────────────────────────────────────────────────
+  getShardPlans(taskId: string): Promise<ShardPlan[]>;
+  /** Sets a flow's shard count; a new count (or a first plan) starts a new generation. */
+  setShardCount(taskId: string, flow: string, shardCount: number): Promise<ShardPlan>;
+
   // ── checkpoints ───────────────────────────────────────────────────────────
   /**
-   * Fenced write: atomically checks that holder still owns the shard's lease at its epoch and
-   * upserts all entries; otherwise throws STALE_EPOCH and writes nothing.
+   * Fenced write: atomically checks that holder still owns the shard's lease at its epoch, under
+   * the flow's current plan generation, and upserts all entries; otherwise throws STALE_EPOCH and
+   * writes nothing.
    */
   saveCheckpoints(holder: LeaseHolder, entries: readonly CheckpointEntry[]): Promise<void>;
   getCheckpoints(taskId: string, flow: string): Promise<Checkpoint[]>;
+  /** How many queues each flow of the task has a checkpoint for; flows without any are absent. */
+  countCheckpoints(taskId: string): Promise<Record<string, number>>;
   /** Unfenced upsert, for when no replicator runs (start-offset capture, reset-offset). */
   setCheckpoints(taskId: string, flow: string, entries: readonly CheckpointEntry[]): Promise<void>;
 
@@ -310,6 +350,8 @@ export interface Store {
   takeRetryBatch(taskId: string, flow: string, limit: number): Promise<ParkedMessage[]>;
   /** Returns how many were newly resolved. */
   resolveParked(ids: readonly number[]): Promise<number>;
+  /** Flows of the task holding parked messages whose retry was requested and not yet taken. */
+  retryRequestedFlows(taskId: string): Promise<string[]>;
   /** Unresolved messages of the task by flow; flows without any are absent. */
   countParked(taskId: string): Promise<Record<string, number>>;
 

@@ -31,6 +31,8 @@ export interface TaskSpec {
   filter: TaskInput['filter'];
   tpsLimit: number | null;
   idempotentResume: boolean;
+  /** Shards per flow: sized by the reconciler, or pinned. Absent in tasks stored before it existed: auto. */
+  shards?: 'auto' | number;
   /** Set by reset-offset while stopped; the reconciler rewrites checkpoints before the next start. */
   pendingReset?: { timestamp: number; requestedAt: string };
   /** Bumped by each applied reset: idempotent resume ignores replicas of earlier generations. */
@@ -52,6 +54,7 @@ export interface TaskView {
   filter: TaskSpec['filter'];
   tpsLimit: number | null;
   idempotentResume: boolean;
+  shards: 'auto' | number;
   status: TaskStatus;
   statusReason: string | null;
   desiredState: TaskRow['desiredState'];
@@ -116,6 +119,7 @@ export function toView(row: TaskRow): TaskView {
     startOffset: spec.startOffset,
     filter: spec.filter,
     tpsLimit: spec.tpsLimit,
+    shards: spec.shards ?? 'auto',
     idempotentResume: spec.idempotentResume,
     status: row.status,
     statusReason: row.statusReason,

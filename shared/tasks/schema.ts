@@ -159,6 +159,11 @@ export const TaskInput = z
     filter: FilterInput.default({ topics: { include: ['.*'], exclude: [] }, expression: { type: 'TAG', value: '*' } }),
     tpsLimit: z.number({ error: 'tpsLimit must be a number' }).int('tpsLimit must be a whole number').min(1, 'tpsLimit must be at least 1').max(1_000_000, 'tpsLimit must be at most 1000000').nullable().default(null),
     idempotentResume: z.boolean({ error: 'idempotentResume must be true or false' }).default(true),
+    shards: z
+      .union([z.literal('auto'), z.number().int('shards must be a whole number').min(1, 'shards must be at least 1').max(256, 'shards must be at most 256')], {
+        error: 'shards must be "auto" or a number from 1 to 256',
+      })
+      .default('auto'),
     start: z.boolean({ error: 'start must be true or false' }).default(true),
   })
   .strict();

@@ -56,6 +56,7 @@ export class TaskService {
       startOffset: input.startOffset,
       filter: input.filter,
       tpsLimit: input.tpsLimit,
+      shards: input.shards,
       idempotentResume: input.idempotentResume,
     };
     const row = await this.store.withTransaction(async (tx) => {

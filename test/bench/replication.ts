@@ -251,7 +251,7 @@ const bench: Bench = async (args) => {
         idempotentResume: true,
       });
       const noInvoke = { invokeReplicator: async () => undefined };
-      while ((await store.getTask('bench', task.id))!.status !== 'running') await reconcile({ store, cipher, log: createLogger('warn'), invoker: noInvoke }, { shardsPerFlow: 1 });
+      while ((await store.getTask('bench', task.id))!.status !== 'running') await reconcile({ store, cipher, log: createLogger('warn'), invoker: noInvoke }, {});
       const proc = spawn(process.execPath, [replicator, JSON.stringify({ tenant: 'bench', taskId: task.id, flow: 'forward', shard: 0 })], { cwd: root, env, stdio: ['ignore', 'ignore', 'pipe'] });
       children.add(proc);
       let stderr = '';

@@ -140,7 +140,7 @@ const storeContract = (makeAdapter: () => Adapter): void => {
         assert.deepEqual(
           tables.map((t) => t.table_name),
           ['api_tokens', 'audit_events', 'checkpoints', 'leases', 'metadata_items', 'metadata_snapshots',
-            'metrics', 'parked_messages', 'schema_migrations', 'tasks'],
+            'metrics', 'parked_messages', 'schema_migrations', 'shard_plans', 'tasks'],
         );
         const [count] = await db.query<{ n: number }>('SELECT count(*) AS n FROM tasks');
         assert.equal(count?.n, 1, 'reopening kept the data (and int8 counts come back as numbers)');
@@ -487,6 +487,43 @@ const storeContract = (makeAdapter: () => Adapter): void => {
       });
     });
 
+    describe('shard plans', () => {
+      it('starts a new generation on a new count; older leases can no longer renew or checkpoint, and the new layout waits for them', async () => {
+        const t = await store.insertTask(newTask('t-plan'));
+        const flow = 'forward';
+        assert.deepEqual(await store.getShardPlans(t.id), []);
+        const p1 = await store.setShardCount(t.id, flow, 2);
+        assert.deepEqual([p1.shardCount, p1.generation], [2, 1]);
+        assert.equal((await store.setShardCount(t.id, flow, 2)).generation, 1, 'same count, same generation');
+
+        assert.equal(await store.acquireLease({ taskId: t.id, flow, shard: 0, owner: 'A', ttlMs: 60_000 }), null, 'generation 0 is not the plan');
+        assert.equal(await store.acquireLease({ taskId: t.id, flow, shard: 2, owner: 'A', ttlMs: 60_000, generation: 1 }), null, 'shard outside the plan');
+        const a = await store.acquireLease({ taskId: t.id, flow, shard: 1, owner: 'A', ttlMs: 60_000, generation: 1 });
+        assert.ok(a);
+        const holder = { taskId: t.id, flow, shard: 1, owner: 'A', epoch: a.epoch };
+        await store.saveCheckpoints(holder, [{ topic: 'orders', broker: 'b', queueId: 0, nextOffset: 5 }]);
+        assert.equal(await store.renewLease(holder, 'A', a.epoch, 60_000, { lag: 7, rate: 12.5 }), true);
+        const [held] = await store.listLeases(t.id);
+        assert.deepEqual([held?.generation, held?.lag, held?.rate], [1, 7, 12.5]);
+
+        const p2 = await store.setShardCount(t.id, flow, 3);
+        assert.deepEqual([p2.shardCount, p2.generation], [3, 2]);
+        assert.equal(await store.renewLease(holder, 'A', a.epoch, 60_000), false, 'the old layout cannot renew');
+        await rejectsWith(store.saveCheckpoints(holder, [{ topic: 'orders', broker: 'b', queueId: 0, nextOffset: 9 }]), 'STALE_EPOCH');
+        assert.equal((await store.getCheckpoints(t.id, flow))[0]?.nextOffset, 5);
+        assert.equal(await other.acquireLease({ taskId: t.id, flow, shard: 0, owner: 'B', ttlMs: 60_000, generation: 2 }), null, 'waits while a lease of generation 1 is live');
+        assert.equal(await store.releaseLease(holder, 'A', a.epoch), true);
+        const b = await other.acquireLease({ taskId: t.id, flow, shard: 1, owner: 'B', ttlMs: 60_000, generation: 2 });
+        assert.ok(b, 'the new layout starts once the old one released');
+        await other.saveCheckpoints({ taskId: t.id, flow, shard: 1, owner: 'B', epoch: b.epoch }, [{ topic: 'orders', broker: 'b', queueId: 0, nextOffset: 9, exact: true }]);
+        const [c] = await store.getCheckpoints(t.id, flow);
+        assert.deepEqual([c?.nextOffset, c?.exact], [9, true]);
+        assert.deepEqual(await store.countCheckpoints(t.id), { [flow]: 1 });
+        await rejectsWith(store.setShardCount(t.id, flow, 0), 'VALIDATION_FAILED');
+        await rejectsWith(store.setShardCount('no-such-task', flow, 1), 'NOT_FOUND');
+      });
+    });
+
     describe('checkpoints', () => {
       it('rejects a checkpoint write with a stale epoch and keeps the stored offsets', async () => {
         const t = await store.insertTask(newTask('t-ckpt'));
@@ -645,6 +682,15 @@ const storeContract = (makeAdapter: () => Adapter): void => {
     });
 
     describe('parked messages', () => {
+      it('keeps a parked message\'s flag and born time', async () => {
+        const t = await store.insertTask(newTask('t-parked-flag'));
+        const base = { taskId: t.id, flow: 'forward', topic: 'orders', broker: 'broker-a', queueId: 0, reason: 'too large', payload: new Uint8Array([1]), properties: {} };
+        await store.parkMessage({ ...base, queueOffset: 1, flag: 7, bornTimestamp: 1_700_000_000_123 });
+        await store.parkMessage({ ...base, queueOffset: 2 });
+        const got = await store.listParked(t.id, { limit: 10 });
+        assert.deepEqual(got.map((p) => [p.flag, p.bornTimestamp]), [[7, 1_700_000_000_123], [0, null]]);
+      });
+
       it('parks, lists, retries on request and resolves', async () => {
         const t = await store.insertTask(newTask('t-parked'));
         const base = { taskId: t.id, topic: 'orders', broker: 'broker-a', queueId: 2, reason: 'SEND_FAILED: timeout' };
@@ -667,6 +713,7 @@ const storeContract = (makeAdapter: () => Adapter): void => {
         assert.equal(await store.requestRetry(t.id), 3);
         assert.ok((await store.listParked(t.id, { limit: 10 })).every((p) => p.retryRequestedAt instanceof Date));
 
+        assert.deepEqual(await store.retryRequestedFlows(t.id), ['a->b', 'b->a']);
         const batch = await store.takeRetryBatch(t.id, 'a->b', 10);
         assert.deepEqual(batch.map((p) => [p.id, p.flow]), [[id1, 'a->b'], [id2, 'a->b']]);
         assert.deepEqual(batch[0]?.payload, new Uint8Array([1, 2, 3]));

@@ -1,6 +1,8 @@
-// Chaos: the replicator runs in a child process that is SIGKILLed 20 times while 100,000 messages
-// stream through. With idempotent resume nothing is lost and nothing is duplicated; without it
-// nothing is lost and the duplicates are counted and reported.
+// Chaos: replicators run in child processes that are SIGKILLed 20 times while 100,000 messages
+// stream through and the flow's shard count changes up and down (1 → 4 → 2 → 3 → 1, each change a
+// new shard layout). With idempotent resume nothing is lost, nothing is duplicated and every
+// queue's order holds; without it nothing is lost and the duplicates are counted and reported.
+// Every kill must land while messages move: the target's count grows between kills.
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -19,7 +21,8 @@ import { side } from '../support/sides.ts';
 import { testCluster } from '../support/testbed.ts';
 
 const root = join(import.meta.dirname, '..', '..');
-const QUEUES = 4;
+const QUEUES = 8;
+const SHARD_STEPS = [4, 2, 3, 1];
 const admin: Principal = { tenant: 'chaos', role: 'admin', subject: 'chaos-test' };
 
 
@@ -34,7 +37,7 @@ class ChildInvoker implements Invoker {
   private readonly live = new Map<string, ChildProcess>();
   constructor(private readonly env: NodeJS.ProcessEnv) {}
   async invokeReplicator(job: ReplicatorJob): Promise<void> {
-    const key = `${job.taskId}/${job.flow}/${job.shard}`;
+    const key = `${job.taskId}/${job.flow}/${job.generation ?? 0}/${job.shard}`;
     if (this.live.has(key)) return;
     const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'test/support/replicator-child.ts'), JSON.stringify(job)], { cwd: root, env: this.env, stdio: 'ignore' });
     this.live.set(key, child);
@@ -43,10 +46,11 @@ class ChildInvoker implements Invoker {
     });
   }
   killOne(): boolean {
-    const [first] = this.live;
-    if (!first) return false;
-    first[1].kill('SIGKILL');
-    this.live.delete(first[0]);
+    const all = [...this.live];
+    if (all.length === 0) return false;
+    const [key, child] = all[Math.floor(Math.random() * all.length)]!;
+    child.kill('SIGKILL');
+    this.live.delete(key);
     return true;
   }
   killAll(): void {
@@ -76,9 +80,10 @@ async function scenario(opts: { messages: number; kills: number; idempotentResum
       target: { clusterType: 'self-built', clusterId: b.c.name, nameServer: b.c.nameServer, networkType: 'public' },
       filter: { topics: { include: [topic], exclude: [] } },
       idempotentResume: opts.idempotentResume,
+      shards: 1,
     });
     const deps = { store, cipher, log: createLogger('warn'), invoker };
-    const tick = () => reconcile(deps, { shardsPerFlow: 1, redispatchAfterMs: 1000 });
+    const tick = () => reconcile(deps, { redispatchAfterMs: 1000 });
     while ((await store.getTask('chaos', task.id))!.status !== 'running') await tick();
 
     const reconciler = (async () => {
@@ -93,28 +98,63 @@ async function scenario(opts: { messages: number; kills: number; idempotentResum
       for (let i = 0; i < opts.messages; i += 100) {
         const r = await a.broker.sendBatch(a.addr, topic, (i / 100) % QUEUES, Array.from({ length: 100 }, (_, j) => ({ body: Buffer.from(`m${i + j}`) })));
         sent.push(...r.msgIds);
-        if ((i / 100) % 20 === 0) await new Promise((res) => setTimeout(res, 30));
+        // Spread over about a minute, so the kills land while messages move.
+        await new Promise((res) => setTimeout(res, 60));
       }
     })();
+    // The target's size, to see that each kill interrupted copying.
+    const targetCount = async () => {
+      let n = 0;
+      for (let q = 0; q < QUEUES; q++) n += await b.broker.maxOffset(b.addr, topic, q);
+      return n;
+    };
     let kills = 0;
-    while (kills < opts.kills) {
+    let step = 0;
+    let producing = true;
+    void producer.finally(() => (producing = false));
+    const movedBetweenKills: number[] = [];
+    let before = await targetCount();
+    const killsUntil = Date.now() + 300_000;
+    while (kills < opts.kills && Date.now() < killsUntil) {
       await new Promise((r) => setTimeout(r, 1200 + Math.random() * 800));
-      if (invoker.killOne()) kills++;
+      // Every few kills the shard count moves: the next layout starts once the old one stopped.
+      if (kills % Math.ceil(opts.kills / (SHARD_STEPS.length + 1)) === 0 && kills > 0 && step < SHARD_STEPS.length && opts.idempotentResume) {
+        const t = (await store.getTask('chaos', task.id))!;
+        await store.updateTask('chaos', t.id, t.version, { spec: { ...(t.spec as object), shards: SHARD_STEPS[step++] } });
+      }
+      const now = await targetCount();
+      if (!producing && now >= sent.length) break; // everything is across: a kill would interrupt nothing
+      if (now === before) continue; // nothing moved since the last kill: wait for the copy to run again
+      if (invoker.killOne()) {
+        kills++;
+        movedBetweenKills.push(now - before);
+        before = now;
+      }
     }
     await producer;
 
     // Let it catch up, then count what the target holds.
     const deadline = Date.now() + 180_000;
     let got: string[] = [];
+    let outOfOrder = 0;
     let stableSince = 0;
     while (Date.now() < deadline) {
       got = [];
+      outOfOrder = 0;
       for (let q = 0; q < QUEUES; q++) {
         let offset = 0;
+        // Source queue q lands on target queue q: its origin offsets must only grow there (a
+        // duplicate after a crash would show as a step back).
+        let last = -1;
         for (;;) {
           const r = await b.broker.pull(b.addr, { topic, queueId: q, offset, maxMessages: 32 });
           if (r.messages.length === 0) break;
-          for (const m of r.messages) got.push(m.uniqKey!);
+          for (const m of r.messages) {
+            got.push(m.uniqKey!);
+            const o = Number(m.properties.FERRY_ORIGIN_OFFSET);
+            if (o <= last && opts.idempotentResume) outOfOrder++;
+            last = Math.max(last, o);
+          }
           offset = r.nextBeginOffset;
         }
       }
@@ -129,7 +169,8 @@ async function scenario(opts: { messages: number; kills: number; idempotentResum
     invoker.killAll();
     const unique = new Set(got);
     const lost = sent.filter((id) => !unique.has(id)).length;
-    return { sent: sent.length, received: got.length, lost, duplicates: got.length - unique.size, kills };
+    const plans = await store.getShardPlans(task.id);
+    return { sent: sent.length, received: got.length, lost, duplicates: got.length - unique.size, kills, movedBetweenKills, outOfOrder, layouts: plans[0]?.generation ?? 0 };
   } finally {
     reconciling = false;
     invoker.killAll();
@@ -145,9 +186,12 @@ describe('replicator killed with SIGKILL mid-stream', () => {
     const r = await scenario({ messages: 100_000, kills: 20, idempotentResume: true });
     console.log(`# chaos (idempotent resume on): ${JSON.stringify(r)}`);
     assert.equal(r.kills, 20);
+    assert.ok(r.movedBetweenKills.every((n) => n > 0), 'every kill interrupted a copy that was moving');
     assert.equal(r.lost, 0);
     assert.equal(r.duplicates, 0);
+    assert.equal(r.outOfOrder, 0, 'per-queue order kept');
     assert.equal(r.received, 100_000);
+    assert.ok(r.layouts >= 1 + SHARD_STEPS.length, `the shard count changed ${SHARD_STEPS.length} times mid-stream (layouts: ${r.layouts})`);
   });
 
   it('idempotent resume off: 0 lost, duplicates counted and reported', async () => {

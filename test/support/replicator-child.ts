@@ -7,7 +7,7 @@ import { coreDepsFromEnv } from '../../shared/runtime/deps.ts';
 const job = JSON.parse(process.argv[2]!) as ReplicatorJob;
 const deps = await coreDepsFromEnv();
 const { exit } = await runReplicator(job, { ...deps, invoker: { invokeReplicator: async () => undefined } }, {
-  shardsPerFlow: deps.config.shardsPerFlow,
+  bufferBytes: deps.config.replicatorBufferBytes,
   budgetMs: deps.config.replicatorBudgetMs,
   leaseTtlMs: deps.config.leaseTtlMs,
 });

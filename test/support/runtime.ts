@@ -17,6 +17,8 @@ export interface Runtime {
   otherTenantToken: string;
   /** The PostgreSQL database's URL (store 'postgres'), for tests that write to the store directly. */
   databaseUrl: string | undefined;
+  /** The runtime process's id (for /proc figures: CPU time, RSS). */
+  pid: number | undefined;
   /** Everything the process wrote to stdout and stderr so far. */
   output(): string;
   stop(): Promise<void>;
@@ -46,7 +48,10 @@ export async function startRuntime(opts: { store: 'embedded' | 'postgres'; env?:
   // Generous: on a busy 2-core machine tsx and PGlite alone can take tens of seconds to start.
   const deadline = Date.now() + 120_000;
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`runtime exited: ${output}`);
+    if (child.exitCode !== null) {
+      await db.drop();
+      throw new Error(`runtime exited: ${output}`);
+    }
     try {
       if ((await fetch(`${baseUrl}/v1/health`)).ok) break;
     } catch {
@@ -65,6 +70,7 @@ export async function startRuntime(opts: { store: 'embedded' | 'postgres'; env?:
     readerToken,
     otherTenantToken,
     databaseUrl: opts.store === 'postgres' ? db.value : undefined,
+    pid: child.pid,
     output: () => output,
     async stop() {
       if (child.exitCode === null) {

@@ -55,6 +55,8 @@ const STORED_WITH_WARNING: Record<number, SendStatus> = {
 const STORED_CODES = [10, 11, 12];
 
 const PULL_FLAG_SUSPEND = 0x2;
+/** How long after its hold a long poll may still be answered (the broker checks held pulls every 5 s). */
+const LONG_POLL_GRACE_MS = 15_000;
 const PULL_FLAG_SUBSCRIPTION = 0x4;
 
 export class BrokerClient {
@@ -128,7 +130,10 @@ export class BrokerClient {
       },
       undefined,
       {
-        timeoutMs: suspendMs + this.timeoutMs,
+        // A held pull is answered when a message arrives or once the hold is over, which the
+        // broker notices on its hold-check round (every 5 s): the wait must outlast both.
+        timeoutMs: suspendMs > 0 ? suspendMs + LONG_POLL_GRACE_MS : this.timeoutMs,
+        longPoll: suspendMs > 0,
         accept: [ResponseCode.PULL_NOT_FOUND, ResponseCode.PULL_RETRY_IMMEDIATELY, ResponseCode.PULL_OFFSET_MOVED],
       },
     );

@@ -40,6 +40,30 @@ export class RemotingResponseError extends RemotingError {
   }
 }
 
+/** Flow control: the broker is too busy now (SYSTEM_BUSY); slow down and try again. */
+export class BrokerBusyError extends RemotingResponseError {}
+/** The topic has no route / does not exist there. */
+export class TopicNotFoundError extends RemotingResponseError {}
+/** The credentials are not allowed to do this. */
+export class NoPermissionError extends RemotingResponseError {}
+/** The message itself was refused (too large, bad properties): sending it again will not help. */
+export class MessageRejectedError extends RemotingResponseError {}
+
+/** The one mapping from a response code to the error class callers branch on. */
+export function responseError(responseCode: number, remark: string, address: string, requestCode: number): RemotingResponseError {
+  const Kind =
+    responseCode === ResponseCode.SYSTEM_BUSY
+      ? BrokerBusyError
+      : responseCode === ResponseCode.TOPIC_NOT_EXIST
+        ? TopicNotFoundError
+        : responseCode === ResponseCode.NO_PERMISSION
+          ? NoPermissionError
+          : responseCode === ResponseCode.MESSAGE_ILLEGAL
+            ? MessageRejectedError
+            : RemotingResponseError;
+  return new Kind(responseCode, remark, address, requestCode);
+}
+
 export const ResponseCode = {
   SUCCESS: 0,
   SYSTEM_ERROR: 1,

@@ -1,0 +1,240 @@
+// Delivery of replicas to the target: batches that keep born time exact, a retry policy, the
+// unknown-outcome rule (read the target's tail before sending again), and parking of what keeps
+// failing. Outages are waited out without using the retry budget; only failures of the messages
+// themselves count towards it.
+import type { ClusterConnection } from '../clusters/connect.ts';
+import { FerryError, isFerryError } from '../errors.ts';
+import type { Logger } from '../log.ts';
+import type { OutgoingMessage, StoredMessage } from '../rocketmq/message.ts';
+import { BrokerBusyError, RemotingConnectError, RemotingConnectionClosedError, RemotingTimeoutError, TopicNotFoundError } from '../rocketmq/remoting/errors.ts';
+import type { NewParkedMessage } from '../store/store.ts';
+import type { FlowMetrics } from './flow-metrics.ts';
+import { hopOffset } from './origin.ts';
+import { queueKey, targetFor, writableQueues, type SourceQueue, type TargetQueue } from './queues.ts';
+import type { RateLimiter } from './rate-limiter.ts';
+
+export interface Replica {
+  m: StoredMessage;
+  out: OutgoingMessage;
+}
+
+/** Exponential backoff with a cap; `attempts` failures of the message itself before it is parked. */
+export class RetryPolicy {
+  constructor(
+    readonly attempts = 5,
+    private readonly baseMs = 200,
+    private readonly maxMs = 5000,
+  ) {}
+
+  delayMs(attempt: number): number {
+    return Math.min(this.maxMs, this.baseMs * 2 ** Math.min(attempt, 10));
+  }
+}
+
+/** What a failed send means for the next step. */
+export type SendFailure = 'unknown-outcome' | 'outage' | 'busy' | 'missing-topic' | 'message';
+
+export function classifySendFailure(err: unknown): SendFailure {
+  if (err instanceof RemotingTimeoutError || err instanceof RemotingConnectionClosedError) return 'unknown-outcome';
+  if (err instanceof RemotingConnectError) return 'outage';
+  if (err instanceof BrokerBusyError) return 'busy';
+  if (isFerryError(err, 'NOT_FOUND')) return 'missing-topic';
+  return 'message';
+}
+
+const MAX_BATCH_BYTES = 1024 * 1024;
+/** Size counted per message beyond its body (properties and framing), for the batch byte limit. */
+const MESSAGE_OVERHEAD = 512;
+
+/**
+ * Consecutive replicas that can share one batch send: a batch carries a single born timestamp,
+ * so a new born time starts a new batch (born time is kept exactly), as does MAX_BATCH_BYTES.
+ */
+export function* batchesOf<T extends { out: OutgoingMessage }>(items: readonly T[], maxBytes = MAX_BATCH_BYTES): Generator<T[]> {
+  let cur: T[] = [];
+  let bytes = 0;
+  for (const it of items) {
+    const size = it.out.body.length + MESSAGE_OVERHEAD;
+    if (cur.length && (bytes + size > maxBytes || it.out.bornTimestamp !== cur[0]!.out.bornTimestamp)) {
+      yield cur;
+      cur = [];
+      bytes = 0;
+    }
+    cur.push(it);
+    bytes += size;
+  }
+  if (cur.length) yield cur;
+}
+
+/** How far back in a target queue the tail read looks for the last replica of a source queue. */
+const RESUME_SCAN_LIMIT = 4096;
+const TAIL_PULL = 32;
+const ROUTE_TTL_MS = 30_000;
+
+/** Target topic routes, cached; source queue #i of a topic maps to writable target queue i mod n. */
+export class TargetRoutes {
+  private readonly cache = new Map<string, { queues: TargetQueue[]; at: number }>();
+
+  constructor(private readonly target: ClusterConnection) {}
+
+  /** Unwritable or missing topics are send failures (the broker does not check perm on send; the route does). */
+  async queueFor(topic: string, index: number, refresh = false): Promise<TargetQueue> {
+    let cached = this.cache.get(topic);
+    if (!cached || refresh || Date.now() - cached.at > ROUTE_TTL_MS) {
+      let queues: TargetQueue[];
+      try {
+        queues = writableQueues(await this.target.nameServers.topicRoute(topic));
+      } catch (err) {
+        if (err instanceof TopicNotFoundError) throw new FerryError('NOT_FOUND', `topic ${topic} does not exist on the target cluster ${this.target.clusterId}`);
+        throw err;
+      }
+      cached = { queues, at: Date.now() };
+      this.cache.set(topic, cached);
+    }
+    const t = targetFor(index, cached.queues);
+    if (!t) throw new FerryError('INVALID_STATE', `topic ${topic} on the target cluster ${this.target.clusterId} is not writable`);
+    return t;
+  }
+}
+
+export interface DeliveryContext {
+  target: ClusterConnection;
+  routes: TargetRoutes;
+  sourceClusterId: string;
+  /** The task's replay generation (replicas of older generations do not count as done). */
+  generation: number;
+  idempotentResume: boolean;
+  policy: RetryPolicy;
+  metrics: FlowMetrics;
+  limiter: RateLimiter | undefined;
+  log: Logger;
+  /** True once the run is stopping: nothing more is sent. */
+  stopped: () => boolean;
+  park: (message: Omit<NewParkedMessage, 'taskId' | 'flow'>) => Promise<void>;
+  /** A target topic is missing: metadata sync makes it. */
+  requestMetadataSync: (() => void) | undefined;
+}
+
+export class Delivery {
+  constructor(private readonly ctx: DeliveryContext) {}
+
+  /**
+   * Sends every replica of source queue q (#index in its topic) or parks what keeps failing.
+   * Returns false when the run stopped first: nothing past that point may be checkpointed.
+   */
+  async deliver(q: SourceQueue, index: number, replicas: readonly Replica[]): Promise<boolean> {
+    const { ctx } = this;
+    for (let batch of batchesOf(replicas)) {
+      if (ctx.limiter) {
+        const waited = await ctx.limiter.take(batch.length);
+        if (waited > 0) ctx.metrics.throttled += batch.length;
+      }
+      let failures = 0;
+      // A send whose outcome is unknown may have stored part of the batch: until the target's tail
+      // has been read (which needs the target back), nothing of the batch is sent again.
+      let unresolved = false;
+      for (let attempt = 0; ; attempt++) {
+        if (ctx.stopped()) return false;
+        try {
+          if (unresolved) {
+            const done = await this.replicatedUpTo(q, index);
+            unresolved = false;
+            if (done !== undefined) batch = batch.filter((c) => c.m.queueOffset > done);
+            if (batch.length === 0) break;
+          }
+          const t = await ctx.routes.queueFor(q.topic, index, attempt > 0);
+          await ctx.target.broker.sendBatch(t.address, q.topic, t.queueId, batch.map((c) => c.out));
+          const now = Date.now();
+          ctx.metrics.replicated += batch.length;
+          for (const c of batch) ctx.metrics.recordDelay(now - c.m.storeTimestamp);
+          break;
+        } catch (err) {
+          const failure = classifySendFailure(err);
+          if (failure === 'unknown-outcome' && ctx.idempotentResume) unresolved = true;
+          if (failure === 'busy') ctx.metrics.throttled += batch.length;
+          if (failure === 'missing-topic') ctx.requestMetadataSync?.();
+          if (failure === 'message' && ++failures >= ctx.policy.attempts) {
+            await this.park(q, batch, err);
+            break;
+          }
+          await sleep(ctx.policy.delayMs(attempt));
+        }
+      }
+    }
+    return true;
+  }
+
+  /**
+   * The newest source offset of queue q already stored on its target queue, found by reading the
+   * target tail backwards (bounded); undefined when none is found within the bound.
+   */
+  async replicatedUpTo(q: SourceQueue, index: number): Promise<number | undefined> {
+    const { ctx } = this;
+    let t: TargetQueue;
+    try {
+      t = await ctx.routes.queueFor(q.topic, index);
+    } catch (err) {
+      // No writable target queue (topic missing or read-only) holds nothing new of ours; an
+      // unreachable target is no answer at all, so that is thrown.
+      if (err instanceof FerryError) return undefined;
+      throw err;
+    }
+    const broker = ctx.target.broker;
+    const [min, max] = await Promise.all([broker.minOffset(t.address, q.topic, t.queueId), broker.maxOffset(t.address, q.topic, t.queueId)]);
+    const me = { clusterId: ctx.sourceClusterId, brokerName: q.brokerName, queueId: q.queueId, generation: ctx.generation };
+    for (let end = max; end > min && max - end < RESUME_SCAN_LIMIT; end -= TAIL_PULL) {
+      const start = Math.max(min, end - TAIL_PULL);
+      const r = await broker.pull(t.address, { topic: q.topic, queueId: t.queueId, offset: start, maxMessages: end - start });
+      let found: number | undefined;
+      for (const m of r.messages) {
+        if (m.queueOffset >= end) break;
+        const o = hopOffset(m, me);
+        if (o !== undefined) found = Math.max(found ?? -1, o);
+      }
+      if (found !== undefined) return found;
+    }
+    if (max - min > RESUME_SCAN_LIMIT) ctx.log.warn({ queue: queueKey(q) }, 'no replica within the resume scan bound: at-least-once from the checkpoint');
+    return undefined;
+  }
+
+  /** After the retry budget a batch is parked — stored for the retry action — never dropped. */
+  private async park(q: SourceQueue, batch: readonly Replica[], err: unknown): Promise<void> {
+    const reason = err instanceof Error ? err.message : String(err);
+    for (const { m, out } of batch) {
+      await this.ctx.park({
+        topic: q.topic,
+        broker: q.brokerName,
+        queueId: q.queueId,
+        queueOffset: m.queueOffset,
+        reason,
+        payload: out.body,
+        properties: parkedProperties(out),
+        flag: out.flag ?? 0,
+        bornTimestamp: out.bornTimestamp ?? null,
+      });
+    }
+    this.ctx.metrics.failed += batch.length;
+    this.ctx.log.warn({ queue: queueKey(q), count: batch.length, reason }, 'messages parked after the retry budget');
+  }
+}
+
+/** A parked message's properties: the user's and Ferry's, with tags, keys and producer id under their system names. */
+export function parkedProperties(out: OutgoingMessage): Record<string, string> {
+  return { ...(out.properties ?? {}), ...(out.tags ? { TAGS: out.tags } : {}), ...(out.keys?.length ? { KEYS: out.keys.join(' ') } : {}), ...(out.uniqKey ? { UNIQ_KEY: out.uniqKey } : {}) };
+}
+
+/** The replica a parked message stands for, as parkedProperties stored it. */
+export function fromParked(p: { payload?: Uint8Array; properties: Record<string, string>; flag: number; bornTimestamp: number | null }): OutgoingMessage {
+  const { TAGS: tags, KEYS: keys, UNIQ_KEY: uniqKey, ...properties } = p.properties;
+  return {
+    body: Buffer.from(p.payload ?? new Uint8Array()),
+    properties,
+    flag: p.flag,
+    ...(p.bornTimestamp !== null ? { bornTimestamp: p.bornTimestamp } : {}),
+    ...(tags ? { tags } : {}),
+    ...(keys ? { keys: keys.split(' ') } : {}),
+    ...(uniqKey ? { uniqKey } : {}),
+  };
+}
+
+export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));

@@ -1,0 +1,131 @@
+// One source queue: pull → filter → loop check → replica → delivery → checkpoint report, one
+// delivery in flight (so order within the queue holds on the target). An idle queue waits in a
+// long poll the broker answers as soon as a message arrives, so thousands of quiet queues cost
+// little; transient pull failures are retried here, not reported as errors.
+import type { ClusterConnection } from '../clusters/connect.ts';
+import type { Logger } from '../log.ts';
+import type { StoredMessage } from '../rocketmq/message.ts';
+import { BrokerBusyError, RemotingConnectError, RemotingConnectionClosedError, RemotingTimeoutError } from '../rocketmq/remoting/errors.ts';
+import type { CheckpointEntry } from '../store/store.ts';
+import type { CheckpointWriter } from './checkpoint-writer.ts';
+import { sleep, type Delivery, type Replica } from './delivery.ts';
+import type { FlowMetrics } from './flow-metrics.ts';
+import { toReplica, wouldLoop } from './origin.ts';
+import { queueKey, type SourceQueue } from './queues.ts';
+import { ReadAhead, type ByteBudget } from './read-ahead.ts';
+
+const PULL_BATCH = 32;
+/** Pull results a queue's reader may hold while its sender is busy. */
+const READ_AHEAD = 4;
+/** Pulls a queue's reader keeps in flight while the queue holds a backlog. */
+const PULL_PIPELINE = 4;
+/** How long the broker may hold a pull on an empty queue (it answers at once when a message arrives). */
+export const LONG_POLL_MS = 20_000;
+
+export interface CopierContext {
+  source: ClusterConnection;
+  targetClusterId: string;
+  delivery: Delivery;
+  checkpoints: CheckpointWriter;
+  metrics: FlowMetrics;
+  budget: ByteBudget;
+  filter: (m: StoredMessage) => boolean;
+  idempotentResume: boolean;
+  /** The task's replay generation, carried by every replica. */
+  generation: number;
+  /** Wall-clock time after which no new pull or batch is started. */
+  deadline: number;
+  log: Logger;
+}
+
+/** Errors of the source that pass: the copier waits and pulls again. */
+const transient = (err: unknown) =>
+  err instanceof RemotingTimeoutError || err instanceof RemotingConnectError || err instanceof RemotingConnectionClosedError || err instanceof BrokerBusyError;
+
+export class QueueCopier {
+  private stopped = false;
+  private reader: ReadAhead | undefined;
+  private wake: (() => void) | undefined;
+
+  constructor(
+    private readonly q: SourceQueue,
+    /** The queue's index among its topic's readable queues: it maps to target queue index mod n. */
+    private readonly index: number,
+    private readonly ctx: CopierContext,
+  ) {}
+
+  /** Ends the copy at the next step; a held long poll is abandoned, not waited for. */
+  stop(): void {
+    this.stopped = true;
+    this.reader?.stop();
+    this.wake?.();
+  }
+
+  /**
+   * Copies until stopped or past the deadline. Returns the queue's final checkpoint when it
+   * stopped cleanly (everything before it sent, nothing after it), undefined when it stopped in
+   * the middle of a delivery — then only what was reported on the way counts.
+   */
+  async run(checkpoint: { nextOffset: number; exact: boolean } | undefined): Promise<CheckpointEntry | undefined> {
+    const { q, ctx } = this;
+    const k = queueKey(q);
+    // A queue with no checkpoint appeared after the task started: take it from its beginning.
+    let offset = checkpoint?.nextOffset ?? (await ctx.source.broker.minOffset(q.address, q.topic, q.queueId));
+    // A crash between send and checkpoint left replicas the checkpoint does not know about; a
+    // clean stop did not, and its checkpoint says so.
+    if (ctx.idempotentResume && !checkpoint?.exact) {
+      const done = await ctx.delivery.replicatedUpTo(q, this.index);
+      if (done !== undefined && done + 1 > offset) {
+        ctx.log.info({ queue: k, checkpoint: offset, resumeAt: done + 1 }, 'resuming after replicas found on the target');
+        offset = done + 1;
+      }
+    }
+    const start = offset;
+    let failures = 0;
+    while (!this.stopped && Date.now() < ctx.deadline) {
+      const reader = (this.reader = new ReadAhead((from, idle) => this.pull(from, idle), offset, READ_AHEAD, PULL_PIPELINE, ctx.budget));
+      try {
+        while (!this.stopped && Date.now() < ctx.deadline) {
+          const results = await reader.take();
+          if (results.length === 0) continue;
+          failures = 0;
+          const replicas: Replica[] = [];
+          for (const r of results) {
+            ctx.metrics.setLag(k, r.maxOffset - r.nextBeginOffset);
+            // The broker moved us (offset below min after retention): nothing readable was skipped by us.
+            if (r.status === 'OFFSET_ILLEGAL') ctx.log.warn({ queue: k, to: r.nextBeginOffset }, 'offset moved by the broker');
+            ctx.metrics.consumed += r.messages.length;
+            for (const m of r.messages) {
+              if (!ctx.filter(m)) ctx.metrics.filtered++;
+              else if (wouldLoop(m, ctx.source.clusterId, ctx.targetClusterId)) ctx.metrics.loopSkipped++;
+              else replicas.push({ m, out: toReplica(m, { clusterId: ctx.source.clusterId, brokerName: q.brokerName, generation: ctx.generation }, ctx.targetClusterId) });
+            }
+          }
+          // What piled up while the previous batch was sent goes out together.
+          if (replicas.length && !(await ctx.delivery.deliver(q, this.index, replicas))) return undefined;
+          offset = results.at(-1)!.nextBeginOffset;
+          ctx.checkpoints.report(q, offset);
+        }
+      } catch (err) {
+        if (!transient(err)) throw err;
+        failures++;
+        if (failures === 1 || failures % 20 === 0) ctx.log.warn({ queue: k, err, failures }, 'source queue unreachable; pulling again');
+        await this.pause(Math.min(5000, 200 * 2 ** Math.min(failures, 5)));
+      } finally {
+        reader.stop();
+      }
+    }
+    // Nothing changed since a clean stop: the stored checkpoint already says so.
+    if (checkpoint?.exact && offset === start) return undefined;
+    return { topic: q.topic, broker: q.brokerName, queueId: q.queueId, nextOffset: offset };
+  }
+
+  private pull(from: number, idle: boolean) {
+    const hold = idle ? Math.min(LONG_POLL_MS, this.ctx.deadline - Date.now()) : 0;
+    return this.ctx.source.broker.pull(this.q.address, { topic: this.q.topic, queueId: this.q.queueId, offset: from, maxMessages: PULL_BATCH, suspendMs: Math.max(0, hold) });
+  }
+
+  private pause(ms: number): Promise<void> {
+    return Promise.race([sleep(ms), new Promise<void>((r) => (this.wake = r))]);
+  }
+}

@@ -1,0 +1,208 @@
+// One shard's tenure: keeps the lease (reporting lag and rate for the reconciler's sizing), finds
+// the shard's queues and runs a copier per queue, watches the task's desired state, flushes
+// metrics, and at the deadline stops every copier and writes the final checkpoints.
+import type { ClusterConnection } from '../clusters/connect.ts';
+import { isFerryError } from '../errors.ts';
+// Not filter/index.ts: that brings the pattern analyser, which a replicator does not run.
+import { evaluateSql92, parseSql92 } from '../filter/sql92.ts';
+import { matchesTag, parseTagExpression } from '../filter/tag.ts';
+import { matchTopicPatterns, type TopicMatcher } from '../filter/topic-match.ts';
+import type { ReplicatorJob } from '../invoker/invoker.ts';
+import type { Logger } from '../log.ts';
+import type { StoredMessage } from '../rocketmq/message.ts';
+import { RemotingError } from '../rocketmq/remoting/errors.ts';
+import { isSystemTopic } from '../rocketmq/system-resources.ts';
+import type { CheckpointEntry, LeaseHolder, Store } from '../store/store.ts';
+import type { TaskSpec } from '../tasks/model.ts';
+import { isOwnQueue } from './assignment.ts';
+import { CheckpointWriter } from './checkpoint-writer.ts';
+import { Delivery, RetryPolicy, TargetRoutes, sleep } from './delivery.ts';
+import type { FlowMetrics } from './flow-metrics.ts';
+import { flowsOf } from './flows.ts';
+import { QueueCopier } from './queue-copier.ts';
+import { listSourceQueues, queueKey, type SourceQueue } from './queues.ts';
+import { RateLimiter } from './rate-limiter.ts';
+import { ByteBudget } from './read-ahead.ts';
+
+export type ShardExit = 'budget' | 'task-stopped' | 'lease-lost' | 'task-gone' | 'shutdown';
+
+export interface ShardRunOptions {
+  leaseTtlMs: number;
+  /** Message bytes all of the shard's queues may hold at once. */
+  bufferBytes: number;
+  sendAttempts: number;
+  signal: AbortSignal | undefined;
+}
+
+export interface ShardRunDeps {
+  store: Store;
+  log: Logger;
+  requestMetadataSync: ((taskId: string) => void) | undefined;
+}
+
+const DISCOVERY_MS = 30_000;
+const STATE_CHECK_MS = 2000;
+const METRICS_FLUSH_MS = 5000;
+const CHECKPOINT_INTERVAL_MS = 250;
+
+export class ShardRun {
+  private stop: ShardExit | undefined;
+  private readonly copiers = new Map<string, { copier: QueueCopier; done: Promise<CheckpointEntry | undefined> }>();
+  private readonly checkpoints: CheckpointWriter;
+  private readonly delivery: Delivery;
+  private readonly budget: ByteBudget;
+  private readonly filter: (m: StoredMessage) => boolean;
+
+  constructor(
+    private readonly job: ReplicatorJob,
+    private readonly spec: TaskSpec,
+    private readonly holder: LeaseHolder,
+    private readonly source: ClusterConnection,
+    private readonly target: ClusterConnection,
+    private readonly metrics: FlowMetrics,
+    private readonly deps: ShardRunDeps,
+    private readonly opts: ShardRunOptions,
+    private readonly log: Logger,
+    private readonly deadline: number,
+  ) {
+    const x = spec.filter.expression;
+    if (x.type === 'SQL92') {
+      const expr = parseSql92(x.value);
+      this.filter = (m) => evaluateSql92(expr, m.properties);
+    } else {
+      const expr = parseTagExpression(x.value);
+      this.filter = (m) => matchesTag(expr, m.tags);
+    }
+    this.budget = new ByteBudget(opts.bufferBytes);
+    this.checkpoints = new CheckpointWriter(deps.store, holder, CHECKPOINT_INTERVAL_MS, (err) => this.failed(err));
+    const shards = Math.max(1, (job.shards ?? 1) * flowsOf(spec).length);
+    this.delivery = new Delivery({
+      target,
+      routes: new TargetRoutes(target),
+      sourceClusterId: source.clusterId,
+      generation: spec.replayGeneration ?? 0,
+      idempotentResume: spec.idempotentResume,
+      policy: new RetryPolicy(opts.sendAttempts),
+      metrics,
+      limiter: spec.tpsLimit ? new RateLimiter(spec.tpsLimit / shards) : undefined,
+      log,
+      stopped: () => this.stop !== undefined,
+      park: (m) => deps.store.parkMessage({ taskId: job.taskId, flow: job.flow, ...m }).then(() => undefined),
+      requestMetadataSync: deps.requestMetadataSync && (() => deps.requestMetadataSync!(job.taskId)),
+    });
+  }
+
+  async execute(): Promise<ShardExit> {
+    // Checked for safety when the task was accepted and when it was started.
+    const topics = matchTopicPatterns(this.spec.filter.topics);
+    const renewEvery = this.opts.leaseTtlMs / 3;
+    let lastRenew = Date.now();
+    let lastFlush = Date.now();
+    let lastDiscovery = 0;
+    let lastStateCheck = Date.now();
+    let replicatedAtRenew = 0;
+    while (!this.stop && Date.now() < this.deadline) {
+      const now = Date.now();
+      if (this.opts.signal?.aborted) {
+        this.stop = 'shutdown';
+        break;
+      }
+      if (now - lastDiscovery > DISCOVERY_MS) {
+        lastDiscovery = now;
+        await this.discover(topics);
+      }
+      if (now - lastRenew > renewEvery) {
+        const replicated = this.metrics.replicatedSoFar();
+        const rate = ((replicated - replicatedAtRenew) * 1000) / Math.max(1, now - lastRenew);
+        lastRenew = now;
+        replicatedAtRenew = replicated;
+        const renewed = await this.deps.store.renewLease(this.holder, this.holder.owner, this.holder.epoch, this.opts.leaseTtlMs, { lag: this.metrics.currentLag(), rate });
+        if (!renewed) this.stop = 'lease-lost';
+      }
+      if (now - lastStateCheck > STATE_CHECK_MS) {
+        lastStateCheck = now;
+        const t = await this.deps.store.getTask(this.job.tenant, this.job.taskId);
+        if (!t) this.stop = 'task-gone';
+        else if (t.desiredState !== 'running' || t.status !== 'running') this.stop ??= 'task-stopped';
+      }
+      if (now - lastFlush > METRICS_FLUSH_MS) {
+        lastFlush = now;
+        await this.flushMetrics();
+      }
+      await sleep(200);
+    }
+    this.stop ??= 'budget';
+    for (const { copier } of this.copiers.values()) copier.stop();
+    const finals = await Promise.all([...this.copiers.values()].map((c) => c.done));
+    try {
+      await this.checkpoints.close(finals.filter((e): e is CheckpointEntry => e !== undefined));
+    } catch (err) {
+      this.failed(err);
+    }
+    return this.stop;
+  }
+
+  async flushMetrics(): Promise<void> {
+    const delta = this.metrics.drain();
+    if (delta) await this.deps.store.addMetrics([delta]);
+  }
+
+  /** Starts a copier for every queue of this shard that has none yet (new topics and queues included). */
+  private async discover(topics: TopicMatcher): Promise<void> {
+    let listed;
+    try {
+      const info = await this.source.nameServers.clusterInfo();
+      const names = new Set([...Object.keys(info.clusterAddrTable), ...Object.keys(info.brokerAddrTable)]);
+      listed = await listSourceQueues(this.source, topics, (t) => isSystemTopic(t, names));
+    } catch (err) {
+      this.log.warn({ err }, 'cannot list source queues');
+      return;
+    }
+    const stored = await this.deps.store.getCheckpoints(this.job.taskId, this.job.flow);
+    const checkpoints = new Map(stored.map((c) => [queueKey({ topic: c.topic, brokerName: c.broker, queueId: c.queueId }), c]));
+    const ctx = {
+      source: this.source,
+      targetClusterId: this.target.clusterId,
+      delivery: this.delivery,
+      checkpoints: this.checkpoints,
+      metrics: this.metrics,
+      budget: this.budget,
+      filter: this.filter,
+      idempotentResume: this.spec.idempotentResume,
+      generation: this.spec.replayGeneration ?? 0,
+      deadline: this.deadline,
+      log: this.log,
+    };
+    for (const { queues } of listed) {
+      queues.forEach((q, index) => {
+        const k = queueKey(q);
+        if (this.stop || !isOwnQueue(q, this.job) || this.copiers.has(k)) return;
+        const copier = new QueueCopier(q, index, ctx);
+        const c = checkpoints.get(k);
+        const done = copier.run(c && { nextOffset: c.nextOffset, exact: c.exact === true }).catch((err: unknown) => {
+          this.copierFailed(err, q);
+          return undefined;
+        });
+        this.copiers.set(k, { copier, done });
+      });
+    }
+  }
+
+  /** A fenced write failed: the lease or the shard layout moved on, so this tenure ends. */
+  private failed(err: unknown): void {
+    if (isFerryError(err, 'NOT_FOUND')) this.stop = 'task-gone';
+    else if (isFerryError(err, 'STALE_EPOCH')) this.stop = 'lease-lost';
+    else {
+      this.log.warn({ err }, 'checkpoint write failed');
+      this.stop ??= 'lease-lost';
+    }
+  }
+
+  private copierFailed(err: unknown, q: SourceQueue): void {
+    if (isFerryError(err, 'STALE_EPOCH') || isFerryError(err, 'NOT_FOUND')) return this.failed(err);
+    // A cluster's answer (a deleted topic, a refused pull) is the cluster's business; anything else is ours.
+    if (err instanceof RemotingError) this.log.warn({ err, queue: queueKey(q) }, 'queue copier stopped; restarted at the next discovery');
+    else this.log.error({ err, queue: queueKey(q) }, 'queue copier failed');
+    this.copiers.delete(queueKey(q)); // rediscovered and restarted from its checkpoint
+  }
+}

@@ -1,0 +1,210 @@
+// The replicator's pure parts: shard assignment and auto sizing, queue mapping, the loop rule and
+// provenance, batches that keep born time exact, send-failure classes, the retry policy, the
+// rate limiter, the shared byte budget, and start offsets (against a fake broker port).
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { ClusterConnection } from '../../shared/clusters/connect.ts';
+import { FerryError } from '../../shared/errors.ts';
+import { autoShardCount, isOwnQueue, QUEUES_PER_SHARD, shardCountFor, shardOf } from '../../shared/replication/assignment.ts';
+import { batchesOf, classifySendFailure, fromParked, parkedProperties, RetryPolicy } from '../../shared/replication/delivery.ts';
+import { hopOffset, ORIGIN, toReplica, wouldLoop } from '../../shared/replication/origin.ts';
+import { readableQueues, targetFor, writableQueues, type SourceQueue } from '../../shared/replication/queues.ts';
+import { RateLimiter } from '../../shared/replication/rate-limiter.ts';
+import { ByteBudget } from '../../shared/replication/read-ahead.ts';
+import { startCheckpoints } from '../../shared/replication/start-offsets.ts';
+import type { OutgoingMessage, StoredMessage } from '../../shared/rocketmq/message.ts';
+import { BrokerBusyError, MessageRejectedError, RemotingConnectError, RemotingConnectionClosedError, RemotingTimeoutError, responseError, ResponseCode, TopicNotFoundError } from '../../shared/rocketmq/remoting/errors.ts';
+
+const queue = (topic: string, queueId: number, brokerName = 'broker-a'): SourceQueue => ({ topic, brokerName, address: '127.0.0.1:1', queueId });
+
+describe('shard assignment', () => {
+  it('puts every queue in exactly one shard, the same one every time, spread over all shards', () => {
+    const queues = Array.from({ length: 4000 }, (_, i) => queue(`t${i % 500}`, i % 8));
+    const counts = new Array(8).fill(0);
+    for (const q of queues) {
+      const s = shardOf(q, 8);
+      assert.equal(shardOf(q, 8), s);
+      counts[s]++;
+      assert.equal([...Array(8).keys()].filter((shard) => isOwnQueue(q, { shard, shards: 8 })).length, 1);
+    }
+    for (const c of counts) assert.ok(c > 350 && c < 650, `shards are balanced: ${counts.join(',')}`);
+    assert.ok(isOwnQueue(queues[0]!, { shard: 0 }), 'no shard count: one shard owns everything');
+  });
+
+  it('sizes auto shards from queue count, grows with a backlog, shrinks once caught up, and waits between changes', () => {
+    const idle = { lag: 0, rate: 0 };
+    assert.equal(autoShardCount({ queues: 8, ...idle }, 1, Infinity), 1);
+    assert.equal(autoShardCount({ queues: QUEUES_PER_SHARD * 3, ...idle }, 1, 0), 3, 'more queues than one shard keeps: grow at once');
+    assert.equal(autoShardCount({ queues: 64, lag: null, rate: null }, 4, Infinity), 4, 'nothing reported: keep');
+    // 1,000,000 behind at 5,000/s is 200 s: more than a minute, so grow (at most doubling).
+    assert.equal(autoShardCount({ queues: 64, lag: 1_000_000, rate: 5000 }, 1, Infinity), 2);
+    assert.equal(autoShardCount({ queues: 64, lag: 1_000_000, rate: 5000 }, 4, Infinity), 8);
+    assert.equal(autoShardCount({ queues: 64, lag: 1_000_000, rate: 5000 }, 4, 10_000), 4, 'too soon after the last change');
+    assert.equal(autoShardCount({ queues: 4, lag: 1_000_000, rate: 100 }, 4, Infinity), 4, 'never more shards than queues');
+    assert.equal(autoShardCount({ queues: 64, lag: 100_000, rate: 5000 }, 4, Infinity), 4, 'behind by 20 s: hold');
+    assert.equal(autoShardCount({ queues: 64, lag: 1000, rate: 5000 }, 4, 60_000), 4, 'caught up, but shrinking waits longer');
+    assert.equal(autoShardCount({ queues: 64, lag: 1000, rate: 5000 }, 4, 200_000), 1, 'caught up: back to the base');
+    assert.equal(shardCountFor(5, { queues: 64, lag: 0, rate: 0 }, 1, 0), 5, 'pinned');
+    assert.equal(shardCountFor(5, { queues: 2, lag: 0, rate: 0 }, 1, 0), 2, 'pinned, but not above the queue count');
+    assert.equal(shardCountFor('auto', { queues: 0, lag: null, rate: null }, undefined, 0), 1, 'a first plan');
+  });
+});
+
+describe('queue mapping', () => {
+  const route = {
+    brokerDatas: [
+      { cluster: 'c', brokerName: 'broker-b', brokerAddrs: { '0': '127.0.0.1:20' } },
+      { cluster: 'c', brokerName: 'broker-a', brokerAddrs: { '0': '127.0.0.1:10' } },
+    ],
+    queueDatas: [
+      { brokerName: 'broker-b', readQueueNums: 2, writeQueueNums: 2, perm: 6, topicSysFlag: 0 },
+      { brokerName: 'broker-a', readQueueNums: 3, writeQueueNums: 1, perm: 6, topicSysFlag: 0 },
+    ],
+  };
+
+  it('orders queues by broker then id and maps source index i to target queue i mod n', () => {
+    const src = readableQueues('t', route);
+    assert.deepEqual(src.map((q) => `${q.brokerName}/${q.queueId}`), ['broker-a/0', 'broker-a/1', 'broker-a/2', 'broker-b/0', 'broker-b/1']);
+    const dst = writableQueues(route);
+    assert.deepEqual(dst.map((q) => `${q.brokerName}/${q.queueId}`), ['broker-a/0', 'broker-b/0', 'broker-b/1']);
+    assert.deepEqual(src.map((_, i) => targetFor(i, dst)!.queueId), [0, 0, 1, 0, 0]);
+    assert.equal(targetFor(3, [])?.queueId, undefined);
+  });
+
+  it('leaves out unreadable and unwritable queues', () => {
+    const readOnly = { ...route, queueDatas: route.queueDatas.map((q) => ({ ...q, perm: 4 })) };
+    assert.equal(writableQueues(readOnly).length, 0);
+    assert.equal(readableQueues('t', readOnly).length, 5);
+  });
+});
+
+const stored = (over: Partial<StoredMessage> = {}): StoredMessage => ({
+  topic: 'orders',
+  queueId: 3,
+  queueOffset: 42,
+  commitLogOffset: 1000,
+  msgId: 'OFFSETID',
+  uniqKey: 'UNIQ',
+  body: Buffer.from('hello'),
+  bodyCRC: 0,
+  flag: 5,
+  sysFlag: 0,
+  bornTimestamp: 1_700_000_000_001,
+  bornHost: '127.0.0.1:1',
+  storeTimestamp: 1_700_000_000_009,
+  storeHost: '127.0.0.1:2',
+  reconsumeTimes: 0,
+  preparedTransactionOffset: 0,
+  tags: 'TagA',
+  keys: ['k1', 'k2'],
+  properties: { TAGS: 'TagA', KEYS: 'k1 k2', UNIQ_KEY: 'UNIQ', color: 'red' },
+  ...over,
+});
+
+describe('loop rule and provenance', () => {
+  it('a first hop records the origin and a path of two; the next hop keeps the origin and grows the path', () => {
+    const r1 = toReplica(stored(), { clusterId: 'A', brokerName: 'broker-a', generation: 0 }, 'B');
+    assert.equal(r1.properties![ORIGIN.path], 'A,B');
+    assert.equal(r1.properties![ORIGIN.cluster], 'A');
+    assert.equal(r1.properties![ORIGIN.offset], '42');
+    assert.deepEqual([r1.flag, r1.bornTimestamp, r1.uniqKey, r1.tags, r1.keys, r1.properties!.color], [5, 1_700_000_000_001, 'UNIQ', 'TagA', ['k1', 'k2'], 'red']);
+    const onB = stored({ properties: { ...r1.properties!, TAGS: 'TagA' }, queueOffset: 7 });
+    assert.equal(wouldLoop(onB, 'B', 'A'), true, 'back to where it came from');
+    assert.equal(wouldLoop(onB, 'B', 'C'), false);
+    const r2 = toReplica(onB, { clusterId: 'B', brokerName: 'broker-b', generation: 0 }, 'C');
+    assert.equal(r2.properties![ORIGIN.path], 'A,B,C');
+    assert.equal(r2.properties![ORIGIN.cluster], 'A');
+    assert.equal(r2.properties![ORIGIN.offset], '42', 'origin offset kept');
+    assert.equal(hopOffset(stored({ properties: r2.properties! }), { clusterId: 'B', brokerName: 'broker-b', queueId: 3, generation: 0 }), 7);
+    assert.equal(hopOffset(stored({ properties: r2.properties! }), { clusterId: 'B', brokerName: 'broker-b', queueId: 3, generation: 1 }), undefined, 'another replay generation');
+    assert.equal(wouldLoop(stored(), 'A', 'A'), true, 'never to the cluster it is on');
+  });
+});
+
+describe('delivery parts', () => {
+  const rep = (born: number, bytes = 10) => ({ out: { body: Buffer.alloc(bytes), bornTimestamp: born } as OutgoingMessage });
+
+  it('batches consecutive replicas of one born time, splitting at a new born time and at the byte limit, keeping order', () => {
+    const items = [rep(1), rep(1), rep(2), rep(2), rep(2), rep(1), rep(3)];
+    assert.deepEqual([...batchesOf(items)].map((b) => b.map((x) => x.out.bornTimestamp)), [[1, 1], [2, 2, 2], [1], [3]]);
+    const big = Array.from({ length: 10 }, () => rep(1, 1000));
+    assert.deepEqual([...batchesOf(big, 3100)].map((b) => b.length), [2, 2, 2, 2, 2]);
+    assert.deepEqual([...batchesOf([])], []);
+  });
+
+  it('classifies send failures by error class', () => {
+    assert.equal(classifySendFailure(new RemotingTimeoutError('a', 1, 320)), 'unknown-outcome');
+    assert.equal(classifySendFailure(new RemotingConnectionClosedError('a')), 'unknown-outcome');
+    assert.equal(classifySendFailure(new RemotingConnectError('a', 'refused')), 'outage');
+    assert.equal(classifySendFailure(responseError(ResponseCode.SYSTEM_BUSY, 'busy', 'a', 320)), 'busy');
+    assert.equal(classifySendFailure(new FerryError('NOT_FOUND', 'no topic')), 'missing-topic');
+    assert.equal(classifySendFailure(responseError(ResponseCode.MESSAGE_ILLEGAL, 'too big', 'a', 320)), 'message');
+    assert.ok(responseError(ResponseCode.SYSTEM_BUSY, '', 'a', 1) instanceof BrokerBusyError);
+    assert.ok(responseError(ResponseCode.TOPIC_NOT_EXIST, '', 'a', 1) instanceof TopicNotFoundError);
+    assert.ok(responseError(ResponseCode.MESSAGE_ILLEGAL, '', 'a', 1) instanceof MessageRejectedError);
+  });
+
+  it('backs off exponentially up to a cap', () => {
+    const p = new RetryPolicy(3, 100, 1000);
+    assert.deepEqual([0, 1, 2, 3, 4, 20].map((a) => p.delayMs(a)), [100, 200, 400, 800, 1000, 1000]);
+    assert.equal(p.attempts, 3);
+  });
+
+  it('a parked replica comes back as it was: body, tags, keys, producer id, properties, flag, born time', () => {
+    const out: OutgoingMessage = { body: Buffer.from('x'), tags: 'T', keys: ['a', 'b'], uniqKey: 'U', properties: { p: '1' }, flag: 9, bornTimestamp: 123 };
+    const back = fromParked({ payload: new Uint8Array(out.body), properties: parkedProperties(out), flag: 9, bornTimestamp: 123 });
+    assert.deepEqual(back, out);
+  });
+});
+
+describe('rate limiter', () => {
+  it('holds a rate: 200 permits at 1,000/s take about 200 ms from empty', async () => {
+    const limiter = new RateLimiter(1000);
+    const t0 = performance.now();
+    let waited = 0;
+    for (let i = 0; i < 20; i++) waited += await limiter.take(10);
+    const took = performance.now() - t0;
+    assert.ok(took >= 150, `took ${took} ms`);
+    assert.ok(waited > 0, 'throttled time is reported');
+  });
+});
+
+describe('byte budget', () => {
+  it('has room until spent and wakes waiters once released below the limit', async () => {
+    const b = new ByteBudget(100);
+    assert.equal(b.room(), undefined);
+    b.add(150);
+    const waiting = b.room();
+    assert.ok(waiting);
+    let woke = false;
+    void waiting.then(() => (woke = true));
+    b.release(20);
+    await new Promise((r) => setImmediate(r));
+    assert.equal(woke, false, 'still over the limit');
+    b.release(100);
+    await new Promise((r) => setImmediate(r));
+    assert.equal(woke, true);
+    assert.equal(b.inUse, 30);
+  });
+});
+
+describe('start offsets', () => {
+  // A fake of the broker port: offsets per queue, no broker.
+  const fake = {
+    broker: {
+      maxOffset: async (_a: string, _t: string, q: number) => 100 + q,
+      minOffset: async (_a: string, _t: string, q: number) => q,
+      offsetAtOrAfter: async (_a: string, _t: string, q: number, ts: number) => ts + q,
+    },
+  } as unknown as ClusterConnection;
+
+  it('latest, earliest and a timestamp become one checkpoint per queue', async () => {
+    const qs = [queue('t', 0), queue('t', 1)];
+    assert.deepEqual((await startCheckpoints(fake, qs, { type: 'latest' })).map((c) => c.nextOffset), [100, 101]);
+    assert.deepEqual((await startCheckpoints(fake, qs, { type: 'earliest' })).map((c) => c.nextOffset), [0, 1]);
+    assert.deepEqual((await startCheckpoints(fake, qs, { type: 'timestamp', timestamp: 50 })).map((c) => [c.topic, c.broker, c.queueId, c.nextOffset]), [
+      ['t', 'broker-a', 0, 50],
+      ['t', 'broker-a', 1, 51],
+    ]);
+  });
+});
