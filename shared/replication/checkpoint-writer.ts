@@ -27,6 +27,12 @@ export class CheckpointWriter {
     }, this.intervalMs);
   }
 
+  /** Reports and writes at once (with whatever else is pending), resolving once it is stored. */
+  async reportNow(q: Pick<SourceQueue, 'topic' | 'brokerName' | 'queueId'>, nextOffset: number): Promise<void> {
+    this.dirty.set(queueKey(q), { topic: q.topic, broker: q.brokerName, queueId: q.queueId, nextOffset });
+    await this.flush();
+  }
+
   /** Writes what was reported (waiting for a write in progress first); rethrows a failed write. */
   async flush(): Promise<void> {
     while (this.writing) await this.writing;

@@ -81,6 +81,9 @@ export class QueueCopier {
       }
     }
     const start = offset;
+    // A clean stop's checkpoint promises that nothing past it was sent. Before sending past it,
+    // that promise is withdrawn in the store, so a crash from here on is resumed by a tail read.
+    let promised = checkpoint?.exact === true;
     let failures = 0;
     while (!this.stopped && Date.now() < ctx.deadline) {
       const reader = (this.reader = new ReadAhead((from, idle) => this.pull(from, idle), offset, READ_AHEAD, PULL_PIPELINE, ctx.budget));
@@ -101,8 +104,16 @@ export class QueueCopier {
               else replicas.push({ m, out: toReplica(m, { clusterId: ctx.source.clusterId, brokerName: q.brokerName, generation: ctx.generation }, ctx.targetClusterId) });
             }
           }
-          // What piled up while the previous batch was sent goes out together.
-          if (replicas.length && !(await ctx.delivery.deliver(q, this.index, replicas))) return undefined;
+          if (replicas.length && promised) {
+            await ctx.checkpoints.reportNow(q, offset);
+            promised = false;
+          }
+          // What piled up while the previous batch was sent goes out together. Stopped in the
+          // middle: part of it may be on the target, so the last checkpoint must not be exact.
+          if (replicas.length && !(await ctx.delivery.deliver(q, this.index, replicas))) {
+            ctx.checkpoints.report(q, offset);
+            return undefined;
+          }
           offset = results.at(-1)!.nextBeginOffset;
           ctx.checkpoints.report(q, offset);
         }

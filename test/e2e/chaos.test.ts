@@ -4,60 +4,24 @@
 // queue's order holds; without it nothing is lost and the duplicates are counted and reported.
 // Every kill must land while messages move: the target's count grows between kills.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import type { Principal } from '../../shared/auth/principal.ts';
-import type { Invoker, ReplicatorJob } from '../../shared/invoker/invoker.ts';
 import { createLogger } from '../../shared/log.ts';
 import { reconcile } from '../../shared/replication/reconciler.ts';
 import { aesGcmCipher } from '../../shared/secrets/cipher.ts';
 import { openStore } from '../../shared/store/index.ts';
 import type { Store } from '../../shared/store/store.ts';
 import { TaskService } from '../../shared/tasks/service.ts';
+import { ChildInvoker } from '../support/child-invoker.ts';
 import { throwawayPostgres, type Throwaway } from '../support/databases.ts';
 import { side } from '../support/sides.ts';
 import { testCluster } from '../support/testbed.ts';
 
-const root = join(import.meta.dirname, '..', '..');
 const QUEUES = 8;
 const SHARD_STEPS = [4, 2, 3, 1];
 const admin: Principal = { tenant: 'chaos', role: 'admin', subject: 'chaos-test' };
 
-
-/**
- * Spawns each replicator invocation as a child process and remembers the live ones. A job whose
- * child is still alive (starting up takes seconds on a loaded machine, while the reconciler
- * re-dispatches every second until the lease is taken) is not spawned again: otherwise children
- * pile up, and a kill may hit one that was never going to replicate.
- */
-class ChildInvoker implements Invoker {
-  /** The live child of each job (task/flow/shard). */
-  private readonly live = new Map<string, ChildProcess>();
-  constructor(private readonly env: NodeJS.ProcessEnv) {}
-  async invokeReplicator(job: ReplicatorJob): Promise<void> {
-    const key = `${job.taskId}/${job.flow}/${job.generation ?? 0}/${job.shard}`;
-    if (this.live.has(key)) return;
-    const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'test/support/replicator-child.ts'), JSON.stringify(job)], { cwd: root, env: this.env, stdio: 'ignore' });
-    this.live.set(key, child);
-    child.once('exit', () => {
-      if (this.live.get(key) === child) this.live.delete(key);
-    });
-  }
-  killOne(): boolean {
-    const all = [...this.live];
-    if (all.length === 0) return false;
-    const [key, child] = all[Math.floor(Math.random() * all.length)]!;
-    child.kill('SIGKILL');
-    this.live.delete(key);
-    return true;
-  }
-  killAll(): void {
-    for (const c of this.live.values()) c.kill('SIGKILL');
-    this.live.clear();
-  }
-}
 
 async function scenario(opts: { messages: number; kills: number; idempotentResume: boolean }) {
   const db: Throwaway<string> = await throwawayPostgres();
@@ -98,8 +62,8 @@ async function scenario(opts: { messages: number; kills: number; idempotentResum
       for (let i = 0; i < opts.messages; i += 100) {
         const r = await a.broker.sendBatch(a.addr, topic, (i / 100) % QUEUES, Array.from({ length: 100 }, (_, j) => ({ body: Buffer.from(`m${i + j}`) })));
         sent.push(...r.msgIds);
-        // Spread over about a minute, so the kills land while messages move.
-        await new Promise((res) => setTimeout(res, 60));
+        // Spread over about 5 s per kill, so every kill lands while messages move.
+        await new Promise((res) => setTimeout(res, (opts.kills * 5000) / (opts.messages / 100)));
       }
     })();
     // The target's size, to see that each kill interrupted copying.
