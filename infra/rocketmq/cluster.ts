@@ -157,6 +157,11 @@ export class RocketMQCluster {
     return this.processes.map((p) => ({ name: p.spec.name, rssMb: p.rssMb() }));
   }
 
+  /** Process id of each JVM of the cluster (undefined once it has exited), e.g. to read its CPU time from /proc. */
+  pids(): { name: string; pid: number | undefined }[] {
+    return this.processes.map((p) => ({ name: p.spec.name, pid: p.running ? p.pid : undefined }));
+  }
+
   /** Kills broker i abruptly (SIGKILL), as a crash would. */
   async killBroker(i = 0): Promise<void> {
     await this.brokerProcesses[i]?.kill();

@@ -23,7 +23,8 @@ export class CheckpointWriter {
     this.dirty.set(queueKey(q), { topic: q.topic, broker: q.brokerName, queueId: q.queueId, nextOffset });
     this.timer ??= setTimeout(() => {
       this.timer = undefined;
-      void this.flush();
+      // A failed write has told onFailure already; the copiers see the run stop.
+      this.flush().catch(() => undefined);
     }, this.intervalMs);
   }
 
