@@ -15,7 +15,7 @@ const EnvSchema = z.object({
   FERRY_LEASE_TTL_MS: z.coerce.number().int().min(1000).max(300_000).default(15_000),
   FERRY_RECONCILE_INTERVAL_MS: z.coerce.number().int().min(200).default(3000),
   FERRY_METADATA_SYNC_INTERVAL_MS: z.coerce.number().int().min(200).default(10_000),
-  FERRY_INVOKER: z.enum(['local', 'aws-lambda', 'tencent-scf']).default('local'),
+  FERRY_INVOKER: z.enum(['local', 'process', 'aws-lambda', 'tencent-scf']).default('local'),
   FERRY_REPLICATOR_FUNCTION: z.string().min(1).default('ferry-dev-replicator'),
   FERRY_INVOKER_REGION: z.string().min(1).optional(),
   FERRY_INVOKER_ENDPOINT: z.string().min(1).optional(),
@@ -41,7 +41,8 @@ export interface FerryConfig {
   leaseTtlMs: number;
   reconcileIntervalMs: number;
   metadataSyncIntervalMs: number;
-  invoker: 'local' | 'aws-lambda' | 'tencent-scf';
+  /** local: replicators in this process; process: a child process each (needs PostgreSQL); or a function platform. */
+  invoker: 'local' | 'process' | 'aws-lambda' | 'tencent-scf';
   replicatorFunction: string;
   invokerRegion: string | undefined;
   /** Tests only: where the invoker's SDK sends its requests. */
@@ -65,6 +66,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): FerryConfig {
     throw new Error(`invalid environment variable ${String(issue.path[0])}: ${issue.message}`);
   }
   const e = parsed.data;
+  // The embedded store lives in one process: replicators in other processes cannot share it.
+  if (e.FERRY_INVOKER === 'process' && !e.DATABASE_URL) throw new Error('invalid environment variable FERRY_INVOKER: "process" needs DATABASE_URL (PostgreSQL)');
   return {
     port: e.PORT,
     dataDir: resolve(e.FERRY_DATA_DIR),

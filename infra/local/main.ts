@@ -3,6 +3,7 @@
 import { mkdirSync } from 'node:fs';
 import { createApiDeps } from '../../shared/api/deps.ts';
 import { loadConfig } from '../../shared/config.ts';
+import { ChildProcessInvoker } from '../../shared/invoker/child-process.ts';
 import { LocalInvoker } from '../../shared/invoker/local.ts';
 import { createLogger } from '../../shared/log.ts';
 import { onDemandMetadataSync } from '../../shared/metadata/on-demand.ts';
@@ -15,6 +16,7 @@ import { reconcile } from '../../shared/replication/reconciler.ts';
 import { runReplicator } from '../../shared/replication/replicator.ts';
 import { createCoreDeps } from '../../shared/runtime/deps.ts';
 import { ensureBootstrapToken } from './bootstrap.ts';
+import { replicatorProcessArgs } from './replicator-bundle.ts';
 import { createHttpServer } from './server.ts';
 import { every } from './timer.ts';
 
@@ -28,13 +30,17 @@ await ensureBootstrapToken(core.store, config.apiToken, log);
 const emf = emfWriter(config, log);
 const shutdownSignal = new AbortController();
 const requestMetadataSync = onDemandMetadataSync(core);
-const invoker: LocalInvoker = new LocalInvoker((job) =>
-  runReplicator(job, { ...core, invoker, requestMetadataSync }, { bufferBytes: config.replicatorBufferBytes, budgetMs: config.replicatorBudgetMs, leaseTtlMs: config.leaseTtlMs, signal: shutdownSignal.signal })
-    .then((report) => emf.write(replicatorRecords(report)))
-    .catch((err: unknown) => {
-      log.error({ err, job }, 'replicator invocation failed');
-    }),
-);
+// In-process by default; FERRY_INVOKER=process gives each invocation its own process (and core).
+const invoker: LocalInvoker | ChildProcessInvoker =
+  config.invoker === 'process'
+    ? new ChildProcessInvoker({ args: await replicatorProcessArgs(), env: process.env, log })
+    : new LocalInvoker((job) =>
+        runReplicator(job, { ...core, invoker, requestMetadataSync }, { bufferBytes: config.replicatorBufferBytes, budgetMs: config.replicatorBudgetMs, leaseTtlMs: config.leaseTtlMs, signal: shutdownSignal.signal })
+          .then((report) => emf.write(replicatorRecords(report)))
+          .catch((err: unknown) => {
+            log.error({ err, job }, 'replicator invocation failed');
+          }),
+      );
 const syncMetadata = (task: Parameters<typeof syncTaskMetadata>[0]) => syncTaskMetadata(task, core).then(() => undefined);
 const timers = [
   every(config.reconcileIntervalMs, 'reconciler', log, async () => {

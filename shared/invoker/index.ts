@@ -1,4 +1,4 @@
-// Chooses the Invoker adapter for this deployment: FERRY_INVOKER = local | aws-lambda | tencent-scf.
+// Chooses the Invoker adapter for this deployment: FERRY_INVOKER = local | process | aws-lambda | tencent-scf.
 import type { FerryConfig } from '../config.ts';
 import { AwsLambdaInvoker } from './aws-lambda.ts';
 import type { Invoker } from './invoker.ts';
@@ -10,8 +10,8 @@ const platformInvokers = new Map<string, Invoker>();
 
 export function createInvoker(config: FerryConfig, local?: () => Invoker): Invoker {
   const { invoker, replicatorFunction: functionName, invokerRegion: region, invokerEndpoint: endpoint } = config;
-  if (invoker === 'local') {
-    if (!local) throw new Error('FERRY_INVOKER=local runs replicators in-process: only the local runtime can do that');
+  if (invoker === 'local' || invoker === 'process') {
+    if (!local) throw new Error(`FERRY_INVOKER=${invoker} runs replicators from the local runtime: only the local runtime can do that`);
     return local();
   }
   const key = JSON.stringify([invoker, functionName, region, endpoint]);

@@ -74,26 +74,38 @@ const ROUTE_TTL_MS = 30_000;
 /** Target topic routes, cached; source queue #i of a topic maps to writable target queue i mod n. */
 export class TargetRoutes {
   private readonly cache = new Map<string, { queues: TargetQueue[]; at: number }>();
+  /** Route queries in flight, shared by every queue of the topic that asks meanwhile. */
+  private readonly asking = new Map<string, Promise<{ queues: TargetQueue[]; at: number }>>();
 
   constructor(private readonly target: ClusterConnection) {}
 
   /** Unwritable or missing topics are send failures (the broker does not check perm on send; the route does). */
   async queueFor(topic: string, index: number, refresh = false): Promise<TargetQueue> {
     let cached = this.cache.get(topic);
-    if (!cached || refresh || Date.now() - cached.at > ROUTE_TTL_MS) {
-      let queues: TargetQueue[];
-      try {
-        queues = writableQueues(await this.target.nameServers.topicRoute(topic));
-      } catch (err) {
-        if (err instanceof TopicNotFoundError) throw new FerryError('NOT_FOUND', `topic ${topic} does not exist on the target cluster ${this.target.clusterId}`);
-        throw err;
-      }
-      cached = { queues, at: Date.now() };
-      this.cache.set(topic, cached);
-    }
+    if (!cached || refresh || Date.now() - cached.at > ROUTE_TTL_MS) cached = await this.ask(topic);
     const t = targetFor(index, cached.queues);
     if (!t) throw new FerryError('INVALID_STATE', `topic ${topic} on the target cluster ${this.target.clusterId} is not writable`);
     return t;
+  }
+
+  private ask(topic: string): Promise<{ queues: TargetQueue[]; at: number }> {
+    let p = this.asking.get(topic);
+    if (!p) {
+      p = this.target.nameServers.topicRoute(topic).then(
+        (route) => {
+          const entry = { queues: writableQueues(route), at: Date.now() };
+          this.cache.set(topic, entry);
+          return entry;
+        },
+        (err: unknown) => {
+          if (err instanceof TopicNotFoundError) throw new FerryError('NOT_FOUND', `topic ${topic} does not exist on the target cluster ${this.target.clusterId}`);
+          throw err;
+        },
+      );
+      this.asking.set(topic, p);
+      void p.finally(() => this.asking.delete(topic)).catch(() => undefined);
+    }
+    return p;
   }
 }
 

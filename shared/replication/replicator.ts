@@ -12,6 +12,7 @@ import type { TaskSpec } from '../tasks/model.ts';
 import { flowsOf } from './flows.ts';
 import { FlowMetrics, type FlowTotals } from './flow-metrics.ts';
 import { retryParked } from './parked-retry.ts';
+import { sleep } from './delivery.ts';
 import { ShardRun, type ShardExit } from './shard-run.ts';
 
 export interface ReplicatorDeps {
@@ -37,6 +38,10 @@ export interface ReplicatorOptions {
 }
 
 export type ReplicatorExit = ShardExit | 'lease-held' | 'retried';
+
+/** How long before its deadline a shard's holder starts its successor. */
+const HAND_OVER_LEAD_MS = 8000;
+const LEASE_POLL_MS = 200;
 
 /**
  * What one invocation did, for whoever hosts it to report (a function handler writes it as EMF
@@ -83,9 +88,27 @@ export async function runReplicator(job: ReplicatorJob, deps: ReplicatorDeps, op
 
   const owner = `${hostname()}-${process.pid}-${randomBytes(4).toString('hex')}`;
   const key = { taskId: job.taskId, flow: job.flow, shard: job.shard };
-  const lease = await deps.store.acquireLease({ ...key, owner, ttlMs: ttl, generation: job.generation ?? 0 });
+  const request = { ...key, owner, ttlMs: ttl, generation: job.generation ?? 0 };
+  let lease = await deps.store.acquireLease(request);
+  // A successor waits for its predecessor's release (bounded by one lease term: a predecessor that
+  // died leaves a lease that expires by then).
+  for (const until = Date.now() + ttl + 2000; !lease && job.successor && Date.now() < Math.min(until, deadline); ) {
+    await sleep(LEASE_POLL_MS);
+    lease = await deps.store.acquireLease(request);
+  }
   if (!lease) return report('lease-held', { task: about });
   const holder: LeaseHolder = { ...key, owner, epoch: lease.epoch };
+  // The successor is started this long before the deadline, so it is ready when the lease comes free.
+  const handOverLead = Math.min(HAND_OVER_LEAD_MS, opts.budgetMs / 6);
+  let handedOver = false;
+  const handOver = async () => {
+    if (handedOver) return;
+    handedOver = true;
+    await deps.invoker.invokeReplicator({ ...job, successor: true }).catch((err: unknown) => {
+      handedOver = false;
+      log.warn({ err }, 'hand-over invoke failed');
+    });
+  };
 
   const source = connectEndpoint(flow.from, deps.cipher);
   const target = connectEndpoint(flow.to, deps.cipher);
@@ -97,7 +120,7 @@ export async function runReplicator(job: ReplicatorJob, deps: ReplicatorDeps, op
     target,
     metrics,
     { store: deps.store, log, requestMetadataSync: deps.requestMetadataSync },
-    { leaseTtlMs: ttl, bufferBytes: opts.bufferBytes ?? 64 * 1024 * 1024, sendAttempts: opts.sendAttempts ?? 5, signal: opts.signal },
+    { leaseTtlMs: ttl, bufferBytes: opts.bufferBytes ?? 64 * 1024 * 1024, sendAttempts: opts.sendAttempts ?? 5, signal: opts.signal, handOverAt: deadline - handOverLead, handOver },
     log,
     deadline,
   );
@@ -111,7 +134,7 @@ export async function runReplicator(job: ReplicatorJob, deps: ReplicatorDeps, op
     target.close();
   }
   log.info({ exit, ms: Date.now() - started }, 'replicator invocation done');
-  // Hand over at once instead of waiting for the reconciler's next tick.
-  if (exit === 'budget') await deps.invoker.invokeReplicator(job).catch((err: unknown) => log.warn({ err }, 'hand-over invoke failed'));
+  // Not handed over early (a short budget): hand over now instead of waiting for the reconciler.
+  if (exit === 'budget') await handOver();
   return report(exit, { task: about, totals: metrics.invocationTotals() });
 }

@@ -32,6 +32,9 @@ export interface ShardRunOptions {
   bufferBytes: number;
   sendAttempts: number;
   signal: AbortSignal | undefined;
+  /** When to start the successor invocation (it waits for this one's lease), and how. */
+  handOverAt: number;
+  handOver: () => Promise<void>;
 }
 
 export interface ShardRunDeps {
@@ -125,6 +128,7 @@ export class ShardRun {
         if (!t) this.stop = 'task-gone';
         else if (t.desiredState !== 'running' || t.status !== 'running') this.stop ??= 'task-stopped';
       }
+      if (now >= this.opts.handOverAt) await this.opts.handOver();
       if (now - lastFlush > METRICS_FLUSH_MS) {
         lastFlush = now;
         await this.flushMetrics();

@@ -1,5 +1,6 @@
 // Start offsets are fixed ONCE, when a task first starts (or when a reset asks for a new time):
 // written as checkpoints, so nothing produced between two replicator invocations is skipped.
+import pLimit from 'p-limit';
 import type { ClusterConnection } from '../clusters/connect.ts';
 import type { CheckpointEntry } from '../store/store.ts';
 import type { SourceQueue } from './queues.ts';
@@ -17,8 +18,11 @@ export async function startOffsetOf(source: ClusterConnection, q: SourceQueue, a
   }
 }
 
+/**
+ * One checkpoint per queue, marked exact: nothing of this start (or replay generation) has been
+ * sent yet, so the first replicator needs no look at the target's tail.
+ */
 export async function startCheckpoints(source: ClusterConnection, queues: readonly SourceQueue[], at: StartPosition): Promise<CheckpointEntry[]> {
-  const out: CheckpointEntry[] = [];
-  for (const q of queues) out.push({ topic: q.topic, broker: q.brokerName, queueId: q.queueId, nextOffset: await startOffsetOf(source, q, at) });
-  return out;
+  const limit = pLimit(16);
+  return Promise.all(queues.map((q) => limit(async () => ({ topic: q.topic, broker: q.brokerName, queueId: q.queueId, nextOffset: await startOffsetOf(source, q, at), exact: true }))));
 }

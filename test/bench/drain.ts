@@ -2,7 +2,7 @@
 // 64 queues) drained from one fresh 5.3.3 cluster to another, twice: with the flow's shards pinned
 // to 1, then with `shards: "auto"`. As on a function platform, the reconciler (every second here)
 // dispatches replicator invocations and each one is a child process (a bundle of
-// test/support/replicator-child.ts) with the default 60-s budget, so hand-overs are part of the
+// infra/local/replicator-process.ts) with the default 60-s budget, so hand-overs are part of the
 // figures. Drain rate = messages / (first to last replica's target store time). Prints the shard
 // counts the reconciler chose, the peak total RSS of the replicator processes, duplicates, then
 // ONE JSON line. With FERRY_TESTBED set (a shared, busy machine) the test bed's 5.3.3 pair is used.
@@ -19,7 +19,7 @@ import { BrokerBusyError } from '../../shared/rocketmq/remoting/errors.ts';
 import { aesGcmCipher } from '../../shared/secrets/cipher.ts';
 import { openStore } from '../../shared/store/index.ts';
 import { TaskService } from '../../shared/tasks/service.ts';
-import { ChildInvoker } from '../support/child-invoker.ts';
+import { ChildInvoker, REPLICATOR_ENTRY } from '../support/child-invoker.ts';
 import { throwawayPostgres } from '../support/databases.ts';
 import { side, type Side } from '../support/sides.ts';
 import { TESTBED_ENV, testCluster } from '../support/testbed.ts';
@@ -82,7 +82,7 @@ async function bundleReplicator(): Promise<string> {
   // Two directories below the root: the store finds infra/migrations at ../../ from the bundle.
   const out = join(root, 'node_modules', '.ferry-bench', 'replicator-child.mjs');
   await build({
-    entryPoints: [join(root, 'test/support/replicator-child.ts')],
+    entryPoints: [REPLICATOR_ENTRY],
     outfile: out,
     bundle: true,
     platform: 'node',

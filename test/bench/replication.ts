@@ -1,67 +1,103 @@
-// `npm run bench -- replication [count]`: ONE replicator process (a child, as a function instance
-// would be) vs a Java pull→send pipe (FerryPeer bench-pipe: DefaultLitePullConsumer +
-// DefaultMQProducer, one sender thread per queue) between the same two 5.3.3 clusters: throughput at
-// saturation (1 KiB, 8 queues), end-to-end delay p50/p99 at 50% of that load, and the replicator's
-// peak RSS. The clusters are started for the run, or with FERRY_TESTBED set (a shared, busy machine)
-// the test bed's 5.3.3 pair is used: `v5` → `v5acl` (AK/SK on the target for both pipes).
+// `npm run bench -- replication [count]`: Ferry's replicator vs a Java pull→send pipe (FerryPeer
+// bench-pipe: DefaultLitePullConsumer + DefaultMQProducer, one sender thread per queue) between two
+// fresh 5.3.3 clusters, 1 KiB messages over 8 queues. With FERRY_TESTBED set (a shared, busy
+// machine) the test bed's 5.3.3 pair is used instead: `v5` → `v5acl`.
 //
-// Throughput is the drain rate of a backlog produced beforehand, so the producer's speed is not what
-// gets measured; both pipes are measured the same way, on the target: count over the span of the
-// brokers' store times of the first and the last replica; two rounds in opposite order, averaged,
-// after an unmeasured warm-up drain through each (fresh brokers are slow for the first tens of
-// thousands of messages). Every phase checks that exactly the messages produced arrived
-// (duplicates are reported; a stall or a pipe that died fails the run instead of waiting forever).
-// Delay: target store time − source store time of each replica, production paced at half the
-// pipe's measured rate, once the pipe has delivered a first message per queue and past the first
-// WARMUP_MS of the stream.
-import { spawn } from 'node:child_process';
-import { build } from 'esbuild';
+// How it measures (the output says the same next to each figure):
+// - Ferry runs as the product does with FERRY_INVOKER=process: the reconciler (called every second
+//   by this process) dispatches each replicator invocation, and every invocation is a child process
+//   — an esbuild bundle of infra/local/replicator-process.ts run by plain node — started by the
+//   product's ChildProcessInvoker with its hand-over on (a replicator near the end of its budget asks
+//   it for a fresh process, its successor). Product defaults: 60-s budget (FERRY_REPLICATOR_BUDGET_MS unset),
+//   64 MiB buffer. The task is pinned to `shards: 1`: one replicator process vs one Java pipe.
+// - The brokers (not the pipes) are warmed first: this process copies WARMUP_COUNT messages from A
+//   to B itself. No part of a measured pipe's run is discarded; every pipe run is a fresh process.
+// - Throughput: per round, each pipe drains a backlog of `count` messages produced beforehand (our
+//   client, batches of 32 that share one born time); ROUNDS rounds in alternating order. Rate =
+//   count / (last − first replica's target store time); "from launch" = count / (last replica's
+//   store time − the process's start). Each round's ratio and the minimum are reported.
+// - Born time: Ferry keeps it exactly (a send batch holds only messages born in the same ms). Its
+//   worst case, a backlog where every message has its own born time (single sends with increasing
+//   bornTimestamp), is drained the same way and set beside the batched backlog's rate.
+// - Delay at half load: production paced at half of the pipe's mean drain rate for DELAY_PHASE_MS
+//   (≥ 90 s, so a 60-s invocation hands over inside it); delay = target store time − source store
+//   time of every replica produced in the phase, the whole phase counted. Beside it the old method's
+//   figure from the same run: the first OLD_WARMUP_MS of the phase discarded and only the messages
+//   the first (long) invocation replicated.
+// - CPU per GB: utime+stime (/proc) of the pipe's processes — every replicator process Ferry
+//   started, the JVM for Java — from before it started to its last replica, divided by the GB
+//   (10^9 B) of message bodies replicated. The reconciler (this process) and PostgreSQL are not in it.
+// - Cold start: a fresh replicator process drains a backlog sized to last ~COLD_DRAIN_S; delivered
+//   messages per second (replicas' target store times) for each of its first COLD_SECONDS seconds
+//   after the process started, the steady rate (from second COLD_SECONDS to the end), and the
+//   seconds below 80 % of it; then the same with V8 flags for the child (NODE_OPTIONS).
+// Every phase checks that exactly the messages produced arrived (duplicates are reported; a stall
+// or a pipe that died fails the run). Readable figures first, then ONE JSON line.
+import { existsSync, rmSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { build } from 'esbuild';
 import { RocketMQCluster, type ClusterInfo } from '../../infra/rocketmq/cluster.ts';
 import { javaPeer, javaPeerClasses, type JavaPeerResult } from '../../infra/rocketmq/java-peer.ts';
 import type { Principal } from '../../shared/auth/principal.ts';
+import { ChildProcessInvoker } from '../../shared/invoker/child-process.ts';
+import type { ReplicatorJob } from '../../shared/invoker/invoker.ts';
 import { createLogger } from '../../shared/log.ts';
 import { ORIGIN } from '../../shared/replication/origin.ts';
 import { reconcile } from '../../shared/replication/reconciler.ts';
 import { RemotingAdmin } from '../../shared/rocketmq/remoting/admin.ts';
 import { BrokerClient } from '../../shared/rocketmq/remoting/broker.ts';
 import { RemotingClient } from '../../shared/rocketmq/remoting/client.ts';
-import { RemotingResponseError, ResponseCode } from '../../shared/rocketmq/remoting/errors.ts';
+import { BrokerBusyError } from '../../shared/rocketmq/remoting/errors.ts';
 import { NameServerClient } from '../../shared/rocketmq/remoting/namesrv.ts';
 import { aesGcmCipher } from '../../shared/secrets/cipher.ts';
 import { openStore } from '../../shared/store/index.ts';
+import type { Store } from '../../shared/store/store.ts';
 import { TaskService } from '../../shared/tasks/service.ts';
+import { REPLICATOR_ENTRY } from '../support/child-invoker.ts';
 import { throwawayPostgres } from '../support/databases.ts';
 import { TESTBED_ENV, testCluster } from '../support/testbed.ts';
+import { childPidsMatching, childrenCpuSeconds, cpuSecondsOf, peakRssKb } from './_proc-stats.ts';
 import type { Bench } from './run.ts';
 
 const QUEUES = 8;
 const BODY = Buffer.alloc(1024, 'r');
-/**
- * Delay phase: this long at half load, the first WARMUP_MS of it not counted: each pipe runs in a
- * fresh process (as a new replicator invocation does), whose JIT takes seconds to reach speed.
- */
-const DELAY_PHASE_MS = 30_000;
-const WARMUP_MS = 8_000;
-/**
- * Largest batch either pipe sends: Ferry merges what its queue reader holds (READ_AHEAD 4 pulls of
- * 32), and the Java pipe's per-queue sender merges waiting polls up to the same bound.
- */
+/** Throughput rounds; each pipe drains `count` messages per round, the order alternating. */
+const ROUNDS = 3;
+/** Delay phase: paced production this long; a 60-s invocation hands over inside it. */
+const DELAY_PHASE_MS = 90_000;
+/** The old method discarded this much of the start of the delay phase. */
+const OLD_WARMUP_MS = 8_000;
+/** Largest batch the Java pipe sends (its per-queue sender merges waiting polls up to it). */
 const SEND_BATCH = 256;
-/**
- * The paced producer sends what is due every PACE_MS per queue (a batching producer): finer pacing
- * costs the 2-core machine thousands of tiny sends a second, which both pipes then wait behind.
- */
+/** The paced producer sends what is due every PACE_MS per queue (a batching producer). */
 const PACE_MS = 20;
-/** Warm-up drains (both pipes, not measured): fresh brokers store and serve the first tens of thousands of messages slowly. */
+/** Messages this process copies from A to B before anything is measured: fresh brokers are slow at first. */
 const WARMUP_COUNT = 20_000;
 /** A phase fails when the target count has not moved for this long. */
 const STALL_MS = 60_000;
+/** How often this process runs the reconciler while Ferry runs. */
+const RECONCILE_EVERY_MS = 1000;
+/** The product's default replicator budget (FERRY_REPLICATOR_BUDGET_MS unset) and the replicator's stop margin. */
+const BUDGET_MS = 60_000;
+const STOP_MARGIN_MS = 1500;
+/** Cold start: per-second figures for this many seconds; backlog sized to drain in about COLD_DRAIN_S. */
+const COLD_SECONDS = 10;
+const COLD_DRAIN_S = 25;
+const COLD_MAX_COUNT = 1_500_000;
+/** V8 flags tried on the child against its cold start (NODE_OPTIONS of the replicator process). */
+const COLD_VARIANTS = ['', '--max-semi-space-size=32', '--max-semi-space-size=64'];
+
 const root = join(import.meta.dirname, '..', '..');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const load = () => loadavg().map((x) => x.toFixed(2)).join(' ');
+const admin: Principal = { tenant: 'bench', role: 'admin', subject: 'replication-bench' };
+const GB = 1e9;
+const mean = (xs: readonly number[]) => xs.reduce((x, y) => x + y, 0) / xs.length;
+const r2 = (x: number) => Math.round(x * 100) / 100;
+const r0 = (x: number) => Math.round(x);
+const pct = (sorted: readonly number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] ?? NaN;
 
 type Side = { c: ClusterInfo; remoting: RemotingClient; broker: BrokerClient; admin: RemotingAdmin; addr: string; name: string; ns: string };
 const side = (c: ClusterInfo): Side => {
@@ -79,35 +115,54 @@ const endpoint = (c: ClusterInfo) => ({
   ...(c.acl ? { acl: { enabled: true, accessKey: c.acl.accessKey, secretKey: c.acl.secretKey } } : {}),
 });
 
+/** Retries a send the broker refused as busy (nothing stored). */
+async function busyRetry<T>(send: () => Promise<T>): Promise<T> {
+  for (;;) {
+    try {
+      return await send();
+    } catch (err) {
+      if (!(err instanceof BrokerBusyError)) throw err;
+      await sleep(50);
+    }
+  }
+}
+
 /**
- * `count` messages over the 8 queues, one sender per queue; paced to `perSecond` in total when
- * given (small batches every few ms, as a steady stream). Returns the rate actually produced.
+ * `count` messages over the 8 queues. Default: batches of up to 32 per send, all messages of a
+ * batch born in the same millisecond; paced to `perSecond` in total when given (what is due every
+ * PACE_MS per queue). `distinctBorn`: single sends, each message with its own born time (increasing
+ * ms values), 4 in flight per queue. Returns the rate actually produced.
  */
-async function produce(s: Side, topic: string, count: number, perSecond?: number): Promise<number> {
+async function produce(s: Side, topic: string, count: number, opts: { perSecond?: number; distinctBorn?: boolean } = {}): Promise<number> {
   const t0 = performance.now();
+  let born = Date.now() - count - 60_000;
   await Promise.all(
     Array.from({ length: QUEUES }, async (_, q) => {
       const mine = Math.floor(count / QUEUES) + (q < count % QUEUES ? 1 : 0);
+      if (opts.distinctBorn) {
+        let next = 0;
+        await Promise.all(
+          Array.from({ length: 4 }, async () => {
+            while (next < mine) {
+              next++;
+              const bornTimestamp = born++;
+              await busyRetry(() => s.broker.send(s.addr, topic, q, { body: BODY, bornTimestamp }));
+            }
+          }),
+        );
+        return;
+      }
       for (let sent = 0; sent < mine; ) {
-        let n = Math.min(perSecond ? 256 : 32, mine - sent);
-        if (perSecond) {
-          const due = Math.floor(((performance.now() - t0) / 1000) * (perSecond / QUEUES)) - sent;
+        let n = Math.min(opts.perSecond ? 256 : 32, mine - sent);
+        if (opts.perSecond) {
+          const due = Math.floor(((performance.now() - t0) / 1000) * (opts.perSecond / QUEUES)) - sent;
           if (due <= 0) {
             await sleep(PACE_MS);
             continue;
           }
           n = Math.min(n, due);
         }
-        try {
-          await s.broker.sendBatch(s.addr, topic, q, Array.from({ length: n }, () => ({ body: BODY })));
-        } catch (err) {
-          // A busy broker refused the batch (nothing stored): back off and send it again.
-          if (err instanceof RemotingResponseError && err.responseCode === ResponseCode.SYSTEM_BUSY) {
-            await sleep(50);
-            continue;
-          }
-          throw err;
-        }
+        await busyRetry(() => s.broker.sendBatch(s.addr, topic, q, Array.from({ length: n }, () => ({ body: BODY }))));
         sent += n;
       }
     }),
@@ -116,69 +171,82 @@ async function produce(s: Side, topic: string, count: number, perSecond?: number
 }
 
 async function targetCount(s: Side, topic: string): Promise<number> {
-  let n = 0;
-  for (let q = 0; q < QUEUES; q++) n += await s.broker.maxOffset(s.addr, topic, q);
-  return n;
+  const offsets = await Promise.all(Array.from({ length: QUEUES }, (_, q) => s.broker.maxOffset(s.addr, topic, q)));
+  return offsets.reduce((x, y) => x + y, 0);
 }
 
-/**
- * Waits until `count` messages are on the target, then a little longer, and returns how many are
- * there (more than `count`: duplicates). Fails when nothing new arrives for STALL_MS, or when the
- * pipe process ended before delivering them all.
- */
-async function arrived(s: Side, topic: string, count: number, ended?: () => string | undefined): Promise<number> {
+/** Resolves once `count` messages are on the target; fails on a stall or when the pipe ended early. */
+async function waitFor(s: Side, topic: string, count: number, ended: () => string | undefined): Promise<void> {
   let last = -1;
   let movedAt = Date.now();
   for (;;) {
     const n = await targetCount(s, topic);
-    if (n >= count) {
-      await sleep(2000); // late extras (retried sends) show up as duplicates
-      return targetCount(s, topic);
-    }
+    if (n >= count) return;
     if (n !== last) {
       last = n;
       movedAt = Date.now();
     }
-    const why = ended?.();
+    const why = ended();
     if (why) throw new Error(`${topic}: ${n} of ${count} arrived and the pipe ended: ${why}`);
     if (Date.now() - movedAt > STALL_MS) throw new Error(`${topic}: ${n} of ${count} arrived, nothing new for ${STALL_MS / 1000} s`);
     await sleep(100);
   }
 }
 
-/** Messages per second over the span of the target's store times (first replica to last). */
-async function drainRate(s: Side, topic: string, count: number): Promise<number> {
+/** Waits a little, then returns how many are on the target: late extras (retried sends) show as duplicates. */
+async function settle(s: Side, topic: string): Promise<number> {
+  await sleep(2000);
+  return targetCount(s, topic);
+}
+
+/** Target store times of the first and the last replica. */
+async function span(s: Side, topic: string): Promise<{ first: number; last: number }> {
   let first = Infinity;
-  let lastTs = -Infinity;
+  let last = -Infinity;
   for (let q = 0; q < QUEUES; q++) {
     const max = await s.broker.maxOffset(s.addr, topic, q);
     if (max === 0) continue;
-    const head = await s.broker.pull(s.addr, { topic, queueId: q, offset: 0, maxMessages: 1 });
-    const tail = await s.broker.pull(s.addr, { topic, queueId: q, offset: max - 1, maxMessages: 1 });
-    first = Math.min(first, head.messages[0]!.storeTimestamp);
-    lastTs = Math.max(lastTs, tail.messages[0]!.storeTimestamp);
+    const [head] = (await s.broker.pull(s.addr, { topic, queueId: q, offset: 0, maxMessages: 1 })).messages;
+    const [tail] = (await s.broker.pull(s.addr, { topic, queueId: q, offset: max - 1, maxMessages: 1 })).messages;
+    first = Math.min(first, head!.storeTimestamp);
+    last = Math.max(last, tail!.storeTimestamp);
   }
-  return count / (Math.max(1, lastTs - first) / 1000);
+  return { first, last };
 }
 
-/** Delays (target store time − source store time) of the replicas whose source was stored at or after `from`. */
-async function delays(s: Side, topic: string, property: string, from: number): Promise<number[]> {
-  const out: number[] = [];
-  for (let q = 0; q < QUEUES; q++) {
-    let offset = 0;
-    for (;;) {
-      const r = await s.broker.pull(s.addr, { topic, queueId: q, offset, maxMessages: 32 });
-      if (r.messages.length === 0) break;
-      for (const m of r.messages) {
-        const sourceTs = Number(m.properties[property]);
-        if (sourceTs >= from) out.push(m.storeTimestamp - sourceTs);
-      }
-      offset = r.nextBeginOffset;
-    }
-  }
-  return out.sort((a, b) => a - b);
+interface Replicas {
+  /** Target store time of every replica. */
+  stored: number[];
+  /** Source store time (from `property`) of every replica, NaN where absent. */
+  source: number[];
+  /** Replicas carrying FERRY_ORIGIN_BORN_TS whose born time differs from it. */
+  bornChanged: number;
+  bornChecked: number;
 }
-const pct = (d: number[], p: number) => d[Math.min(d.length - 1, Math.floor(d.length * p))] ?? NaN;
+
+/** Every replica on the target topic, read back (queues in parallel). */
+async function readReplicas(s: Side, topic: string, property: string): Promise<Replicas> {
+  const out: Replicas = { stored: [], source: [], bornChanged: 0, bornChecked: 0 };
+  await Promise.all(
+    Array.from({ length: QUEUES }, async (_, q) => {
+      for (let offset = 0; ; ) {
+        const r = await s.broker.pull(s.addr, { topic, queueId: q, offset, maxMessages: 32 });
+        if (r.messages.length === 0) break;
+        for (const m of r.messages) {
+          out.stored.push(m.storeTimestamp);
+          out.source.push(Number(m.properties[property] ?? NaN));
+          const born = m.properties[ORIGIN.bornTimestamp];
+          if (born !== undefined) {
+            out.bornChecked++;
+            if (Number(born) !== m.bornTimestamp) out.bornChanged++;
+          }
+        }
+        offset = r.nextBeginOffset;
+      }
+    }),
+  );
+  return out;
+}
 
 /**
  * The replicator as it is deployed: one esbuild bundle (serverless.yml's settings) run by plain
@@ -186,9 +254,10 @@ const pct = (d: number[], p: number) => d[Math.min(d.length - 1, Math.floor(d.le
  */
 async function bundleReplicator(): Promise<string> {
   // Two directories below the root: the store finds infra/migrations at ../../ from the bundle.
-  const out = join(root, 'node_modules', '.ferry-bench', 'replicator-child.mjs');
+  // A file of its own: another bench running meanwhile rebuilds its bundle under its own name.
+  const out = join(root, 'node_modules', '.ferry-bench', 'replicator-bench-replication.mjs');
   await build({
-    entryPoints: [join(root, 'test/support/replicator-child.ts')],
+    entryPoints: [REPLICATOR_ENTRY],
     outfile: out,
     bundle: true,
     platform: 'node',
@@ -201,87 +270,156 @@ async function bundleReplicator(): Promise<string> {
   return out;
 }
 
+interface ChildRecord {
+  pid: number;
+  spawnedAt: number;
+  exitedAt?: number;
+  exitCode?: number | null;
+  signal?: NodeJS.Signals | null;
+}
+
+/**
+ * The product's process invoker (FERRY_INVOKER=process) with its hand-over on, as in `npm start`: a
+ * replicator near the end of its budget asks it for its successor, which it starts at once.
+ * (test/support's ChildInvoker turns the hand-over off and leaves it to the caller's reconciler —
+ * not what the product does.) Records every child it starts.
+ */
+class BenchInvoker extends ChildProcessInvoker {
+  readonly children: ChildRecord[] = [];
+
+  constructor(env: NodeJS.ProcessEnv, bundle: string) {
+    super({ args: [bundle], env, log: createLogger('warn'), output: process.env.FERRY_BENCH_CHILD_OUTPUT ? 'inherit' : 'ignore' });
+  }
+
+  override async invokeReplicator(job: ReplicatorJob): Promise<void> {
+    const before = new Set(this.live.values());
+    const at = Date.now();
+    await super.invokeReplicator(job);
+    for (const c of this.live.values()) {
+      if (before.has(c) || !c.pid) continue;
+      const rec: ChildRecord = { pid: c.pid, spawnedAt: at };
+      this.children.push(rec);
+      c.once('exit', (code, signal) => Object.assign(rec, { exitedAt: Date.now(), exitCode: code, signal }));
+    }
+  }
+
+  /** Children started and not reaped yet. */
+  unreaped(): number[] {
+    return this.children.filter((c) => c.exitedAt === undefined).map((c) => c.pid);
+  }
+}
+
 const bench: Bench = async (args) => {
   const count = Number(args.find((a) => /^\d+$/.test(a)) ?? 100_000);
   const shared = Boolean(process.env[TESTBED_ENV]);
   const owned: RocketMQCluster[] = [];
+  const started = Date.now();
+  console.log(`replication bench: a backlog of ${count} messages of 1 KiB per pipe per round, ${ROUNDS} rounds, ${QUEUES} queues; load average ${load()}`);
   if (!shared) owned.push(...(await Promise.all([RocketMQCluster.start({ version: '5.3.3', name: 'bench-a' }), RocketMQCluster.start({ version: '5.3.3', name: 'bench-b' })])));
   const a = side(shared ? await testCluster('v5') : owned[0]!.info);
   const b = side(shared ? await testCluster('v5acl') : owned[1]!.info);
-  const half = Math.ceil(count / 2);
-  console.log(`replication bench: ${count} messages of 1 KiB per pipe (2 rounds of ${half}), ${QUEUES} queues, ${a.name} → ${b.name} (5.3.3 → 5.3.3${b.c.acl ? ', ACL on the target' : ''}); load average ${loadAverage()}`);
-  // Topic names unique to the run: the shared clusters keep what earlier runs left.
+  console.log(`  ${a.name} → ${b.name} (5.3.3 → 5.3.3${b.c.acl ? ', ACL on the target' : ''})`);
+  console.log(
+    '  Ferry: the reconciler (this process, every 1 s) dispatches replicator invocations, each a child process (esbuild bundle of infra/local/replicator-process.ts,\n' +
+      '  plain node) started by the product\'s ChildProcessInvoker as with FERRY_INVOKER=process (hand-over on: a fresh process per budget);\n' +
+      `  product defaults (budget ${BUDGET_MS / 1000} s, buffer 64 MiB), task pinned to shards: 1. Java: FerryPeer bench-pipe (lite pull consumer + producer,\n` +
+      `  a sender thread per queue, batches up to ${SEND_BATCH}), a fresh JVM per phase.`,
+  );
   const run = Date.now().toString(36);
   const T = {
-    ferry: [`RepFerry_${run}_0`, `RepFerry_${run}_1`],
-    java: [`RepJava_${run}_0`, `RepJava_${run}_1`],
-    warm: [`RepWarmFerry_${run}`, `RepWarmJava_${run}`],
+    ferry: Array.from({ length: ROUNDS }, (_, r) => `RepFerry_${run}_${r}`),
+    java: Array.from({ length: ROUNDS }, (_, r) => `RepJava_${run}_${r}`),
+    born: `RepBorn_${run}`,
+    warm: `RepWarm_${run}`,
     ferryDelay: `RepFerryDelay_${run}`,
     javaDelay: `RepJavaDelay_${run}`,
+    cold: COLD_VARIANTS.map((_, i) => `RepCold_${run}_${i}`),
   };
   const db = await throwawayPostgres();
   const key = randomBytes(32);
-  const store = await openStore({ databaseUrl: db.value, dataDir: '' });
+  const store: Store = await openStore({ databaseUrl: db.value, dataDir: '' });
   const cipher = aesGcmCipher(key);
-  const env = { ...process.env, DATABASE_URL: db.value, FERRY_SECRET_KEY: key.toString('base64'), FERRY_REPLICATOR_BUDGET_MS: '900000', LOG_LEVEL: 'warn' };
-  const children = new Set<ReturnType<typeof spawn>>();
-  let peakRssKb = 0;
+  const tasks = new TaskService(store, cipher, { requireManagedSide: false });
+  const env: NodeJS.ProcessEnv = { ...process.env, DATABASE_URL: db.value, FERRY_SECRET_KEY: key.toString('base64'), LOG_LEVEL: 'warn' };
+  // The product's defaults: a 60-s budget (hand-overs inside the phases) and a 64 MiB buffer.
+  delete env.FERRY_REPLICATOR_BUDGET_MS;
+  delete env.FERRY_REPLICATOR_BUFFER_MB;
+  const invokers: BenchInvoker[] = [];
+  let peakRssKbAll = 0;
+  let javaPeakRssKb = 0;
   try {
-    for (const t of [...T.ferry, ...T.java, ...T.warm, T.ferryDelay, T.javaDelay]) {
+    for (const t of [...T.ferry, ...T.java, T.born, T.warm, T.ferryDelay, T.javaDelay, ...T.cold]) {
       for (const s of [a, b]) await s.admin.createOrUpdateTopicInCluster(s.name, { topicName: t, readQueueNums: QUEUES, writeQueueNums: QUEUES, perm: 6 });
     }
     await javaPeerClasses('5.3.3'); // compiled before any clock starts
-    const replicator = await bundleReplicator();
+    const bundle = await bundleReplicator();
 
-    // Backlogs for the throughput phases, produced before any pipe runs.
-    const t0 = performance.now();
-    for (const t of [...T.ferry, ...T.java]) await produce(a, t, half);
-    console.log(`  backlogs of ${half} × 4 produced (${((4 * half) / ((performance.now() - t0) / 1000)).toFixed(0)} msgs/s)`);
-
-    /** A task over one topic, started by the reconciler and replicated by ONE child process. */
-    const ferry = async (name: string, topic: string, startOffset: { type: 'earliest' | 'latest' }) => {
-      const p: Principal = { tenant: 'bench', role: 'admin', subject: 'bench' };
-      const task = await new TaskService(store, cipher, { requireManagedSide: false }).create(p, {
+    // ── Ferry: a task over one topic, started and dispatched by the reconciler.
+    const ferry = async (name: string, topic: string, from: 'earliest' | 'latest', childEnv: NodeJS.ProcessEnv = env) => {
+      const cpu0 = childrenCpuSeconds([]);
+      const task = await tasks.create(admin, {
         name,
         direction: 'one-way',
         source: endpoint(a.c),
         target: endpoint(b.c),
-        startOffset,
+        startOffset: { type: from },
         filter: { topics: { include: [topic], exclude: [] } },
         idempotentResume: true,
+        shards: 1,
       });
-      const noInvoke = { invokeReplicator: async () => undefined };
-      while ((await store.getTask('bench', task.id))!.status !== 'running') await reconcile({ store, cipher, log: createLogger('warn'), invoker: noInvoke }, {});
-      const proc = spawn(process.execPath, [replicator, JSON.stringify({ tenant: 'bench', taskId: task.id, flow: 'forward', shard: 0 })], { cwd: root, env, stdio: ['ignore', 'ignore', 'pipe'] });
-      children.add(proc);
-      let stderr = '';
-      proc.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
-      const sampler = setInterval(() => {
-        try {
-          peakRssKb = Math.max(peakRssKb, Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${proc.pid}/status`, 'utf8'))?.[1] ?? 0));
-        } catch {
-          // exited
+      const invoker = new BenchInvoker(childEnv, bundle);
+      invokers.push(invoker);
+      const deps = { store, cipher, log: createLogger('warn'), invoker };
+      let reconciling = true;
+      let reconcileError: unknown;
+      const loop = (async () => {
+        while (reconciling) {
+          await reconcile(deps, { redispatchAfterMs: 5000 }).catch((err: unknown) => (reconcileError = err));
+          await sleep(RECONCILE_EVERY_MS);
         }
+      })();
+      let hwmKb = 0;
+      const sampler = setInterval(() => {
+        for (const pid of invoker.unreaped()) hwmKb = Math.max(hwmKb, peakRssKb(pid));
+        peakRssKbAll = Math.max(peakRssKbAll, hwmKb);
       }, 200);
+      // Started: its start offsets are fixed (for `latest`, nothing produced from now on is skipped).
+      for (let by = Date.now() + 60_000; (await store.getTask('bench', task.id))!.status !== 'running'; await sleep(100)) {
+        if (Date.now() > by) throw new Error(`task ${name} not running after 60 s: ${JSON.stringify(await store.getTask('bench', task.id))}`);
+      }
       return {
-        ended: () => (proc.exitCode !== null ? `replicator exited ${proc.exitCode}: ${stderr}` : undefined),
-        stop: () => {
+        invoker,
+        /** CPU seconds of this task's replicator processes so far. */
+        cpu: () => childrenCpuSeconds(invoker.unreaped()) - cpu0,
+        peakRssKb: () => hwmKb,
+        firstSpawnAt: () => invoker.children[0]?.spawnedAt ?? NaN,
+        ended: () => {
+          if (reconcileError) return `reconcile failed: ${String(reconcileError)}`;
+          const bad = invoker.children.find((c) => c.exitedAt !== undefined && c.exitCode !== 0);
+          return bad ? `replicator process ${bad.pid} exited with ${bad.exitCode ?? bad.signal} (FERRY_BENCH_CHILD_OUTPUT=1 shows its output)` : undefined;
+        },
+        stop: async () => {
+          reconciling = false;
+          await loop;
+          const t = (await store.getTask('bench', task.id))!;
+          await store.updateTask('bench', task.id, t.version, { desiredState: 'stopped', status: 'stopped' });
+          await invoker.drain(); // SIGTERM: the replicator checkpoints, releases and exits; waited for
           clearInterval(sampler);
-          proc.kill('SIGTERM');
-          children.delete(proc);
         },
       };
     };
 
-    /** The Java pipe on one topic, once it has positioned every queue. */
+    // ── Java: the pipe on one topic, once it has positioned every queue.
     const pipe = async (topic: string, n: number, from: 'earliest' | 'latest') => {
       const ready = join(tmpdir(), `ferry-pipe-${topic}-${process.pid}`);
       rmSync(ready, { force: true });
+      const cpu0 = childrenCpuSeconds([]);
+      const launchedAt = Date.now();
       const proc = javaPeer(
         '5.3.3',
         ['bench-pipe', '--src-namesrv', a.ns, '--dst-namesrv', b.ns, ...javaAcl('src', a.c), ...javaAcl('dst', b.c), '--topic', topic,
           '--count', String(n), '--from', from, '--pull-batch', '32', '--pull-threads', String(2 * QUEUES), '--send-batch', String(SEND_BATCH), '--ready-file', ready],
-        { timeoutMs: 600_000 },
+        { timeoutMs: 900_000 },
       );
       let result: JavaPeerResult | undefined;
       void proc.then((r) => (result = r));
@@ -291,99 +429,299 @@ const bench: Bench = async (args) => {
         // The pipe can fail before it is ready: wait for the file OR the process, never forever.
         if (result) throw new Error(`Java pipe ended before it was ready: ${ended() ?? 'exit 0'}`);
         if (Date.now() > readyBy) throw new Error('Java pipe not ready after 120 s');
-        await sleep(100);
+        await sleep(50);
       }
       rmSync(ready, { force: true });
-      return { run: proc, ended };
+      const [pid] = childPidsMatching(['bench-pipe', topic]);
+      const readyCpu = childrenCpuSeconds(pid ? [pid] : []) - cpu0;
+      let hwmKb = 0;
+      const sampler = setInterval(() => {
+        if (pid) hwmKb = Math.max(hwmKb, peakRssKb(pid));
+        javaPeakRssKb = Math.max(javaPeakRssKb, hwmKb);
+      }, 200);
+      void proc.finally(() => clearInterval(sampler));
+      return {
+        run: proc,
+        ended,
+        launchedAt,
+        /** CPU seconds of the JVM so far (start-up included), and what it had used once ready. */
+        cpu: () => childrenCpuSeconds(pid && !result ? [pid] : []) - cpu0,
+        readyCpu,
+      };
     };
 
-    // ── Warm-up: both pipes drain a small backlog first, so neither measured round meets cold
-    // brokers (JIT, first file mappings) and both pipes' code paths are exercised once.
-    for (const t of T.warm) await produce(a, t, WARMUP_COUNT);
-    const warmFerry = await ferry('bench-warm', T.warm[0]!, { type: 'earliest' });
-    await arrived(b, T.warm[0]!, WARMUP_COUNT, warmFerry.ended);
-    warmFerry.stop();
-    const warmJava = await pipe(T.warm[1]!, WARMUP_COUNT, 'earliest');
-    await arrived(b, T.warm[1]!, WARMUP_COUNT, warmJava.ended);
-    await warmJava.run;
-    console.log(`  warm-up: ${WARMUP_COUNT} through each pipe (not measured)`);
+    // ── Backlogs for the throughput and born-time phases, produced before any pipe runs.
+    let t0 = performance.now();
+    for (const t of [...T.ferry, ...T.java]) await produce(a, t, count);
+    console.log(`  backlogs: ${2 * ROUNDS} × ${count} in batches of 32 sharing a born time (${((2 * ROUNDS * count) / ((performance.now() - t0) / 1000)).toFixed(0)} msgs/s)`);
+    t0 = performance.now();
+    await produce(a, T.born, count, { distinctBorn: true });
+    console.log(`  backlog: ${count} single sends, each with its own born time (${(count / ((performance.now() - t0) / 1000)).toFixed(0)} msgs/s)`);
 
-    // ── Throughput: each drains a backlog; two rounds in opposite order (Ferry, Java; Java,
-    // Ferry) so a drift in the shared machine's load does not favour either.
-    const rates = { ferry: [] as number[], java: [] as number[] };
+    // ── Broker warm-up (not a pipe): this process copies WARMUP_COUNT messages from A to B.
+    await produce(a, T.warm, WARMUP_COUNT);
+    await Promise.all(
+      Array.from({ length: QUEUES }, async (_, q) => {
+        for (let offset = 0; ; ) {
+          const r = await a.broker.pull(a.addr, { topic: T.warm, queueId: q, offset, maxMessages: 32 });
+          if (r.messages.length === 0) break;
+          await busyRetry(() => b.broker.sendBatch(b.addr, T.warm, q, r.messages.map((m) => ({ body: m.body, properties: { WARM: '1' } }))));
+          offset = r.nextBeginOffset;
+        }
+      }),
+    );
+    console.log(`  brokers warmed: ${WARMUP_COUNT} messages pulled from ${a.name} and sent to ${b.name} by this process (neither pipe; not measured); load average ${load()}`);
+
+    // ── Throughput: rounds in alternating order (Ferry, Java; Java, Ferry; …).
+    console.log(
+      `  throughput — per round each pipe drains its own backlog of ${count}; rate = count / (last − first replica's target store time);\n` +
+        '  "from start" = count / (last replica − process start); CPU = utime+stime of the pipe\'s processes from start to the last replica:',
+    );
+    const rounds = { ferry: [] as number[], java: [] as number[], ferryFromStart: [] as number[], javaFromStart: [] as number[] };
+    const cpu = { ferry: 0, java: 0, javaAfterReady: 0 };
     let duplicates = 0;
     let javaDuplicates = 0;
-    for (const round of [0, 1]) {
-      for (const who of round === 0 ? (['ferry', 'java'] as const) : (['java', 'ferry'] as const)) {
-        const topic = T[who][round]!;
-        if (who === 'ferry') {
-          const f = await ferry(`bench-${round}`, topic, { type: 'earliest' });
-          duplicates += (await arrived(b, topic, half, f.ended)) - half;
-          f.stop();
-        } else {
-          const j = await pipe(topic, half, 'earliest');
-          javaDuplicates += (await arrived(b, topic, half, j.ended)) - half;
-          await j.run;
-        }
-        rates[who].push(await drainRate(b, topic, half));
-        console.log(`  round ${round}: ${who === 'ferry' ? 'Ferry replicator' : 'Java pipe       '} ${rates[who].at(-1)!.toFixed(0).padStart(8)} msgs/s (load average ${loadAverage()})`);
-      }
-    }
-    const mean = (xs: number[]) => xs.reduce((x, y) => x + y, 0) / xs.length;
-    const ferryRate = mean(rates.ferry);
-    const javaRate = mean(rates.java);
-    console.log(`  Ferry replicator  ${ferryRate.toFixed(0).padStart(8)} msgs/s  (mean; ${duplicates} duplicates)`);
-    console.log(`  Java pipe         ${javaRate.toFixed(0).padStart(8)} msgs/s  (mean; ${javaDuplicates} duplicates)`);
-
-    /** One message per queue, waited for on the target: the pipe is running, not still starting. */
-    const live = async (topic: string, ended: () => string | undefined) => {
-      await produce(a, topic, QUEUES);
-      await arrived(b, topic, QUEUES, ended);
+    let ferryHandOversInRounds = 0;
+    const ferryDrain = async (name: string, topic: string, childEnv?: NodeJS.ProcessEnv) => {
+      const f = await ferry(name, topic, 'earliest', childEnv);
+      await waitFor(b, topic, count, f.ended);
+      const used = f.cpu();
+      const dup = (await settle(b, topic)) - count;
+      await f.stop();
+      const { first, last } = await span(b, topic);
+      return { rate: count / ((last - first) / 1000), fromStart: count / ((last - f.firstSpawnAt()) / 1000), cpu: used, dup, toFirstMs: first - f.firstSpawnAt(), processes: f.invoker.children.length, rssKb: f.peakRssKb() };
     };
+    for (let r = 0; r < ROUNDS; r++) {
+      const line: string[] = [];
+      for (const who of r % 2 === 0 ? (['ferry', 'java'] as const) : (['java', 'ferry'] as const)) {
+        if (who === 'ferry') {
+          const d = await ferryDrain(`bench-round-${r}`, T.ferry[r]!);
+          rounds.ferry[r] = d.rate;
+          rounds.ferryFromStart[r] = d.fromStart;
+          cpu.ferry += d.cpu;
+          duplicates += d.dup;
+          ferryHandOversInRounds += d.processes - 1;
+          line.push(`Ferry ${r0(d.rate)} msgs/s (from start ${r0(d.fromStart)}; first replica ${d.toFirstMs} ms after start; ${d.cpu.toFixed(2)} CPU-s; ${d.processes} process${d.processes > 1 ? 'es' : ''})`);
+        } else {
+          const topic = T.java[r]!;
+          const j = await pipe(topic, count, 'earliest');
+          await waitFor(b, topic, count, j.ended);
+          const used = j.cpu();
+          await j.run;
+          javaDuplicates += (await settle(b, topic)) - count;
+          const { first, last } = await span(b, topic);
+          rounds.java[r] = count / ((last - first) / 1000);
+          rounds.javaFromStart[r] = count / ((last - j.launchedAt) / 1000);
+          cpu.java += used;
+          cpu.javaAfterReady += used - j.readyCpu;
+          line.push(`Java ${r0(rounds.java[r]!)} msgs/s (from start ${r0(rounds.javaFromStart[r]!)}; first replica ${first - j.launchedAt} ms after start; ${used.toFixed(2)} CPU-s, ${j.readyCpu.toFixed(2)} of them before ready)`);
+        }
+      }
+      console.log(`    round ${r + 1}: ${line.join('; ')} → ${(rounds.ferry[r]! / rounds.java[r]!).toFixed(2)}× (from start ${(rounds.ferryFromStart[r]! / rounds.javaFromStart[r]!).toFixed(2)}×); load average ${load()}`);
+    }
+    const ratios = rounds.ferry.map((f, r) => f / rounds.java[r]!);
+    const ratiosFromStart = rounds.ferryFromStart.map((f, r) => f / rounds.javaFromStart[r]!);
+    const ferryRate = mean(rounds.ferry);
+    const javaRate = mean(rounds.java);
+    console.log(`    Ferry ${rounds.ferry.map(r0).join('/')} msgs/s (mean ${r0(ferryRate)}; ${duplicates} duplicates; ${ferryHandOversInRounds} hand-overs), Java ${rounds.java.map(r0).join('/')} (mean ${r0(javaRate)}; ${javaDuplicates} duplicates)`);
+    console.log(`    ratio per round ${ratios.map((x) => x.toFixed(2)).join('/')}: min ${Math.min(...ratios).toFixed(2)}×, mean ${mean(ratios).toFixed(2)}×; from start ${ratiosFromStart.map((x) => x.toFixed(2)).join('/')}, min ${Math.min(...ratiosFromStart).toFixed(2)}×`);
+    const gbRounds = (ROUNDS * count * BODY.length) / GB;
+    const cpuPerGb = { ferry: cpu.ferry / gbRounds, java: cpu.java / gbRounds, javaAfterReady: cpu.javaAfterReady / gbRounds };
+    console.log(
+      `  CPU per GB of bodies at saturation (the ${ROUNDS} rounds, ${gbRounds.toFixed(3)} GB each): Ferry ${cpuPerGb.ferry.toFixed(1)} CPU-s/GB (every replicator process, start-up included),` +
+        ` Java ${cpuPerGb.java.toFixed(1)} CPU-s/GB (the JVM, start-up included; ${cpuPerGb.javaAfterReady.toFixed(1)} from its ready point)`,
+    );
 
-    // ── Delay at half of each one's own throughput, a steady stream for DELAY_PHASE_MS, once the
-    // pipe has shown it is running.
-    const ferryLoad = Math.round(ferryRate / 2);
-    const ferryDelayCount = Math.round((ferryLoad * DELAY_PHASE_MS) / 1000);
-    const fDelay = await ferry('bench-delay', T.ferryDelay, { type: 'latest' });
-    await live(T.ferryDelay, fDelay.ended);
-    const ferryFrom = Date.now() + WARMUP_MS;
-    const ferryProduced = await produce(a, T.ferryDelay, ferryDelayCount, ferryLoad);
-    await arrived(b, T.ferryDelay, QUEUES + ferryDelayCount, fDelay.ended);
-    fDelay.stop();
-    const fd = await delays(b, T.ferryDelay, ORIGIN.storeTimestamp, ferryFrom);
-    console.log(`  Ferry delay at ${ferryProduced.toFixed(0)} msgs/s: p50 ${pct(fd, 0.5)} ms, p99 ${pct(fd, 0.99)} ms, max ${fd.at(-1)} ms; peak RSS ${(peakRssKb / 1024).toFixed(0)} MiB`);
+    // ── Born time: every message its own born time (worst case for batching) vs batched.
+    const bornDrain = await ferryDrain('bench-born', T.born);
+    duplicates += bornDrain.dup;
+    const bornCheck = await readReplicas(b, T.born, ORIGIN.storeTimestamp);
+    console.log(
+      `  born time kept exactly (a send batch only holds messages born in the same ms): Ferry drains ${count} messages each with its own born time at ${r0(bornDrain.rate)} msgs/s` +
+        ` (${(bornDrain.cpu / ((count * BODY.length) / GB)).toFixed(1)} CPU-s/GB) vs ${r0(ferryRate)} msgs/s for batches sharing a born time (mean of the rounds):` +
+        ` ${(bornDrain.rate / ferryRate).toFixed(2)}× — same measure as the rounds; replicas whose born time differs from the source's: ${bornCheck.bornChanged} of ${bornCheck.bornChecked}`,
+    );
 
-    const javaLoad = Math.round(javaRate / 2);
-    const javaDelayCount = Math.round((javaLoad * DELAY_PHASE_MS) / 1000);
-    const jDelay = await pipe(T.javaDelay, QUEUES + javaDelayCount, 'latest');
-    await live(T.javaDelay, jDelay.ended);
-    const javaFrom = Date.now() + WARMUP_MS;
-    const javaProduced = await produce(a, T.javaDelay, javaDelayCount, javaLoad);
-    await arrived(b, T.javaDelay, QUEUES + javaDelayCount, jDelay.ended);
-    await jDelay.run;
-    const jd = await delays(b, T.javaDelay, 'FERRY_PIPE_STORE_TS', javaFrom);
-    console.log(`  Java delay at ${javaProduced.toFixed(0)} msgs/s: p50 ${pct(jd, 0.5)} ms, p99 ${pct(jd, 0.99)} ms, max ${jd.at(-1)} ms`);
-    const ratio = Math.round((ferryRate / javaRate) * 100) / 100;
-    console.log(`  ratio ${ratio}x; load average ${loadAverage()}`);
-    return {
-      msgsPerSec: Math.round(ferryRate),
-      javaMsgsPerSec: Math.round(javaRate),
-      ratio,
-      delayP50Ms: pct(fd, 0.5),
-      delayP99Ms: pct(fd, 0.99),
-      peakRssMb: Math.round(peakRssKb / 1024),
+    // ── Delay at half of each pipe's own mean drain rate, the whole phase counted.
+    const delayPhase = async (who: 'ferry' | 'java', rate: number) => {
+      const topic = who === 'ferry' ? T.ferryDelay : T.javaDelay;
+      const perSecond = Math.round(rate / 2);
+      const n = Math.round((perSecond * DELAY_PHASE_MS) / 1000);
+      const f = who === 'ferry' ? await ferry('bench-delay', topic, 'latest') : undefined;
+      const j = who === 'java' ? await pipe(topic, QUEUES + n, 'latest') : undefined;
+      const ended = () => (f ? f.ended() : j!.ended());
+      // One message per queue, waited for on the target: the pipe has started (the phase starts then).
+      await produce(a, topic, QUEUES);
+      await waitFor(b, topic, QUEUES, ended);
+      const cpu0 = f ? f.cpu() : j!.cpu();
+      const phaseStart = Date.now();
+      const produced = await produce(a, topic, n, { perSecond });
+      const phaseEnd = Date.now();
+      await waitFor(b, topic, QUEUES + n, ended);
+      const used = (f ? f.cpu() : j!.cpu()) - cpu0;
+      const dup = (await settle(b, topic)) - QUEUES - n;
+      if (f) await f.stop();
+      if (j) await j.run;
+      const rep = await readReplicas(b, topic, who === 'ferry' ? ORIGIN.storeTimestamp : 'FERRY_PIPE_STORE_TS');
+      const all: number[] = [];
+      const old: number[] = [];
+      // The old method: a single long invocation, the phase's first OLD_WARMUP_MS discarded. From
+      // this run: what the first invocation replicated (produced before its budget's stop margin).
+      const firstSpawn = f?.firstSpawnAt() ?? NaN;
+      const oldEnd = f ? firstSpawn + BUDGET_MS - STOP_MARGIN_MS - 1000 : Infinity;
+      for (let i = 0; i < rep.stored.length; i++) {
+        const src = rep.source[i]!;
+        if (!(src >= phaseStart)) continue;
+        const d = rep.stored[i]! - src;
+        all.push(d);
+        if (src >= phaseStart + OLD_WARMUP_MS && src < oldEnd) old.push(d);
+      }
+      all.sort((x, y) => x - y);
+      old.sort((x, y) => x - y);
+      // Hand-overs: successors started during the phase. Around each (from the successor's start to
+      // 5 s after its predecessor ended): the longest pause between deliveries, the worst delay.
+      const children = f?.invoker.children ?? [];
+      const stored = [...rep.stored].sort((x, y) => x - y);
+      const gaps = children.flatMap((c, k) => {
+        if (k === 0 || c.spawnedAt < phaseStart || c.spawnedAt > phaseEnd) return [];
+        const pred = children[k - 1]!;
+        const from = c.spawnedAt;
+        const to = (pred.exitedAt ?? c.spawnedAt + 10_000) + 5000;
+        let pause = 0;
+        for (let i = 1; i < stored.length; i++) if (stored[i]! > from && stored[i - 1]! < to) pause = Math.max(pause, stored[i]! - Math.max(from, stored[i - 1]!));
+        let worst = NaN;
+        rep.stored.forEach((t, i) => {
+          const src = rep.source[i]!;
+          if (src >= from && src < to && !(t - src <= worst)) worst = t - src;
+        });
+        return [{ at: (from - phaseStart) / 1000, overlapMs: (pred.exitedAt ?? NaN) - from, pause, worst }];
+      });
+      return { perSecond, produced, n, dup, cpu: used, all, old, handOvers: gaps, oldSeconds: (Math.min(oldEnd, phaseEnd) - phaseStart - OLD_WARMUP_MS) / 1000 };
+    };
+    console.log(
+      `  delay at half load — ${DELAY_PHASE_MS / 1000}-s phase of paced production at half the pipe's mean drain rate, starting once the pipe has delivered a first message per queue;\n` +
+        '  delay = target store time − source store time of every replica produced in the phase (none discarded, hand-overs included):',
+    );
+    const fd = await delayPhase('ferry', ferryRate);
+    console.log(
+      `    Ferry at ${r0(fd.produced)} msgs/s: p50 ${pct(fd.all, 0.5)} ms, p99 ${pct(fd.all, 0.99)} ms, max ${fd.all.at(-1)} ms over ${fd.all.length} messages; ${fd.handOvers.length} hand-over(s) inside the phase` +
+        fd.handOvers.map((h) => ` [successor started at ${h.at.toFixed(1)} s, predecessor ended ${h.overlapMs} ms later; longest pause in deliveries ${h.pause} ms, worst delay ${h.worst} ms]`).join('') +
+        `; load average ${load()}`,
+    );
+    console.log(
+      `    old method, same run (first ${OLD_WARMUP_MS / 1000} s discarded, only the first long invocation's ${fd.oldSeconds.toFixed(0)} s, no hand-over): p50 ${pct(fd.old, 0.5)} ms, p99 ${pct(fd.old, 0.99)} ms, max ${fd.old.at(-1)} ms`,
+    );
+    const jd = await delayPhase('java', javaRate);
+    console.log(
+      `    Java at ${r0(jd.produced)} msgs/s: p50 ${pct(jd.all, 0.5)} ms, p99 ${pct(jd.all, 0.99)} ms, max ${jd.all.at(-1)} ms over ${jd.all.length} messages (one JVM);` +
+        ` old method (first ${OLD_WARMUP_MS / 1000} s discarded): p50 ${pct(jd.old, 0.5)} ms, p99 ${pct(jd.old, 0.99)} ms; load average ${load()}`,
+    );
+    const halfLoadPerGb = { ferry: fd.cpu / ((fd.n * BODY.length) / GB), java: jd.cpu / ((jd.n * BODY.length) / GB) };
+    console.log(`  CPU per GB at half load (the delay phases, start to last replica): Ferry ${halfLoadPerGb.ferry.toFixed(1)} CPU-s/GB, Java ${halfLoadPerGb.java.toFixed(1)} CPU-s/GB`);
+    duplicates += fd.dup;
+    javaDuplicates += jd.dup;
+
+    // ── Cold start: a fresh replicator process draining a backlog, second by second; then with V8 flags.
+    const coldCount = Math.min(COLD_MAX_COUNT, Math.max(count, Math.round(ferryRate * COLD_DRAIN_S)));
+    t0 = performance.now();
+    for (const t of T.cold) await produce(a, t, coldCount);
+    console.log(
+      `  cold start — a fresh replicator process drains a backlog of ${coldCount} (${COLD_VARIANTS.length} × produced in ${((performance.now() - t0) / 1000).toFixed(0)} s beforehand);` +
+        ` deliveries per second after the process started (replicas' target store times), steady = rate from second ${COLD_SECONDS} to the last replica:`,
+    );
+    const cold: { flags: string; below80: number; reach80S: number; steady: number; perSecond: number[]; toFirstMs: number; cpuPerGb: number; rssMb: number }[] = [];
+    for (const [i, flags] of COLD_VARIANTS.entries()) {
+      const childEnv = flags ? { ...env, NODE_OPTIONS: [env.NODE_OPTIONS, flags].filter(Boolean).join(' ') } : env;
+      const topic = T.cold[i]!;
+      const f = await ferry(`bench-cold-${i}`, topic, 'earliest', childEnv);
+      await waitFor(b, topic, coldCount, f.ended);
+      const used = f.cpu();
+      duplicates += (await settle(b, topic)) - coldCount;
+      await f.stop();
+      const spawn = f.firstSpawnAt();
+      const stored = (await readReplicas(b, topic, ORIGIN.storeTimestamp)).stored.sort((x, y) => x - y);
+      const end = stored.at(-1)!;
+      const perSecond = Array.from({ length: COLD_SECONDS }, () => 0);
+      for (const t of stored) {
+        const s = Math.floor((t - spawn) / 1000);
+        if (s < COLD_SECONDS) perSecond[s]!++;
+      }
+      // Steady: from COLD_SECONDS after the start to the last replica (the last third of the drain if that is too short).
+      const from = end - spawn > (COLD_SECONDS + 3) * 1000 ? spawn + COLD_SECONDS * 1000 : end - (end - stored[0]!) / 3;
+      const steady = stored.filter((t) => t >= from).length / ((end - from) / 1000);
+      const below80 = perSecond.filter((x) => x < 0.8 * steady).length;
+      // Finer: when a sliding 1-s window first holds 80 % of a steady second.
+      let reach80S = NaN;
+      for (let lo = 0, k = 0; k < stored.length; k++) {
+        while (stored[lo]! <= stored[k]! - 1000) lo++;
+        if (k - lo + 1 >= 0.8 * steady) {
+          reach80S = (stored[k]! - spawn) / 1000;
+          break;
+        }
+      }
+      const row = { flags: flags || '(none)', below80, reach80S, steady, perSecond, toFirstMs: stored[0]! - spawn, cpuPerGb: used / ((coldCount * BODY.length) / GB), rssMb: f.peakRssKb() / 1024 };
+      cold.push(row);
+      console.log(
+        `    NODE_OPTIONS ${row.flags}: first replica ${row.toFirstMs} ms after the start; seconds 1–${COLD_SECONDS}: ${perSecond.join(' ')}; steady ${r0(steady)} msgs/s;` +
+          ` ${below80} of the first ${COLD_SECONDS} seconds below 80 % of steady (a 1-s window first reaches 80 % at ${reach80S.toFixed(1)} s);` +
+          ` ${row.cpuPerGb.toFixed(1)} CPU-s/GB; peak RSS ${row.rssMb.toFixed(0)} MiB; load average ${load()}`,
+      );
+    }
+    const base = cold[0]!;
+    const best = cold.slice(1).reduce((x, y) => (y.reach80S < x.reach80S ? y : x), cold[1] ?? base);
+    console.log(`    default: ${base.below80} s below 80 % (80 % reached at ${base.reach80S.toFixed(1)} s); best flag ${best.flags}: ${best.below80} s (at ${best.reach80S.toFixed(1)} s)`);
+    console.log(`  peak RSS of a replicator process (VmHWM, any phase): ${(peakRssKbAll / 1024).toFixed(0)} MiB; Java pipe JVM ${(javaPeakRssKb / 1024).toFixed(0)} MiB; run took ${((Date.now() - started) / 60_000).toFixed(1)} min; load average ${load()}`);
+
+    const figures: Record<string, number | string | null> = {
+      count,
+      rounds: ROUNDS,
+      msgsPerSec: r0(ferryRate),
+      javaMsgsPerSec: r0(javaRate),
+      ferryRounds: rounds.ferry.map(r0).join('/'),
+      javaRounds: rounds.java.map(r0).join('/'),
+      ratioRounds: ratios.map((x) => x.toFixed(2)).join('/'),
+      ratioMin: r2(Math.min(...ratios)),
+      ratioMean: r2(mean(ratios)),
+      ratioMinFromStart: r2(Math.min(...ratiosFromStart)),
+      delayLoadMsgsPerSec: r0(fd.produced),
+      delayP50Ms: pct(fd.all, 0.5),
+      delayP99Ms: pct(fd.all, 0.99),
+      delayMaxMs: fd.all.at(-1) ?? null,
+      handOversInDelayPhase: fd.handOvers.length,
+      delayP50OldMethodMs: pct(fd.old, 0.5),
+      delayP99OldMethodMs: pct(fd.old, 0.99),
+      javaDelayLoadMsgsPerSec: r0(jd.produced),
+      javaDelayP50Ms: pct(jd.all, 0.5),
+      javaDelayP99Ms: pct(jd.all, 0.99),
+      javaDelayP99OldMethodMs: pct(jd.old, 0.99),
+      cpuSecPerGbFerry: r2(cpuPerGb.ferry),
+      cpuSecPerGbJava: r2(cpuPerGb.java),
+      cpuSecPerGbJavaFromReady: r2(cpuPerGb.javaAfterReady),
+      cpuSecPerGbFerryHalfLoad: r2(halfLoadPerGb.ferry),
+      cpuSecPerGbJavaHalfLoad: r2(halfLoadPerGb.java),
+      peakRssMb: r0(peakRssKbAll / 1024),
+      javaPeakRssMb: r0(javaPeakRssKb / 1024),
+      bornDistinctMsgsPerSec: r0(bornDrain.rate),
+      bornBatchedMsgsPerSec: r0(ferryRate),
+      bornChanged: bornCheck.bornChanged,
+      coldSecondsBelow80: base.below80,
+      coldReach80S: r2(base.reach80S),
+      coldSteadyMsgsPerSec: r0(base.steady),
+      coldFirstSeconds: base.perSecond.join('/'),
       duplicates,
       javaDuplicates,
-      ferryRounds: rates.ferry.map(Math.round).join('/'),
-      javaRounds: rates.java.map(Math.round).join('/'),
-      delayLoadMsgsPerSec: Math.round(ferryProduced),
-      javaDelayP50Ms: pct(jd, 0.5),
-      javaDelayP99Ms: pct(jd, 0.99),
-      javaDelayLoadMsgsPerSec: Math.round(javaProduced),
+      loadAverage: load(),
     };
+    for (const c of cold.slice(1)) {
+      const k = c.flags.replace(/^--/, '').replace(/[^a-z0-9]+/gi, '_');
+      figures[`coldSecondsBelow80_${k}`] = c.below80;
+      figures[`coldReach80S_${k}`] = r2(c.reach80S);
+      figures[`coldSteadyMsgsPerSec_${k}`] = r0(c.steady);
+      figures[`peakRssMb_${k}`] = r0(c.rssMb);
+    }
+    return figures;
   } finally {
-    for (const c of children) c.kill('SIGTERM');
+    for (const i of invokers) await i.drain().catch(() => undefined);
     a.remoting.close();
     b.remoting.close();
     await store.close();
@@ -391,10 +729,5 @@ const bench: Bench = async (args) => {
     await Promise.all(owned.map((c) => c.stop()));
   }
 };
-
-/** The machine's 1-minute load average, printed with the figures: the test machine is shared. */
-function loadAverage(): string {
-  return readFileSync('/proc/loadavg', 'utf8').split(' ')[0]!;
-}
 
 export default bench;

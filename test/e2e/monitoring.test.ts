@@ -278,7 +278,7 @@ describe('CloudWatch EMF lines from the functions', () => {
     assert.equal(invokes.length, 1);
     assert.equal(invokes[0]!.url, '/2015-03-31/functions/ferry-test-replicator/invocations');
     const job = JSON.parse(invokes[0]!.body) as ReplicatorJob;
-    assert.deepEqual(job, { tenant: 'default', taskId: task.id, flow: 'forward', shard: 0 });
+    assert.deepEqual(job, { tenant: 'default', taskId: task.id, flow: 'forward', shard: 0, shards: 1, generation: 1 });
 
     // The replicator with FERRY_EMF=1 off Lambda: one line at the end of the invocation.
     const rep = await runFunction('replicator', job, 15_000, { ...env, FERRY_EMF: '1' });

@@ -1,37 +1,17 @@
-// An Invoker that starts each replicator invocation as a child process, as a function platform
-// would (`test/support/replicator-child.ts`, or a bundle of it), and remembers the live ones so a
-// test can kill them. A job whose child is still alive is not spawned again: starting takes
-// seconds on a loaded machine while a reconciler re-dispatches, and children must not pile up.
-import { spawn, type ChildProcess } from 'node:child_process';
+// The process invoker as tests and benchmarks use it: every replicator invocation a child process
+// (infra/local/replicator-process.ts, or a bundle of it), no automatic hand-over (the caller's
+// reconciler dispatches), output discarded — plus the means to kill children mid-stream.
 import { join } from 'node:path';
-import type { Invoker, ReplicatorJob } from '../../shared/invoker/invoker.ts';
+import { ChildProcessInvoker } from '../../shared/invoker/child-process.ts';
+import { createLogger } from '../../shared/log.ts';
 
 const root = join(import.meta.dirname, '..', '..');
+export const REPLICATOR_ENTRY = join(root, 'infra/local/replicator-process.ts');
 
-export class ChildInvoker implements Invoker {
-  /** The live child of each job (task/flow/generation/shard). */
-  private readonly live = new Map<string, ChildProcess>();
-
-  /** `entry`: a bundled replicator-child to run with plain node (faster to start), else the source through tsx. */
-  constructor(
-    private readonly env: NodeJS.ProcessEnv,
-    private readonly entry?: string,
-  ) {}
-
-  async invokeReplicator(job: ReplicatorJob): Promise<void> {
-    const key = `${job.taskId}/${job.flow}/${job.kind ?? 'copy'}/${job.generation ?? 0}/${job.shard}`;
-    if (this.live.has(key)) return;
-    const args = this.entry ? [this.entry, JSON.stringify(job)] : ['--import', 'tsx', join(root, 'test/support/replicator-child.ts'), JSON.stringify(job)];
-    const child = spawn(process.execPath, args, { cwd: root, env: this.env, stdio: 'ignore' });
-    this.live.set(key, child);
-    child.once('exit', () => {
-      if (this.live.get(key) === child) this.live.delete(key);
-    });
-  }
-
-  /** Process ids of the live children. */
-  pids(): number[] {
-    return [...this.live.values()].flatMap((c) => (c.pid ? [c.pid] : []));
+export class ChildInvoker extends ChildProcessInvoker {
+  /** `bundle`: a bundled replicator entry to run with plain node (faster to start), else the source through tsx. */
+  constructor(env: NodeJS.ProcessEnv, bundle?: string) {
+    super({ args: bundle ? [bundle] : ['--import', 'tsx', REPLICATOR_ENTRY], env, log: createLogger('warn'), handOver: false, output: 'ignore' });
   }
 
   /** SIGKILLs one live child, chosen at random; false when none is alive. */
