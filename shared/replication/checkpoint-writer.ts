@@ -6,7 +6,10 @@ import { queueKey, type SourceQueue } from './queues.ts';
 
 export class CheckpointWriter {
   private dirty = new Map<string, CheckpointEntry>();
+  /** The write in progress. */
   private writing: Promise<void> | undefined;
+  /** The next write: not started yet, it carries everything reported before it starts. */
+  private next: Promise<void> | undefined;
   private timer: NodeJS.Timeout | undefined;
   private failure: { err: unknown } | undefined;
 
@@ -18,7 +21,7 @@ export class CheckpointWriter {
     private readonly onFailure: (err: unknown) => void,
   ) {}
 
-  /** Everything before nextOffset of queue q is on the target. */
+  /** Everything before nextOffset of queue q is on the target; written within the interval. */
   report(q: Pick<SourceQueue, 'topic' | 'brokerName' | 'queueId'>, nextOffset: number): void {
     this.dirty.set(queueKey(q), { topic: q.topic, broker: q.brokerName, queueId: q.queueId, nextOffset });
     this.timer ??= setTimeout(() => {
@@ -34,11 +37,43 @@ export class CheckpointWriter {
     await this.flush();
   }
 
-  /** Writes what was reported (waiting for a write in progress first); rethrows a failed write. */
+  /**
+   * Writes what was reported so far; rethrows a failed write. A caller waits for at most the write
+   * in progress and the one after it, which carries its entries — never for later ones.
+   */
   async flush(): Promise<void> {
-    while (this.writing) await this.writing;
     this.rethrow();
-    if (this.dirty.size === 0) return;
+    if (this.dirty.size > 0) {
+      if (!this.next) {
+        const next = this.nextWrite();
+        this.next = next;
+      }
+      await this.next;
+    } else if (this.writing) await this.writing;
+    this.rethrow();
+  }
+
+  /**
+   * The shard's last write: what is still pending, plus the final offsets of queues whose copier
+   * stopped cleanly, marked exact (nothing past them was sent, so resuming needs no tail read).
+   */
+  async close(exact: readonly CheckpointEntry[]): Promise<void> {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    for (const e of exact) this.dirty.set(queueKey({ topic: e.topic, brokerName: e.broker, queueId: e.queueId }), { ...e, exact: true });
+    await this.flush();
+  }
+
+  /** The write after the one in progress; from the moment it starts, reports go to the one after it. */
+  private async nextWrite(): Promise<void> {
+    await null; // the caller makes this `this.next` before it goes on
+    while (this.writing) await this.writing;
+    this.next = undefined;
+    await this.write();
+  }
+
+  private async write(): Promise<void> {
+    if (this.failure || this.dirty.size === 0) return;
     const entries = [...this.dirty.values()];
     this.dirty = new Map();
     this.writing = this.store.saveCheckpoints(this.holder, entries).then(
@@ -52,21 +87,9 @@ export class CheckpointWriter {
       },
     );
     await this.writing;
-    this.rethrow();
   }
 
   private rethrow(): void {
     if (this.failure) throw this.failure.err;
-  }
-
-  /**
-   * The shard's last write: what is still pending, plus the final offsets of queues whose copier
-   * stopped cleanly, marked exact (nothing past them was sent, so resuming needs no tail read).
-   */
-  async close(exact: readonly CheckpointEntry[]): Promise<void> {
-    clearTimeout(this.timer);
-    this.timer = undefined;
-    for (const e of exact) this.dirty.set(queueKey({ topic: e.topic, brokerName: e.broker, queueId: e.queueId }), { ...e, exact: true });
-    await this.flush();
   }
 }

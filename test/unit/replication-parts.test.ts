@@ -1,11 +1,13 @@
 // The replicator's pure parts: shard assignment and auto sizing, queue mapping, the loop rule and
 // provenance, batches that keep born time exact, send-failure classes, the retry policy, the
-// rate limiter, the shared byte budget, and start offsets (against a fake broker port).
+// rate limiter, the shared byte budget, start offsets (against a fake broker port) and the
+// checkpoint writer (against a fake of the store's checkpoint port).
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { ClusterConnection } from '../../shared/clusters/connect.ts';
 import { FerryError } from '../../shared/errors.ts';
 import { autoShardCount, isOwnQueue, QUEUES_PER_SHARD, shardCountFor, shardOf } from '../../shared/replication/assignment.ts';
+import { CheckpointWriter } from '../../shared/replication/checkpoint-writer.ts';
 import { batchesOf, classifySendFailure, fromParked, parkedProperties, RetryPolicy } from '../../shared/replication/delivery.ts';
 import { hopOffset, ORIGIN, toReplica, wouldLoop } from '../../shared/replication/origin.ts';
 import { readableQueues, targetFor, writableQueues, type SourceQueue } from '../../shared/replication/queues.ts';
@@ -13,6 +15,7 @@ import { RateLimiter } from '../../shared/replication/rate-limiter.ts';
 import { ByteBudget } from '../../shared/replication/read-ahead.ts';
 import { startCheckpoints } from '../../shared/replication/start-offsets.ts';
 import type { OutgoingMessage, StoredMessage } from '../../shared/rocketmq/message.ts';
+import type { CheckpointEntry, Store } from '../../shared/store/store.ts';
 import { BrokerBusyError, MessageRejectedError, RemotingConnectError, RemotingConnectionClosedError, RemotingTimeoutError, responseError, ResponseCode, TopicNotFoundError } from '../../shared/rocketmq/remoting/errors.ts';
 
 const queue = (topic: string, queueId: number, brokerName = 'broker-a'): SourceQueue => ({ topic, brokerName, address: '127.0.0.1:1', queueId });
@@ -206,5 +209,54 @@ describe('start offsets', () => {
       ['t', 'broker-a', 0, 50],
       ['t', 'broker-a', 1, 51],
     ]);
+  });
+});
+
+describe('checkpoint writer', () => {
+  // A fake of the store's checkpoint port: each write takes 20 ms and is recorded.
+  function fakeStore(failAt = Infinity) {
+    const writes: CheckpointEntry[][] = [];
+    return {
+      writes,
+      store: {
+        saveCheckpoints: async (_h: unknown, entries: readonly CheckpointEntry[]) => {
+          await new Promise((r) => setTimeout(r, 20));
+          if (writes.length + 1 >= failAt) throw new FerryError('STALE_EPOCH', 'fenced');
+          writes.push([...entries]);
+        },
+      } as unknown as Store,
+    };
+  }
+  const holder = { taskId: 't', flow: 'forward', shard: 0, owner: 'o', epoch: 1 };
+
+  it('carries concurrent reports in few writes, and nobody waits for writes after the one carrying its entry', async () => {
+    const f = fakeStore();
+    const w = new CheckpointWriter(f.store, holder, 1000, () => assert.fail('no failure expected'));
+    const started = performance.now();
+    // 200 copiers report one after another, 1 ms apart, each waiting for its own write.
+    const waits = await Promise.all(
+      Array.from({ length: 200 }, async (_, i) => {
+        await new Promise((r) => setTimeout(r, i));
+        const t0 = performance.now();
+        await w.reportNow(queue('t', i), i + 1);
+        return performance.now() - t0;
+      }),
+    );
+    assert.ok(f.writes.length < 40, `batched: ${f.writes.length} writes`);
+    assert.equal(new Set(f.writes.flat().map((e) => e.queueId)).size, 200, 'every queue written');
+    assert.ok(Math.max(...waits) < 200, `at most two writes' wait each (slowest ${Math.max(...waits).toFixed(0)} ms, all ${(performance.now() - started).toFixed(0)} ms)`);
+    await w.close([{ topic: 't', broker: 'broker-a', queueId: 0, nextOffset: 9 }]);
+    assert.deepEqual(f.writes.at(-1), [{ topic: 't', broker: 'broker-a', queueId: 0, nextOffset: 9, exact: true }]);
+  });
+
+  it('a fenced write is reported once and fails every later flush', async () => {
+    const f = fakeStore(1);
+    const failures: unknown[] = [];
+    const w = new CheckpointWriter(f.store, holder, 10, (err) => failures.push(err));
+    w.report(queue('t', 0), 5);
+    await new Promise((r) => setTimeout(r, 60));
+    assert.equal(failures.length, 1);
+    await assert.rejects(w.reportNow(queue('t', 1), 6), (e: unknown) => e instanceof FerryError && e.code === 'STALE_EPOCH');
+    assert.equal(failures.length, 1);
   });
 });
