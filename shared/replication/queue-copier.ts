@@ -30,6 +30,8 @@ export interface CopierContext {
   metrics: FlowMetrics;
   budget: ByteBudget;
   filter: (m: StoredMessage) => boolean;
+  /** False when another task carries this replica to the target more directly (see topology.ts). */
+  onward: (m: StoredMessage) => boolean;
   idempotentResume: boolean;
   /** The task's replay generation, carried by every replica. */
   generation: number;
@@ -100,7 +102,7 @@ export class QueueCopier {
             ctx.metrics.consumed += r.messages.length;
             for (const m of r.messages) {
               if (!ctx.filter(m)) ctx.metrics.filtered++;
-              else if (wouldLoop(m, ctx.source.clusterId, ctx.targetClusterId)) ctx.metrics.loopSkipped++;
+              else if (wouldLoop(m, ctx.source.clusterId, ctx.targetClusterId) || !ctx.onward(m)) ctx.metrics.loopSkipped++;
               else replicas.push({ m, out: toReplica(m, { clusterId: ctx.source.clusterId, brokerName: q.brokerName, generation: ctx.generation }, ctx.targetClusterId) });
             }
           }

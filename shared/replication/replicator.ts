@@ -42,6 +42,7 @@ export type ReplicatorExit = ShardExit | 'lease-held' | 'retried';
 /** How long before its deadline a shard's holder starts its successor. */
 const HAND_OVER_LEAD_MS = 8000;
 const LEASE_POLL_MS = 200;
+const mb = (bytes: number) => Math.round(bytes / 1048576);
 
 /**
  * What one invocation did, for whoever hosts it to report (a function handler writes it as EMF
@@ -133,7 +134,8 @@ export async function runReplicator(job: ReplicatorJob, deps: ReplicatorDeps, op
     source.close();
     target.close();
   }
-  log.info({ exit, ms: Date.now() - started }, 'replicator invocation done');
+  const mem = process.memoryUsage();
+  log.info({ exit, ms: Date.now() - started, queues: run.queueCount, rssMb: mb(mem.rss), heapUsedMb: mb(mem.heapUsed), externalMb: mb(mem.external) }, 'replicator invocation done');
   // Not handed over early (a short budget): hand over now instead of waiting for the reconciler.
   if (exit === 'budget') await handOver();
   return report(exit, { task: about, totals: metrics.invocationTotals() });

@@ -3,9 +3,6 @@
 // metrics, and at the deadline stops every copier and writes the final checkpoints.
 import type { ClusterConnection } from '../clusters/connect.ts';
 import { isFerryError } from '../errors.ts';
-// Not filter/index.ts: that brings the pattern analyser, which a replicator does not run.
-import { evaluateSql92, parseSql92 } from '../filter/sql92.ts';
-import { matchesTag, parseTagExpression } from '../filter/tag.ts';
 import { matchTopicPatterns, type TopicMatcher } from '../filter/topic-match.ts';
 import type { ReplicatorJob } from '../invoker/invoker.ts';
 import type { Logger } from '../log.ts';
@@ -20,7 +17,10 @@ import { Delivery, RetryPolicy, TargetRoutes, sleep } from './delivery.ts';
 import type { FlowMetrics } from './flow-metrics.ts';
 import { flowsOf } from './flows.ts';
 import { QueueCopier } from './queue-copier.ts';
+import { messageFilter } from './message-filter.ts';
+import { ORIGIN } from './origin.ts';
 import { listSourceQueues, queueKey, type SourceQueue } from './queues.ts';
+import { routesOf, Topology } from './topology.ts';
 import { RateLimiter } from './rate-limiter.ts';
 import { ByteBudget } from './read-ahead.ts';
 
@@ -55,6 +55,8 @@ export class ShardRun {
   private readonly delivery: Delivery;
   private readonly budget: ByteBudget;
   private readonly filter: (m: StoredMessage) => boolean;
+  /** The tenant's running tasks as routes, refreshed at each discovery: where replicas go on. */
+  private topology = new Topology([]);
 
   constructor(
     private readonly job: ReplicatorJob,
@@ -68,14 +70,7 @@ export class ShardRun {
     private readonly log: Logger,
     private readonly deadline: number,
   ) {
-    const x = spec.filter.expression;
-    if (x.type === 'SQL92') {
-      const expr = parseSql92(x.value);
-      this.filter = (m) => evaluateSql92(expr, m.properties);
-    } else {
-      const expr = parseTagExpression(x.value);
-      this.filter = (m) => matchesTag(expr, m.tags);
-    }
+    this.filter = messageFilter(spec) ?? (() => true);
     this.budget = new ByteBudget(opts.bufferBytes);
     this.checkpoints = new CheckpointWriter(deps.store, holder, CHECKPOINT_INTERVAL_MS, (err) => this.failed(err));
     const shards = Math.max(1, (job.shards ?? 1) * flowsOf(spec).length);
@@ -146,6 +141,11 @@ export class ShardRun {
     return this.stop;
   }
 
+  /** Queues this shard copied. */
+  get queueCount(): number {
+    return this.copiers.size;
+  }
+
   async flushMetrics(): Promise<void> {
     const delta = this.metrics.drain();
     if (delta) await this.deps.store.addMetrics([delta]);
@@ -153,6 +153,8 @@ export class ShardRun {
 
   /** Starts a copier for every queue of this shard that has none yet (new topics and queues included). */
   private async discover(topics: TopicMatcher): Promise<void> {
+    const tasks = await this.deps.store.listAllTasks();
+    this.topology = new Topology(routesOf(tasks.filter((t) => t.tenant === this.job.tenant)));
     let listed;
     try {
       const info = await this.source.nameServers.clusterInfo();
@@ -172,6 +174,7 @@ export class ShardRun {
       metrics: this.metrics,
       budget: this.budget,
       filter: this.filter,
+      onward: (m: StoredMessage) => this.topology.carries(m, m.properties[ORIGIN.cluster] ?? this.source.clusterId, this.source.clusterId, this.target.clusterId),
       idempotentResume: this.spec.idempotentResume,
       generation: this.spec.replayGeneration ?? 0,
       deadline: this.deadline,

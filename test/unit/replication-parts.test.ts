@@ -1,5 +1,5 @@
 // The replicator's pure parts: shard assignment and auto sizing, queue mapping, the loop rule and
-// provenance, batches that keep born time exact, send-failure classes, the retry policy, the
+// provenance, topology-aware forwarding (mesh, ring, chain), batches that keep born time exact, send-failure classes, the retry policy, the
 // rate limiter, the shared byte budget, start offsets (against a fake broker port) and the
 // checkpoint writer (against a fake of the store's checkpoint port).
 import assert from 'node:assert/strict';
@@ -14,6 +14,7 @@ import { readableQueues, targetFor, writableQueues, type SourceQueue } from '../
 import { RateLimiter } from '../../shared/replication/rate-limiter.ts';
 import { ByteBudget } from '../../shared/replication/read-ahead.ts';
 import { startCheckpoints } from '../../shared/replication/start-offsets.ts';
+import { Topology, type Route } from '../../shared/replication/topology.ts';
 import type { OutgoingMessage, StoredMessage } from '../../shared/rocketmq/message.ts';
 import type { CheckpointEntry, Store } from '../../shared/store/store.ts';
 import { BrokerBusyError, MessageRejectedError, RemotingConnectError, RemotingConnectionClosedError, RemotingTimeoutError, responseError, ResponseCode, TopicNotFoundError } from '../../shared/rocketmq/remoting/errors.ts';
@@ -258,5 +259,76 @@ describe('checkpoint writer', () => {
     assert.equal(failures.length, 1);
     await assert.rejects(w.reportNow(queue('t', 1), 6), (e: unknown) => e instanceof FerryError && e.code === 'STALE_EPOCH');
     assert.equal(failures.length, 1);
+  });
+});
+
+describe('topology-aware forwarding', () => {
+  const all = () => true;
+  const twoWay = (a: string, b: string, topics: (t: string) => boolean = all): Route[] => [
+    { from: a, to: b, topics },
+    { from: b, to: a, topics },
+  ];
+  const msg = (topic = 'orders', tags?: string) => stored({ topic, tags });
+
+  /**
+   * Simulates delivery of one message written on `origin`: every cluster that receives it passes it
+   * on along every route out of it that the topology and the path allow. Returns how many copies
+   * each cluster ends with.
+   */
+  function deliver(routes: Route[], origin: string, m = msg()): Record<string, number> {
+    const topo = new Topology(routes);
+    const copies: Record<string, number> = { [origin]: 1 };
+    const queue: { at: string; path: string[] }[] = [{ at: origin, path: [origin] }];
+    while (queue.length) {
+      const { at, path } = queue.shift()!;
+      for (const r of routes.filter((x) => x.from === at && x.topics(m.topic) && (!x.accepts || x.accepts(m)))) {
+        if (path.includes(r.to) || !topo.carries(m, origin, at, r.to)) continue;
+        copies[r.to] = (copies[r.to] ?? 0) + 1;
+        queue.push({ at: r.to, path: [...path, r.to] });
+      }
+    }
+    return copies;
+  }
+
+  it('a full mesh of three and of four: every cluster gets each message once, straight from its origin', () => {
+    const mesh3 = [...twoWay('A', 'B'), ...twoWay('B', 'C'), ...twoWay('A', 'C')];
+    for (const o of ['A', 'B', 'C']) assert.deepEqual(deliver(mesh3, o), { A: 1, B: 1, C: 1 });
+    const ids = ['A', 'B', 'C', 'D'];
+    const mesh4 = ids.flatMap((a, i) => ids.slice(i + 1).flatMap((b) => twoWay(a, b)));
+    for (const o of ids) assert.deepEqual(deliver(mesh4, o), { A: 1, B: 1, C: 1, D: 1 });
+  });
+
+  it('a ring and a chain still reach every cluster once', () => {
+    const ring = [
+      { from: 'A', to: 'B', topics: all },
+      { from: 'B', to: 'C', topics: all },
+      { from: 'C', to: 'A', topics: all },
+    ];
+    for (const o of ['A', 'B', 'C']) assert.deepEqual(deliver(ring, o), { A: 1, B: 1, C: 1 });
+    const chain = [...twoWay('A', 'B'), ...twoWay('B', 'C'), ...twoWay('C', 'D')];
+    for (const o of ['A', 'B', 'C', 'D']) assert.deepEqual(deliver(chain, o), { A: 1, B: 1, C: 1, D: 1 });
+    // Two equal routes A→B→D and A→C→D: D is served once, through the smaller id.
+    const diamond = [
+      { from: 'A', to: 'B', topics: all },
+      { from: 'A', to: 'C', topics: all },
+      { from: 'B', to: 'D', topics: all },
+      { from: 'C', to: 'D', topics: all },
+    ];
+    assert.deepEqual(deliver(diamond, 'A'), { A: 1, B: 1, C: 1, D: 1 });
+    assert.equal(new Topology(diamond).carries(msg(), 'A', 'C', 'D'), false);
+  });
+
+  it('a route that does not take the topic or the tag is no route: the message goes the long way', () => {
+    const onlyPayments = (t: string) => t === 'payments';
+    const routes = [...twoWay('A', 'B'), ...twoWay('B', 'C'), ...twoWay('A', 'C', onlyPayments)];
+    assert.deepEqual(deliver(routes, 'A', msg('orders')), { A: 1, B: 1, C: 1 }, 'orders reach C through B');
+    assert.deepEqual(deliver(routes, 'A', msg('payments')), { A: 1, B: 1, C: 1 }, 'payments reach C directly');
+    const tagged = [...twoWay('A', 'B'), ...twoWay('B', 'C'), { from: 'A', to: 'C', topics: all, accepts: (m: StoredMessage) => m.tags === 'x' }];
+    assert.deepEqual(deliver(tagged, 'A', msg('orders', 'y')), { A: 1, B: 1, C: 1 });
+    assert.deepEqual(deliver(tagged, 'A', msg('orders', 'x')), { A: 1, B: 1, C: 1 });
+  });
+
+  it('serves a cluster it knows no route to (a view that is not current) rather than lose the message', () => {
+    assert.equal(new Topology([]).carries(msg(), 'A', 'B', 'C'), true);
   });
 });
