@@ -7,16 +7,21 @@
 // diagnostics on stderr; exit 0 on success, 1 on failure, 2 on bad arguments.
 //
 //   produce    --namesrv A --topic T [--count N=1] [--body-size B [--body-random] | --body-text S]
-//              [--tags t] [--keys "k1 k2"] [--prop k=v]... [--flag F] [--queue Q]
+//              [--tags t] [--keys "k1 k2"] [--prop k=v]... [--flag F [--flag-every K=1]] [--queue Q]
+//              [--index-from I=0] [--batch B=1] [--interval-ms D=0]
 //              [--compress-over BYTES] [--compress-type ZLIB|LZ4|ZSTD] [--ak X --sk Y] [--send-timeout-ms 10000]
 //      one line per message: msgId offsetMsgId brokerName queueId queueOffset sendStatus bodyBase64 bodyLength
-//      "{i}" in --body-text/--tags/--keys/--prop values is the message index; the default body is
+//      (+ batchSize batchIndex for batch sends)
+//      "{i}" in --body-text/--tags/--keys/--prop values is the message index (I, I+1, ...); the default body is
 //      "ferry-{i}"; --body-size bodies repeat "msg-<i>;" (or seeded random bytes with --body-random).
-//   consume    --namesrv A --topic T --expect N [--timeout-ms 30000] [--linger-ms 0] [--from earliest|latest]
-//              [--pull-batch 32] [--ak X --sk Y]
+//      --flag-every K: the flag only on indexes divisible by K. --batch B: groups of B sent as Java batches
+//      (producer.send(Collection)). --interval-ms D: a pause between sends (singles or batches).
+//   consume    --namesrv A --topic T --expect N [--timeout-ms 30000] [--linger-ms 0] [--quiet-ms 0]
+//              [--from earliest|latest] [--pull-batch 32] [--ak X --sk Y]
 //      one line per distinct message: topic brokerName queueId queueOffset commitLogOffset msgId
 //      offsetMsgId uniqKey bodyBase64 bodyLength bodyCRC tags keys properties bornTimestamp bornHost
 //      storeTimestamp storeHost flag sysFlag compression reconsumeTimes; exit 1 if fewer than N seen.
+//      Once N are seen it stops (after --linger-ms), or with --quiet-ms Q once nothing new arrived for Q ms.
 //   bench-send --namesrv A --topic T [--count 10000] [--body-size 1024] [--batch 1] [--threads 1]
 //              [--warmup 1000] [--body-random] [--compress-over B] [--compress-type T] [--ak X --sk Y]
 //      one line: msgsPerSec count elapsedMs bodySize batch threads warmup
@@ -169,7 +174,7 @@ public final class FerryPeer {
 
     private static int produce(Args a) throws Exception {
         a.allow("namesrv", "topic", "count", "body-size", "body-text", "body-random", "tags", "keys", "prop", "flag",
-            "compress-over", "compress-type", "ak", "sk", "queue", "send-timeout-ms");
+            "compress-over", "compress-type", "ak", "sk", "queue", "send-timeout-ms", "index-from", "flag-every", "batch", "interval-ms");
         String topic = a.req("topic");
         int count = a.intOr("count", 1);
         Integer queue = a.has("queue") ? a.intOr("queue", 0) : null;
@@ -183,6 +188,12 @@ public final class FerryPeer {
         String tags = a.opt("tags");
         String keys = a.opt("keys");
         Integer flag = a.has("flag") ? a.intOr("flag", 0) : null;
+        int indexFrom = a.intOr("index-from", 0);
+        int flagEvery = a.intOr("flag-every", 1);
+        if (flagEvery < 1) throw new UsageError("--flag-every must be at least 1");
+        int batchSize = a.intOr("batch", 1);
+        if (batchSize < 1) throw new UsageError("--batch must be at least 1");
+        long intervalMs = a.intOr("interval-ms", 0);
 
         DefaultMQProducer producer = newProducer(a);
         long t0 = System.nanoTime();
@@ -195,25 +206,43 @@ public final class FerryPeer {
                 for (MessageQueue mq : mqs) if (mq.getQueueId() == want) return mq;
                 throw new IllegalArgumentException("topic has no writable queue " + want + " (queues: " + mqs + ")");
             };
-            for (int i = 0; i < count; i++) {
-                byte[] body = bodies.body(i);
-                Message msg = new Message(topic, body);
-                if (tags != null) msg.setTags(subst(tags, i));
-                if (keys != null) msg.setKeys(subst(keys, i));
-                if (flag != null) msg.setFlag(flag);
-                for (String[] p : props) msg.putUserProperty(p[0], subst(p[1], i));
-                SendResult r = queue != null ? producer.send(msg, selector, queue) : producer.send(msg);
-                if (r.getSendStatus() != SendStatus.SEND_OK) notOk++;
-                Json j = new Json()
-                    .str("msgId", r.getMsgId())
-                    .str("offsetMsgId", r.getOffsetMsgId())
-                    .str("brokerName", r.getMessageQueue().getBrokerName())
-                    .num("queueId", r.getMessageQueue().getQueueId())
-                    .num("queueOffset", r.getQueueOffset())
-                    .str("sendStatus", r.getSendStatus().name())
-                    .str("bodyBase64", Base64.getEncoder().encodeToString(body))
-                    .num("bodyLength", body.length);
-                emit(j);
+            if (batchSize == 1) {
+                for (int n = 0; n < count; n++) {
+                    if (n > 0 && intervalMs > 0) Thread.sleep(intervalMs);
+                    int i = indexFrom + n;
+                    byte[] body = bodies.body(i);
+                    Message msg = produceMessage(topic, body, i, tags, keys, flag, flagEvery, props);
+                    SendResult r = queue != null ? producer.send(msg, selector, queue) : producer.send(msg);
+                    if (r.getSendStatus() != SendStatus.SEND_OK) notOk++;
+                    emit(produced(r, r.getMsgId(), r.getOffsetMsgId(), r.getQueueOffset(), body));
+                }
+            } else {
+                // --batch B: groups of B sent as one Java batch (producer.send(Collection)); one line per message,
+                // its id and offset taken from the batch's SendResult (ids comma-joined, offsets consecutive).
+                MessageQueue target = queue != null ? publishQueue(producer, topic, queue) : null;
+                for (int start = 0; start < count; start += batchSize) {
+                    if (start > 0 && intervalMs > 0) Thread.sleep(intervalMs);
+                    int n = Math.min(batchSize, count - start);
+                    List<Message> msgs = new ArrayList<>(n);
+                    List<byte[]> batchBodies = new ArrayList<>(n);
+                    for (int k = 0; k < n; k++) {
+                        int i = indexFrom + start + k;
+                        byte[] body = bodies.body(i);
+                        batchBodies.add(body);
+                        msgs.add(produceMessage(topic, body, i, tags, keys, flag, flagEvery, props));
+                    }
+                    SendResult r = target != null ? producer.send(msgs, target) : producer.send(msgs);
+                    if (r.getSendStatus() != SendStatus.SEND_OK) notOk += n;
+                    String[] ids = r.getMsgId() != null ? r.getMsgId().split(",") : new String[0];
+                    String[] offsetIds = r.getOffsetMsgId() != null ? r.getOffsetMsgId().split(",") : new String[0];
+                    for (int k = 0; k < n; k++) {
+                        String id = ids.length == n ? ids[k] : msgs.get(k).getProperty(MessageConst.PROPERTY_UNIQ_CLIENT_MESSAGE_ID_KEYIDX);
+                        String offsetId = offsetIds.length == n ? offsetIds[k] : null;
+                        emit(produced(r, id, offsetId, r.getQueueOffset() + k, batchBodies.get(k))
+                            .num("batchSize", n)
+                            .num("batchIndex", k));
+                    }
+                }
             }
         } finally {
             long t2 = System.nanoTime();
@@ -223,6 +252,36 @@ public final class FerryPeer {
         }
         if (notOk > 0) throw new Failure(notOk + " of " + count + " sends did not return SEND_OK");
         return 0;
+    }
+
+    /** Message number i of produce: body, tags, keys, flag (on every --flag-every'th index) and user properties. */
+    private static Message produceMessage(String topic, byte[] body, int i, String tags, String keys, Integer flag, int flagEvery,
+        List<String[]> props) {
+        Message msg = new Message(topic, body);
+        if (tags != null) msg.setTags(subst(tags, i));
+        if (keys != null) msg.setKeys(subst(keys, i));
+        if (flag != null && i % flagEvery == 0) msg.setFlag(flag);
+        for (String[] p : props) msg.putUserProperty(p[0], subst(p[1], i));
+        return msg;
+    }
+
+    private static Json produced(SendResult r, String msgId, String offsetMsgId, long queueOffset, byte[] body) {
+        return new Json()
+            .str("msgId", msgId)
+            .str("offsetMsgId", offsetMsgId)
+            .str("brokerName", r.getMessageQueue().getBrokerName())
+            .num("queueId", r.getMessageQueue().getQueueId())
+            .num("queueOffset", queueOffset)
+            .str("sendStatus", r.getSendStatus().name())
+            .str("bodyBase64", Base64.getEncoder().encodeToString(body))
+            .num("bodyLength", body.length);
+    }
+
+    /** The writable queue `queueId` of the topic, for batch sends to a given queue. */
+    private static MessageQueue publishQueue(DefaultMQProducer producer, String topic, int queueId) throws Exception {
+        List<MessageQueue> mqs = retry("fetch publish queues of " + topic, () -> producer.fetchPublishMessageQueues(topic));
+        for (MessageQueue mq : mqs) if (mq.getQueueId() == queueId) return mq;
+        throw new Failure("topic " + topic + " has no writable queue " + queueId + " (queues: " + mqs + ")");
     }
 
     /** A producer with a unique group, ACL hook if asked, and the compression settings of the args. */
@@ -282,11 +341,14 @@ public final class FerryPeer {
     // ---------------------------------------------------------------- consume
 
     private static int consume(Args a) throws Exception {
-        a.allow("namesrv", "topic", "expect", "timeout-ms", "ak", "sk", "from", "linger-ms", "pull-batch");
+        a.allow("namesrv", "topic", "expect", "timeout-ms", "ak", "sk", "from", "linger-ms", "pull-batch", "quiet-ms");
         String topic = a.req("topic");
         int expect = a.intOr("expect", 1);
         long timeoutMs = a.intOr("timeout-ms", 30_000);
         long lingerMs = a.intOr("linger-ms", 0);
+        long quietMs = a.intOr("quiet-ms", 0);
+        long lastNewAt = System.currentTimeMillis();
+        long lingerUntil = Long.MAX_VALUE;
         DefaultLitePullConsumer c = newPullConsumer(a, a.intOr("pull-batch", 32), 4);
         Set<String> seen = new HashSet<>();
         long t0 = System.nanoTime();
@@ -304,9 +366,15 @@ public final class FerryPeer {
                 for (MessageExt m : batch) {
                     String id = m.getBrokerName() + "/" + m.getQueueId() + "/" + m.getQueueOffset();
                     if (!seen.add(id)) continue;
+                    lastNewAt = System.currentTimeMillis();
                     emit(describe(m));
                 }
-                if (seen.size() >= expect && stopAt == Long.MAX_VALUE) {
+                if (seen.size() >= expect && quietMs > 0) {
+                    // --quiet-ms: read on until nothing new has arrived for that long (late extras are seen).
+                    // Stops at the later of the linger (from when N were first seen) and the quiet period.
+                    if (lingerUntil == Long.MAX_VALUE) lingerUntil = System.currentTimeMillis() + lingerMs;
+                    stopAt = Math.max(lingerUntil, lastNewAt + quietMs);
+                } else if (seen.size() >= expect && stopAt == Long.MAX_VALUE) {
                     if (lingerMs <= 0) break;
                     stopAt = System.currentTimeMillis() + lingerMs;
                 }
