@@ -48,7 +48,7 @@ export class ByteBudget {
 /** Bytes a pull result holds: bodies plus a fixed share per message for its properties and fields. */
 export const resultBytes = (r: PullResult): number => r.messages.reduce((n, m) => n + m.body.length + 256, 0);
 
-/** `idle`: the previous pull found nothing, so this one may wait on the broker (long polling). */
+/** `idle`: nothing is known to be waiting (first pull, or the previous one found nothing), so this one may wait on the broker (long polling). */
 export type Pull = (from: number, idle: boolean) => Promise<PullResult>;
 
 export class ReadAhead {
@@ -93,7 +93,9 @@ export class ReadAhead {
   }
 
   private async run(pull: Pull, from: number): Promise<void> {
-    let idle = false;
+    // Nothing known yet: the first pull may wait too (a broker answers a held pull at once when
+    // the queue has messages), so a fresh reader of a quiet queue costs one request, not two.
+    let idle = true;
     /** Messages per pull seen last, and the queue's end as the last answer gave it. */
     let stride = 0;
     let knownEnd = from;

@@ -106,8 +106,10 @@ export class ShardRun {
         break;
       }
       if (now - lastDiscovery > DISCOVERY_MS) {
+        const first = lastDiscovery === 0;
         lastDiscovery = now;
         await this.discover(topics);
+        if (first) this.log.info({ queues: this.copiers.size, ms: Date.now() - now }, 'shard copying');
       }
       if (now - lastRenew > renewEvery) {
         const replicated = this.metrics.replicatedSoFar();

@@ -525,6 +525,31 @@ const bench: Bench = async (args) => {
         warnings.set(msg.slice(0, 120), (warnings.get(msg.slice(0, 120)) ?? 0) + 1);
       }
     }
+    // What each replicator invocation said of itself at its end (queues, memory).
+    const ends = rt
+      .output()
+      .split('\n')
+      .flatMap((l) => {
+        try {
+          const j = JSON.parse(l) as { msg?: string; exit?: string; queues?: number; rssMb?: number; heapUsedMb?: number; externalMb?: number; ms?: number };
+          return j.msg === 'replicator invocation done' ? [j] : [];
+        } catch {
+          return [];
+        }
+      });
+    const starts = rt
+      .output()
+      .split('\n')
+      .flatMap((l) => {
+        try {
+          const j = JSON.parse(l) as { msg?: string; time?: number; leaseAfterMs?: number; successor?: boolean; ms?: number };
+          return j.msg === 'shard lease taken' || j.msg === 'shard copying' ? [j] : [];
+        } catch {
+          return [];
+        }
+      });
+    if (starts.length) console.log(`  shard starts: ${starts.map((j) => (j.msg === 'shard lease taken' ? `lease after ${j.leaseAfterMs} ms${j.successor ? ' (successor)' : ''}` : `copying after ${j.ms} ms more`)).join('; ')}`);
+    if (ends.length) console.log(`  replicator invocations ended: ${ends.map((e) => `${e.exit} ${e.queues}q rss ${e.rssMb} heap ${e.heapUsedMb} ext ${e.externalMb} MiB`).join('; ')}`);
     const failedSends = failedKeys.size;
     const runtimeDied = !alive(runtimePid);
     if (runtimeDied) console.log(`  THE RUNTIME PROCESS EXITED during the run (its last output is below)`);

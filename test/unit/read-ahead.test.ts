@@ -53,13 +53,13 @@ describe('ReadAhead', () => {
     reader.stop();
   });
 
-  it('long-polls only once the queue was found empty', async () => {
+  it('long-polls first and once the queue was found empty, not right after messages', async () => {
     const q = fakeQueue(4);
     const reader = new ReadAhead(q.pull, 0, 2);
     assert.deepEqual(offsets(await reader.take()), [0, 1, 2, 3]);
     await sleep(30);
     reader.stop();
-    assert.deepEqual(q.calls.slice(0, 2), [{ from: 0, idle: false }, { from: 4, idle: false }]);
+    assert.deepEqual(q.calls.slice(0, 2), [{ from: 0, idle: true }, { from: 4, idle: false }]);
     assert.ok(q.calls.slice(2).every((c) => c.idle && c.from === 4), JSON.stringify(q.calls));
   });
 
