@@ -41,6 +41,9 @@ export interface ReconcileSummary {
   byStatus: Record<TaskStatus, number>;
 }
 
+/** After a lease ends, the shard is left to the holder's successor this long before a new invocation is dispatched. */
+const HAND_OVER_GRACE_MS = 3000;
+
 // Shards dispatched recently, so a slow-starting invocation is not dispatched twice.
 const dispatchedAt = new Map<string, number>();
 
@@ -120,7 +123,8 @@ async function dispatch(task: TaskRow, deps: ReconcilerDeps, opts: ReconcilerOpt
   };
   let n = 0;
   for (const flow of flowsOf(spec)) {
-    const live = leases.filter((l) => l.flow === flow.id && l.expiresAtMs > now);
+    // A lease that ended moments ago counts as held: its holder's successor is about to take it.
+    const live = leases.filter((l) => l.flow === flow.id && l.expiresAtMs > now - HAND_OVER_GRACE_MS);
     let plan = plans.find((p) => p.flow === flow.id);
     const current = live.filter((l) => l.generation === (plan?.generation ?? 0));
     const reported = current.filter((l) => l.lag !== null);

@@ -617,7 +617,7 @@ export class SqlStore implements Store {
 
   async releaseLease(key: LeaseKey, owner: string, epoch: number): Promise<boolean> {
     const rows = await this.db.query(
-      `UPDATE leases SET expires_at_ms = 0
+      `UPDATE leases SET expires_at_ms = ${DB_NOW_MS} - 1
        WHERE task_id = $1 AND flow = $2 AND shard = $3 AND owner = $4 AND epoch = $5
        RETURNING 1`,
       [key.taskId, key.flow, key.shard, owner, epoch],

@@ -144,7 +144,7 @@ export interface Lease extends LeaseKey, ShardStats {
   owner: string;
   epoch: number;
   generation: number;
-  /** Database-clock milliseconds; 0 once released. */
+  /** Database-clock milliseconds; the release time once released (free from then on). */
   expiresAtMs: number;
 }
 
@@ -307,7 +307,7 @@ export interface Store {
    * no longer hold the lease or its generation is no longer the flow's plan.
    */
   renewLease(key: LeaseKey, owner: string, epoch: number, ttlMs: number, stats?: ShardStats): Promise<boolean>;
-  /** Ends the tenure now (the row stays so epochs keep growing); false when not held. */
+  /** Ends the tenure now: the lease expires at once (the row stays so epochs keep growing); false when not held. */
   releaseLease(key: LeaseKey, owner: string, epoch: number): Promise<boolean>;
   listLeases(taskId: string): Promise<Lease[]>;
 
