@@ -9,8 +9,6 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
-import { join } from 'node:path';
-import { build } from 'esbuild';
 import { RocketMQCluster } from '../../infra/rocketmq/cluster.ts';
 import type { Principal } from '../../shared/auth/principal.ts';
 import { createLogger } from '../../shared/log.ts';
@@ -19,7 +17,7 @@ import { BrokerBusyError } from '../../shared/rocketmq/remoting/errors.ts';
 import { aesGcmCipher } from '../../shared/secrets/cipher.ts';
 import { openStore } from '../../shared/store/index.ts';
 import { TaskService } from '../../shared/tasks/service.ts';
-import { ChildInvoker, REPLICATOR_ENTRY } from '../support/child-invoker.ts';
+import { bundleReplicatorEntry, ChildInvoker } from '../support/child-invoker.ts';
 import { throwawayPostgres } from '../support/databases.ts';
 import { side, type Side } from '../support/sides.ts';
 import { TESTBED_ENV, testCluster } from '../support/testbed.ts';
@@ -27,7 +25,6 @@ import type { Bench } from './run.ts';
 
 const BODY = Buffer.alloc(512, 'd');
 const STALL_MS = 90_000;
-const root = join(import.meta.dirname, '..', '..');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const admin: Principal = { tenant: 'bench', role: 'admin', subject: 'drain-bench' };
 const load = () => loadavg().map((x) => x.toFixed(1)).join(' ');
@@ -78,23 +75,6 @@ const rssKb = (pid: number): number => {
   }
 };
 
-async function bundleReplicator(): Promise<string> {
-  // Two directories below the root: the store finds infra/migrations at ../../ from the bundle.
-  const out = join(root, 'node_modules', '.ferry-bench', 'replicator-child.mjs');
-  await build({
-    entryPoints: [REPLICATOR_ENTRY],
-    outfile: out,
-    bundle: true,
-    platform: 'node',
-    target: 'node20',
-    format: 'esm',
-    external: ['@electric-sql/pglite', 'pg-native'],
-    banner: { js: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);" },
-    logLevel: 'warning',
-  });
-  return out;
-}
-
 const bench: Bench = async (args) => {
   const [count = 1_000_000, queues = 64] = args.filter((a) => /^\d+$/.test(a)).map(Number);
   const shared = Boolean(process.env[TESTBED_ENV]);
@@ -107,7 +87,7 @@ const bench: Bench = async (args) => {
   const key = randomBytes(32);
   const store = await openStore({ databaseUrl: db.value, dataDir: '' });
   const cipher = aesGcmCipher(key);
-  const entry = await bundleReplicator();
+  const entry = await bundleReplicatorEntry();
   const env = { ...process.env, DATABASE_URL: db.value, FERRY_SECRET_KEY: key.toString('base64'), LOG_LEVEL: 'warn' };
   const results: Record<string, { rate: number; seconds: number; shards: string; peakRssMb: number; duplicates: number }> = {};
   const invoker = new ChildInvoker(env, entry);
