@@ -33,7 +33,7 @@
 //   seconds below 80 % of it; then the same with V8 flags for the child (NODE_OPTIONS).
 // Every phase checks that exactly the messages produced arrived (duplicates are reported; a stall
 // or a pipe that died fails the run). Readable figures first, then ONE JSON line.
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -44,7 +44,7 @@ import type { Principal } from '../../shared/auth/principal.ts';
 import { ChildProcessInvoker } from '../../shared/invoker/child-process.ts';
 import type { ReplicatorJob } from '../../shared/invoker/invoker.ts';
 import { createLogger } from '../../shared/log.ts';
-import { ORIGIN } from '../../shared/replication/origin.ts';
+import { HOP, ORIGIN } from '../../shared/replication/origin.ts';
 import { reconcile } from '../../shared/replication/reconciler.ts';
 import { RemotingAdmin } from '../../shared/rocketmq/remoting/admin.ts';
 import { BrokerClient } from '../../shared/rocketmq/remoting/broker.ts';
@@ -71,10 +71,13 @@ const DELAY_PHASE_MS = 90_000;
 const OLD_WARMUP_MS = 8_000;
 /** Largest batch the Java pipe sends (its per-queue sender merges waiting polls up to it). */
 const SEND_BATCH = 256;
-/** The paced producer sends what is due every PACE_MS per queue (a batching producer). */
+/**
+ * The paced producer sends what is due as one batch per queue every PACE_MS (a batching producer:
+ * at most 1000 / PACE_MS born times per queue and second, which Ferry sends as that many batches).
+ */
 const PACE_MS = 20;
 /** Messages this process copies from A to B before anything is measured: fresh brokers are slow at first. */
-const WARMUP_COUNT = 20_000;
+const WARMUP_COUNT = 100_000;
 /** A phase fails when the target count has not moved for this long. */
 const STALL_MS = 60_000;
 /** How often this process runs the reconciler while Ferry runs. */
@@ -84,10 +87,15 @@ const BUDGET_MS = 60_000;
 const STOP_MARGIN_MS = 1500;
 /** Cold start: per-second figures for this many seconds; backlog sized to drain in about COLD_DRAIN_S. */
 const COLD_SECONDS = 10;
-const COLD_DRAIN_S = 25;
-const COLD_MAX_COUNT = 1_500_000;
-/** V8 flags tried on the child against its cold start (NODE_OPTIONS of the replicator process). */
-const COLD_VARIANTS = ['', '--max-semi-space-size=32', '--max-semi-space-size=64'];
+const COLD_DRAIN_S = 20;
+const COLD_MAX_COUNT = 600_000;
+/**
+ * Node/V8 flags tried on the replicator process against its cold start, given as its node
+ * arguments; the first and the last run without any (the run-to-run spread). Of these only
+ * --max-semi-space-size may also go in NODE_OPTIONS (what a function platform offers); the others
+ * need the command line or v8.setFlagsFromString.
+ */
+const COLD_VARIANTS = ['', '--max-semi-space-size=64', '--min-semi-space-size=16 --max-semi-space-size=64', '--always-sparkplug --no-lazy-feedback-allocation', ''];
 
 const root = join(import.meta.dirname, '..', '..');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -152,15 +160,15 @@ async function produce(s: Side, topic: string, count: number, opts: { perSecond?
         );
         return;
       }
-      for (let sent = 0; sent < mine; ) {
-        let n = Math.min(opts.perSecond ? 256 : 32, mine - sent);
+      for (let sent = 0, tick = 1; sent < mine; ) {
+        let n = Math.min(32, mine - sent);
         if (opts.perSecond) {
-          const due = Math.floor(((performance.now() - t0) / 1000) * (opts.perSecond / QUEUES)) - sent;
-          if (due <= 0) {
-            await sleep(PACE_MS);
-            continue;
-          }
-          n = Math.min(n, due);
+          // One batch of what is due per queue per PACE_MS tick (a send slower than a tick delays the next).
+          const wait = t0 + tick * PACE_MS - performance.now();
+          if (wait > 0) await sleep(wait);
+          tick = Math.max(tick + 1, Math.floor((performance.now() - t0) / PACE_MS) + 1);
+          n = Math.min(mine - sent, Math.floor(((performance.now() - t0) / 1000) * (opts.perSecond / QUEUES)) - sent);
+          if (n <= 0) continue;
         }
         await busyRetry(() => s.broker.sendBatch(s.addr, topic, q, Array.from({ length: n }, () => ({ body: BODY }))));
         sent += n;
@@ -193,10 +201,18 @@ async function waitFor(s: Side, topic: string, count: number, ended: () => strin
   }
 }
 
-/** Waits a little, then returns how many are on the target: late extras (retried sends) show as duplicates. */
+/**
+ * Waits until the target count has not moved for 3 s, then returns it: late extras (retried sends)
+ * show as duplicates, and with duplicates the expected count is reached before every message is.
+ */
 async function settle(s: Side, topic: string): Promise<number> {
-  await sleep(2000);
-  return targetCount(s, topic);
+  let n = await targetCount(s, topic);
+  for (let quietSince = Date.now(); Date.now() - quietSince < 3000; ) {
+    await sleep(500);
+    const m = await targetCount(s, topic);
+    if (m !== n) [n, quietSince] = [m, Date.now()];
+  }
+  return n;
 }
 
 /** Target store times of the first and the last replica. */
@@ -222,11 +238,14 @@ interface Replicas {
   /** Replicas carrying FERRY_ORIGIN_BORN_TS whose born time differs from it. */
   bornChanged: number;
   bornChecked: number;
+  /** Distinct source messages among Ferry's replicas (by FERRY_SRC_QUEUE/FERRY_SRC_OFFSET). */
+  distinct: number;
 }
 
 /** Every replica on the target topic, read back (queues in parallel). */
 async function readReplicas(s: Side, topic: string, property: string): Promise<Replicas> {
-  const out: Replicas = { stored: [], source: [], bornChanged: 0, bornChecked: 0 };
+  const out: Replicas = { stored: [], source: [], bornChanged: 0, bornChecked: 0, distinct: 0 };
+  const seen = new Set<number>();
   await Promise.all(
     Array.from({ length: QUEUES }, async (_, q) => {
       for (let offset = 0; ; ) {
@@ -235,6 +254,8 @@ async function readReplicas(s: Side, topic: string, property: string): Promise<R
         for (const m of r.messages) {
           out.stored.push(m.storeTimestamp);
           out.source.push(Number(m.properties[property] ?? NaN));
+          const srcQueue = m.properties[HOP.queue];
+          if (srcQueue !== undefined) seen.add(Number(srcQueue) * 2 ** 32 + Number(m.properties[HOP.offset]));
           const born = m.properties[ORIGIN.bornTimestamp];
           if (born !== undefined) {
             out.bornChecked++;
@@ -245,7 +266,14 @@ async function readReplicas(s: Side, topic: string, property: string): Promise<R
       }
     }),
   );
+  out.distinct = seen.size;
   return out;
+}
+
+/** Ferry's replicas hold every source message (else the run fails); returns the duplicates. */
+function exactlyOnce(what: string, rep: Replicas, expected: number): number {
+  if (rep.distinct < expected) throw new Error(`${what}: ${expected - rep.distinct} of ${expected} source messages never arrived (${rep.stored.length} replicas)`);
+  return rep.stored.length - rep.distinct;
 }
 
 /**
@@ -272,6 +300,8 @@ async function bundleReplicator(): Promise<string> {
 
 interface ChildRecord {
   pid: number;
+  /** Started as a successor (asked for by the holder near its budget's end), else dispatched by the reconciler. */
+  successor: boolean;
   spawnedAt: number;
   exitedAt?: number;
   exitCode?: number | null;
@@ -287,8 +317,8 @@ interface ChildRecord {
 class BenchInvoker extends ChildProcessInvoker {
   readonly children: ChildRecord[] = [];
 
-  constructor(env: NodeJS.ProcessEnv, bundle: string) {
-    super({ args: [bundle], env, log: createLogger('warn'), output: process.env.FERRY_BENCH_CHILD_OUTPUT ? 'inherit' : 'ignore' });
+  constructor(env: NodeJS.ProcessEnv, bundle: string, nodeArgs: readonly string[] = []) {
+    super({ args: [...nodeArgs, bundle], env, log: createLogger('warn'), output: process.env.FERRY_BENCH_CHILD_OUTPUT ? 'inherit' : 'ignore' });
   }
 
   override async invokeReplicator(job: ReplicatorJob): Promise<void> {
@@ -297,7 +327,7 @@ class BenchInvoker extends ChildProcessInvoker {
     await super.invokeReplicator(job);
     for (const c of this.live.values()) {
       if (before.has(c) || !c.pid) continue;
-      const rec: ChildRecord = { pid: c.pid, spawnedAt: at };
+      const rec: ChildRecord = { pid: c.pid, successor: job.successor === true, spawnedAt: at };
       this.children.push(rec);
       c.once('exit', (code, signal) => Object.assign(rec, { exitedAt: Date.now(), exitCode: code, signal }));
     }
@@ -355,7 +385,7 @@ const bench: Bench = async (args) => {
     const bundle = await bundleReplicator();
 
     // ── Ferry: a task over one topic, started and dispatched by the reconciler.
-    const ferry = async (name: string, topic: string, from: 'earliest' | 'latest', childEnv: NodeJS.ProcessEnv = env) => {
+    const ferry = async (name: string, topic: string, from: 'earliest' | 'latest', nodeArgs: readonly string[] = []) => {
       const cpu0 = childrenCpuSeconds([]);
       const task = await tasks.create(admin, {
         name,
@@ -367,7 +397,7 @@ const bench: Bench = async (args) => {
         idempotentResume: true,
         shards: 1,
       });
-      const invoker = new BenchInvoker(childEnv, bundle);
+      const invoker = new BenchInvoker(env, bundle, nodeArgs);
       invokers.push(invoker);
       const deps = { store, cipher, log: createLogger('warn'), invoker };
       let reconciling = true;
@@ -482,14 +512,17 @@ const bench: Bench = async (args) => {
     let duplicates = 0;
     let javaDuplicates = 0;
     let ferryHandOversInRounds = 0;
-    const ferryDrain = async (name: string, topic: string, childEnv?: NodeJS.ProcessEnv) => {
-      const f = await ferry(name, topic, 'earliest', childEnv);
+    const ferryDrain = async (name: string, topic: string) => {
+      const f = await ferry(name, topic, 'earliest');
       await waitFor(b, topic, count, f.ended);
       const used = f.cpu();
-      const dup = (await settle(b, topic)) - count;
+      await settle(b, topic);
       await f.stop();
-      const { first, last } = await span(b, topic);
-      return { rate: count / ((last - first) / 1000), fromStart: count / ((last - f.firstSpawnAt()) / 1000), cpu: used, dup, toFirstMs: first - f.firstSpawnAt(), processes: f.invoker.children.length, rssKb: f.peakRssKb() };
+      const rep = await readReplicas(b, topic, ORIGIN.storeTimestamp);
+      const dup = exactlyOnce(name, rep, count);
+      const first = rep.stored.reduce((x, y) => Math.min(x, y), Infinity);
+      const last = rep.stored.reduce((x, y) => Math.max(x, y), -Infinity);
+      return { rate: count / ((last - first) / 1000), fromStart: count / ((last - f.firstSpawnAt()) / 1000), cpu: used, dup, toFirstMs: first - f.firstSpawnAt(), processes: f.invoker.children.length, rssKb: f.peakRssKb(), rep };
     };
     for (let r = 0; r < ROUNDS; r++) {
       const line: string[] = [];
@@ -523,23 +556,23 @@ const bench: Bench = async (args) => {
     const ratiosFromStart = rounds.ferryFromStart.map((f, r) => f / rounds.javaFromStart[r]!);
     const ferryRate = mean(rounds.ferry);
     const javaRate = mean(rounds.java);
-    console.log(`    Ferry ${rounds.ferry.map(r0).join('/')} msgs/s (mean ${r0(ferryRate)}; ${duplicates} duplicates; ${ferryHandOversInRounds} hand-overs), Java ${rounds.java.map(r0).join('/')} (mean ${r0(javaRate)}; ${javaDuplicates} duplicates)`);
+    console.log(`    Ferry ${rounds.ferry.map(r0).join('/')} msgs/s (mean ${r0(ferryRate)}; every message arrived, ${duplicates} duplicates; ${ferryHandOversInRounds} hand-overs), Java ${rounds.java.map(r0).join('/')} (mean ${r0(javaRate)}; ${javaDuplicates} duplicates)`);
     console.log(`    ratio per round ${ratios.map((x) => x.toFixed(2)).join('/')}: min ${Math.min(...ratios).toFixed(2)}×, mean ${mean(ratios).toFixed(2)}×; from start ${ratiosFromStart.map((x) => x.toFixed(2)).join('/')}, min ${Math.min(...ratiosFromStart).toFixed(2)}×`);
     const gbRounds = (ROUNDS * count * BODY.length) / GB;
     const cpuPerGb = { ferry: cpu.ferry / gbRounds, java: cpu.java / gbRounds, javaAfterReady: cpu.javaAfterReady / gbRounds };
     console.log(
-      `  CPU per GB of bodies at saturation (the ${ROUNDS} rounds, ${gbRounds.toFixed(3)} GB each): Ferry ${cpuPerGb.ferry.toFixed(1)} CPU-s/GB (every replicator process, start-up included),` +
+      `  CPU per GB of bodies at saturation (the ${ROUNDS} rounds, ${gbRounds.toFixed(3)} GB per pipe): Ferry ${cpuPerGb.ferry.toFixed(1)} CPU-s/GB (every replicator process, start-up included),` +
         ` Java ${cpuPerGb.java.toFixed(1)} CPU-s/GB (the JVM, start-up included; ${cpuPerGb.javaAfterReady.toFixed(1)} from its ready point)`,
     );
 
     // ── Born time: every message its own born time (worst case for batching) vs batched.
     const bornDrain = await ferryDrain('bench-born', T.born);
     duplicates += bornDrain.dup;
-    const bornCheck = await readReplicas(b, T.born, ORIGIN.storeTimestamp);
+    const bornCheck = bornDrain.rep;
     console.log(
       `  born time kept exactly (a send batch only holds messages born in the same ms): Ferry drains ${count} messages each with its own born time at ${r0(bornDrain.rate)} msgs/s` +
         ` (${(bornDrain.cpu / ((count * BODY.length) / GB)).toFixed(1)} CPU-s/GB) vs ${r0(ferryRate)} msgs/s for batches sharing a born time (mean of the rounds):` +
-        ` ${(bornDrain.rate / ferryRate).toFixed(2)}× — same measure as the rounds; replicas whose born time differs from the source's: ${bornCheck.bornChanged} of ${bornCheck.bornChecked}`,
+        ` ${(bornDrain.rate / ferryRate).toFixed(2)}× — same measure as the rounds; replicas whose born time differs from the source's: ${bornCheck.bornChanged} of ${bornCheck.bornChecked}; ${bornDrain.dup} duplicates`,
     );
 
     // ── Delay at half of each pipe's own mean drain rate, the whole phase counted.
@@ -559,14 +592,18 @@ const bench: Bench = async (args) => {
       const phaseEnd = Date.now();
       await waitFor(b, topic, QUEUES + n, ended);
       const used = (f ? f.cpu() : j!.cpu()) - cpu0;
-      const dup = (await settle(b, topic)) - QUEUES - n;
+      const total = await settle(b, topic);
       if (f) await f.stop();
       if (j) await j.run;
       const rep = await readReplicas(b, topic, who === 'ferry' ? ORIGIN.storeTimestamp : 'FERRY_PIPE_STORE_TS');
+      const dup = f ? exactlyOnce('delay phase', rep, QUEUES + n) : total - QUEUES - n;
       const all: number[] = [];
       const old: number[] = [];
-      // The old method: a single long invocation, the phase's first OLD_WARMUP_MS discarded. From
-      // this run: what the first invocation replicated (produced before its budget's stop margin).
+      const windows: number[][] = Array.from({ length: Math.ceil((phaseEnd - phaseStart) / 10_000) }, () => []);
+      /** Per second of the phase (by source store time): messages and the worst delay, for the record file. */
+      const seconds = Array.from({ length: Math.ceil((phaseEnd - phaseStart) / 1000) }, () => ({ n: 0, max: 0 }));
+      // The old method: one long invocation, the phase's first OLD_WARMUP_MS discarded. From this
+      // run: the messages produced from then until 1 s before the first invocation's deadline.
       const firstSpawn = f?.firstSpawnAt() ?? NaN;
       const oldEnd = f ? firstSpawn + BUDGET_MS - STOP_MARGIN_MS - 1000 : Infinity;
       for (let i = 0; i < rep.stored.length; i++) {
@@ -574,19 +611,27 @@ const bench: Bench = async (args) => {
         if (!(src >= phaseStart)) continue;
         const d = rep.stored[i]! - src;
         all.push(d);
+        windows[Math.min(windows.length - 1, Math.floor((src - phaseStart) / 10_000))]!.push(d);
+        const sec = seconds[Math.min(seconds.length - 1, Math.floor((src - phaseStart) / 1000))]!;
+        sec.n++;
+        sec.max = Math.max(sec.max, d);
         if (src >= phaseStart + OLD_WARMUP_MS && src < oldEnd) old.push(d);
       }
       all.sort((x, y) => x - y);
       old.sort((x, y) => x - y);
-      // Hand-overs: successors started during the phase. Around each (from the successor's start to
-      // 5 s after its predecessor ended): the longest pause between deliveries, the worst delay.
+      const windowP99 = windows.map((w) => pct(w.sort((x, y) => x - y), 0.99));
+      // The replicator processes, and around each hand-over (a successor started during the phase,
+      // until 5 s after the process it took over from ended): the longest pause between deliveries
+      // and the worst delay of a message produced meanwhile.
       const children = f?.invoker.children ?? [];
+      const rel = (t: number | undefined) => (t === undefined ? 'end' : `${((t - phaseStart) / 1000).toFixed(1)} s`);
+      const processes = children.map((c) => `${c.successor ? 'successor' : 'dispatched'} ${rel(c.spawnedAt)}–${rel(c.exitedAt)}`);
       const stored = [...rep.stored].sort((x, y) => x - y);
-      const gaps = children.flatMap((c, k) => {
-        if (k === 0 || c.spawnedAt < phaseStart || c.spawnedAt > phaseEnd) return [];
-        const pred = children[k - 1]!;
+      const handOvers = children.flatMap((c) => {
+        if (!c.successor || c.spawnedAt < phaseStart || c.spawnedAt > phaseEnd) return [];
+        const pred = children.find((p) => p !== c && p.spawnedAt < c.spawnedAt && (p.exitedAt ?? Infinity) > c.spawnedAt);
         const from = c.spawnedAt;
-        const to = (pred.exitedAt ?? c.spawnedAt + 10_000) + 5000;
+        const to = (pred?.exitedAt ?? c.spawnedAt + 10_000) + 5000;
         let pause = 0;
         for (let i = 1; i < stored.length; i++) if (stored[i]! > from && stored[i - 1]! < to) pause = Math.max(pause, stored[i]! - Math.max(from, stored[i - 1]!));
         let worst = NaN;
@@ -594,30 +639,33 @@ const bench: Bench = async (args) => {
           const src = rep.source[i]!;
           if (src >= from && src < to && !(t - src <= worst)) worst = t - src;
         });
-        return [{ at: (from - phaseStart) / 1000, overlapMs: (pred.exitedAt ?? NaN) - from, pause, worst }];
+        return [{ at: (from - phaseStart) / 1000, overlapMs: (pred?.exitedAt ?? NaN) - from, pause, worst }];
       });
-      return { perSecond, produced, n, dup, cpu: used, all, old, handOvers: gaps, oldSeconds: (Math.min(oldEnd, phaseEnd) - phaseStart - OLD_WARMUP_MS) / 1000 };
+      return { perSecond, produced, n, dup, cpu: used, all, old, windowP99, seconds, processes, handOvers, oldSeconds: (Math.min(oldEnd, phaseEnd) - phaseStart - OLD_WARMUP_MS) / 1000 };
     };
     console.log(
-      `  delay at half load — ${DELAY_PHASE_MS / 1000}-s phase of paced production at half the pipe's mean drain rate, starting once the pipe has delivered a first message per queue;\n` +
-        '  delay = target store time − source store time of every replica produced in the phase (none discarded, hand-overs included):',
+      `  delay at half load — ${DELAY_PHASE_MS / 1000}-s phase of paced production (one batch per queue every ${PACE_MS} ms) at half the pipe's mean drain rate, from once the pipe`,
     );
+    console.log('  has delivered a first message per queue; delay = target − source store time of every replica produced in the phase (none discarded, hand-overs included):');
     const fd = await delayPhase('ferry', ferryRate);
     console.log(
-      `    Ferry at ${r0(fd.produced)} msgs/s: p50 ${pct(fd.all, 0.5)} ms, p99 ${pct(fd.all, 0.99)} ms, max ${fd.all.at(-1)} ms over ${fd.all.length} messages; ${fd.handOvers.length} hand-over(s) inside the phase` +
-        fd.handOvers.map((h) => ` [successor started at ${h.at.toFixed(1)} s, predecessor ended ${h.overlapMs} ms later; longest pause in deliveries ${h.pause} ms, worst delay ${h.worst} ms]`).join('') +
-        `; load average ${load()}`,
+      `    Ferry at ${r0(fd.produced)} msgs/s: p50 ${pct(fd.all, 0.5)} ms, p99 ${pct(fd.all, 0.99)} ms, max ${fd.all.at(-1)} ms over ${fd.all.length} messages (${fd.dup} duplicates); load average ${load()}`,
     );
+    console.log(`      p99 per 10 s of the phase: ${fd.windowP99.join(' ')} ms; replicator processes (phase time): ${fd.processes.join(', ')}`);
+    for (const h of fd.handOvers) {
+      console.log(`      hand-over: successor started at ${h.at.toFixed(1)} s, the holder ended ${h.overlapMs} ms later; longest pause in deliveries ${h.pause} ms, worst delay ${h.worst} ms`);
+    }
     console.log(
-      `    old method, same run (first ${OLD_WARMUP_MS / 1000} s discarded, only the first long invocation's ${fd.oldSeconds.toFixed(0)} s, no hand-over): p50 ${pct(fd.old, 0.5)} ms, p99 ${pct(fd.old, 0.99)} ms, max ${fd.old.at(-1)} ms`,
+      `    old method from the same run (first ${OLD_WARMUP_MS / 1000} s discarded; the first invocation's next ${fd.oldSeconds.toFixed(0)} s only, no hand-over): p50 ${pct(fd.old, 0.5)} ms, p99 ${pct(fd.old, 0.99)} ms, max ${fd.old.at(-1)} ms`,
     );
     const jd = await delayPhase('java', javaRate);
     console.log(
-      `    Java at ${r0(jd.produced)} msgs/s: p50 ${pct(jd.all, 0.5)} ms, p99 ${pct(jd.all, 0.99)} ms, max ${jd.all.at(-1)} ms over ${jd.all.length} messages (one JVM);` +
+      `    Java at ${r0(jd.produced)} msgs/s: p50 ${pct(jd.all, 0.5)} ms, p99 ${pct(jd.all, 0.99)} ms, max ${jd.all.at(-1)} ms over ${jd.all.length} messages (one JVM; ${jd.dup} duplicates);` +
         ` old method (first ${OLD_WARMUP_MS / 1000} s discarded): p50 ${pct(jd.old, 0.5)} ms, p99 ${pct(jd.old, 0.99)} ms; load average ${load()}`,
     );
+    console.log(`      p99 per 10 s of the phase: ${jd.windowP99.join(' ')} ms`);
     const halfLoadPerGb = { ferry: fd.cpu / ((fd.n * BODY.length) / GB), java: jd.cpu / ((jd.n * BODY.length) / GB) };
-    console.log(`  CPU per GB at half load (the delay phases, start to last replica): Ferry ${halfLoadPerGb.ferry.toFixed(1)} CPU-s/GB, Java ${halfLoadPerGb.java.toFixed(1)} CPU-s/GB`);
+    console.log(`  CPU per GB at half load (the delay phases, from the phase's start to its last replica): Ferry ${halfLoadPerGb.ferry.toFixed(1)} CPU-s/GB, Java ${halfLoadPerGb.java.toFixed(1)} CPU-s/GB`);
     duplicates += fd.dup;
     javaDuplicates += jd.dup;
 
@@ -631,15 +679,16 @@ const bench: Bench = async (args) => {
     );
     const cold: { flags: string; below80: number; reach80S: number; steady: number; perSecond: number[]; toFirstMs: number; cpuPerGb: number; rssMb: number }[] = [];
     for (const [i, flags] of COLD_VARIANTS.entries()) {
-      const childEnv = flags ? { ...env, NODE_OPTIONS: [env.NODE_OPTIONS, flags].filter(Boolean).join(' ') } : env;
       const topic = T.cold[i]!;
-      const f = await ferry(`bench-cold-${i}`, topic, 'earliest', childEnv);
+      const f = await ferry(`bench-cold-${i}`, topic, 'earliest', flags.split(' ').filter(Boolean));
       await waitFor(b, topic, coldCount, f.ended);
       const used = f.cpu();
-      duplicates += (await settle(b, topic)) - coldCount;
+      await settle(b, topic);
       await f.stop();
       const spawn = f.firstSpawnAt();
-      const stored = (await readReplicas(b, topic, ORIGIN.storeTimestamp)).stored.sort((x, y) => x - y);
+      const rep = await readReplicas(b, topic, ORIGIN.storeTimestamp);
+      duplicates += exactlyOnce(`cold start ${flags}`, rep, coldCount);
+      const stored = rep.stored.sort((x, y) => x - y);
       const end = stored.at(-1)!;
       const perSecond = Array.from({ length: COLD_SECONDS }, () => 0);
       for (const t of stored) {
@@ -649,7 +698,9 @@ const bench: Bench = async (args) => {
       // Steady: from COLD_SECONDS after the start to the last replica (the last third of the drain if that is too short).
       const from = end - spawn > (COLD_SECONDS + 3) * 1000 ? spawn + COLD_SECONDS * 1000 : end - (end - stored[0]!) / 3;
       const steady = stored.filter((t) => t >= from).length / ((end - from) / 1000);
-      const below80 = perSecond.filter((x) => x < 0.8 * steady).length;
+      // How long the fresh process runs below speed: its leading seconds under 80 % of steady.
+      let below80 = perSecond.findIndex((x) => x >= 0.8 * steady);
+      if (below80 < 0) below80 = COLD_SECONDS;
       // Finer: when a sliding 1-s window first holds 80 % of a steady second.
       let reach80S = NaN;
       for (let lo = 0, k = 0; k < stored.length; k++) {
@@ -662,14 +713,22 @@ const bench: Bench = async (args) => {
       const row = { flags: flags || '(none)', below80, reach80S, steady, perSecond, toFirstMs: stored[0]! - spawn, cpuPerGb: used / ((coldCount * BODY.length) / GB), rssMb: f.peakRssKb() / 1024 };
       cold.push(row);
       console.log(
-        `    NODE_OPTIONS ${row.flags}: first replica ${row.toFirstMs} ms after the start; seconds 1–${COLD_SECONDS}: ${perSecond.join(' ')}; steady ${r0(steady)} msgs/s;` +
-          ` ${below80} of the first ${COLD_SECONDS} seconds below 80 % of steady (a 1-s window first reaches 80 % at ${reach80S.toFixed(1)} s);` +
+        `    node ${row.flags}: first replica ${row.toFirstMs} ms after the start; seconds 1–${COLD_SECONDS}: ${perSecond.join(' ')}; steady ${r0(steady)} msgs/s;` +
+          ` its first ${below80} s below 80 % of steady (a sliding 1-s window first reaches 80 % at ${reach80S.toFixed(1)} s);` +
           ` ${row.cpuPerGb.toFixed(1)} CPU-s/GB; peak RSS ${row.rssMb.toFixed(0)} MiB; load average ${load()}`,
       );
     }
     const base = cold[0]!;
-    const best = cold.slice(1).reduce((x, y) => (y.reach80S < x.reach80S ? y : x), cold[1] ?? base);
-    console.log(`    default: ${base.below80} s below 80 % (80 % reached at ${base.reach80S.toFixed(1)} s); best flag ${best.flags}: ${best.below80} s (at ${best.reach80S.toFixed(1)} s)`);
+    const defaults = cold.filter((c) => c.flags === '(none)');
+    const flagged = cold.filter((c) => c.flags !== '(none)');
+    console.log(
+      `    without flags: ${defaults.map((c) => `${c.below80} s below 80 % (a 1-s window at 80 % after ${c.reach80S.toFixed(1)} s)`).join(', then ')};` +
+        flagged.map((c) => ` ${c.flags}: ${c.below80} s (${c.reach80S.toFixed(1)} s), peak RSS ${c.rssMb.toFixed(0)} MiB`).join(';'),
+    );
+    // Second-by-second record of the delay phases and the cold starts, for a closer look.
+    const record = join(tmpdir(), `ferry-bench-replication-${run}.json`);
+    writeFileSync(record, JSON.stringify({ ferryDelay: { processes: fd.processes, perSecond: fd.seconds }, javaDelay: { perSecond: jd.seconds }, cold: cold.map(({ flags, perSecond }) => ({ flags, perSecond })) }));
+    console.log(`  per-second record of the delay phases (messages and worst delay by source second) and cold starts: ${record}`);
     console.log(`  peak RSS of a replicator process (VmHWM, any phase): ${(peakRssKbAll / 1024).toFixed(0)} MiB; Java pipe JVM ${(javaPeakRssKb / 1024).toFixed(0)} MiB; run took ${((Date.now() - started) / 60_000).toFixed(1)} min; load average ${load()}`);
 
     const figures: Record<string, number | string | null> = {
@@ -712,7 +771,8 @@ const bench: Bench = async (args) => {
       javaDuplicates,
       loadAverage: load(),
     };
-    for (const c of cold.slice(1)) {
+    figures.coldReach80SRepeat = r2(defaults.at(-1)!.reach80S);
+    for (const c of flagged) {
       const k = c.flags.replace(/^--/, '').replace(/[^a-z0-9]+/gi, '_');
       figures[`coldSecondsBelow80_${k}`] = c.below80;
       figures[`coldReach80S_${k}`] = r2(c.reach80S);
