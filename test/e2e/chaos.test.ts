@@ -62,8 +62,9 @@ async function scenario(opts: { messages: number; kills: number; idempotentResum
       for (let i = 0; i < opts.messages; i += 100) {
         const r = await a.broker.sendBatch(a.addr, topic, (i / 100) % QUEUES, Array.from({ length: 100 }, (_, j) => ({ body: Buffer.from(`m${i + j}`) })));
         sent.push(...r.msgIds);
-        // Spread over about 5 s per kill, so every kill lands while messages move.
-        await new Promise((res) => setTimeout(res, (opts.kills * 5000) / (opts.messages / 100)));
+        // Spread over about 8 s per kill (a kill waits for the restarted replicator to move the
+        // target again, seconds on a busy machine), so every kill lands while messages move.
+        await new Promise((res) => setTimeout(res, (opts.kills * 8000) / (opts.messages / 100)));
       }
     })();
     // The target's size, to see that each kill interrupted copying.
