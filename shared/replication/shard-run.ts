@@ -9,7 +9,7 @@ import type { Logger } from '../log.ts';
 import type { StoredMessage } from '../rocketmq/message.ts';
 import { RemotingError } from '../rocketmq/remoting/errors.ts';
 import { isSystemTopic } from '../rocketmq/system-resources.ts';
-import type { CheckpointEntry, LeaseHolder, Store } from '../store/store.ts';
+import type { CheckpointEntry, LeaseHolder, Store, TaskRow } from '../store/store.ts';
 import type { TaskSpec } from '../tasks/model.ts';
 import { isOwnQueue } from './assignment.ts';
 import { CheckpointWriter } from './checkpoint-writer.ts';
@@ -124,6 +124,7 @@ export class ShardRun {
         const t = await this.deps.store.getTask(this.job.tenant, this.job.taskId);
         if (!t) this.stop = 'task-gone';
         else if (t.desiredState !== 'running' || t.status !== 'running') this.stop ??= 'task-stopped';
+        await this.refreshTopology();
       }
       if (now >= this.opts.handOverAt) await this.opts.handOver();
       if (now - lastFlush > METRICS_FLUSH_MS) {
@@ -154,9 +155,20 @@ export class ShardRun {
   }
 
   /** Starts a copier for every queue of this shard that has none yet (new topics and queues included). */
+  /** The tenant's running tasks as routes (every STATE_CHECK_MS: a task started elsewhere changes where replicas go). */
+  private async refreshTopology(): Promise<void> {
+    const tasks: TaskRow[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await this.deps.store.listTasks(this.job.tenant, { limit: 1000, status: 'running', ...(cursor ? { cursor } : {}) });
+      tasks.push(...page.items);
+      cursor = page.nextCursor ?? undefined;
+    } while (cursor);
+    this.topology = new Topology(routesOf(tasks));
+  }
+
   private async discover(topics: TopicMatcher): Promise<void> {
-    const tasks = await this.deps.store.listAllTasks();
-    this.topology = new Topology(routesOf(tasks.filter((t) => t.tenant === this.job.tenant)));
+    await this.refreshTopology();
     let listed;
     try {
       const info = await this.source.nameServers.clusterInfo();

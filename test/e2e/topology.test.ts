@@ -79,6 +79,9 @@ describe('several tasks over three clusters', () => {
       ids.push(r.body.id as string);
     }
     for (const id of ids) await waitForStatus(api, id, 'running', 90_000);
+    // Replicators read the tenant's running tasks every 2 s (README): until every one of them has
+    // seen all the tasks of this topology, a replica may still take a second route.
+    await new Promise((r) => setTimeout(r, 3000));
     const written = (await Promise.all(clusters.map((s, i) => produce(s, topic, `${name}-${i}`)))).flat();
     for (const s of clusters) {
       const got = await readUntilQuiet(s, topic, written.length);
