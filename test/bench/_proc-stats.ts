@@ -74,3 +74,33 @@ export function childPidsMatching(words: readonly string[]): number[] {
   }
   return out;
 }
+
+/** Busy CPU seconds of the whole machine so far (every core: /proc/stat minus idle and iowait). */
+export function machineBusySeconds(): number {
+  const f = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+  const [user = 0, nice = 0, system = 0, , , irq = 0, softirq = 0, steal = 0] = f;
+  return (user + nice + system + irq + softirq + steal) / CLOCK_TICKS;
+}
+
+/**
+ * Samples, once a second, the CPU the processes `cpu()` measures use and the machine's busy CPU:
+ * `stop()` returns both per second (cores), to show what else ran beside a measurement.
+ */
+export function sampleCpu(cpu: () => number): { stop: () => { pipe: number[]; machine: number[] } } {
+  const pipe: number[] = [];
+  const machine: number[] = [];
+  let last = { t: performance.now(), pipe: cpu(), machine: machineBusySeconds() };
+  const timer = setInterval(() => {
+    const now = { t: performance.now(), pipe: cpu(), machine: machineBusySeconds() };
+    const s = (now.t - last.t) / 1000;
+    pipe.push((now.pipe - last.pipe) / s);
+    machine.push((now.machine - last.machine) / s);
+    last = now;
+  }, 1000);
+  return {
+    stop: () => {
+      clearInterval(timer);
+      return { pipe, machine };
+    },
+  };
+}

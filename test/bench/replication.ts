@@ -14,8 +14,9 @@
 //   to B itself. No part of a measured pipe's run is discarded; every pipe run is a fresh process.
 // - Throughput: per round, each pipe drains a backlog of `count` messages produced beforehand (our
 //   client, batches of 32 that share one born time); ROUNDS rounds in alternating order. Rate =
-//   count / (last − first replica's target store time); "from launch" = count / (last replica's
-//   store time − the process's start). Each round's ratio and the minimum are reported.
+//   count / (last − first replica's target store time); "from start" = count / (last replica's
+//   store time − the process's start), start-up included (the JVM's is longer than node's). Each
+//   round's ratio and the minimum are reported, with the machine's busy cores meanwhile.
 // - Born time: Ferry keeps it exactly (a send batch holds only messages born in the same ms). Its
 //   worst case, a backlog where every message has its own born time (single sends with increasing
 //   bornTimestamp), is drained the same way and set beside the batched backlog's rate.
@@ -29,10 +30,12 @@
 //   (10^9 B) of message bodies replicated. The reconciler (this process) and PostgreSQL are not in it.
 // - Cold start: a fresh replicator process drains a backlog sized to last ~COLD_DRAIN_S; delivered
 //   messages per second (replicas' target store times) for each of its first COLD_SECONDS seconds
-//   after the process started, the steady rate (from second COLD_SECONDS to the end), and the
-//   seconds below 80 % of it; then the same with V8 flags for the child (NODE_OPTIONS).
-// Every phase checks that exactly the messages produced arrived (duplicates are reported; a stall
-// or a pipe that died fails the run). Readable figures first, then ONE JSON line.
+//   after the process started, the steady rate (from second COLD_STEADY_FROM_S to the last
+//   replica), and how many leading seconds stay below 80 % of it; the same with Node/V8 flags for
+//   the child, runs without and with flags interleaved (order rotated), COLD_REPEATS times each.
+// Ferry's replicas are checked message by message (every source offset present; duplicates counted),
+// except in the cold-start runs (by count); a stall or a pipe that died fails the run. The load
+// average is printed with the figures. Readable figures first, then ONE JSON line.
 import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { loadavg, tmpdir } from 'node:os';
@@ -58,7 +61,7 @@ import { TaskService } from '../../shared/tasks/service.ts';
 import { REPLICATOR_ENTRY } from '../support/child-invoker.ts';
 import { throwawayPostgres } from '../support/databases.ts';
 import { TESTBED_ENV, testCluster } from '../support/testbed.ts';
-import { childPidsMatching, childrenCpuSeconds, cpuSecondsOf, peakRssKb } from './_proc-stats.ts';
+import { childPidsMatching, childrenCpuSeconds, machineBusySeconds, peakRssKb, sampleCpu } from './_proc-stats.ts';
 import type { Bench } from './run.ts';
 
 const QUEUES = 8;
@@ -87,15 +90,22 @@ const BUDGET_MS = 60_000;
 const STOP_MARGIN_MS = 1500;
 /** Cold start: per-second figures for this many seconds; backlog sized to drain in about COLD_DRAIN_S. */
 const COLD_SECONDS = 10;
-const COLD_DRAIN_S = 20;
-const COLD_MAX_COUNT = 600_000;
+const COLD_STEADY_FROM_S = 5;
+const COLD_DRAIN_S = 12;
+const COLD_MAX_COUNT = 300_000;
 /**
  * Node/V8 flags tried on the replicator process against its cold start, given as its node
- * arguments; the first and the last run without any (the run-to-run spread). Of these only
- * --max-semi-space-size may also go in NODE_OPTIONS (what a function platform offers); the others
- * need the command line or v8.setFlagsFromString.
+ * arguments. Of these only --max-semi-space-size may also go in NODE_OPTIONS (what a function
+ * platform offers); the others need the command line or v8.setFlagsFromString.
  */
-const COLD_VARIANTS = ['', '--max-semi-space-size=64', '--min-semi-space-size=16 --max-semi-space-size=64', '--always-sparkplug --no-lazy-feedback-allocation', ''];
+const COLD_FLAGS = ['--max-semi-space-size=64', '--min-semi-space-size=16 --max-semi-space-size=64', '--always-sparkplug --no-lazy-feedback-allocation'];
+/**
+ * Runs without flags and with each set, interleaved, the order rotated each repeat (a run's place in
+ * the sequence — e.g. right after the backlogs were produced — must not decide): the spread between
+ * runs shows beside the differences.
+ */
+const COLD_REPEATS = 3;
+const COLD_RUNS = Array.from({ length: COLD_REPEATS }, (_, r) => ['', ...COLD_FLAGS].map((_, i, all) => all[(i + r) % all.length]!)).flat();
 
 const root = join(import.meta.dirname, '..', '..');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -363,7 +373,7 @@ const bench: Bench = async (args) => {
     warm: `RepWarm_${run}`,
     ferryDelay: `RepFerryDelay_${run}`,
     javaDelay: `RepJavaDelay_${run}`,
-    cold: COLD_VARIANTS.map((_, i) => `RepCold_${run}_${i}`),
+    cold: COLD_RUNS.map((_, i) => `RepCold_${run}_${i}`),
   };
   const db = await throwawayPostgres();
   const key = randomBytes(32);
@@ -411,7 +421,7 @@ const bench: Bench = async (args) => {
       let hwmKb = 0;
       const sampler = setInterval(() => {
         for (const pid of invoker.unreaped()) hwmKb = Math.max(hwmKb, peakRssKb(pid));
-        peakRssKbAll = Math.max(peakRssKbAll, hwmKb);
+        if (nodeArgs.length === 0) peakRssKbAll = Math.max(peakRssKbAll, hwmKb); // the product's settings only
       }, 200);
       // Started: its start offsets are fixed (for `latest`, nothing produced from now on is skipped).
       for (let by = Date.now() + 60_000; (await store.getTask('bench', task.id))!.status !== 'running'; await sleep(100)) {
@@ -512,17 +522,24 @@ const bench: Bench = async (args) => {
     let duplicates = 0;
     let javaDuplicates = 0;
     let ferryHandOversInRounds = 0;
+    /** Busy cores of the whole machine while a pipe drains (the pipe, the brokers, this process, anything else). */
+    const machineLoad = () => {
+      const [t, busy] = [performance.now(), machineBusySeconds()];
+      return () => (machineBusySeconds() - busy) / ((performance.now() - t) / 1000);
+    };
     const ferryDrain = async (name: string, topic: string) => {
+      const machine = machineLoad();
       const f = await ferry(name, topic, 'earliest');
       await waitFor(b, topic, count, f.ended);
       const used = f.cpu();
+      const cores = machine();
       await settle(b, topic);
       await f.stop();
       const rep = await readReplicas(b, topic, ORIGIN.storeTimestamp);
       const dup = exactlyOnce(name, rep, count);
       const first = rep.stored.reduce((x, y) => Math.min(x, y), Infinity);
       const last = rep.stored.reduce((x, y) => Math.max(x, y), -Infinity);
-      return { rate: count / ((last - first) / 1000), fromStart: count / ((last - f.firstSpawnAt()) / 1000), cpu: used, dup, toFirstMs: first - f.firstSpawnAt(), processes: f.invoker.children.length, rssKb: f.peakRssKb(), rep };
+      return { rate: count / ((last - first) / 1000), fromStart: count / ((last - f.firstSpawnAt()) / 1000), cpu: used, dup, toFirstMs: first - f.firstSpawnAt(), processes: f.invoker.children.length, rssKb: f.peakRssKb(), rep, cores };
     };
     for (let r = 0; r < ROUNDS; r++) {
       const line: string[] = [];
@@ -534,12 +551,14 @@ const bench: Bench = async (args) => {
           cpu.ferry += d.cpu;
           duplicates += d.dup;
           ferryHandOversInRounds += d.processes - 1;
-          line.push(`Ferry ${r0(d.rate)} msgs/s (from start ${r0(d.fromStart)}; first replica ${d.toFirstMs} ms after start; ${d.cpu.toFixed(2)} CPU-s; ${d.processes} process${d.processes > 1 ? 'es' : ''})`);
+          line.push(`Ferry ${r0(d.rate)} msgs/s (from start ${r0(d.fromStart)}; first replica ${d.toFirstMs} ms after start; ${d.cpu.toFixed(2)} CPU-s; ${d.processes} process${d.processes > 1 ? 'es' : ''}; machine ${d.cores.toFixed(2)} cores busy)`);
         } else {
           const topic = T.java[r]!;
+          const machine = machineLoad();
           const j = await pipe(topic, count, 'earliest');
           await waitFor(b, topic, count, j.ended);
           const used = j.cpu();
+          const cores = machine();
           await j.run;
           javaDuplicates += (await settle(b, topic)) - count;
           const { first, last } = await span(b, topic);
@@ -547,7 +566,7 @@ const bench: Bench = async (args) => {
           rounds.javaFromStart[r] = count / ((last - j.launchedAt) / 1000);
           cpu.java += used;
           cpu.javaAfterReady += used - j.readyCpu;
-          line.push(`Java ${r0(rounds.java[r]!)} msgs/s (from start ${r0(rounds.javaFromStart[r]!)}; first replica ${first - j.launchedAt} ms after start; ${used.toFixed(2)} CPU-s, ${j.readyCpu.toFixed(2)} of them before ready)`);
+          line.push(`Java ${r0(rounds.java[r]!)} msgs/s (from start ${r0(rounds.javaFromStart[r]!)}; first replica ${first - j.launchedAt} ms after start; ${used.toFixed(2)} CPU-s, ${j.readyCpu.toFixed(2)} of them before ready; machine ${cores.toFixed(2)} cores busy)`);
         }
       }
       console.log(`    round ${r + 1}: ${line.join('; ')} → ${(rounds.ferry[r]! / rounds.java[r]!).toFixed(2)}× (from start ${(rounds.ferryFromStart[r]! / rounds.javaFromStart[r]!).toFixed(2)}×); load average ${load()}`);
@@ -588,8 +607,11 @@ const bench: Bench = async (args) => {
       await waitFor(b, topic, QUEUES, ended);
       const cpu0 = f ? f.cpu() : j!.cpu();
       const phaseStart = Date.now();
+      const sampler = sampleCpu(f ? f.cpu : j!.cpu);
       const produced = await produce(a, topic, n, { perSecond });
       const phaseEnd = Date.now();
+      const cpuSeconds = sampler.stop();
+      const per10 = (xs: number[]) => Array.from({ length: Math.ceil(xs.length / 10) }, (_, w) => mean(xs.slice(w * 10, w * 10 + 10)).toFixed(2));
       await waitFor(b, topic, QUEUES + n, ended);
       const used = (f ? f.cpu() : j!.cpu()) - cpu0;
       const total = await settle(b, topic);
@@ -641,7 +663,7 @@ const bench: Bench = async (args) => {
         });
         return [{ at: (from - phaseStart) / 1000, overlapMs: (pred?.exitedAt ?? NaN) - from, pause, worst }];
       });
-      return { perSecond, produced, n, dup, cpu: used, all, old, windowP99, seconds, processes, handOvers, oldSeconds: (Math.min(oldEnd, phaseEnd) - phaseStart - OLD_WARMUP_MS) / 1000 };
+      return { perSecond, produced, n, dup, cpu: used, all, old, windowP99, seconds, processes, handOvers, pipeCores: per10(cpuSeconds.pipe), machineCores: per10(cpuSeconds.machine), pipeCoresMean: mean(cpuSeconds.pipe), machineCoresMean: mean(cpuSeconds.machine), oldSeconds: (Math.min(oldEnd, phaseEnd) - phaseStart - OLD_WARMUP_MS) / 1000 };
     };
     console.log(
       `  delay at half load — ${DELAY_PHASE_MS / 1000}-s phase of paced production (one batch per queue every ${PACE_MS} ms) at half the pipe's mean drain rate, from once the pipe`,
@@ -652,6 +674,7 @@ const bench: Bench = async (args) => {
       `    Ferry at ${r0(fd.produced)} msgs/s: p50 ${pct(fd.all, 0.5)} ms, p99 ${pct(fd.all, 0.99)} ms, max ${fd.all.at(-1)} ms over ${fd.all.length} messages (${fd.dup} duplicates); load average ${load()}`,
     );
     console.log(`      p99 per 10 s of the phase: ${fd.windowP99.join(' ')} ms; replicator processes (phase time): ${fd.processes.join(', ')}`);
+    console.log(`      cores used per 10 s by the replicator processes: ${fd.pipeCores.join(' ')}; by the whole machine (2 cores): ${fd.machineCores.join(' ')}`);
     for (const h of fd.handOvers) {
       console.log(`      hand-over: successor started at ${h.at.toFixed(1)} s, the holder ended ${h.overlapMs} ms later; longest pause in deliveries ${h.pause} ms, worst delay ${h.worst} ms`);
     }
@@ -663,7 +686,7 @@ const bench: Bench = async (args) => {
       `    Java at ${r0(jd.produced)} msgs/s: p50 ${pct(jd.all, 0.5)} ms, p99 ${pct(jd.all, 0.99)} ms, max ${jd.all.at(-1)} ms over ${jd.all.length} messages (one JVM; ${jd.dup} duplicates);` +
         ` old method (first ${OLD_WARMUP_MS / 1000} s discarded): p50 ${pct(jd.old, 0.5)} ms, p99 ${pct(jd.old, 0.99)} ms; load average ${load()}`,
     );
-    console.log(`      p99 per 10 s of the phase: ${jd.windowP99.join(' ')} ms`);
+    console.log(`      p99 per 10 s of the phase: ${jd.windowP99.join(' ')} ms; cores used per 10 s by the JVM: ${jd.pipeCores.join(' ')}; by the whole machine: ${jd.machineCores.join(' ')}`);
     const halfLoadPerGb = { ferry: fd.cpu / ((fd.n * BODY.length) / GB), java: jd.cpu / ((jd.n * BODY.length) / GB) };
     console.log(`  CPU per GB at half load (the delay phases, from the phase's start to its last replica): Ferry ${halfLoadPerGb.ferry.toFixed(1)} CPU-s/GB, Java ${halfLoadPerGb.java.toFixed(1)} CPU-s/GB`);
     duplicates += fd.dup;
@@ -674,29 +697,28 @@ const bench: Bench = async (args) => {
     t0 = performance.now();
     for (const t of T.cold) await produce(a, t, coldCount);
     console.log(
-      `  cold start — a fresh replicator process drains a backlog of ${coldCount} (${COLD_VARIANTS.length} × produced in ${((performance.now() - t0) / 1000).toFixed(0)} s beforehand);` +
-        ` deliveries per second after the process started (replicas' target store times), steady = rate from second ${COLD_SECONDS} to the last replica:`,
+      `  cold start — a fresh replicator process drains a backlog of ${coldCount} (${COLD_RUNS.length} × produced in ${((performance.now() - t0) / 1000).toFixed(0)} s beforehand);` +
+        ` deliveries per second after the process started (replicas' target store times), steady = rate from second ${COLD_STEADY_FROM_S} to the last replica:`,
     );
     const cold: { flags: string; below80: number; reach80S: number; steady: number; perSecond: number[]; toFirstMs: number; cpuPerGb: number; rssMb: number }[] = [];
-    for (const [i, flags] of COLD_VARIANTS.entries()) {
+    for (const [i, flags] of COLD_RUNS.entries()) {
       const topic = T.cold[i]!;
       const f = await ferry(`bench-cold-${i}`, topic, 'earliest', flags.split(' ').filter(Boolean));
       await waitFor(b, topic, coldCount, f.ended);
       const used = f.cpu();
-      await settle(b, topic);
+      duplicates += (await settle(b, topic)) - coldCount; // by count: the per-message check is done in the rounds
       await f.stop();
       const spawn = f.firstSpawnAt();
-      const rep = await readReplicas(b, topic, ORIGIN.storeTimestamp);
-      duplicates += exactlyOnce(`cold start ${flags}`, rep, coldCount);
-      const stored = rep.stored.sort((x, y) => x - y);
+      const stored = (await readReplicas(b, topic, ORIGIN.storeTimestamp)).stored.sort((x, y) => x - y);
       const end = stored.at(-1)!;
       const perSecond = Array.from({ length: COLD_SECONDS }, () => 0);
       for (const t of stored) {
         const s = Math.floor((t - spawn) / 1000);
         if (s < COLD_SECONDS) perSecond[s]!++;
       }
-      // Steady: from COLD_SECONDS after the start to the last replica (the last third of the drain if that is too short).
-      const from = end - spawn > (COLD_SECONDS + 3) * 1000 ? spawn + COLD_SECONDS * 1000 : end - (end - stored[0]!) / 3;
+      perSecond.length = Math.min(COLD_SECONDS, Math.ceil((end - spawn) / 1000)); // the last one may be partial
+      // Steady: from COLD_STEADY_FROM_S after the start to the last replica (the drain's last third if that is too short).
+      const from = end - spawn > (COLD_STEADY_FROM_S + 3) * 1000 ? spawn + COLD_STEADY_FROM_S * 1000 : end - (end - stored[0]!) / 3;
       const steady = stored.filter((t) => t >= from).length / ((end - from) / 1000);
       // How long the fresh process runs below speed: its leading seconds under 80 % of steady.
       let below80 = perSecond.findIndex((x) => x >= 0.8 * steady);
@@ -718,18 +740,29 @@ const bench: Bench = async (args) => {
           ` ${row.cpuPerGb.toFixed(1)} CPU-s/GB; peak RSS ${row.rssMb.toFixed(0)} MiB; load average ${load()}`,
       );
     }
-    const base = cold[0]!;
-    const defaults = cold.filter((c) => c.flags === '(none)');
-    const flagged = cold.filter((c) => c.flags !== '(none)');
-    console.log(
-      `    without flags: ${defaults.map((c) => `${c.below80} s below 80 % (a 1-s window at 80 % after ${c.reach80S.toFixed(1)} s)`).join(', then ')};` +
-        flagged.map((c) => ` ${c.flags}: ${c.below80} s (${c.reach80S.toFixed(1)} s), peak RSS ${c.rssMb.toFixed(0)} MiB`).join(';'),
-    );
+    const byFlags = ['(none)', ...COLD_FLAGS].map((flags) => {
+      const runs = cold.filter((c) => c.flags === flags);
+      return {
+        flags,
+        below80: mean(runs.map((c) => c.below80)),
+        reach80S: mean(runs.map((c) => c.reach80S)),
+        steady: mean(runs.map((c) => c.steady)),
+        rssMb: Math.max(...runs.map((c) => c.rssMb)),
+        each: runs.map((c) => `${c.below80} s (${c.reach80S.toFixed(1)})`).join(', '),
+      };
+    });
+    const base = byFlags[0]!;
+    for (const v of byFlags) {
+      console.log(
+        `    ${v.flags === '(none)' ? 'without flags' : v.flags}: leading seconds below 80 % ${v.each} → mean ${v.below80.toFixed(1)} s, 80 % reached at ${v.reach80S.toFixed(1)} s;` +
+          ` steady ${r0(v.steady)} msgs/s; peak RSS ${v.rssMb.toFixed(0)} MiB`,
+      );
+    }
     // Second-by-second record of the delay phases and the cold starts, for a closer look.
     const record = join(tmpdir(), `ferry-bench-replication-${run}.json`);
     writeFileSync(record, JSON.stringify({ ferryDelay: { processes: fd.processes, perSecond: fd.seconds }, javaDelay: { perSecond: jd.seconds }, cold: cold.map(({ flags, perSecond }) => ({ flags, perSecond })) }));
     console.log(`  per-second record of the delay phases (messages and worst delay by source second) and cold starts: ${record}`);
-    console.log(`  peak RSS of a replicator process (VmHWM, any phase): ${(peakRssKbAll / 1024).toFixed(0)} MiB; Java pipe JVM ${(javaPeakRssKb / 1024).toFixed(0)} MiB; run took ${((Date.now() - started) / 60_000).toFixed(1)} min; load average ${load()}`);
+    console.log(`  peak RSS of a replicator process (VmHWM; any phase, without flags): ${(peakRssKbAll / 1024).toFixed(0)} MiB; Java pipe JVM ${(javaPeakRssKb / 1024).toFixed(0)} MiB; run took ${((Date.now() - started) / 60_000).toFixed(1)} min; load average ${load()}`);
 
     const figures: Record<string, number | string | null> = {
       count,
@@ -753,6 +786,9 @@ const bench: Bench = async (args) => {
       javaDelayP50Ms: pct(jd.all, 0.5),
       javaDelayP99Ms: pct(jd.all, 0.99),
       javaDelayP99OldMethodMs: pct(jd.old, 0.99),
+      ferryCoresAtHalfLoad: r2(fd.pipeCoresMean),
+      javaCoresAtHalfLoad: r2(jd.pipeCoresMean),
+      machineCoresDuringDelayPhases: `${fd.machineCoresMean.toFixed(2)}/${jd.machineCoresMean.toFixed(2)}`,
       cpuSecPerGbFerry: r2(cpuPerGb.ferry),
       cpuSecPerGbJava: r2(cpuPerGb.java),
       cpuSecPerGbJavaFromReady: r2(cpuPerGb.javaAfterReady),
@@ -763,20 +799,18 @@ const bench: Bench = async (args) => {
       bornDistinctMsgsPerSec: r0(bornDrain.rate),
       bornBatchedMsgsPerSec: r0(ferryRate),
       bornChanged: bornCheck.bornChanged,
-      coldSecondsBelow80: base.below80,
+      coldSecondsBelow80: r2(base.below80),
       coldReach80S: r2(base.reach80S),
       coldSteadyMsgsPerSec: r0(base.steady),
-      coldFirstSeconds: base.perSecond.join('/'),
+      coldFirstSeconds: cold[0]!.perSecond.join('/'),
       duplicates,
       javaDuplicates,
       loadAverage: load(),
     };
-    figures.coldReach80SRepeat = r2(defaults.at(-1)!.reach80S);
-    for (const c of flagged) {
+    for (const c of byFlags.slice(1)) {
       const k = c.flags.replace(/^--/, '').replace(/[^a-z0-9]+/gi, '_');
-      figures[`coldSecondsBelow80_${k}`] = c.below80;
+      figures[`coldSecondsBelow80_${k}`] = r2(c.below80);
       figures[`coldReach80S_${k}`] = r2(c.reach80S);
-      figures[`coldSteadyMsgsPerSec_${k}`] = r0(c.steady);
       figures[`peakRssMb_${k}`] = r0(c.rssMb);
     }
     return figures;
