@@ -22,6 +22,7 @@ import { throwawayPostgres } from '../support/databases.ts';
 import { side, type Side } from '../support/sides.ts';
 import { TESTBED_ENV, testCluster } from '../support/testbed.ts';
 import type { Bench } from './run.ts';
+import { startPair } from './_clusters.ts';
 
 const BODY = Buffer.alloc(512, 'd');
 const STALL_MS = 90_000;
@@ -79,7 +80,7 @@ const bench: Bench = async (args) => {
   const [count = 1_000_000, queues = 64] = args.filter((a) => /^\d+$/.test(a)).map(Number);
   const shared = Boolean(process.env[TESTBED_ENV]);
   const owned: RocketMQCluster[] = [];
-  if (!shared) owned.push(...(await Promise.all([RocketMQCluster.start({ version: '5.3.3', name: 'drain-a' }), RocketMQCluster.start({ version: '5.3.3', name: 'drain-b' })])));
+  if (!shared) owned.push(...(await startPair(['drain-a', 'drain-b'])));
   const a = side(shared ? await testCluster('v5') : owned[0]!.info);
   const b = side(shared ? await testCluster('v5acl') : owned[1]!.info);
   console.log(`drain bench: ${count} messages of ${BODY.length} B over ${queues} queues, ${a.c.name} → ${b.c.name}; each invocation a child process (60-s budget); load average ${load()}`);

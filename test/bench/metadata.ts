@@ -21,6 +21,7 @@ import { openStore } from '../../shared/store/index.ts';
 import { throwawayPostgres } from '../support/databases.ts';
 import { insertTestTask, selfBuilt, taskSpec } from '../support/task-spec.ts';
 import type { Bench } from './run.ts';
+import { startPair } from './_clusters.ts';
 
 const VERSION = '5.3.3';
 const CREATE_BATCH = 1000;
@@ -72,22 +73,11 @@ class Timings {
   }
 }
 
-/** Both clusters, or neither: one that started is stopped again when the other did not. */
-async function startBoth(): Promise<[RocketMQCluster, RocketMQCluster]> {
-  const started = await Promise.allSettled(['bench-md-a', 'bench-md-b'].map((name) => RocketMQCluster.start({ version: VERSION, name, startTimeoutMs: 180_000 })));
-  const up = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
-  const failed = started.find((s) => s.status === 'rejected');
-  if (failed) {
-    await Promise.all(up.map((c) => c.stop()));
-    throw failed.reason;
-  }
-  return [up[0]!, up[1]!];
-}
 
 const bench: Bench = async (args) => {
   const count = Number(args.find((a) => /^\d+$/.test(a)) ?? 10_000);
   console.log(`metadata bench: ${count} topics + ${count} groups on A, one-way A → B, RocketMQ ${VERSION} (1 broker each), PostgreSQL store`);
-  const [ca, cb] = await startBoth();
+  const [ca, cb] = await startPair(['bench-md-a', 'bench-md-b']);
   const remoting = new RemotingClient({ requestTimeoutMs: 30_000 });
   const adminOf = (c: RocketMQCluster) => new RemotingAdmin(remoting, new NameServerClient(remoting, c.info.nameServer), { timeoutMs: 30_000 });
   const a = adminOf(ca);

@@ -63,6 +63,7 @@ import { throwawayPostgres } from '../support/databases.ts';
 import { TESTBED_ENV, testCluster } from '../support/testbed.ts';
 import { childPidsMatching, childrenCpuSeconds, machineBusySeconds, peakRssKb, sampleCpu } from './_proc-stats.ts';
 import type { Bench } from './run.ts';
+import { startPair } from './_clusters.ts';
 
 const QUEUES = 8;
 const BODY = Buffer.alloc(1024, 'r');
@@ -355,7 +356,7 @@ const bench: Bench = async (args) => {
   const owned: RocketMQCluster[] = [];
   const started = Date.now();
   console.log(`replication bench: a backlog of ${count} messages of 1 KiB per pipe per round, ${ROUNDS} rounds, ${QUEUES} queues; load average ${load()}`);
-  if (!shared) owned.push(...(await Promise.all([RocketMQCluster.start({ version: '5.3.3', name: 'bench-a' }), RocketMQCluster.start({ version: '5.3.3', name: 'bench-b' })])));
+  if (!shared) owned.push(...(await startPair(['bench-a', 'bench-b'])));
   const a = side(shared ? await testCluster('v5') : owned[0]!.info);
   const b = side(shared ? await testCluster('v5acl') : owned[1]!.info);
   console.log(`  ${a.name} → ${b.name} (5.3.3 → 5.3.3${b.c.acl ? ', ACL on the target' : ''})`);

@@ -32,6 +32,7 @@ import { createUniqKey } from '../../shared/rocketmq/remoting/message-codec.ts';
 import { NameServerClient } from '../../shared/rocketmq/remoting/namesrv.ts';
 import { client, startRuntime, type Runtime } from '../support/runtime.ts';
 import type { Bench } from './run.ts';
+import { startPair } from './_clusters.ts';
 
 const VERSION = '5.3.3';
 const CREATE_BATCH = 1000;
@@ -181,17 +182,6 @@ async function waitFor<T>(what: string, ms: number, everyMs: number, check: () =
 
 const pct = (d: number[], p: number) => d[Math.min(d.length - 1, Math.floor(d.length * p))] ?? NaN;
 
-/** Both clusters, or neither: one that started is stopped again when the other did not. */
-async function startBoth(): Promise<[RocketMQCluster, RocketMQCluster]> {
-  const started = await Promise.allSettled(['scale-a', 'scale-b'].map((name) => RocketMQCluster.start({ version: VERSION, name, startTimeoutMs: 180_000 })));
-  const up = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
-  const failed = started.find((s) => s.status === 'rejected');
-  if (failed) {
-    await Promise.all(up.map((c) => c.stop()));
-    throw failed.reason;
-  }
-  return [up[0]!, up[1]!];
-}
 
 const endpoint = (c: ClusterInfo) => ({ clusterType: 'self-built', clusterId: c.name, nameServer: c.nameServer, networkType: 'public' });
 
@@ -227,7 +217,7 @@ const bench: Bench = async (args) => {
   };
   process.once('exit', killRuntimeOnExit);
 
-  const [ca, cb] = await startBoth();
+  const [ca, cb] = await startPair(['scale-a', 'scale-b']);
   let rt: Runtime | undefined;
   const remoting = new RemotingClient({ requestTimeoutMs: 30_000 });
   const broker = new BrokerClient(remoting, { producerGroup: 'BENCH_SCALE_PRODUCER', consumerGroup: 'BENCH_SCALE_READER' });
