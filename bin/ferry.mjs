@@ -3,7 +3,8 @@
 // second of CPU on every run (esbuild service, loader thread, per-file transforms), so this bundles it
 // with esbuild (a dev dependency, like tsx) into node_modules/.cache/ferry-cli/ on first use and again
 // only when a bundled source file changed. Packages stay external and resolve from the project's node_modules;
-// zod and the ReDoS checker sit in a chunk that only `tasks create` loads.
+// the ReDoS checker sits in a chunk that only `tasks create` loads, and zod (for the API contract every
+// answer is checked against) in chunks loaded with the first answer.
 // Needs only `npm install` in the checkout (also through `npm link`); no build step to forget.
 import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';

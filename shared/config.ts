@@ -20,6 +20,7 @@ const EnvSchema = z.object({
   FERRY_INVOKER_REGION: z.string().min(1).optional(),
   FERRY_INVOKER_ENDPOINT: z.string().min(1).optional(),
   FERRY_TENCENT_API_ENDPOINT: z.string().min(1).optional(),
+  FERRY_API_BASE_PATH: z.string().optional(),
   FERRY_EMF: z.enum(['true', 'false', '1', '0']).optional(),
   // Set by Lambda in every function: EMF lines are then on unless FERRY_EMF says otherwise.
   AWS_LAMBDA_FUNCTION_NAME: z.string().min(1).optional(),
@@ -53,8 +54,14 @@ export interface FerryConfig {
    * inside a VPC); without the placeholder every service goes to that one address (tests' fake).
    */
   tencentApiEndpoint: string | undefined;
+  /** A path prefix the HTTP edge keeps in front of the API's routes (an API Gateway stage, say). */
+  apiBasePath: string | undefined;
   /** Write CloudWatch embedded-metric-format lines to stdout: on Lambda, or when FERRY_EMF is set. */
   emf: boolean;
+  /** Running as an AWS Lambda function. */
+  onLambda: boolean;
+  /** The environment this configuration came from, for child processes (replicators) to inherit. */
+  childEnv: Readonly<NodeJS.ProcessEnv>;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): FerryConfig {
@@ -86,6 +93,38 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): FerryConfig {
     invokerRegion: e.FERRY_INVOKER_REGION,
     invokerEndpoint: e.FERRY_INVOKER_ENDPOINT,
     tencentApiEndpoint: e.FERRY_TENCENT_API_ENDPOINT,
+    apiBasePath: e.FERRY_API_BASE_PATH,
     emf: e.FERRY_EMF === undefined ? e.AWS_LAMBDA_FUNCTION_NAME !== undefined : e.FERRY_EMF === 'true' || e.FERRY_EMF === '1',
+    onLambda: e.AWS_LAMBDA_FUNCTION_NAME !== undefined,
+    childEnv: { ...env },
   };
+}
+
+/**
+ * The EMF library picks its sink from the environment when it loads: off Lambda it would probe EC2
+ * instance metadata, then look for a CloudWatch agent on TCP. "Local" is its documented switch for
+ * plain stdout. The one write to the environment, kept here with the reads.
+ */
+export function useLocalEmfSink(env: NodeJS.ProcessEnv = process.env): void {
+  env.AWS_EMF_ENVIRONMENT ||= 'Local';
+}
+
+/** The Tencent Cloud deployment's own variables (SCF sets them inside a function). */
+export interface TencentDeploymentEnv {
+  TENCENTCLOUD_SECRETID?: string | undefined;
+  TENCENTCLOUD_SECRETKEY?: string | undefined;
+  TENCENTCLOUD_SESSIONTOKEN?: string | undefined;
+  TENCENTCLOUD_REGION?: string | undefined;
+  SCF_NAMESPACE?: string | undefined;
+  /** Also a setting of FerryConfig; here for the callers that are handed only an endpoint (replicators). */
+  FERRY_TENCENT_API_ENDPOINT?: string | undefined;
+}
+
+/**
+ * Read at each use, not once at start-up like the rest: inside SCF the execution role's temporary
+ * keys are refreshed in the environment while an instance lives.
+ */
+export function tencentDeploymentEnv(env: NodeJS.ProcessEnv = process.env): TencentDeploymentEnv {
+  const { TENCENTCLOUD_SECRETID, TENCENTCLOUD_SECRETKEY, TENCENTCLOUD_SESSIONTOKEN, TENCENTCLOUD_REGION, SCF_NAMESPACE, FERRY_TENCENT_API_ENDPOINT } = env;
+  return { TENCENTCLOUD_SECRETID, TENCENTCLOUD_SECRETKEY, TENCENTCLOUD_SESSIONTOKEN, TENCENTCLOUD_REGION, SCF_NAMESPACE, FERRY_TENCENT_API_ENDPOINT };
 }

@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { RocketMQCluster, type ClusterInfo } from '../infra/rocketmq/cluster.ts';
+import { RocketMQCluster, type ClusterInfo } from './testbed/cluster.ts';
 import { TESTBED_CLUSTERS, TESTBED_ENV, type TestbedKey } from './support/testbed.ts';
 
 const root = join(import.meta.dirname, '..');

@@ -1,7 +1,7 @@
 // Which buttons a task allows, with the API's own reasons for refusing (TaskService): a running
 // task cannot be edited, deleted or reset; only a stopped or failed task starts.
 import { isActive } from '../../shared/tasks/model.ts';
-import type { Task } from './api.ts';
+import type { TaskView as Task } from '../../shared/api/contract.ts';
 
 export type TaskAction = 'start' | 'stop' | 'edit' | 'reset' | 'delete';
 

@@ -1,6 +1,6 @@
 // Turns the API's per-minute metric rows into chart series: one point per minute of the range,
 // counters 0 where a minute has no row (nothing happened), gauges null (nothing measured).
-import type { Metrics, MetricsPoint, Task } from './api.ts';
+import type { MetricsPoint, MetricsSeries as Metrics, TaskView as Task } from '../../shared/api/contract.ts';
 import type { ChartSeries } from './components/chart.tsx';
 
 const MINUTE = 60_000;

@@ -1,12 +1,8 @@
 // Scheduled (every minute on AWS; a timer in the local runtime): one metadata sync cycle for every
 // task whose desired state is running (shared/metadata/run.ts decides which).
-import { runMetadataSync, type MetadataSyncSummary } from '../../shared/metadata/run.ts';
-import { emfWriter } from '../../shared/monitoring/emf.ts';
-import { metadataSyncRecords } from '../../shared/monitoring/emf-records.ts';
-import { coreDepsFromEnv } from '../../shared/runtime/deps.ts';
+import type { MetadataSyncSummary } from '../../shared/metadata/run.ts';
+import { ferryFromEnv } from '../../shared/runtime/root.ts';
 import { remainingMs } from '../runtime-context.ts';
-
-export { runMetadataSync };
 
 // No new task is started this close to the function's timeout: a cycle of a large cluster pair
 // takes seconds, and a cycle cut off mid-way only costs a retry, but a clean stop costs nothing.
@@ -15,9 +11,5 @@ const STOP_MARGIN_MS = 30_000;
 /** Lambda and SCF timer triggers both call `handler(event, context)`; the event is not needed. */
 export async function handler(_event?: unknown, context?: unknown): Promise<MetadataSyncSummary> {
   const stopAt = Date.now() + remainingMs(context, 300_000) - STOP_MARGIN_MS;
-  const deps = await coreDepsFromEnv();
-  // runMetadataSync logs the run's JSON summary itself.
-  const summary = await runMetadataSync(deps, { stopAt });
-  await emfWriter(deps.config, deps.log).write(metadataSyncRecords(summary));
-  return summary;
+  return (await ferryFromEnv()).syncMetadata({ stopAt });
 }

@@ -3,9 +3,9 @@
 // printed once.
 import { hashToken, issueToken } from '../../shared/auth/tokens.ts';
 import type { Logger } from '../../shared/log.ts';
-import type { Store } from '../../shared/store/store.ts';
+import type { TokenStore } from '../../shared/store/store.ts';
 
-export async function ensureBootstrapToken(store: Store, apiToken: string | undefined, log: Logger): Promise<void> {
+export async function ensureBootstrapToken(store: TokenStore, apiToken: string | undefined, log: Logger): Promise<void> {
   if (apiToken) {
     if (!(await store.findToken(hashToken(apiToken)))) await issueToken(store, 'default', 'admin', 'FERRY_API_TOKEN', apiToken);
     return;

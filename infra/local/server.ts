@@ -1,9 +1,10 @@
 // The local runtime's HTTP edge: node:http request → ApiRequest → the same router the functions use.
 import { createServer, type IncomingMessage, type Server } from 'node:http';
-import type { ApiRequest } from '../../shared/api/http.ts';
+import { errorResponse } from '../../shared/api/errors.ts';
+import type { ApiRequest, ApiResponse } from '../../shared/api/http.ts';
 import { route, type ApiDeps } from '../../shared/api/router.ts';
 import type { Logger } from '../../shared/log.ts';
-import { METRICS_PATH, metricsEndpoint } from '../../shared/monitoring/metrics-endpoint.ts';
+import { METRICS_PATH, metricsEndpoint, type MetricsScrape } from '../../shared/monitoring/metrics-endpoint.ts';
 import type { PrometheusExporter } from '../../shared/monitoring/prometheus.ts';
 
 const MAX_BODY = 1024 * 1024;
@@ -33,7 +34,7 @@ export function createHttpServer(deps: ApiDeps, log: Logger, exporter?: Promethe
         headers: Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(',') : (v ?? '')])),
         body: await readBody(req),
       };
-      const out = exporter && apiReq.path === METRICS_PATH ? await metricsEndpoint(apiReq, { ...deps, exporter }) : await route(apiReq, deps);
+      const out = exporter && apiReq.path === METRICS_PATH ? metricsResponse(await metricsEndpoint(apiReq, { ...deps, exporter })) : await route(apiReq, deps);
       status = out.status;
       res.writeHead(out.status, out.headers).end(out.body);
     } catch (err) {
@@ -43,4 +44,10 @@ export function createHttpServer(deps: ApiDeps, log: Logger, exporter?: Promethe
       log.debug({ method: req.method, path: url.pathname, status, ms: Number(process.hrtime.bigint() - started) / 1e6 }, 'request');
     }
   });
+}
+
+/** A scrape as an HTTP answer: a refusal is answered like the API's errors. */
+function metricsResponse(scrape: MetricsScrape): ApiResponse {
+  if (!scrape.ok) return errorResponse(scrape.error, scrape.status, scrape.headers);
+  return { status: 200, headers: { 'content-type': scrape.contentType }, body: scrape.body };
 }

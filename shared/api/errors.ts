@@ -1,6 +1,7 @@
 // The one place error codes become HTTP statuses. Anything that is not a FerryError is a bug:
 // it is answered as INTERNAL without its message, which might carry details not meant for users.
 import { FerryError, type FerryErrorCode } from '../errors.ts';
+import type { ErrorBody } from './contract.ts';
 import { json, type ApiResponse } from './http.ts';
 
 const STATUS: Record<FerryErrorCode, number> = {
@@ -18,7 +19,8 @@ const STATUS: Record<FerryErrorCode, number> = {
 
 export function errorResponse(err: unknown, status?: number, headers: Record<string, string> = {}): ApiResponse {
   const e = err instanceof FerryError ? err : new FerryError('INTERNAL', 'internal error');
-  const res = json(status ?? STATUS[e.code], { error: { code: e.code, message: e.message, ...(e.field ? { field: e.field } : {}) } });
+  const body: ErrorBody = { error: { code: e.code, message: e.message, ...(e.field ? { field: e.field } : {}) } };
+  const res = json(status ?? STATUS[e.code], body);
   if (e.code === 'UNAUTHENTICATED') res.headers['www-authenticate'] = 'Bearer';
   Object.assign(res.headers, headers);
   return res;

@@ -1,57 +1,78 @@
 // HTTP API v1 (../shared/design/api.md): authenticate, route, call the service, map the result.
 // Errors become `{error: {code, message, field}}` with the status from one table (errors.ts).
 import { authenticate, issueToken, hashToken } from '../auth/tokens.ts';
-import type { Principal, Role } from '../auth/principal.ts';
+import type { Principal } from '../auth/principal.ts';
 import { FerryError } from '../errors.ts';
 import type { Logger } from '../log.ts';
-import type { Store } from '../store/store.ts';
+import type { StoreHealth, TokenStore } from '../store/store.ts';
 import { TaskService, requireWriter } from '../tasks/service.ts';
+import { operations, type OperationId, type ResponseBody } from './contract.ts';
 import { errorResponse } from './errors.ts';
 import { json, type ApiRequest, type ApiResponse } from './http.ts';
 import { openApiDocument } from './openapi.ts';
 import { isConsoleRequest, serveConsole } from './static.ts';
 
 export interface ApiDeps {
-  store: Store;
+  store: TokenStore & StoreHealth;
   storeKind: 'embedded' | 'postgres';
   tasks: TaskService;
   log: Logger;
 }
 
-type Handler = (ctx: { req: ApiRequest; p: Principal; id: string; body: () => unknown; deps: ApiDeps }) => Promise<ApiResponse>;
+type Context = { req: ApiRequest; p: Principal; id: string; body: () => unknown; deps: ApiDeps };
+/** Builds the operation's answer, typed by its response schema in the contract (void: 204, no body). */
+type Handler<K extends OperationId> = (ctx: Context) => Promise<ResponseBody<K>>;
 
 const ID = '([A-Za-z0-9_-]{1,64})';
-const routes: { method: string; pattern: RegExp; handler: Handler }[] = [];
-const on = (method: string, path: string, handler: Handler) => routes.push({ method, pattern: new RegExp(`^${path.replace('{id}', ID)}$`), handler });
+const routes: { method: string; pattern: RegExp; handler: (ctx: Context) => Promise<ApiResponse> }[] = [];
+// Method, path and success status come from the contract, so a route cannot answer other than it says.
+const on = <K extends OperationId>(operation: K, handler: Handler<K>) => {
+  const { method, path, status, response } = operations[operation];
+  routes.push({
+    method,
+    pattern: new RegExp(`^${path.replace('{id}', ID)}$`),
+    handler: async (ctx) => {
+      const body = await handler(ctx);
+      return response === null ? { status, headers: {}, body: '' } : json(status, body);
+    },
+  });
+};
 
-on('POST', '/v1/tasks', async ({ p, body, deps }) => json(201, await deps.tasks.create(p, body())));
-on('GET', '/v1/tasks', async ({ p, req, deps }) => json(200, await deps.tasks.list(p, req.query)));
-on('GET', '/v1/tasks/{id}', async ({ p, id, deps }) => json(200, await deps.tasks.describe(p, id)));
-on('PATCH', '/v1/tasks/{id}', async ({ p, id, body, deps }) => json(200, await deps.tasks.rename(p, id, body())));
-on('DELETE', '/v1/tasks/{id}', async ({ p, id, deps }) => {
+on('createTask', async ({ p, body, deps }) => deps.tasks.create(p, body()));
+on('listTasks', async ({ p, req, deps }) => deps.tasks.list(p, req.query));
+on('getTask', async ({ p, id, deps }) => deps.tasks.describe(p, id));
+on('renameTask', async ({ p, id, body, deps }) => deps.tasks.rename(p, id, body()));
+on('deleteTask', async ({ p, id, deps }) => {
   await deps.tasks.remove(p, id);
-  return { status: 204, headers: {}, body: '' };
 });
-on('POST', '/v1/tasks/{id}/start', async ({ p, id, deps }) => json(202, await deps.tasks.start(p, id)));
-on('POST', '/v1/tasks/{id}/stop', async ({ p, id, deps }) => json(202, await deps.tasks.stop(p, id)));
-on('POST', '/v1/tasks/{id}/reset-offset', async ({ p, id, body, deps }) => json(202, await deps.tasks.resetOffset(p, id, body())));
-on('GET', '/v1/tasks/{id}/metrics', async ({ p, id, req, deps }) => json(200, await deps.tasks.metrics(p, id, req.query)));
-on('GET', '/v1/tasks/{id}/metadata', async ({ p, id, deps }) => json(200, { items: await deps.tasks.metadata(p, id) }));
-on('GET', '/v1/tasks/{id}/failures', async ({ p, id, req, deps }) => json(200, { items: await deps.tasks.failures(p, id, req.query) }));
-on('POST', '/v1/tasks/{id}/failures/retry', async ({ p, id, deps }) => json(202, await deps.tasks.retryFailures(p, id)));
-on('GET', '/v1/tasks/{id}/events', async ({ p, id, deps }) => json(200, { items: await deps.tasks.events(p, id) }));
-on('GET', '/v1/openapi.json', async () => json(200, openApiDocument()));
+on('startTask', async ({ p, id, deps }) => deps.tasks.start(p, id));
+on('stopTask', async ({ p, id, deps }) => deps.tasks.stop(p, id));
+on('resetOffset', async ({ p, id, body, deps }) => deps.tasks.resetOffset(p, id, body()));
+on('getMetrics', async ({ p, id, req, deps }) => deps.tasks.metrics(p, id, req.query));
+on('getMetadata', async ({ p, id, deps }) => ({ items: await deps.tasks.metadata(p, id) }));
+on('getFailures', async ({ p, id, req, deps }) => ({
+  // The store's dates, written as JSON writes them (ISO-8601), so the type says what is sent.
+  items: (await deps.tasks.failures(p, id, req.query)).map((m) => ({
+    ...m,
+    parkedAt: m.parkedAt.toISOString(),
+    retryRequestedAt: m.retryRequestedAt?.toISOString() ?? null,
+    resolvedAt: m.resolvedAt?.toISOString() ?? null,
+  })),
+}));
+on('retryFailures', async ({ p, id, deps }) => deps.tasks.retryFailures(p, id));
+on('getEvents', async ({ p, id, deps }) => ({ items: await deps.tasks.events(p, id) }));
+on('getOpenApi', async () => openApiDocument());
 // Token administration within the caller's own tenant (operators mint tokens for any tenant with `npm run tokens`).
-on('POST', '/v1/tokens', async ({ p, body, deps }) => {
+on('createToken', async ({ p, body, deps }) => {
   requireWriter(p);
   const b = (body() ?? {}) as { role?: unknown; label?: unknown };
   const role = b.role === undefined ? 'reader' : b.role;
   if (role !== 'admin' && role !== 'reader') throw new FerryError('VALIDATION_FAILED', 'role must be "admin" or "reader"', 'role');
   const label = typeof b.label === 'string' ? b.label : `${role} token`;
-  const token = await issueToken(deps.store, p.tenant, role as Role, label);
-  return json(201, { token, tenant: p.tenant, role, label });
+  const token = await issueToken(deps.store, p.tenant, role, label);
+  return { token, tenant: p.tenant, role, label };
 });
-on('POST', '/v1/tokens/revoke', async ({ p, body, deps }) => {
+on('revokeToken', async ({ p, body, deps }) => {
   requireWriter(p);
   const b = (body() ?? {}) as { token?: unknown };
   if (typeof b.token !== 'string' || b.token.length === 0) throw new FerryError('VALIDATION_FAILED', 'token is required', 'token');
@@ -59,7 +80,6 @@ on('POST', '/v1/tokens/revoke', async ({ p, body, deps }) => {
   // Another tenant's token is "not found" here, like any other tenant-owned object.
   if (!row || row.tenant !== p.tenant) throw new FerryError('NOT_FOUND', 'token not found');
   await deps.store.revokeToken(hashToken(b.token));
-  return { status: 204, headers: {}, body: '' };
 });
 
 export async function route(req: ApiRequest, deps: ApiDeps): Promise<ApiResponse> {
@@ -91,11 +111,14 @@ function parseBody(body: string | undefined): unknown {
   }
 }
 
+// Answered before authentication, so not through on(); typed by the contract all the same.
 async function health(deps: ApiDeps): Promise<ApiResponse> {
+  let body: ResponseBody<'health'>;
   try {
     await deps.store.ping();
-    return json(200, { status: 'ok', store: deps.storeKind });
+    body = { status: 'ok', store: deps.storeKind };
   } catch (err) {
-    return json(503, { status: 'unavailable', store: deps.storeKind, error: (err as Error).message });
+    body = { status: 'unavailable', store: deps.storeKind, error: (err as Error).message };
   }
+  return json(body.status === 'ok' ? operations.health.status : 503, body);
 }

@@ -3,8 +3,8 @@
 import { readFile } from 'node:fs/promises';
 import { Command, CommanderError, Option } from 'commander';
 import { FerryError } from '../errors.ts';
-import type { TaskView } from '../tasks/model.ts';
-import { ApiClient, ApiError, UnreachableError } from './api-client.ts';
+import { ApiClient, ApiError, UNEXPECTED_RESPONSE, UnreachableError, type ResponseCheck } from '../api/client.ts';
+import type { TaskView } from '../api/contract.ts';
 import { parseTime, parseTimeoutSeconds, parseUrl } from './args.ts';
 import { metricsView, taskDetails, taskTable } from './views.ts';
 import { waitForRunning } from './wait.ts';
@@ -68,7 +68,12 @@ function report(err: unknown, io: CliIo, g: Partial<Globals>): number {
   }
   if (err instanceof ApiError || err instanceof FerryError) {
     const field = err.field ? ` (field: ${err.field})` : '';
-    const hint = err.code === 'UNAUTHENTICATED' && !g.token ? ' — no token given: pass --token or set FERRY_TOKEN' : '';
+    const hint =
+      err.code === 'UNAUTHENTICATED' && !g.token
+        ? ' — no token given: pass --token or set FERRY_TOKEN'
+        : err instanceof ApiError && (err.code === `HTTP_${err.status}` || err.code === UNEXPECTED_RESPONSE)
+          ? ' — is --url a Ferry API?'
+          : '';
     io.stderr(`ferry: ${err.code}: ${err.message}${field}${hint}\n`);
     return err.code === 'UNAUTHENTICATED' ? EXIT.unauthenticated : EXIT.failed;
   }
@@ -79,6 +84,13 @@ function report(err: unknown, io: CliIo, g: Partial<Globals>): number {
   io.stderr(`ferry: unexpected error: ${err instanceof Error ? err.message : String(err)}\n`);
   return EXIT.failed;
 }
+
+/**
+ * Every answer is checked against the API contract, so a server that is not (this version of)
+ * Ferry fails with what is wrong instead of a confusing error further on. The contract brings zod,
+ * loaded with the first answer: usage errors and --help do not wait for it.
+ */
+const checkResponse: ResponseCheck = async (operation, body) => (await import('../api/contract.ts')).checkResponse(operation, body);
 
 export function buildProgram(io: CliIo): Command {
   const program = new Command('ferry')
@@ -97,7 +109,7 @@ export function buildProgram(io: CliIo): Command {
 
   const ctx = (cmd: Command) => {
     const g = cmd.optsWithGlobals<Globals>();
-    const api = new ApiClient({ baseUrl: g.url, token: g.token });
+    const api = new ApiClient({ baseUrl: g.url, token: g.token, check: checkResponse });
     const out = (human: string, json: unknown) => io.stdout(g.json ? `${JSON.stringify(json, null, 2)}\n` : human);
     return { g, api, out };
   };
@@ -125,7 +137,8 @@ export function buildProgram(io: CliIo): Command {
     .option('--name <text>', 'only names containing this text')
     .action(async (opts: { status?: string; name?: string }, cmd: Command) => {
       const { api, out } = ctx(cmd);
-      const items = await api.listTasks({ status: opts.status, name: opts.name });
+      // Every task, not the first page: the client follows the cursor.
+      const items = await api.listAllTasks({ status: opts.status, name: opts.name });
       out(items.length ? taskTable(items) : 'No tasks.\n', items);
     });
 

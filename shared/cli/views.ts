@@ -1,6 +1,5 @@
 // What `ferry` prints for people. Scripts use --json instead, which prints the API's objects as they are.
-import type { EndpointView, TaskView } from '../tasks/model.ts';
-import type { MetricsPoint, MetricsSeries, TaskDetails } from './api-client.ts';
+import type { EndpointView, MetricsPoint, MetricsSeries, TaskDetails, TaskView } from '../api/contract.ts';
 import { dash, keyValues, ms, table, time } from './format.ts';
 
 export function taskTable(tasks: TaskView[]): string {

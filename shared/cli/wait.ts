@@ -1,7 +1,7 @@
 // `--wait`: poll a task until it runs, telling the user what happens meanwhile (status changes and,
 // while nothing changes, a heartbeat with the elapsed time).
-import type { TaskView } from '../tasks/model.ts';
-import type { ApiClient } from './api-client.ts';
+import type { ApiClient } from '../api/client.ts';
+import type { TaskView } from '../api/contract.ts';
 import { seconds } from './format.ts';
 
 export type WaitOutcome =

@@ -6,8 +6,9 @@ import { BrokerClient } from '../rocketmq/remoting/broker.ts';
 import { RemotingClient } from '../rocketmq/remoting/client.ts';
 import { NameServerClient } from '../rocketmq/remoting/namesrv.ts';
 import type { SecretCipher } from '../secrets/cipher.ts';
-import { endpointCredentials, type StoredEndpoint } from '../tasks/model.ts';
-import { resolveTencentAccess } from './tencent-endpoint.ts';
+import type { StoredEndpoint } from '../tasks/model.ts';
+import { resolveAccessPoint, type ResolveOptions, type TencentAccess } from '../tencent-cloud/access-point.ts';
+import { endpointCloudApiKeys, endpointCredentials } from './credentials.ts';
 
 /** What a connection asks of its name servers: a NameServerClient, or one resolved on first use. */
 export type NameServers = Pick<NameServerClient, 'addresses' | 'invoke' | 'topicRoute' | 'clusterInfo' | 'topicList' | 'masterAddresses'>;
@@ -60,6 +61,11 @@ export function connectEndpoint(endpoint: StoredEndpoint, cipher: SecretCipher, 
   };
 }
 
+/** Where a task's Tencent endpoint is reached (cached); its own Cloud API keys are unsealed only when the Cloud API is asked. */
+export function resolveTencentAccess(e: Extract<StoredEndpoint, { clusterType: 'tencent' }>, cipher: SecretCipher, opts: ResolveOptions = {}): Promise<TencentAccess> {
+  return resolveAccessPoint(e, () => endpointCloudApiKeys(e, cipher), opts);
+}
+
 /** A NameServerClient over an address list looked up on first use; a failed lookup is retried on the next query. */
 class ResolvedOnUse implements NameServers {
   private client: Promise<NameServerClient> | undefined;
@@ -103,6 +109,5 @@ class ResolvedOnUse implements NameServers {
 }
 
 /** Ferry's own groups: never synchronised, never touched by metadata sync. */
-export const FERRY_CONSUMER_GROUP = 'FERRY_REPLICATOR';
-export const FERRY_PRODUCER_GROUP = 'FERRY_PRODUCER';
-export const isFerryGroup = (group: string): boolean => group.startsWith('FERRY_');
+const FERRY_CONSUMER_GROUP = 'FERRY_REPLICATOR';
+const FERRY_PRODUCER_GROUP = 'FERRY_PRODUCER';

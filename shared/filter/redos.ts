@@ -14,7 +14,7 @@ import recheck from 'recheck/lib/browser.js';
  * Topic names are at most 127 characters (RocketMQ's TopicValidator), where n^3 backtracking costs
  * well under a millisecond but n^4 tens of milliseconds per name; `.*-.*` (degree 2) is common.
  */
-export const MAX_POLYNOMIAL_DEGREE = 3;
+const MAX_POLYNOMIAL_DEGREE = 3;
 /** recheck's own wall-clock limit for one pattern; beyond it the verdict is "unknown", so unsafe. */
 export const CHECK_TIMEOUT_MS = 2000;
 

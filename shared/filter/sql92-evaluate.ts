@@ -177,7 +177,7 @@ const sign = (n: number | bigint): number => (n < 0 ? -1 : n > 0 ? 1 : 0);
  * ComparisonExpression.__compare with string conversion on. Values of different types are brought
  * to a common one; pairs it has no rule for compare as "less" (-1), which makes `=` false.
  */
-export function compareJava(lv: Exclude<JavaValue, null>, rv: Exclude<JavaValue, null>): number {
+function compareJava(lv: Exclude<JavaValue, null>, rv: Exclude<JavaValue, null>): number {
   if (typeof lv === 'boolean') {
     if (typeof rv === 'boolean') return lv === rv ? 0 : lv ? 1 : -1;
     // Java casts the Boolean itself to String here and fails.

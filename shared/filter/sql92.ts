@@ -7,9 +7,9 @@ import { EvaluationFault, evaluateNode, type Properties } from './sql92-evaluate
 import { parseSql92Tree } from './sql92-parser.ts';
 
 export const SQL92_MAX_LENGTH = 4096;
-export const SQL92_MAX_NESTING = 64;
+const SQL92_MAX_NESTING = 64;
 /** Tree depth cap: also bounds the evaluator's recursion, whatever the input. */
-export const SQL92_MAX_TREE_DEPTH = 256;
+const SQL92_MAX_TREE_DEPTH = 256;
 
 /** Parses a filter; throws FilterSyntaxError (with the column) for anything a broker would refuse. */
 export function parseSql92(text: string): Sql92Expression {

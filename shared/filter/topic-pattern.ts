@@ -10,7 +10,7 @@ import { anchorTopicPattern, matchTopicPatterns, type TopicMatcher, type TopicPa
 export const TOPIC_PATTERN_MAX_LENGTH = 512;
 export const TOPIC_PATTERNS_MAX = 100;
 /** Safety checks of one compile share this much time, so a list of hard patterns can't hold a request for minutes. */
-export const TOPIC_PATTERNS_CHECK_BUDGET_MS = 15_000;
+const TOPIC_PATTERNS_CHECK_BUDGET_MS = 15_000;
 
 /** Compiles and checks every pattern; throws FilterPatternError naming the first bad one. */
 export function compileTopicPatterns(spec: TopicPatternSpec): TopicMatcher {

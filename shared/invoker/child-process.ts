@@ -8,7 +8,7 @@ import { ReplicatorJobSchema, type Invoker, type ReplicatorJob } from './invoker
 export interface ChildProcessInvokerOptions {
   /** Node arguments that run the replicator entry; the job's JSON is appended. */
   args: string[];
-  env: NodeJS.ProcessEnv;
+  env: Readonly<NodeJS.ProcessEnv>;
   log: Logger;
   /** Start the successors children ask for (default true). */
   handOver?: boolean;
@@ -29,7 +29,7 @@ export class ChildProcessInvoker implements Invoker {
     const key = jobKey(job);
     if (this.closed || this.live.has(key)) return;
     const out = this.opts.output ?? 'inherit';
-    const child = spawn(process.execPath, [...this.opts.args, JSON.stringify(job)], { env: this.opts.env, stdio: ['ignore', out, out, 'ipc'] });
+    const child = spawn(process.execPath, [...this.opts.args, JSON.stringify(job)], { env: { ...this.opts.env }, stdio: ['ignore', out, out, 'ipc'] });
     this.live.set(key, child);
     child.on('message', (msg: unknown) => {
       const asked = ReplicatorJobSchema.safeParse((msg as { invoke?: unknown } | null)?.invoke);

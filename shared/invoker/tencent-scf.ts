@@ -2,6 +2,8 @@
 // "Event", the job as ClientContext (the function's event). The API answers once the event is
 // queued; the replicator's outcome is never seen here.
 import { scf } from 'tencentcloud-sdk-nodejs-scf';
+import { sdkEndpoint } from '../tencent-cloud/cloud-api.ts';
+import { configuredKeys, deploymentNamespace, deploymentRegion, type CloudApiKeys } from '../tencent-cloud/credentials.ts';
 import { InvokeError } from './invoke-error.ts';
 import type { Invoker, ReplicatorJob } from './invoker.ts';
 
@@ -24,12 +26,6 @@ export interface TencentScfInvokerOptions {
   endpoint?: string | undefined;
 }
 
-interface Credentials {
-  secretId: string;
-  secretKey: string;
-  token?: string;
-}
-
 // An Event invoke only queues the job: a stalled connection must not hold up a reconcile run for
 // the SDK's default 60 s.
 const REQUEST_TIMEOUT_S = 10;
@@ -42,11 +38,11 @@ export class TencentScfInvoker implements Invoker {
 
   constructor(private readonly opts: TencentScfInvokerOptions) {
     this.functionName = opts.functionName;
-    this.namespace = opts.namespace ?? process.env.SCF_NAMESPACE ?? 'default';
+    this.namespace = opts.namespace ?? deploymentNamespace() ?? 'default';
     this.qualifier = opts.qualifier;
-    const region = opts.region ?? process.env.TENCENTCLOUD_REGION;
+    const region = opts.region ?? deploymentRegion();
     if (!region) throw new Error('tencent-scf invoker: a region is required (FERRY_INVOKER_REGION or TENCENTCLOUD_REGION)');
-    const target = opts.endpoint ? splitEndpoint(opts.endpoint) : undefined;
+    const target = opts.endpoint ? sdkEndpoint(opts.endpoint) : undefined;
     this.client = new scf.v20180416.Client({
       // Read at each call: SCF refreshes the role's temporary keys in the environment.
       credential: { getCredential: async () => this.credentials() ?? {} },
@@ -80,20 +76,9 @@ export class TencentScfInvoker implements Invoker {
     }
   }
 
-  private credentials(): Credentials | undefined {
-    const secretId = this.opts.secretId ?? process.env.TENCENTCLOUD_SECRETID;
-    const secretKey = this.opts.secretKey ?? process.env.TENCENTCLOUD_SECRETKEY;
-    if (!secretId || !secretKey) return undefined;
-    const token = this.opts.secretId ? this.opts.token : (this.opts.token ?? process.env.TENCENTCLOUD_SESSIONTOKEN);
-    return { secretId, secretKey, ...(token ? { token } : {}) };
+  private credentials(): CloudApiKeys | undefined {
+    return configuredKeys(this.opts);
   }
-}
-
-/** The SDK wants a host and a protocol prefix ("https://") separately. */
-function splitEndpoint(endpoint: string): { endpoint: string; protocol: string } {
-  if (!endpoint.includes('://')) return { endpoint, protocol: 'https://' };
-  const url = new URL(endpoint);
-  return { endpoint: url.host, protocol: `${url.protocol}//` };
 }
 
 function sdkError(err: unknown): { message: string; code?: string; status?: number; requestId?: string } {

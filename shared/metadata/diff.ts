@@ -102,7 +102,7 @@ function withMessageType(attributes: Record<string, string>): Record<string, str
 }
 
 /** Role permissions in a canonical order (resource type, then resource). */
-export function normalizeRolePerms(perms: readonly RolePerm[]): RolePerm[] {
+function normalizeRolePerms(perms: readonly RolePerm[]): RolePerm[] {
   return perms
     .map((p) => ({ resource: p.resource, resourceType: p.resourceType, permRead: p.permRead, permWrite: p.permWrite }))
     .sort((a, b) => cmp(a.resourceType, b.resourceType) || cmp(a.resource, b.resource));

@@ -1,9 +1,9 @@
 // "Sync this task's metadata now", for a replicator that finds a target topic missing. One cycle
 // per task at a time in this process; the store lease keeps other processes' cycles apart too.
-import type { MetadataSyncDeps } from './sync.ts';
+import type { MetadataSyncRunDeps } from './run.ts';
 import { syncTaskMetadata } from './sync.ts';
 
-export function onDemandMetadataSync(deps: MetadataSyncDeps): (taskId: string) => void {
+export function onDemandMetadataSync(deps: MetadataSyncRunDeps): (taskId: string) => void {
   const running = new Set<string>();
   return (taskId) => {
     if (running.has(taskId)) return;

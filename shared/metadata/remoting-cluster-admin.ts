@@ -20,9 +20,11 @@
 // Many writes (applyMany): topic and group creates/updates go to each 5.x master in list requests
 // of up to BATCH items — every single-item request makes the broker rewrite its whole topic or
 // group file, which makes thousands of them slow — and everything else runs a few at a time.
+import pLimit from 'p-limit';
 import type { ClusterConnection } from '../clusters/connect.ts';
 import type { RemotingAdmin } from '../rocketmq/remoting/admin.ts';
-import { topicAttributesModification, type GroupConfig, type GroupConfigInput, type PlainAccessConfig, type TopicConfig, type TopicConfigInput } from '../rocketmq/remoting/admin-codec.ts';
+import type { PlainAccessConfig } from '../rocketmq/remoting/acl-codec.ts';
+import { topicAttributesModification, type GroupConfig, type GroupConfigInput, type TopicConfig, type TopicConfigInput } from '../rocketmq/remoting/admin-codec.ts';
 import { brokerVersion } from '../rocketmq/remoting/broker-runtime.ts';
 import { RemotingError, RemotingResponseError, ResponseCode, UnsupportedOperationError } from '../rocketmq/remoting/errors.ts';
 import type { ClusterInfo } from '../rocketmq/remoting/namesrv.ts';
@@ -178,7 +180,7 @@ export class RemotingClusterAdmin implements ClusterAdmin {
     await Promise.all([
       topics.length > 0 ? this.upsertMany(state, topics, fail, this.topicWriter(state)) : undefined,
       groups.length > 0 ? this.upsertMany(state, groups, fail, this.groupWriter(state)) : undefined,
-      pool(single, CONCURRENCY, async (i) => {
+      pLimit(CONCURRENCY).map(single, async (i) => {
         try {
           await this.write(state, actions[i]!);
         } catch (err) {
@@ -229,7 +231,7 @@ export class RemotingClusterAdmin implements ClusterAdmin {
             }
           }
         }
-        await pool(rest, CONCURRENCY, one);
+        await pLimit(CONCURRENCY).map(rest, one);
       }),
     );
   }
@@ -365,7 +367,7 @@ export class RemotingClusterAdmin implements ClusterAdmin {
  * the name server knows. Several clusters and none named like the task's id is an error, because
  * syncing the wrong one would be worse than syncing none.
  */
-export function pickCluster(info: Pick<ClusterInfo, 'clusterAddrTable'>, clusterId: string): string {
+function pickCluster(info: Pick<ClusterInfo, 'clusterAddrTable'>, clusterId: string): string {
   const names = Object.keys(info.clusterAddrTable).sort();
   if (names.includes(clusterId)) return clusterId;
   if (names.length === 1) return names[0]!;
@@ -373,7 +375,7 @@ export function pickCluster(info: Pick<ClusterInfo, 'clusterAddrTable'>, cluster
   throw new RemotingError(`the name server serves several clusters (${names.join(', ')}) and none is named ${clusterId}; set the task's clusterId to the brokerClusterName`);
 }
 
-export function mastersOf(info: ClusterInfo, clusterName: string): Master[] {
+function mastersOf(info: ClusterInfo, clusterName: string): Master[] {
   const out: Master[] = [];
   for (const brokerName of [...(info.clusterAddrTable[clusterName] ?? [])].sort()) {
     const address = info.brokerAddrTable[brokerName]?.brokerAddrs['0'];
@@ -418,15 +420,6 @@ function topicInput(state: ReadState, t: TopicItem, current: TopicConfig | undef
 function groupInput(g: GroupItem, current: GroupConfig | undefined): GroupConfigInput {
   const { kind: _kind, name, ...settings } = g;
   return { ...(current ?? {}), ...definedOnly(settings), groupName: name };
-}
-
-/** Runs `fn` over `items`, at most `limit` at a time. */
-async function pool<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) await fn(items[next++]!);
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }
 
 function topicItem(t: TopicConfig, withAttributes: boolean): TopicItem {

@@ -4,7 +4,8 @@
 // does not sync (stopping a task stops its metadata sync, as deleting does); its stored snapshots
 // stay, so when it is started again the first cycle picks up every create, change and delete
 // made on either cluster meanwhile, as a diff against the state it last saw.
-import type { TaskRow } from '../store/store.ts';
+import pLimit from 'p-limit';
+import type { TaskRow, TaskStore } from '../store/store.ts';
 import { syncTaskMetadata, type MetadataSyncDeps, type MetadataSyncResult } from './sync.ts';
 
 export interface MetadataSyncRunOptions {
@@ -25,28 +26,28 @@ export interface MetadataSyncSummary {
   durationMs: number;
 }
 
+/** A run also lists the tasks, which a single cycle does not. */
+export type MetadataSyncRunDeps = MetadataSyncDeps & { store: TaskStore };
+
 export function isMetadataSyncDue(task: Pick<TaskRow, 'desiredState' | 'status'>): boolean {
   return task.desiredState === 'running' && task.status !== 'start_failed' && task.status !== 'deleting';
 }
 
-export async function runMetadataSync(deps: MetadataSyncDeps, opts: MetadataSyncRunOptions = {}): Promise<MetadataSyncSummary> {
+export async function runMetadataSync(deps: MetadataSyncRunDeps, opts: MetadataSyncRunOptions = {}): Promise<MetadataSyncSummary> {
   const t0 = Date.now();
   const tasks = await deps.store.listAllTasks();
   const due = tasks.filter(isMetadataSyncDue);
   const results: MetadataSyncResult[] = [];
   const errors: MetadataSyncSummary['errors'] = [];
-  let next = 0;
-  const worker = async () => {
-    while (next < due.length && (opts.stopAt === undefined || Date.now() < opts.stopAt)) {
-      const task = due[next++]!;
-      try {
-        results.push(await syncTaskMetadata(task, deps));
-      } catch (err) {
-        errors.push({ taskId: task.id, error: err instanceof Error ? err.message : String(err) });
-      }
+  // A task not started before stopAt is left for the next tick (counted as deferred below).
+  await pLimit(Math.max(1, Math.floor(opts.concurrency ?? 2))).map(due, async (task) => {
+    if (opts.stopAt !== undefined && Date.now() >= opts.stopAt) return;
+    try {
+      results.push(await syncTaskMetadata(task, deps));
+    } catch (err) {
+      errors.push({ taskId: task.id, error: err instanceof Error ? err.message : String(err) });
     }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(opts.concurrency ?? 2, due.length)) }, worker));
+  });
   const deferred = due.length - results.length - errors.length;
   const summary: MetadataSyncSummary = { tasks: tasks.length, eligible: due.length, results, deferred, errors, durationMs: Date.now() - t0 };
   deps.log.info(

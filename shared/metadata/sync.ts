@@ -13,12 +13,14 @@
 // - Cheap when nothing changed: two snapshot reads, two snapshot loads and one outcome listing;
 //   nothing is written.
 import { randomUUID } from 'node:crypto';
+import pLimit from 'p-limit';
+import { endpointCredentials } from '../clusters/credentials.ts';
 import type { FerryConfig } from '../config.ts';
 import { isFerryError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type { SecretCipher } from '../secrets/cipher.ts';
-import type { ClusterSide, LeaseKey, MetadataItem, MetadataItemOutcome, Store, SyncDirection, TaskRow } from '../store/store.ts';
-import { endpointCredentials, type StoredEndpoint, type TaskSpec } from '../tasks/model.ts';
+import type { ClusterSide, LeaseKey, LeaseStore, MetadataItem, MetadataItemOutcome, MetadataStateStore, SyncDirection, TaskRow, Transactional } from '../store/store.ts';
+import type { StoredEndpoint, TaskSpec } from '../tasks/model.ts';
 import { MetadataUnsupportedError, type ClusterAdmin } from './cluster-admin.ts';
 import { SOURCE_TO_TARGET, TARGET_TO_SOURCE, type ClusterSnapshot } from './model.ts';
 import { openClusterAdmin } from './open-cluster-admin.ts';
@@ -27,7 +29,8 @@ import { projectSnapshots, type ActionResult } from './projection.ts';
 import { decodeSnapshot, encodeSnapshot, sameSnapshot } from './snapshot-codec.ts';
 
 export interface MetadataSyncDeps {
-  store: Store;
+  /** The task's metadata lease and its stored state; a cycle's outcomes and snapshots are written in one transaction. */
+  store: LeaseStore & MetadataStateStore & Transactional<MetadataStateStore>;
   cipher: SecretCipher;
   log: Logger;
   /** The adapter for an endpoint; defaults to openClusterAdmin (remoting for self-built clusters, the Cloud API for Tencent ones). */
@@ -67,7 +70,7 @@ export interface MetadataSyncResult {
 }
 
 /** The lease flow that serialises a task's metadata cycles (replication flows use other names). */
-export const METADATA_LEASE_FLOW = 'metadata';
+const METADATA_LEASE_FLOW = 'metadata';
 const LEASE_TTL_MS = 5 * 60_000;
 const PROCESS_OWNER = `metadata-sync-${randomUUID()}`;
 const SIDES: readonly ClusterSide[] = ['source', 'target'];
@@ -78,7 +81,7 @@ export async function syncTaskMetadata(task: TaskRow, deps: MetadataSyncDeps): P
     taskId: task.id, outcome, first: false, created: 0, updated: 0, deleted: 0, failed: 0, unsupported: 0, conflicts: 0, stored: false,
     ...extra, durationMs: Date.now() - t0,
   });
-  const spec = taskSpec(task);
+  const spec = task.spec;
   const key: LeaseKey = { taskId: task.id, flow: METADATA_LEASE_FLOW, shard: 0 };
   const owner = deps.owner ?? PROCESS_OWNER;
   let lease: { epoch: number } | null;
@@ -253,19 +256,14 @@ async function applyPlan(actions: readonly SyncAction[], admins: Partial<Record<
           mine.forEach((a, i) => record(a, errors[i]));
           return;
         }
-        let next = 0;
-        const worker = async () => {
-          while (next < mine.length) {
-            const a = mine[next++]!;
-            try {
-              await admin.apply(a);
-              record(a, undefined);
-            } catch (err) {
-              record(a, err ?? new Error('write failed'));
-            }
+        await pLimit(APPLY_CONCURRENCY).map(mine, async (a) => {
+          try {
+            await admin.apply(a);
+            record(a, undefined);
+          } catch (err) {
+            record(a, err ?? new Error('write failed'));
           }
-        };
-        await Promise.all(Array.from({ length: Math.min(APPLY_CONCURRENCY, mine.length) }, worker));
+        });
       }),
     );
     start = end;
@@ -274,7 +272,7 @@ async function applyPlan(actions: readonly SyncAction[], admins: Partial<Record<
   return results;
 }
 
-async function loadSnapshot(store: Store, cipher: SecretCipher, log: Logger, taskId: string, side: ClusterSide): Promise<ClusterSnapshot | null> {
+async function loadSnapshot(store: MetadataStateStore, cipher: SecretCipher, log: Logger, taskId: string, side: ClusterSide): Promise<ClusterSnapshot | null> {
   const row = await store.getSnapshot(taskId, side);
   if (!row) return null;
   try {
@@ -303,15 +301,6 @@ function onlyChanged(rows: readonly MetadataItemOutcome[], existing: readonly Me
     const e = byKey.get(rowKey(r));
     return !e || e.status !== r.status || e.error !== (r.error ?? null);
   });
-}
-
-function taskSpec(task: TaskRow): TaskSpec {
-  const s = task.spec as Partial<TaskSpec> | null;
-  const endpointOk = (e: unknown) => typeof e === 'object' && e !== null && 'clusterType' in e && 'clusterId' in e;
-  if (!s || (s.direction !== 'one-way' && s.direction !== 'two-way') || !endpointOk(s.source) || !endpointOk(s.target)) {
-    throw new Error(`task ${task.id}: spec is not a task definition (direction, source, target)`);
-  }
-  return s as TaskSpec;
 }
 
 function message(err: unknown): string {

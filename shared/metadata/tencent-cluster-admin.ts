@@ -8,13 +8,16 @@
 // its roles). A Tencent item holds fewer settings than a broker config (no perm, one queue count,
 // a type fixed at creation, queues that only grow): each write goes out as the nearest thing the
 // cluster can hold, and whatever it could not hold is reported as unsupported, naming the fields.
+import { endpointCloudApiKeys, endpointCredentials } from '../clusters/credentials.ts';
 import type { SecretCipher } from '../secrets/cipher.ts';
-import { endpointCredentials, type StoredEndpoint } from '../tasks/model.ts';
+import type { StoredEndpoint } from '../tasks/model.ts';
+import { allSettledOrThrow, callCloudApi, serviceEndpoint, TencentCloudApiError, tencentServiceFor, type CallContext, type Caller, type RetryOptions } from '../tencent-cloud/cloud-api.ts';
+import type { TencentDeploymentEnv } from '../config.ts';
+import { cloudApiKeys } from '../tencent-cloud/credentials.ts';
 import { MetadataUnsupportedError, type ClusterAdmin } from './cluster-admin.ts';
 import { canonical, sameSettings } from './diff.ts';
 import type { ClusterSnapshot, GroupItem, MetadataEntry, RoleItem, TopicItem } from './model.ts';
 import type { SyncAction } from './plan.ts';
-import { allSettledOrThrow, callCloudApi, cloudApiKeys, serviceEndpoint, TencentCloudApiError, tencentServiceFor, type CallContext, type Caller, type RetryOptions } from './tencent/cloud-api.ts';
 import type { TencentFlavour } from './tencent/flavour.ts';
 import { TdmqClient, TdmqFlavour } from './tencent/tdmq.ts';
 import { TrocketClient, TrocketFlavour } from './tencent/trocket.ts';
@@ -24,8 +27,8 @@ export { TencentCloudApiError, tencentServiceFor };
 export interface TencentClusterAdminOptions {
   /** FERRY_TENCENT_API_ENDPOINT: a host or URL (`{service}` = tdmq/trocket) instead of `<service>.tencentcloudapi.com`. */
   apiEndpoint?: string | undefined;
-  /** Environment for the deployment's keys (TENCENTCLOUD_SECRETID/SECRETKEY/SESSIONTOKEN). Default process.env. */
-  env?: NodeJS.ProcessEnv;
+  /** The deployment's keys (TENCENTCLOUD_SECRETID/SECRETKEY/SESSIONTOKEN); default: read from the environment at each use. */
+  env?: TencentDeploymentEnv;
   retry?: RetryOptions;
 }
 
@@ -43,18 +46,24 @@ export function openTencentClusterAdmin(endpoint: StoredEndpoint, cipher: Secret
     );
   }
   const ctx: CallContext = { clusterId: endpoint.clusterId, region: endpoint.region };
-  const keys = cloudApiKeys(endpoint, cipher, opts.env);
+  const keys = cloudApiKeys(endpointCloudApiKeys(endpoint, cipher), opts.env);
   const clientConfig = {
     credential: keys ?? {},
     region: endpoint.region,
     profile: { httpProfile: { reqTimeout: REQUEST_TIMEOUT_S, ...serviceEndpoint(service, opts.apiEndpoint) } },
   };
   // Without keys every call fails with the same clear error before the SDK is asked.
-  const call: Caller = (action, fn) => (keys ? callCloudApi(ctx, action, fn, opts.retry) : Promise.reject(noKeys(ctx)));
+  const call: Caller = (action, fn) => (keys ? callCloudApi(ctx, action, fn, opts.retry).catch(unsupportedAsMetadata) : Promise.reject(noKeys(ctx)));
   const flavour = service === 'tdmq' ? new TdmqFlavour(new TdmqClient(clientConfig), endpoint.clusterId, call) : new TrocketFlavour(new TrocketClient(clientConfig), endpoint.clusterId, call);
   // The role Ferry's own clients sign with (the task's ACL keys for this cluster) is never synced.
   const ownAccessKey = endpointCredentials(endpoint, cipher)?.accessKey;
   return new TencentClusterAdmin(endpoint as TencentEndpoint, flavour, ownAccessKey);
+}
+
+/** UnsupportedOperation.*: the cluster cannot do this at all, which metadata sync reports as unsupported. */
+function unsupportedAsMetadata(err: unknown): never {
+  if (err instanceof TencentCloudApiError && err.failure === 'unsupported') throw new MetadataUnsupportedError(err.message, { cause: err.cause });
+  throw err;
 }
 
 function noKeys(ctx: CallContext): TencentCloudApiError {

@@ -2,10 +2,11 @@
 // Lambda's log pipeline turns into metrics (namespace Ferry) with no API call and no agent.
 // On when running as a Lambda function or when FERRY_EMF is set (config.emf); otherwise a no-op,
 // so the local runtime stays quiet.
+import { useLocalEmfSink, type FerryConfig } from '../config.ts';
 import type { Logger } from '../log.ts';
 import type { EmfRecord } from './emf-records.ts';
 
-export const EMF_NAMESPACE = 'Ferry';
+const EMF_NAMESPACE = 'Ferry';
 
 export interface EmfWriter {
   readonly enabled: boolean;
@@ -16,10 +17,8 @@ export interface EmfWriter {
 type EmfLibrary = typeof import('aws-embedded-metrics');
 let library: Promise<EmfLibrary> | undefined;
 
-function loadLibrary(): Promise<EmfLibrary> {
-  // The library picks its sink when it loads: off Lambda it would probe EC2 instance metadata and
-  // then look for a CloudWatch agent on TCP. "Local" is its documented switch for plain stdout.
-  if (!process.env.AWS_LAMBDA_FUNCTION_NAME) process.env.AWS_EMF_ENVIRONMENT ||= 'Local';
+function loadLibrary(onLambda: boolean): Promise<EmfLibrary> {
+  if (!onLambda) useLocalEmfSink();
   // Loaded on first use only, so a process with EMF off never starts that detection at all.
   library ??= import('aws-embedded-metrics');
   return library;
@@ -27,13 +26,13 @@ function loadLibrary(): Promise<EmfLibrary> {
 
 const disabled: EmfWriter = { enabled: false, write: async () => undefined };
 
-export function emfWriter(config: { emf: boolean }, log: Logger): EmfWriter {
+export function emfWriter(config: Pick<FerryConfig, 'emf' | 'onLambda'>, log: Logger): EmfWriter {
   if (!config.emf) return disabled;
   return {
     enabled: true,
     async write(records) {
       try {
-        const { createMetricsLogger } = await loadLibrary();
+        const { createMetricsLogger } = await loadLibrary(config.onLambda);
         for (const r of records) {
           const m = createMetricsLogger();
           m.setNamespace(EMF_NAMESPACE);

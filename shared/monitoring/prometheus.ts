@@ -4,8 +4,7 @@
 // A scrape sees one tenant: the tenant of the bearer token it presents.
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import { flowsOf } from '../replication/flows.ts';
-import type { MetricsCounters, MetricsRow, Store, TaskRow, TaskStatus } from '../store/store.ts';
-import type { TaskSpec } from '../tasks/model.ts';
+import type { MetadataStateStore, MetricsCounters, MetricsRow, MetricsStore, ParkedStore, TaskRow, TaskStatus, TaskStore } from '../store/store.ts';
 
 const MINUTE = 60_000;
 /** A replicator writes into the bucket of the minute it flushes in: older buckets are final, so their sums are kept, not re-read. */
@@ -57,7 +56,7 @@ export class PrometheusExporter {
   private readonly settled = new Map<string, Settled>();
 
   constructor(
-    private readonly store: Store,
+    private readonly store: TaskStore & MetricsStore & ParkedStore & MetadataStateStore,
     private readonly now: () => number = Date.now,
   ) {
     collectDefaultMetrics({ register: this.processMetrics });
@@ -156,7 +155,7 @@ export class PrometheusExporter {
         this.store.countParked(task.id),
         this.store.listMetadataItems(task.id),
       ]);
-      for (const flow of flowsOf(task.spec as TaskSpec)) {
+      for (const flow of flowsOf(task.spec)) {
         const latest = (pick: (r: MetricsRow) => number | null) => recent.filter((r) => r.flow === flow.id && pick(r) !== null).map(pick).at(-1) ?? null;
         flows.push({
           labels: { task_id: task.id, task_name: task.name, tenant: task.tenant, flow: `${flow.from.clusterId}->${flow.to.clusterId}` },

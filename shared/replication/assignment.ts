@@ -7,7 +7,7 @@ import { queueKey, type SourceQueue } from './queues.ts';
 /** Idle queues cost a held long poll each: one invocation keeps this many before a second shard is added. */
 export const QUEUES_PER_SHARD = 2048;
 /** Auto sizing never goes past this many shards per flow (a pinned `shards` may, up to 256). */
-export const MAX_AUTO_SHARDS = 64;
+const MAX_AUTO_SHARDS = 64;
 /** A backlog that the flow's measured rate would take longer than this to drain asks for more shards. */
 const CATCH_UP_S = 60;
 /** Caught up: the backlog would drain within this at the measured rate. */

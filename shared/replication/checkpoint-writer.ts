@@ -1,7 +1,7 @@
 // A shard's checkpoints, written beside the stream: queue copiers report how far the target holds
 // their queue, and one write at a time carries every queue that moved since the last one — so a
 // shard of thousands of queues costs one store transaction per interval, not one per queue.
-import type { CheckpointEntry, LeaseHolder, Store } from '../store/store.ts';
+import type { CheckpointEntry, CheckpointStore, LeaseHolder } from '../store/store.ts';
 import { queueKey, type SourceQueue } from './queues.ts';
 
 export class CheckpointWriter {
@@ -14,7 +14,7 @@ export class CheckpointWriter {
   private failure: { err: unknown } | undefined;
 
   constructor(
-    private readonly store: Store,
+    private readonly store: CheckpointStore,
     private readonly holder: LeaseHolder,
     private readonly intervalMs: number,
     /** Told once when a write fails (a fenced write: the lease or the shard layout moved on). */

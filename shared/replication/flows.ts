@@ -13,5 +13,3 @@ export function flowsOf(spec: TaskSpec): Flow[] {
   const forward: Flow = { id: 'forward', from: spec.source, to: spec.target };
   return spec.direction === 'two-way' ? [forward, { id: 'reverse', from: spec.target, to: spec.source }] : [forward];
 }
-
-export const isFlowId = (s: string): s is FlowId => s === 'forward' || s === 'reverse';

@@ -36,7 +36,7 @@ export function hopOffset(m: Pick<StoredMessage, 'properties'>, source: { cluste
   return Number.isFinite(n) ? n : undefined;
 }
 
-export function pathOf(m: Pick<StoredMessage, 'properties'>, sourceClusterId: string): string[] {
+function pathOf(m: Pick<StoredMessage, 'properties'>, sourceClusterId: string): string[] {
   const path = m.properties[ORIGIN.path];
   return path ? path.split(',') : [sourceClusterId];
 }

@@ -4,7 +4,7 @@
 // still fails stays parked until the next request.
 import type { ClusterConnection } from '../clusters/connect.ts';
 import type { Logger } from '../log.ts';
-import type { ParkedMessage, Store } from '../store/store.ts';
+import type { ParkedMessage, ParkedStore } from '../store/store.ts';
 import { TargetRoutes, fromParked } from './delivery.ts';
 import type { FlowMetrics } from './flow-metrics.ts';
 import { readableQueues } from './queues.ts';
@@ -14,7 +14,7 @@ const BATCH = 256;
 export async function retryParked(
   taskId: string,
   flow: string,
-  ctx: { store: Store; source: ClusterConnection; target: ClusterConnection; metrics: FlowMetrics; log: Logger; deadline: number },
+  ctx: { store: ParkedStore; source: ClusterConnection; target: ClusterConnection; metrics: FlowMetrics; log: Logger; deadline: number },
 ): Promise<void> {
   const routes = new TargetRoutes(ctx.target);
   const sourceIndex = new Map<string, Map<string, number>>();

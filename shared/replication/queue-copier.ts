@@ -20,7 +20,7 @@ const READ_AHEAD = 4;
 /** Pulls a queue's reader keeps in flight while the queue holds a backlog. */
 const PULL_PIPELINE = 4;
 /** How long the broker may hold a pull on an empty queue (it answers at once when a message arrives). */
-export const LONG_POLL_MS = 20_000;
+const LONG_POLL_MS = 20_000;
 
 export interface CopierContext {
   source: ClusterConnection;

@@ -46,7 +46,7 @@ export class ByteBudget {
 }
 
 /** Bytes a pull result holds: bodies plus a fixed share per message for its properties and fields. */
-export const resultBytes = (r: PullResult): number => r.messages.reduce((n, m) => n + m.body.length + 256, 0);
+const resultBytes = (r: PullResult): number => r.messages.reduce((n, m) => n + m.body.length + 256, 0);
 
 /** `idle`: nothing is known to be waiting (first pull, or the previous one found nothing), so this one may wait on the broker (long polling). */
 export type Pull = (from: number, idle: boolean) => Promise<PullResult>;

@@ -10,7 +10,7 @@ import type { Invoker } from '../invoker/invoker.ts';
 import type { Logger } from '../log.ts';
 import { isSystemTopic } from '../rocketmq/system-resources.ts';
 import type { SecretCipher } from '../secrets/cipher.ts';
-import type { Store, TaskPatch, TaskRow, TaskStatus } from '../store/store.ts';
+import type { AuditStore, CheckpointStore, LeaseStore, MetricsStore, ParkedStore, TaskPatch, TaskRow, TaskStatus, TaskStore, Transactional } from '../store/store.ts';
 import type { TaskSpec } from '../tasks/model.ts';
 import { shardCountFor } from './assignment.ts';
 import { flowsOf } from './flows.ts';
@@ -19,7 +19,8 @@ import { startProblem } from './start-checks.ts';
 import { startCheckpoints, type StartPosition } from './start-offsets.ts';
 
 export interface ReconcilerDeps {
-  store: Store;
+  /** Tasks and their shards' leases, plans and checkpoints; a decision and its audit event share a transaction. */
+  store: TaskStore & LeaseStore & CheckpointStore & MetricsStore & ParkedStore & Transactional<TaskStore & AuditStore>;
   cipher: SecretCipher;
   log: Logger;
   invoker: Invoker;
@@ -76,7 +77,7 @@ export async function reconcile(deps: ReconcilerDeps, opts: ReconcilerOptions): 
 }
 
 async function startTask(task: TaskRow, deps: ReconcilerDeps): Promise<boolean> {
-  const spec = task.spec as TaskSpec;
+  const spec = task.spec;
   const problem = await startProblem(spec, deps.cipher);
   if (problem) {
     await update(task, deps, 'start-failed', { status: 'start_failed', statusReason: problem });
@@ -107,7 +108,7 @@ async function startTask(task: TaskRow, deps: ReconcilerDeps): Promise<boolean> 
 }
 
 async function dispatch(task: TaskRow, deps: ReconcilerDeps, opts: ReconcilerOptions): Promise<number> {
-  const spec = task.spec as TaskSpec;
+  const spec = task.spec;
   const [leases, plans, queues, retryFlows] = await Promise.all([
     deps.store.listLeases(task.id),
     deps.store.getShardPlans(task.id),

@@ -7,8 +7,7 @@ import { connectEndpoint } from '../clusters/connect.ts';
 import type { Invoker, ReplicatorJob } from '../invoker/invoker.ts';
 import type { Logger } from '../log.ts';
 import type { SecretCipher } from '../secrets/cipher.ts';
-import type { LeaseHolder, Store } from '../store/store.ts';
-import type { TaskSpec } from '../tasks/model.ts';
+import type { CheckpointStore, LeaseHolder, LeaseStore, MetricsStore, ParkedStore, TaskStore } from '../store/store.ts';
 import { flowsOf } from './flows.ts';
 import { FlowMetrics, type FlowTotals } from './flow-metrics.ts';
 import { retryParked } from './parked-retry.ts';
@@ -16,7 +15,7 @@ import { sleep } from './delivery.ts';
 import { ShardRun, type ShardExit } from './shard-run.ts';
 
 export interface ReplicatorDeps {
-  store: Store;
+  store: TaskStore & LeaseStore & CheckpointStore & MetricsStore & ParkedStore;
   cipher: SecretCipher;
   log: Logger;
   invoker: Invoker;
@@ -66,7 +65,7 @@ export async function runReplicator(job: ReplicatorJob, deps: ReplicatorDeps, op
   const log = deps.log.child({ taskId: job.taskId, flow: job.flow, shard: job.shard, ...(job.kind === 'retry-parked' ? { job: job.kind } : {}) });
   const task = await deps.store.getTask(job.tenant, job.taskId);
   if (!task) return report('task-gone');
-  const spec = task.spec as TaskSpec;
+  const spec = task.spec;
   const flow = flowsOf(spec).find((f) => f.id === job.flow);
   if (!flow) return report('task-gone');
   const about = { name: task.name, route: `${flow.from.clusterId}->${flow.to.clusterId}` };

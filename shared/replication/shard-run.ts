@@ -9,7 +9,7 @@ import type { Logger } from '../log.ts';
 import type { StoredMessage } from '../rocketmq/message.ts';
 import { RemotingError } from '../rocketmq/remoting/errors.ts';
 import { isSystemTopic } from '../rocketmq/system-resources.ts';
-import type { CheckpointEntry, LeaseHolder, Store, TaskRow } from '../store/store.ts';
+import type { CheckpointEntry, CheckpointStore, LeaseHolder, LeaseStore, MetricsStore, ParkedStore, TaskRow, TaskStore } from '../store/store.ts';
 import type { TaskSpec } from '../tasks/model.ts';
 import { isOwnQueue } from './assignment.ts';
 import { CheckpointWriter } from './checkpoint-writer.ts';
@@ -38,7 +38,7 @@ export interface ShardRunOptions {
 }
 
 export interface ShardRunDeps {
-  store: Store;
+  store: TaskStore & LeaseStore & CheckpointStore & MetricsStore & ParkedStore;
   log: Logger;
   requestMetadataSync: ((taskId: string) => void) | undefined;
 }

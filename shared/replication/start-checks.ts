@@ -2,15 +2,17 @@
 // answers, the credentials are accepted by every broker, the filter parses, the topic patterns are
 // safe. A Tencent cluster's access point is resolved through the Cloud API first, then checked like
 // a self-built cluster's.
-import { resolveTencentAccess, TencentAccessError } from '../clusters/tencent-endpoint.ts';
+import { resolveTencentAccess } from '../clusters/connect.ts';
+import { endpointCredentials } from '../clusters/credentials.ts';
 import { compileTopicPatterns, FilterPatternError, FilterSyntaxError, parseSql92 } from '../filter/index.ts';
-import { TencentCloudApiError } from '../metadata/tencent/cloud-api.ts';
 import { RemotingClient } from '../rocketmq/remoting/client.ts';
 import { RemotingResponseError, ResponseCode } from '../rocketmq/remoting/errors.ts';
 import { NameServerClient, masterAddress, parseAddressList } from '../rocketmq/remoting/namesrv.ts';
 import { RequestCode } from '../rocketmq/remoting/request-codes.ts';
 import type { SecretCipher } from '../secrets/cipher.ts';
-import { endpointCredentials, type StoredEndpoint, type TaskSpec } from '../tasks/model.ts';
+import type { StoredEndpoint, TaskSpec } from '../tasks/model.ts';
+import { TencentAccessError } from '../tencent-cloud/access-point.ts';
+import { TencentCloudApiError } from '../tencent-cloud/cloud-api.ts';
 
 const AUTH_REMARK = /signature|accesskey|access key|acl|permission|not found|authenticat/i;
 

@@ -7,7 +7,7 @@ import type { SourceQueue } from './queues.ts';
 
 export type StartPosition = { type: 'latest' } | { type: 'earliest' } | { type: 'timestamp'; timestamp: number };
 
-export async function startOffsetOf(source: ClusterConnection, q: SourceQueue, at: StartPosition): Promise<number> {
+async function startOffsetOf(source: ClusterConnection, q: SourceQueue, at: StartPosition): Promise<number> {
   switch (at.type) {
     case 'latest':
       return source.broker.maxOffset(q.address, q.topic, q.queueId);

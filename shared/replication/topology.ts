@@ -7,7 +7,6 @@
 import { matchTopicPatterns } from '../filter/topic-match.ts';
 import type { StoredMessage } from '../rocketmq/message.ts';
 import type { TaskRow } from '../store/store.ts';
-import type { TaskSpec } from '../tasks/model.ts';
 import { flowsOf } from './flows.ts';
 import { messageFilter } from './message-filter.ts';
 
@@ -76,7 +75,7 @@ export function routesOf(tasks: readonly TaskRow[]): Route[] {
   const out: Route[] = [];
   for (const t of tasks) {
     if (t.desiredState !== 'running' || t.status !== 'running') continue;
-    const spec = t.spec as TaskSpec;
+    const spec = t.spec;
     const topics = matchTopicPatterns(spec.filter.topics);
     const accepts = messageFilter(spec);
     for (const f of flowsOf(spec)) out.push({ from: f.from.clusterId, to: f.to.clusterId, topics, ...(accepts ? { accepts } : {}) });

@@ -4,7 +4,7 @@
 import type { SqlDatabase } from './executor.ts';
 import { migrate } from './migrate.ts';
 import { PostgresDatabase } from './postgres.ts';
-import { SqlStore } from './sql-store.ts';
+import { sqlStore } from './sql/store.ts';
 import type { Store } from './store.ts';
 
 export type * from './store.ts';
@@ -28,5 +28,5 @@ export const openStore = async (options: OpenStoreOptions): Promise<Store> => {
     await db.close();
     throw err;
   }
-  return new SqlStore(db, db);
+  return sqlStore(db, db);
 };

@@ -1,43 +1,9 @@
 // How a task is stored (secrets sealed) and shown (secrets masked), and the state guards.
-import type { SecretCipher } from '../secrets/cipher.ts';
-import type { TaskRow, TaskStatus } from '../store/store.ts';
-import type { EndpointInput, TaskInput } from './schema.ts';
+import type { EndpointInput } from './schema.ts';
+import type { DesiredState, OmitEach, StoredEndpoint, StoredTask, TaskSpec, TaskStatus } from './stored-task.ts';
 
-export interface StoredAcl {
-  enabled: boolean;
-  accessKeySealed?: string;
-  secretKeySealed?: string;
-  accessKeyMasked?: string;
-}
-
-// Omit that keeps the union's variants apart (plain Omit collapses them to the common keys).
-type OmitEach<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
-
-/** Tencent endpoints' Cloud API keys, sealed like the ACL keys. */
-export interface StoredCloudApi {
-  secretIdSealed: string;
-  secretKeySealed: string;
-  secretIdMasked: string;
-}
-
-export type StoredEndpoint = OmitEach<EndpointInput, 'acl' | 'cloudApi'> & { acl?: StoredAcl; cloudApi?: StoredCloudApi };
-
-/** The `spec` column: the definition minus the create-only `start` flag, secrets sealed. */
-export interface TaskSpec {
-  direction: TaskInput['direction'];
-  source: StoredEndpoint;
-  target: StoredEndpoint;
-  startOffset: TaskInput['startOffset'];
-  filter: TaskInput['filter'];
-  tpsLimit: number | null;
-  idempotentResume: boolean;
-  /** Shards per flow: sized by the reconciler, or pinned. Absent in tasks stored before it existed: auto. */
-  shards?: 'auto' | number;
-  /** Set by reset-offset while stopped; the reconciler rewrites checkpoints before the next start. */
-  pendingReset?: { timestamp: number; requestedAt: string };
-  /** Bumped by each applied reset: idempotent resume ignores replicas of earlier generations. */
-  replayGeneration?: number;
-}
+// The stored form lives in stored-task.ts, whose schemas the store decodes rows with.
+export type { StoredEndpoint, TaskSpec } from './stored-task.ts';
 
 export type AclView = { enabled: boolean; accessKey?: string; secretKeySet?: boolean };
 export type CloudApiView = { secretId: string; secretKeySet: true };
@@ -57,18 +23,23 @@ export interface TaskView {
   shards: 'auto' | number;
   status: TaskStatus;
   statusReason: string | null;
-  desiredState: TaskRow['desiredState'];
-  pendingReset: TaskSpec['pendingReset'] | null;
+  desiredState: DesiredState;
+  pendingReset: NonNullable<TaskSpec['pendingReset']> | null;
   createdAt: string;
   updatedAt: string;
   version: number;
 }
 
-export function maskAccessKey(ak: string): string {
+function maskAccessKey(ak: string): string {
   return `${ak.slice(0, Math.min(4, Math.floor(ak.length / 2)))}****`;
 }
 
-export function sealEndpoint(e: EndpointInput, cipher: SecretCipher): StoredEndpoint {
+/** What sealing asks of a cipher (shared/secrets' SecretCipher is one). */
+export interface Sealer {
+  encrypt(plain: string): string;
+}
+
+export function sealEndpoint(e: EndpointInput, cipher: Sealer): StoredEndpoint {
   const { acl, ...withCloudApi } = e;
   const { cloudApi, ...rest } = withCloudApi as typeof withCloudApi & { cloudApi?: { secretId: string; secretKey: string } };
   const out: StoredEndpoint = rest;
@@ -88,18 +59,6 @@ export function sealEndpoint(e: EndpointInput, cipher: SecretCipher): StoredEndp
   };
 }
 
-/** Credentials in the clear, for the functions that connect to clusters. Never returned by the API. */
-export function endpointCredentials(e: StoredEndpoint, cipher: SecretCipher): { accessKey: string; secretKey: string } | undefined {
-  if (!e.acl?.enabled || !e.acl.accessKeySealed || !e.acl.secretKeySealed) return undefined;
-  return { accessKey: cipher.decrypt(e.acl.accessKeySealed), secretKey: cipher.decrypt(e.acl.secretKeySealed) };
-}
-
-/** A Tencent endpoint's Cloud API keys in the clear, when the task has its own. Never returned by the API. */
-export function endpointCloudApiKeys(e: StoredEndpoint, cipher: SecretCipher): { secretId: string; secretKey: string } | undefined {
-  if (!e.cloudApi) return undefined;
-  return { secretId: cipher.decrypt(e.cloudApi.secretIdSealed), secretKey: cipher.decrypt(e.cloudApi.secretKeySealed) };
-}
-
 function viewEndpoint(e: StoredEndpoint): EndpointView {
   const { acl, cloudApi, ...withoutKeys } = e;
   const rest: EndpointView = cloudApi ? { ...withoutKeys, cloudApi: { secretId: cloudApi.secretIdMasked, secretKeySet: true } } : withoutKeys;
@@ -107,8 +66,8 @@ function viewEndpoint(e: StoredEndpoint): EndpointView {
   return acl.enabled ? { ...rest, acl: { enabled: true, accessKey: acl.accessKeyMasked, secretKeySet: true } } : { ...rest, acl: { enabled: false } };
 }
 
-export function toView(row: TaskRow): TaskView {
-  const spec = row.spec as TaskSpec;
+export function toView(row: StoredTask): TaskView {
+  const spec = row.spec;
   return {
     id: row.id,
     tenant: row.tenant,
@@ -132,4 +91,4 @@ export function toView(row: TaskRow): TaskView {
 }
 
 /** "Running" in the spec's sense: started and not failed — editing, deleting and resetting are refused. */
-export const isActive = (row: Pick<TaskRow, 'status'>): boolean => row.status === 'initializing' || row.status === 'running';
+export const isActive = (row: Pick<StoredTask, 'status'>): boolean => row.status === 'initializing' || row.status === 'running';

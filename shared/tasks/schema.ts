@@ -6,7 +6,7 @@ import { FilterPatternError, FilterSyntaxError, compileTopicPatterns, parseSql92
 // 1–200 characters: CJK (Han, kana, Hangul), ASCII letters and digits, '-' and '_'.
 const NAME_RE = /^[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Hangul}A-Za-z0-9_-]+$/u;
 
-export const TaskName = z
+const TaskName = z
   .string({ error: 'name is required' })
   .min(1, 'name must not be empty')
   .max(200, 'name must be at most 200 characters')
@@ -15,7 +15,7 @@ export const TaskName = z
 const HOST_RE = /^(?:\[[0-9A-Fa-f:.]+\]|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*)$/;
 
 /** `host:port;host:port` — hostnames, IPv4 or [IPv6], ports 1–65535. */
-export const NameServerList = z
+const NameServerList = z
   .string({ error: 'nameServer is required' })
   .superRefine((value, ctx) => {
     const parts = value.split(';').map((s) => s.trim());
@@ -38,7 +38,7 @@ export const NameServerList = z
 
 const Id = (what: string) => z.string({ error: `${what} is required` }).trim().min(1, `${what} must not be empty`).max(128, `${what} is too long`);
 
-export const AclInput = z
+const AclInput = z
   .object({
     enabled: z.boolean({ error: 'acl.enabled must be true or false' }),
     accessKey: z.string().max(256, 'accessKey is too long').optional(),
@@ -60,7 +60,7 @@ const Protocol = z.enum(['remoting', 'grpc'], { error: 'protocol must be "remoti
  * cluster's metadata with. Not the cluster's ACL role keys in `acl`, which clients use on the data
  * plane. Optional: without them the deployment's TENCENTCLOUD_SECRETID/TENCENTCLOUD_SECRETKEY apply.
  */
-export const CloudApiInput = z
+const CloudApiInput = z
   .object({
     secretId: z.string({ error: 'cloudApi.secretId is required' }).min(1, 'secretId must not be empty').max(256, 'secretId is too long'),
     secretKey: z.string({ error: 'cloudApi.secretKey is required' }).min(1, 'secretKey must not be empty').max(256, 'secretKey is too long'),
@@ -107,7 +107,7 @@ export const EndpointInput = z.discriminatedUnion('clusterType', [TencentEndpoin
   error: 'clusterType must be "tencent" or "self-built"',
 });
 
-export const StartOffset = z.discriminatedUnion(
+const StartOffset = z.discriminatedUnion(
   'type',
   [
     z.object({ type: z.literal('latest') }).strict(),
@@ -119,7 +119,7 @@ export const StartOffset = z.discriminatedUnion(
 
 const Patterns = z.array(z.string().max(512, 'pattern is too long'), { error: 'must be a list of regular expressions' }).max(100, 'at most 100 patterns');
 
-export const FilterInput = z
+const FilterInput = z
   .object({
     topics: z
       .object({ include: Patterns.default(['.*']), exclude: Patterns.default([]) })

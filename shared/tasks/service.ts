@@ -5,7 +5,7 @@ import type { z } from 'zod';
 import type { Principal } from '../auth/principal.ts';
 import { FerryError } from '../errors.ts';
 import type { SecretCipher } from '../secrets/cipher.ts';
-import type { Store, TaskRow, TaskStatus } from '../store/store.ts';
+import type { AuditStore, MetadataStateStore, MetricsStore, ParkedStore, TaskPatch, TaskRow, TaskStatus, TaskStore, Transactional } from '../store/store.ts';
 import { describeIssue } from './issue.ts';
 import { isActive, sealEndpoint, toView, type TaskSpec, type TaskView } from './model.ts';
 import { RenameInput, ResetOffsetInput, TaskInput } from './schema.ts';
@@ -32,9 +32,12 @@ export function parseInput<S extends z.ZodType>(schema: S, body: unknown, prefix
   throw new FerryError('VALIDATION_FAILED', message, field);
 }
 
+/** What the task use cases need of the store; a change and its audit event share a transaction. */
+type TaskServiceStore = TaskStore & AuditStore & MetricsStore & MetadataStateStore & ParkedStore & Transactional<TaskStore & AuditStore>;
+
 export class TaskService {
   constructor(
-    private readonly store: Store,
+    private readonly store: TaskServiceStore,
     private readonly cipher: SecretCipher,
     private readonly opts: TaskServiceOptions,
   ) {}
@@ -132,7 +135,7 @@ export class TaskService {
     if (input.timestamp > Date.now() + 60_000) throw new FerryError('VALIDATION_FAILED', 'timestamp must not be in the future', 'timestamp');
     return this.change(p, id, 'reset-offset', undefined, (row) => {
       if (isActive(row)) throw running('reset to a new offset');
-      const spec = row.spec as TaskSpec;
+      const spec = row.spec;
       return { spec: { ...spec, pendingReset: { timestamp: input.timestamp, requestedAt: new Date().toISOString() } } };
     });
   }
@@ -213,7 +216,7 @@ export class TaskService {
     id: string,
     action: string,
     expectedVersion: number | undefined,
-    decide: (row: TaskRow) => Parameters<Store['updateTask']>[3],
+    decide: (row: TaskRow) => TaskPatch,
   ): Promise<TaskView> {
     const updated = await this.store.withTransaction(async (tx) => {
       const row = await tx.getTask(p.tenant, id);

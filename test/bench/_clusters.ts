@@ -1,6 +1,6 @@
 // Two fresh 5.3.3 clusters for a benchmark, or neither: one that started is stopped again when the
 // other did not (no JVM outlives a failed start).
-import { RocketMQCluster } from '../../infra/rocketmq/cluster.ts';
+import { RocketMQCluster } from '../testbed/cluster.ts';
 
 export async function startPair(names: [string, string]): Promise<[RocketMQCluster, RocketMQCluster]> {
   const started = await Promise.allSettled(names.map((name) => RocketMQCluster.start({ version: '5.3.3', name, startTimeoutMs: 180_000 })));

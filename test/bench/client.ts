@@ -1,8 +1,8 @@
 // `npm run bench -- client [count] [--version 5.3.3]`: send and pull throughput (1 KiB bodies) of
 // our remoting client and of Apache's Java client (FerryPeer: DefaultMQProducer batch sends,
 // DefaultLitePullConsumer), against the same broker in the same run.
-import { RocketMQCluster } from '../../infra/rocketmq/cluster.ts';
-import { javaPeer } from '../../infra/rocketmq/java-peer.ts';
+import { RocketMQCluster } from '../testbed/cluster.ts';
+import { javaPeer } from '../testbed/java-peer.ts';
 import type { OutgoingMessage } from '../../shared/rocketmq/message.ts';
 import { RemotingAdmin } from '../../shared/rocketmq/remoting/admin.ts';
 import { BrokerClient } from '../../shared/rocketmq/remoting/broker.ts';

@@ -9,7 +9,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
-import { RocketMQCluster } from '../../infra/rocketmq/cluster.ts';
+import { RocketMQCluster } from '../testbed/cluster.ts';
 import type { Principal } from '../../shared/auth/principal.ts';
 import { createLogger } from '../../shared/log.ts';
 import { reconcile } from '../../shared/replication/reconciler.ts';

@@ -8,7 +8,7 @@
 // its config file per item; 4.x brokers take them one request each.
 import { randomBytes } from 'node:crypto';
 import { availableParallelism, loadavg } from 'node:os';
-import { RocketMQCluster } from '../../infra/rocketmq/cluster.ts';
+import { RocketMQCluster } from '../testbed/cluster.ts';
 import { createLogger } from '../../shared/log.ts';
 import type { ClusterAdmin } from '../../shared/metadata/cluster-admin.ts';
 import { openClusterAdmin } from '../../shared/metadata/open-cluster-admin.ts';

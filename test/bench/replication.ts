@@ -41,8 +41,9 @@ import { randomBytes } from 'node:crypto';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from 'esbuild';
-import { RocketMQCluster, type ClusterInfo } from '../../infra/rocketmq/cluster.ts';
-import { javaPeer, javaPeerClasses, type JavaPeerResult } from '../../infra/rocketmq/java-peer.ts';
+import pLimit from 'p-limit';
+import { RocketMQCluster, type ClusterInfo } from '../testbed/cluster.ts';
+import { javaPeer, javaPeerClasses, type JavaPeerResult } from '../testbed/java-peer.ts';
 import type { Principal } from '../../shared/auth/principal.ts';
 import { ChildProcessInvoker } from '../../shared/invoker/child-process.ts';
 import type { ReplicatorJob } from '../../shared/invoker/invoker.ts';
@@ -159,16 +160,10 @@ async function produce(s: Side, topic: string, count: number, opts: { perSecond?
     Array.from({ length: QUEUES }, async (_, q) => {
       const mine = Math.floor(count / QUEUES) + (q < count % QUEUES ? 1 : 0);
       if (opts.distinctBorn) {
-        let next = 0;
-        await Promise.all(
-          Array.from({ length: 4 }, async () => {
-            while (next < mine) {
-              next++;
-              const bornTimestamp = born++;
-              await busyRetry(() => s.broker.send(s.addr, topic, q, { body: BODY, bornTimestamp }));
-            }
-          }),
-        );
+        await pLimit(4).map(Array.from({ length: mine }), () => {
+          const bornTimestamp = born++;
+          return busyRetry(() => s.broker.send(s.addr, topic, q, { body: BODY, bornTimestamp }));
+        });
         return;
       }
       for (let sent = 0, tick = 1; sent < mine; ) {

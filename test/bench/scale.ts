@@ -22,8 +22,9 @@
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
+import pLimit from 'p-limit';
 import pg from 'pg';
-import { RocketMQCluster, type ClusterInfo } from '../../infra/rocketmq/cluster.ts';
+import { RocketMQCluster, type ClusterInfo } from '../testbed/cluster.ts';
 import { ORIGIN } from '../../shared/replication/origin.ts';
 import { RemotingAdmin } from '../../shared/rocketmq/remoting/admin.ts';
 import { BrokerClient } from '../../shared/rocketmq/remoting/broker.ts';
@@ -149,15 +150,6 @@ function cpuWindow(pids: () => (number | undefined)[]) {
     });
     return used / secs;
   };
-}
-
-async function pool<T>(items: readonly T[], n: number, fn: (t: T) => Promise<void>): Promise<void> {
-  let i = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(n, items.length) }, async () => {
-      while (i < items.length) await fn(items[i++]!);
-    }),
-  );
 }
 
 async function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
@@ -352,14 +344,14 @@ const bench: Bench = async (args) => {
     // queue's first message costs the broker a file; real clusters' queues exist already) ──
     const targetCount = async () => {
       let n = 0;
-      await pool(queues, 32, async (q) => {
+      await pLimit(32).map(queues, async (q) => {
         const max = await broker.maxOffset(bAddr, q.topic, q.queueId);
         n += max;
       });
       return n;
     };
     const w0 = performance.now();
-    await pool(queues, 64, (q) => send(q, 'warm'));
+    await pLimit(64).map(queues, (q) => send(q, 'warm'));
     await drainSends();
     await waitFor('the warm-up messages on the target', TARGET_WAIT_MS, 1000, async () => ((await targetCount()) >= acked.size ? true : undefined));
     console.log(`  warm-up: one message per queue (${queues.length}) sent and on the target in ${((performance.now() - w0) / 1000).toFixed(1)} s (not part of the figures)`);
@@ -401,13 +393,9 @@ const bench: Bench = async (args) => {
     // ── 4. burst ──
     const failedBefore = failedKeys.size;
     const bu0 = performance.now();
-    let k = 0;
-    await pool(
-      Array.from({ length: BURST_INFLIGHT }, (_, i) => i),
-      BURST_INFLIGHT,
-      async () => {
-        while (k < burstCount) await send(queues[k++ % totalQueues]!, 'burst');
-      },
+    await pLimit(BURST_INFLIGHT).map(
+      Array.from({ length: burstCount }, (_, k) => k),
+      (k) => send(queues[k % totalQueues]!, 'burst'),
     );
     await drainSends();
     const burstS = (performance.now() - bu0) / 1000;
@@ -447,7 +435,7 @@ const bench: Bench = async (args) => {
     const seen = new Map<string, number>();
     let received = 0;
     let noOrigin = 0;
-    await pool(queues, 16, async (q) => {
+    await pLimit(16).map(queues, async (q) => {
       for (let offset = 0; ; ) {
         const r = await broker.pull(bAddr, { topic: q.topic, queueId: q.queueId, offset, maxMessages: 32 });
         for (const m of r.messages) {

@@ -3,12 +3,13 @@
 import { openStore } from '../../shared/store/index.ts';
 import type { Store } from '../../shared/store/store.ts';
 import { throwawayDataDir, throwawayPostgres } from '../support/databases.ts';
+import { plainTaskSpec } from '../support/task-spec.ts';
 import type { Bench } from './run.ts';
 
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] ?? 0;
 
 async function measure(store: Store, label: string, n: number) {
-  await store.insertTask({ id: 'bench', tenant: 't', name: 'bench', spec: {}, desiredState: 'running', status: 'running' });
+  await store.insertTask({ id: 'bench', tenant: 't', name: 'bench', spec: plainTaskSpec(), desiredState: 'running', status: 'running' });
   const lease = await store.acquireLease({ taskId: 'bench', flow: 'A>B', shard: 0, owner: 'bench', ttlMs: 60_000 });
   if (!lease) throw new Error('could not take the bench lease');
   const holder = { taskId: 'bench', flow: 'A>B', shard: 0, owner: 'bench', epoch: lease.epoch };

@@ -85,7 +85,7 @@ async function scenario(opts: { messages: number; kills: number; idempotentResum
       // Every few kills the shard count moves: the next layout starts once the old one stopped.
       if (kills % Math.ceil(opts.kills / (SHARD_STEPS.length + 1)) === 0 && kills > 0 && step < SHARD_STEPS.length && opts.idempotentResume) {
         const t = (await store.getTask('chaos', task.id))!;
-        await store.updateTask('chaos', t.id, t.version, { spec: { ...(t.spec as object), shards: SHARD_STEPS[step++] } });
+        await store.updateTask('chaos', t.id, t.version, { spec: { ...t.spec, shards: SHARD_STEPS[step++] } });
       }
       const now = await targetCount();
       if (!producing && now >= sent.length) break; // everything is across: a kill would interrupt nothing

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { after, before, describe, it, type TestContext } from 'node:test';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { buildConsole } from '../../console/build.ts';
-import { freePortBlock } from '../../infra/rocketmq/ports.ts';
+import { freePortBlock } from '../testbed/ports.ts';
 import { client, startRuntime, type Runtime } from '../support/runtime.ts';
 import { endpointOf, side, waitForStatus, type Side } from '../support/sides.ts';
 import { testCluster } from '../support/testbed.ts';

@@ -2,7 +2,7 @@
 // once writable), the TPS limit holds, and a target broker restart loses nothing.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { RocketMQCluster, type ClusterInfo } from '../../infra/rocketmq/cluster.ts';
+import { RocketMQCluster, type ClusterInfo } from '../testbed/cluster.ts';
 import type { OutgoingMessage } from '../../shared/rocketmq/message.ts';
 import { client, startRuntime, type Runtime } from '../support/runtime.ts';
 import { endpointOf, side, waitForStatus, type Side } from '../support/sides.ts';

@@ -9,8 +9,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { isDeepStrictEqual } from 'node:util';
-import { javaPeer, type JavaPeerResult } from '../../infra/rocketmq/java-peer.ts';
-import type { ClusterInfo } from '../../infra/rocketmq/cluster.ts';
+import { javaPeer, type JavaPeerResult } from '../testbed/java-peer.ts';
+import type { ClusterInfo } from '../testbed/cluster.ts';
 import { HOP, ORIGIN } from '../../shared/replication/origin.ts';
 import { SYSTEM_PROPERTY_KEYS } from '../../shared/rocketmq/remoting/message-codec.ts';
 import { client, startRuntime, type Runtime } from '../support/runtime.ts';

@@ -2,7 +2,7 @@
 // offsets, stop/start without loss, reset-offset replay, and start failures with their reasons.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { freePortBlock } from '../../infra/rocketmq/ports.ts';
+import { freePortBlock } from '../testbed/ports.ts';
 import type { OutgoingMessage, StoredMessage } from '../../shared/rocketmq/message.ts';
 import { openStore } from '../../shared/store/index.ts';
 import type { TaskSpec } from '../../shared/tasks/model.ts';

@@ -2,8 +2,8 @@
 // mqadmin writes are read back by RemotingAdmin.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { ClusterInfo } from '../../infra/rocketmq/cluster.ts';
-import { mqadmin } from '../../infra/rocketmq/mqadmin.ts';
+import type { ClusterInfo } from '../testbed/cluster.ts';
+import { mqadmin } from '../testbed/mqadmin.ts';
 import { RemotingAdmin, type AclInfo, type TopicConfig } from '../../shared/rocketmq/remoting/admin.ts';
 import { BrokerClient } from '../../shared/rocketmq/remoting/broker.ts';
 import type { Credentials } from '../../shared/rocketmq/remoting/acl.ts';

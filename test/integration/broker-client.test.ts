@@ -1,7 +1,7 @@
 // Our remoting data-plane client against real brokers: every field survives a round trip.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { mqadmin } from '../../infra/rocketmq/mqadmin.ts';
+import { mqadmin } from '../testbed/mqadmin.ts';
 import type { OutgoingMessage, StoredMessage } from '../../shared/rocketmq/message.ts';
 import { BrokerClient, type SendResult } from '../../shared/rocketmq/remoting/broker.ts';
 import { RemotingClient } from '../../shared/rocketmq/remoting/client.ts';
@@ -9,7 +9,7 @@ import { RemotingResponseError } from '../../shared/rocketmq/remoting/errors.ts'
 import { InvalidPropertyError } from '../../shared/rocketmq/remoting/message-codec.ts';
 import { NameServerClient, masterAddress } from '../../shared/rocketmq/remoting/namesrv.ts';
 import { testCluster, type TestbedKey } from '../support/testbed.ts';
-import type { ClusterInfo } from '../../infra/rocketmq/cluster.ts';
+import type { ClusterInfo } from '../testbed/cluster.ts';
 
 const unhandled: unknown[] = [];
 process.on('unhandledRejection', (e) => unhandled.push(e));

@@ -7,7 +7,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { freePortBlock } from '../../infra/rocketmq/ports.ts';
+import { freePortBlock } from '../testbed/ports.ts';
 import type { OutgoingMessage } from '../../shared/rocketmq/message.ts';
 import { client, startRuntime, type Runtime } from '../support/runtime.ts';
 import { endpointOf, side, type Side } from '../support/sides.ts';

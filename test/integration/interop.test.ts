@@ -2,8 +2,8 @@
 // included — our client reads exactly; what our client writes, Java reads exactly.
 import assert from 'node:assert/strict';
 import { before, after, describe, it } from 'node:test';
-import { javaPeer } from '../../infra/rocketmq/java-peer.ts';
-import type { ClusterInfo } from '../../infra/rocketmq/cluster.ts';
+import { javaPeer } from '../testbed/java-peer.ts';
+import type { ClusterInfo } from '../testbed/cluster.ts';
 import type { OutgoingMessage, StoredMessage } from '../../shared/rocketmq/message.ts';
 import { RemotingAdmin } from '../../shared/rocketmq/remoting/admin.ts';
 import { BrokerClient } from '../../shared/rocketmq/remoting/broker.ts';

@@ -4,9 +4,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { crc32 } from 'node:zlib';
-import { javaPeer, type JavaPeerResult } from '../../infra/rocketmq/java-peer.ts';
-import { mqadmin } from '../../infra/rocketmq/mqadmin.ts';
-import type { ClusterInfo } from '../../infra/rocketmq/cluster.ts';
+import { javaPeer, type JavaPeerResult } from '../testbed/java-peer.ts';
+import { mqadmin } from '../testbed/mqadmin.ts';
+import type { ClusterInfo } from '../testbed/cluster.ts';
 import { testCluster, type TestbedKey } from '../support/testbed.ts';
 
 interface Produced {

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { pino } from 'pino';
-import { RocketMQCluster, type ClusterInfo } from '../../infra/rocketmq/cluster.ts';
+import { RocketMQCluster, type ClusterInfo } from '../testbed/cluster.ts';
 import { syncTaskMetadata, type MetadataSyncResult } from '../../shared/metadata/sync.ts';
 import { RemotingAdmin, type PlainAccessConfig } from '../../shared/rocketmq/remoting/admin.ts';
 import { BrokerClient } from '../../shared/rocketmq/remoting/broker.ts';

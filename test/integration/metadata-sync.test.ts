@@ -6,10 +6,10 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { pino } from 'pino';
-import { RocketMQCluster, type ClusterInfo } from '../../infra/rocketmq/cluster.ts';
-import { mqadmin } from '../../infra/rocketmq/mqadmin.ts';
-import { runMetadataSync } from '../../functions/metadata-sync/handler.ts';
-import { syncTaskMetadata, type MetadataSyncDeps, type MetadataSyncResult } from '../../shared/metadata/sync.ts';
+import { RocketMQCluster, type ClusterInfo } from '../testbed/cluster.ts';
+import { mqadmin } from '../testbed/mqadmin.ts';
+import { runMetadataSync, type MetadataSyncRunDeps } from '../../shared/metadata/run.ts';
+import { syncTaskMetadata, type MetadataSyncResult } from '../../shared/metadata/sync.ts';
 import { RemotingAdmin, type AclInfo, type TopicConfig } from '../../shared/rocketmq/remoting/admin.ts';
 import { BrokerClient } from '../../shared/rocketmq/remoting/broker.ts';
 import { parseLenientJson } from '../../shared/rocketmq/remoting/codec.ts';
@@ -84,7 +84,7 @@ describe('metadata sync on real 5.3.3 clusters (A: 2 brokers, B: 1 broker, both 
   let db: Throwaway<string>;
   let store: Store;
   const cipher = aesGcmCipher(randomBytes(32));
-  let deps: MetadataSyncDeps;
+  let deps: MetadataSyncRunDeps;
   const clients: RemotingClient[] = [];
 
   const T1 = `md_t1_${stamp}`;

@@ -2,9 +2,9 @@
 import assert from 'node:assert/strict';
 import { createServer, type Server, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { RocketMQCluster } from '../../infra/rocketmq/cluster.ts';
-import { mqadmin } from '../../infra/rocketmq/mqadmin.ts';
-import { freePortBlock } from '../../infra/rocketmq/ports.ts';
+import { RocketMQCluster } from '../testbed/cluster.ts';
+import { mqadmin } from '../testbed/mqadmin.ts';
+import { freePortBlock } from '../testbed/ports.ts';
 import { BrokerClient } from '../../shared/rocketmq/remoting/broker.ts';
 import { RemotingClient } from '../../shared/rocketmq/remoting/client.ts';
 import { RemotingConnectError, RemotingConnectionClosedError, RemotingError, RemotingTimeoutError } from '../../shared/rocketmq/remoting/errors.ts';

@@ -4,8 +4,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
-import type { ClusterInfo } from '../../infra/rocketmq/cluster.ts';
-import { mqadmin } from '../../infra/rocketmq/mqadmin.ts';
+import type { ClusterInfo } from '../testbed/cluster.ts';
+import { mqadmin } from '../testbed/mqadmin.ts';
 import { evaluateSql92, parseSql92, sql92NeedsRocketMQ5, validateSql92 } from '../../shared/filter/index.ts';
 import type { OutgoingMessage, StoredMessage } from '../../shared/rocketmq/message.ts';
 import { BrokerClient } from '../../shared/rocketmq/remoting/broker.ts';

@@ -17,7 +17,7 @@ import { throwawayDataDir, type Throwaway } from '../support/databases.ts';
 import { FakeTencentCloudApi } from '../support/fake-tencent-cloud-api.ts';
 import { insertTestTask, selfBuilt, taskSpec } from '../support/task-spec.ts';
 import { testCluster } from '../support/testbed.ts';
-import type { ClusterInfo } from '../../infra/rocketmq/cluster.ts';
+import type { ClusterInfo } from '../testbed/cluster.ts';
 
 const stamp = `${Date.now().toString(36)}${Math.floor(Math.random() * 1e4)}`;
 const SECRET_ID = 'AKIDferryitest';

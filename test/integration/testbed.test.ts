@@ -1,7 +1,7 @@
 // The test bed itself, checked with Apache's own admin tool (mqadmin's main class), not our code.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { mqadmin } from '../../infra/rocketmq/mqadmin.ts';
+import { mqadmin } from '../testbed/mqadmin.ts';
 import { TESTBED_CLUSTERS, testCluster, type TestbedKey } from '../support/testbed.ts';
 
 for (const key of Object.keys(TESTBED_CLUSTERS) as TestbedKey[]) {

@@ -35,7 +35,7 @@ export interface RecordedCall {
   error?: string;
 }
 
-export class FakeTdmqCluster {
+class FakeTdmqCluster {
   readonly topics = new Map<string, RocketMQTopic>();
   readonly groups = new Map<string, RocketMQGroup>();
   readonly roles = new Map<string, Role>();
@@ -46,7 +46,7 @@ export class FakeTdmqCluster {
   constructor(readonly id: string, readonly region: string) {}
 }
 
-export class FakeTrocketCluster {
+class FakeTrocketCluster {
   readonly topics = new Map<string, TopicItem>();
   readonly groups = new Map<string, ConsumeGroupItem>();
   readonly roles = new Map<string, RoleItem>();

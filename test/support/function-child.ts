@@ -2,7 +2,7 @@
 //   node --import tsx function-child.ts <replicator|reconciler|metadata-sync> '<event JSON>' <remaining ms>
 // The handler's stdout is the function's log stream (what CloudWatch Logs would receive); its
 // result goes to stderr as one JSON line.
-import { coreDepsFromEnv } from '../../shared/runtime/deps.ts';
+import { closeFerryFromEnv } from '../../shared/runtime/root.ts';
 
 const FUNCTIONS = ['replicator', 'reconciler', 'metadata-sync'] as const;
 type FunctionName = (typeof FUNCTIONS)[number];
@@ -13,5 +13,5 @@ const mod = (await import(`../../functions/${name}/handler.ts`)) as { handler(ev
 const deadline = Date.now() + Number(remaining);
 const result = await mod.handler(JSON.parse(event), { getRemainingTimeInMillis: () => deadline - Date.now() });
 process.stderr.write(`${JSON.stringify({ result })}\n`);
-await (await coreDepsFromEnv()).store.close();
+await closeFerryFromEnv();
 process.exit(0);

@@ -5,7 +5,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { issueToken } from '../../shared/auth/tokens.ts';
 import { openStore } from '../../shared/store/index.ts';
-import { freePortBlock } from '../../infra/rocketmq/ports.ts';
+import { freePortBlock } from '../testbed/ports.ts';
 import { throwawayDataDir, throwawayPostgres, type Throwaway } from './databases.ts';
 
 export interface Runtime {

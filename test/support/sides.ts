@@ -1,7 +1,7 @@
 // Shared helpers for end-to-end tests: clients for one test cluster, the task endpoint that
 // points at it, and waiting on a task's status through the API.
-import type { ClusterInfo } from '../../infra/rocketmq/cluster.ts';
-import type { AdminCredentials } from '../../infra/rocketmq/config-files.ts';
+import type { ClusterInfo } from '../testbed/cluster.ts';
+import type { AdminCredentials } from '../testbed/config-files.ts';
 import { RemotingAdmin } from '../../shared/rocketmq/remoting/admin.ts';
 import { BrokerClient } from '../../shared/rocketmq/remoting/broker.ts';
 import { RemotingClient } from '../../shared/rocketmq/remoting/client.ts';

@@ -2,7 +2,7 @@
 // validated and sealed exactly as TaskService.create does it.
 import { randomUUID } from 'node:crypto';
 import type { SecretCipher } from '../../shared/secrets/cipher.ts';
-import type { Store, TaskRow } from '../../shared/store/store.ts';
+import type { TaskRow, TaskStore } from '../../shared/store/store.ts';
 import { sealEndpoint, type TaskSpec } from '../../shared/tasks/model.ts';
 import { TaskInput } from '../../shared/tasks/schema.ts';
 
@@ -35,7 +35,29 @@ export function taskSpec(body: { direction: 'one-way' | 'two-way'; source: Recor
   };
 }
 
-export function insertTestTask(store: Store, spec: TaskSpec, state: Partial<Pick<TaskRow, 'desiredState' | 'status' | 'name'>> = {}): Promise<TaskRow> {
+/** A stored spec needing no cipher: two self-built clusters without ACL, defaults everywhere else. */
+export function plainTaskSpec(overrides: Partial<TaskSpec> = {}): TaskSpec {
+  const endpoint = (clusterId: string, nameServer: string): TaskSpec['source'] => ({
+    clusterType: 'self-built',
+    clusterId,
+    protocol: 'remoting',
+    nameServer,
+    networkType: 'public',
+    acl: { enabled: false },
+  });
+  return {
+    direction: 'one-way',
+    source: endpoint('cluster-a', '127.0.0.1:9876'),
+    target: endpoint('cluster-b', '127.0.0.1:9877'),
+    startOffset: { type: 'latest' },
+    filter: { topics: { include: ['.*'], exclude: [] }, expression: { type: 'TAG', value: '*' } },
+    tpsLimit: null,
+    idempotentResume: true,
+    ...overrides,
+  };
+}
+
+export function insertTestTask(store: TaskStore, spec: TaskSpec, state: Partial<Pick<TaskRow, 'desiredState' | 'status' | 'name'>> = {}): Promise<TaskRow> {
   return store.insertTask({
     id: `task-${randomUUID()}`,
     tenant: 'default',

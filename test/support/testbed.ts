@@ -1,6 +1,6 @@
 // Shared clusters for integration tests. `npm test` (test/run.ts) starts them once and passes their
 // addresses in FERRY_TESTBED; a test file run on its own starts what it needs and the JVMs die with it.
-import { RocketMQCluster, type ClusterInfo, type ClusterOptions } from '../../infra/rocketmq/cluster.ts';
+import { RocketMQCluster, type ClusterInfo, type ClusterOptions } from '../testbed/cluster.ts';
 
 export const TESTBED_CLUSTERS = {
   v4: { version: '4.9.7' },

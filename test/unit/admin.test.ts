@@ -3,7 +3,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { RemotingAdmin, topicAttributesModification } from '../../shared/rocketmq/remoting/admin.ts';
-import { groupConfigBody, parseGroupTable, plainAccessHeader, topicHeader } from '../../shared/rocketmq/remoting/admin-codec.ts';
+import { plainAccessHeader } from '../../shared/rocketmq/remoting/acl-codec.ts';
+import { groupConfigBody, parseGroupTable, topicHeader } from '../../shared/rocketmq/remoting/admin-codec.ts';
 import type { InvokeOptions } from '../../shared/rocketmq/remoting/client.ts';
 import type { RemotingCommand } from '../../shared/rocketmq/remoting/codec.ts';
 import { RemotingResponseError, UnsupportedOperationError } from '../../shared/rocketmq/remoting/errors.ts';

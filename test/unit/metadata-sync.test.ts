@@ -8,8 +8,8 @@ import { pino } from 'pino';
 import { MetadataUnsupportedError, type ClusterAdmin } from '../../shared/metadata/cluster-admin.ts';
 import type { ClusterSnapshot, MetadataEntry, TopicItem } from '../../shared/metadata/model.ts';
 import type { SyncAction } from '../../shared/metadata/plan.ts';
-import { runMetadataSync } from '../../shared/metadata/run.ts';
-import { syncTaskMetadata, type MetadataSyncDeps } from '../../shared/metadata/sync.ts';
+import { runMetadataSync, type MetadataSyncRunDeps } from '../../shared/metadata/run.ts';
+import { syncTaskMetadata } from '../../shared/metadata/sync.ts';
 import { aesGcmCipher } from '../../shared/secrets/cipher.ts';
 import { openStore } from '../../shared/store/index.ts';
 import type { MetadataItem, Store, TaskRow } from '../../shared/store/store.ts';
@@ -56,7 +56,7 @@ describe('metadata sync shell', () => {
   const cipher = aesGcmCipher(randomBytes(32));
   const log = pino({ level: 'silent' });
   const clusters = new Map<string, FakeCluster>();
-  const deps = (): MetadataSyncDeps => ({
+  const deps = (): MetadataSyncRunDeps => ({
     store, cipher, log,
     openAdmin: (e: StoredEndpoint) => {
       const c = clusters.get(e.clusterId);

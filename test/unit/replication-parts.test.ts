@@ -16,7 +16,7 @@ import { ByteBudget } from '../../shared/replication/read-ahead.ts';
 import { startCheckpoints } from '../../shared/replication/start-offsets.ts';
 import { Topology, type Route } from '../../shared/replication/topology.ts';
 import type { OutgoingMessage, StoredMessage } from '../../shared/rocketmq/message.ts';
-import type { CheckpointEntry, Store } from '../../shared/store/store.ts';
+import type { CheckpointEntry, CheckpointStore } from '../../shared/store/store.ts';
 import { BrokerBusyError, MessageRejectedError, RemotingConnectError, RemotingConnectionClosedError, RemotingTimeoutError, responseError, ResponseCode, TopicNotFoundError } from '../../shared/rocketmq/remoting/errors.ts';
 
 const queue = (topic: string, queueId: number, brokerName = 'broker-a'): SourceQueue => ({ topic, brokerName, address: '127.0.0.1:1', queueId });
@@ -225,7 +225,7 @@ describe('checkpoint writer', () => {
           if (writes.length + 1 >= failAt) throw new FerryError('STALE_EPOCH', 'fenced');
           writes.push([...entries]);
         },
-      } as unknown as Store,
+      } as unknown as CheckpointStore,
     };
   }
   const holder = { taskId: 't', flow: 'forward', shard: 0, owner: 'o', epoch: 1 };

@@ -1,6 +1,7 @@
 // The Tencent Cloud API ClusterAdmin against the fake Cloud API server (test/support): what each
 // action sends (asserted at the fake, which also verifies every TC3 signature), paging, how the
 // Cloud API's errors come out, and full metadata sync cycles between two fake Tencent clusters.
+import type { TencentDeploymentEnv } from '../../shared/config.ts';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, beforeEach, describe, it } from 'node:test';
@@ -11,13 +12,13 @@ import { openClusterAdmin } from '../../shared/metadata/open-cluster-admin.ts';
 import type { SyncAction } from '../../shared/metadata/plan.ts';
 import { decodeSnapshot, encodeSnapshot, sameSnapshot } from '../../shared/metadata/snapshot-codec.ts';
 import { syncTaskMetadata } from '../../shared/metadata/sync.ts';
-import { serviceEndpoint, TencentCloudApiError } from '../../shared/metadata/tencent/cloud-api.ts';
 import { openTencentClusterAdmin, tencentServiceFor, type TencentClusterAdmin } from '../../shared/metadata/tencent-cluster-admin.ts';
 import { aesGcmCipher } from '../../shared/secrets/cipher.ts';
 import { openStore } from '../../shared/store/index.ts';
 import type { MetadataItem, Store } from '../../shared/store/store.ts';
 import { sealEndpoint, toView, type StoredEndpoint } from '../../shared/tasks/model.ts';
 import { EndpointInput } from '../../shared/tasks/schema.ts';
+import { serviceEndpoint, TencentCloudApiError } from '../../shared/tencent-cloud/cloud-api.ts';
 import { throwawayDataDir, type Throwaway } from '../support/databases.ts';
 import { FakeTencentCloudApi, TDMQ_API_VERSION, TROCKET_API_VERSION, type RecordedCall } from '../support/fake-tencent-cloud-api.ts';
 import { insertTestTask, taskSpec } from '../support/task-spec.ts';
@@ -60,7 +61,7 @@ const cloudApiError = (check: (e: TencentCloudApiError) => void) => (e: unknown)
 describe('Tencent Cloud API ClusterAdmin', () => {
   const fake = new FakeTencentCloudApi({ [SECRET_ID]: SECRET_KEY, AKIDenvkeys: 'env-secret' });
   let url: string;
-  const admin = (clusterId: string, extra: Record<string, unknown> = {}, env: NodeJS.ProcessEnv = {}): TencentClusterAdmin =>
+  const admin = (clusterId: string, extra: Record<string, unknown> = {}, env: TencentDeploymentEnv = {}): TencentClusterAdmin =>
     openTencentClusterAdmin(endpoint(clusterId, extra), cipher, { apiEndpoint: url, env, retry: { delayMs: 1 } });
   const sent = (action: string): RecordedCall[] => fake.calls.filter((c) => c.action === action);
   const only = (action: string): RecordedCall => {

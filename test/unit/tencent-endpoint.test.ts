@@ -4,11 +4,12 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { nameServerList, resolveTencentAccess, TencentAccessError } from '../../shared/clusters/tencent-endpoint.ts';
-import { TencentCloudApiError } from '../../shared/metadata/tencent/cloud-api.ts';
+import { resolveTencentAccess } from '../../shared/clusters/connect.ts';
 import { aesGcmCipher } from '../../shared/secrets/cipher.ts';
 import { sealEndpoint, type StoredEndpoint } from '../../shared/tasks/model.ts';
 import { EndpointInput } from '../../shared/tasks/schema.ts';
+import { nameServerList, TencentAccessError } from '../../shared/tencent-cloud/access-point.ts';
+import { TencentCloudApiError } from '../../shared/tencent-cloud/cloud-api.ts';
 import { FakeTencentCloudApi } from '../support/fake-tencent-cloud-api.ts';
 
 const SECRET_ID = 'AKIDferryresolve';

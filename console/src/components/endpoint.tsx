@@ -1,7 +1,5 @@
 // A task side in one line (cluster and address) and in full (the configuration section).
-import type { Task } from '../api.ts';
-
-type Endpoint = Task['source'];
+import type { EndpointView as Endpoint } from '../../../shared/api/contract.ts';
 
 export const endpointLabel = (e: Endpoint): string => (e.clusterType === 'tencent' ? `${e.clusterId} (${e.region})` : e.clusterId);
 export const endpointAddress = (e: Endpoint): string => (e.clusterType === 'tencent' ? 'Tencent Cloud' : e.nameServer);

@@ -1,6 +1,6 @@
 // A task's status; when there is a reason (start_failed says why), hovering or focusing the badge
 // shows it in a tooltip, as the spec's console does.
-import type { Task } from '../api.ts';
+import type { TaskView as Task } from '../../../shared/api/contract.ts';
 
 const LABELS: Record<Task['status'], string> = {
   initializing: 'Initializing',

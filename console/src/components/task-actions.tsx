@@ -3,7 +3,8 @@
 import { useState } from 'preact/hooks';
 import { RenameInput, ResetOffsetInput } from '../../../shared/tasks/schema.ts';
 import { describeIssue } from '../../../shared/tasks/issue.ts';
-import { ApiError, tasksApi, type Task } from '../api.ts';
+import type { TaskView as Task } from '../../../shared/api/contract.ts';
+import { ApiError, tasksApi } from '../api.ts';
 import { refusal, type TaskAction } from '../guards.ts';
 import { fromLocalInput, toLocalInput } from '../time.ts';
 import { Dialog } from './dialog.tsx';
@@ -42,8 +43,8 @@ export function TaskActions(props: { task: Task; onChanged: () => void; onDelete
 
   return (
     <span class="actions">
-      {button('start', 'Start', () => void run(() => tasksApi.start(task.id)))}
-      {button('stop', 'Stop', () => void run(() => tasksApi.stop(task.id)))}
+      {button('start', 'Start', () => void run(() => tasksApi.startTask(task.id)))}
+      {button('stop', 'Stop', () => void run(() => tasksApi.stopTask(task.id)))}
       {button('edit', 'Edit', () => setOpen('edit'))}
       {button('reset', 'Reset offset', () => setOpen('reset'))}
       {button('delete', 'Delete', () => setOpen('delete'), 'danger')}
@@ -71,7 +72,7 @@ export function TaskActions(props: { task: Task; onChanged: () => void; onDelete
               disabled={busy}
               onClick={async () => {
                 setOpen(null);
-                if (await run(() => tasksApi.remove(task.id))) props.onDeleted();
+                if (await run(() => tasksApi.deleteTask(task.id))) props.onDeleted();
               }}
             >
               Delete
@@ -100,7 +101,7 @@ function RenameDialog(props: { task: Task; onClose: () => void; onDone: () => vo
     if (local) return setProblem(local);
     setBusy(true);
     try {
-      await tasksApi.rename(props.task.id, name, props.task.version);
+      await tasksApi.renameTask(props.task.id, name, props.task.version);
       props.onClose();
       props.onDone();
     } catch (err) {

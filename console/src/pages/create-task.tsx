@@ -39,7 +39,7 @@ export function CreateTask() {
     }
     setBusy(true);
     try {
-      await tasksApi.create(body);
+      await tasksApi.createTask(body);
       // As in the spec's console, creating returns to the task list, where the new task's status shows.
       navigate('/');
     } catch (err) {

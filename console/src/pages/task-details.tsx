@@ -1,7 +1,8 @@
 // One task: basic information with the actions, the configuration (secrets masked as the API
 // returns them), charts per flow, the metadata sync items, parked failures with retry, the audit trail.
 import { useCallback, useState } from 'preact/hooks';
-import { ApiError, tasksApi, type AuditRow, type MetadataRow, type Metrics, type ParkedRow, type TaskDetails as Details } from '../api.ts';
+import type { AuditEventView, TaskDetails as Details, MetadataItemView, MetricsSeries, ParkedMessageView } from '../../../shared/api/contract.ts';
+import { ApiError, tasksApi } from '../api.ts';
 import { Chart } from '../components/chart.tsx';
 import { EndpointDetails } from '../components/endpoint.tsx';
 import { StatusBadge } from '../components/status-badge.tsx';
@@ -25,16 +26,16 @@ export function TaskDetails({ id }: { id: string }) {
   const [task, setTask] = useState<Details | null>(null);
   const [missing, setMissing] = useState(false);
   const [error, setError] = useState<string | null>(null);
-  const [metrics, setMetrics] = useState<Metrics | null>(null);
-  const [metadata, setMetadata] = useState<MetadataRow[]>([]);
-  const [failures, setFailures] = useState<ParkedRow[]>([]);
-  const [events, setEvents] = useState<AuditRow[]>([]);
+  const [metrics, setMetrics] = useState<MetricsSeries | null>(null);
+  const [metadata, setMetadata] = useState<MetadataItemView[]>([]);
+  const [failures, setFailures] = useState<ParkedMessageView[]>([]);
+  const [events, setEvents] = useState<AuditEventView[]>([]);
 
   const load = useCallback(async () => {
     const now = Date.now();
     const [t, m, md, f, ev] = await Promise.allSettled([
-      tasksApi.describe(id),
-      tasksApi.metrics(id, now - HOUR, now),
+      tasksApi.getTask(id),
+      tasksApi.metrics(id, { from: now - HOUR, to: now }),
       tasksApi.metadata(id),
       tasksApi.failures(id),
       tasksApi.events(id),
@@ -164,7 +165,7 @@ function Configuration({ task }: { task: Details }) {
   );
 }
 
-function Monitoring({ task, metrics }: { task: Details; metrics: Metrics | null }) {
+function Monitoring({ task, metrics }: { task: Details; metrics: MetricsSeries | null }) {
   const points = metrics?.points ?? [];
   const flows = flowsOf(task, points);
   const x = metrics ? minutesOf(metrics) : [];
@@ -205,7 +206,7 @@ function Monitoring({ task, metrics }: { task: Details; metrics: Metrics | null 
   );
 }
 
-function MetadataSync({ items }: { items: MetadataRow[] }) {
+function MetadataSync({ items }: { items: MetadataItemView[] }) {
   const [filter, setFilter] = useState('');
   const shown = items.filter((i) => i.name.toLowerCase().includes(filter.toLowerCase()));
   return (
@@ -249,7 +250,7 @@ function MetadataSync({ items }: { items: MetadataRow[] }) {
   );
 }
 
-function Failures({ taskId, items, onChanged }: { taskId: string; items: ParkedRow[]; onChanged: () => void }) {
+function Failures({ taskId, items, onChanged }: { taskId: string; items: ParkedMessageView[]; onChanged: () => void }) {
   const [note, setNote] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const retry = async () => {
@@ -321,7 +322,7 @@ function changes(before: unknown, after: unknown): string {
     .join('; ');
 }
 
-function AuditTrail({ items }: { items: AuditRow[] }) {
+function AuditTrail({ items }: { items: AuditEventView[] }) {
   return (
     <section class="card" aria-labelledby="audit">
       <h2 id="audit">Audit trail</h2>

@@ -1,6 +1,7 @@
 // The task list: name, direction, source → target, status (reason on hover) and the actions.
 import { useCallback, useState } from 'preact/hooks';
-import { tasksApi, type Task } from '../api.ts';
+import type { TaskView as Task } from '../../../shared/api/contract.ts';
+import { tasksApi } from '../api.ts';
 import { endpointAddress, endpointLabel } from '../components/endpoint.tsx';
 import { StatusBadge } from '../components/status-badge.tsx';
 import { TaskActions } from '../components/task-actions.tsx';
@@ -13,7 +14,7 @@ export function TaskList() {
   const [error, setError] = useState<string | null>(null);
   const load = useCallback(async () => {
     try {
-      setTasks((await tasksApi.list()).items);
+      setTasks((await tasksApi.listTasks({ limit: 1000 })).items);
       setError(null);
     } catch (err) {
       setError(err instanceof Error ? err.message : String(err));

@@ -1,7 +1,7 @@
 // Token entry: the token is checked against the API and kept in sessionStorage only (never in
 // localStorage or a cookie), so it goes away with the browser tab.
 import { useState } from 'preact/hooks';
-import { api, ApiError } from '../api.ts';
+import { ApiError, apiClient } from '../api.ts';
 
 export function TokenEntry(props: { notice: string | null; onToken: (token: string) => void }) {
   const [token, setToken] = useState('');
@@ -13,7 +13,7 @@ export function TokenEntry(props: { notice: string | null; onToken: (token: stri
     if (!t) return setProblem('Enter an API token');
     setBusy(true);
     try {
-      await api('GET', '/v1/tasks?limit=1', undefined, t);
+      await apiClient(t).listTasks({ limit: 1 });
       props.onToken(t);
     } catch (err) {
       setProblem(err instanceof ApiError && err.status === 401 ? `This token was not accepted: ${err.message}` : err instanceof Error ? err.message : String(err));

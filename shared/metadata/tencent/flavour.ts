@@ -5,7 +5,7 @@
 // flavour says, for a desired item, what the cluster would hold after writing it (`…Outcome`);
 // the admin writes that, and reports whatever it could not hold as unsupported.
 import type { GroupItem, RoleItem, TopicItem } from '../model.ts';
-import type { TencentService } from './cloud-api.ts';
+import type { TencentService } from '../../tencent-cloud/cloud-api.ts';
 
 export interface TencentFlavour {
   readonly service: TencentService;
@@ -29,8 +29,6 @@ export interface TencentFlavour {
   deleteRole(name: string): Promise<void>;
 }
 
-/** RocketMQ 5 message types, the vocabulary Tencent topic types are mapped to. */
-export type TopicMessageType = 'NORMAL' | 'FIFO' | 'DELAY' | 'TRANSACTION';
 
 /** The message type a desired topic asks for: its 5.x `message.type`, else FIFO for a 4.x ordered topic. */
 export function desiredMessageType(t: TopicItem): string {

@@ -4,12 +4,11 @@
 import { Client } from 'tencentcloud-sdk-nodejs/tencentcloud/services/tdmq/v20200217/tdmq_client.js';
 import type { DetailedRolePerm, EnvironmentRole, Role, RocketMQGroup, RocketMQTopic } from 'tencentcloud-sdk-nodejs/tencentcloud/services/tdmq/v20200217/tdmq_models.js';
 import type { GroupItem, RoleItem, RolePerm, TopicItem } from '../model.ts';
-import { allSettledOrThrow, ignoreGone, paginate, type Caller } from './cloud-api.ts';
+import { allSettledOrThrow, ignoreGone, paginate, type Caller } from '../../tencent-cloud/cloud-api.ts';
 import { FIXED_GROUP_SETTINGS, desiredMessageType, roleBase, tencentTopic, wantedQueues, type TencentFlavour } from './flavour.ts';
 
-export const TDMQ_VERSION = '2020-02-17';
 /** 4.x general clusters have exactly this namespace. */
-export const TDMQ_NAMESPACE = 'tdmq_default';
+const TDMQ_NAMESPACE = 'tdmq_default';
 export { Client as TdmqClient };
 
 const PAGE = 100;

@@ -3,10 +3,9 @@
 import { Client } from 'tencentcloud-sdk-nodejs/tencentcloud/services/trocket/v20230308/trocket_client.js';
 import type { ConsumeGroupItem, DetailedRolePerm, RoleItem as ApiRole, TopicItem as ApiTopic } from 'tencentcloud-sdk-nodejs/tencentcloud/services/trocket/v20230308/trocket_models.js';
 import type { GroupItem, RoleItem, RolePerm, TopicItem } from '../model.ts';
-import { paginate, type Caller } from './cloud-api.ts';
+import { paginate, type Caller } from '../../tencent-cloud/cloud-api.ts';
 import { FIXED_GROUP_SETTINGS, desiredMessageType, roleBase, tencentTopic, wantedQueues, type TencentFlavour } from './flavour.ts';
 
-export const TROCKET_VERSION = '2023-03-08';
 export { Client as TrocketClient };
 
 // CreateTopic/ModifyTopic take 3–16 queues, CreateConsumerGroup 0–1000 retries.

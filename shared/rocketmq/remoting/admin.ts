@@ -1,6 +1,6 @@
 // Metadata administration over remoting: topics, subscription groups, ACL 1.0 accounts (4.x …
 // 5.3.2) and ACL 2.0 users/ACLs (5.3+). Request shapes follow the header/body classes of
-// rocketmq-all-4.9.7 and rocketmq-all-5.3.3; see admin-codec.ts for the wire (de)serialisation.
+// rocketmq-all-4.9.7 and rocketmq-all-5.3.3; see admin-codec.ts and acl-codec.ts for the wire (de)serialisation.
 //
 // What each server offers (checked in the sources, the 4.9.7/5.3.3 ones also against real brokers):
 //   topic attributes        5.x only (`+k=v` in the create header); 4.x has none.
@@ -23,33 +23,36 @@ import { RequestCode } from './request-codes.ts';
 import {
   type AclConfigVersion,
   type AclInfo,
-  type GroupConfig,
-  type GroupConfigInput,
   type PlainAccessConfig,
   type PlainAclConfig,
   type PolicyType,
-  type TopicConfig,
-  type TopicConfigInput,
-  type TopicListEntry,
   type UserInfo,
   aclInfoBody,
-  groupConfigBody,
-  groupListBody,
   parseAclConfigVersion,
   parseAclInfo,
   parseAclInfoList,
-  parseDataVersionJson,
-  parseGroupTable,
   parsePlainAclConfig,
-  parseTopicTable,
   parseUserInfo,
   parseUserInfoList,
   plainAccessHeader,
+  userInfoBody,
+} from './acl-codec.ts';
+import {
+  type GroupConfig,
+  type GroupConfigInput,
+  type TopicConfig,
+  type TopicConfigInput,
+  type TopicListEntry,
+  groupConfigBody,
+  groupListBody,
+  parseGroupTable,
+  parseTopicTable,
   topicHeader,
   topicListBody,
-  userInfoBody,
 } from './admin-codec.ts';
+import { parseDataVersionJson } from './admin-json.ts';
 
+export type * from './acl-codec.ts';
 export type * from './admin-codec.ts';
 export { topicAttributesModification } from './admin-codec.ts';
 
@@ -290,10 +293,6 @@ export class RemotingAdmin {
    */
   async createAcl(brokerAddr: string, acl: AclInfo): Promise<void> {
     await this.call(brokerAddr, RequestCode.AUTH_CREATE_ACL, 'ACL 2.0 acl create', { subject: acl.subject }, aclInfoBody(acl), ACL2_MISSING);
-  }
-
-  async updateAcl(brokerAddr: string, acl: AclInfo): Promise<void> {
-    await this.call(brokerAddr, RequestCode.AUTH_UPDATE_ACL, 'ACL 2.0 acl update', { subject: acl.subject }, aclInfoBody(acl), ACL2_MISSING);
   }
 
   /**

@@ -12,7 +12,7 @@ export interface BrokerVersion {
   major: number;
 }
 
-export async function brokerRuntimeInfo(remoting: Pick<RemotingClient, 'invoke'>, address: string, timeoutMs = 5000): Promise<Record<string, string>> {
+async function brokerRuntimeInfo(remoting: Pick<RemotingClient, 'invoke'>, address: string, timeoutMs = 5000): Promise<Record<string, string>> {
   const res = await remoting.invoke(address, RequestCode.GET_BROKER_RUNTIME_INFO, {}, undefined, { timeoutMs });
   const root = parseLenientJson(res.body?.toString('utf8') ?? '{}');
   const table = typeof root === 'object' && root !== null && 'table' in root ? (root as { table: unknown }).table : undefined;

@@ -1,14 +1,13 @@
 // RocketMQ remoting frames: [int32 length][int32 serializeType<<24 | headerLength][header][body].
 // The length excludes itself. Header type 0 is JSON; type 1 ("ROCKETMQ") is a compact binary form.
 
-export const SERIALIZE_JSON = 0;
-export const SERIALIZE_ROCKETMQ = 1;
+const SERIALIZE_JSON = 0;
+const SERIALIZE_ROCKETMQ = 1;
 
 export const FLAG_RESPONSE = 1;
-export const FLAG_ONEWAY = 2;
 
 // MQVersion.Version ordinal of V4_9_4: namesrvs answer route queries with standard JSON from here on.
-export const DEFAULT_CLIENT_VERSION = 584;
+const DEFAULT_CLIENT_VERSION = 584;
 
 export interface RemotingCommand {
   code: number;

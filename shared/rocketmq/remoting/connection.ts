@@ -1,5 +1,5 @@
 import { Socket } from 'node:net';
-import { FrameDecoder, FLAG_ONEWAY, FLAG_RESPONSE, decodeFrame, encodeCommand, type RemotingCommand } from './codec.ts';
+import { FrameDecoder, FLAG_RESPONSE, decodeFrame, encodeCommand, type RemotingCommand } from './codec.ts';
 import { RemotingConnectError, RemotingConnectionClosedError, RemotingTimeoutError } from './errors.ts';
 
 interface Pending {
@@ -65,11 +65,6 @@ export class Connection {
     });
   }
 
-  oneway(cmd: Omit<RemotingCommand, 'opaque' | 'flag'>): void {
-    if (this.closedError) throw this.closedError;
-    this.socket.write(encodeCommand({ ...cmd, opaque: this.takeOpaque(), flag: FLAG_ONEWAY }));
-  }
-
   close(): void {
     this.fail(new RemotingConnectionClosedError(this.address, `connection to ${this.address} closed by client`));
   }
@@ -119,7 +114,7 @@ export class Connection {
   }
 }
 
-export function splitAddress(address: string): { host: string; port: number } {
+function splitAddress(address: string): { host: string; port: number } {
   const i = address.lastIndexOf(':');
   if (i <= 0) throw new RemotingConnectError(address, `address "${address}" is not host:port`);
   let host = address.slice(0, i);

@@ -45,7 +45,7 @@ export class BrokerBusyError extends RemotingResponseError {}
 /** The topic has no route / does not exist there. */
 export class TopicNotFoundError extends RemotingResponseError {}
 /** The credentials are not allowed to do this. */
-export class NoPermissionError extends RemotingResponseError {}
+class NoPermissionError extends RemotingResponseError {}
 /** The message itself was refused (too large, bad properties): sending it again will not help. */
 export class MessageRejectedError extends RemotingResponseError {}
 
@@ -96,7 +96,7 @@ export const ResponseCode = {
 
 const NAMES = new Map<number, string>(Object.entries(ResponseCode).map(([k, v]) => [v, k]));
 
-export function responseCodeName(code: number): string {
+function responseCodeName(code: number): string {
   return NAMES.get(code) ?? `RESPONSE_${code}`;
 }
 

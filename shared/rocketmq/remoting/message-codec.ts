@@ -15,16 +15,16 @@ export const MESSAGE_MAGIC_V1 = -626843481;
 /** Written by 5.x brokers for topics longer than 127 bytes: the topic length takes 2 bytes. */
 export const MESSAGE_MAGIC_V2 = -626843477;
 
-export const SYSFLAG_COMPRESSED = 0x1;
-export const SYSFLAG_BORNHOST_V6 = 0x1 << 4;
-export const SYSFLAG_STOREHOST_V6 = 0x1 << 5;
+const SYSFLAG_COMPRESSED = 0x1;
+const SYSFLAG_BORNHOST_V6 = 0x1 << 4;
+const SYSFLAG_STOREHOST_V6 = 0x1 << 5;
 
 const NAME_VALUE_SEPARATOR = '\u0001';
 const PROPERTY_SEPARATOR = '\u0002';
 
-export const PROPERTY_TAGS = 'TAGS';
-export const PROPERTY_KEYS = 'KEYS';
-export const PROPERTY_UNIQ_KEY = 'UNIQ_KEY';
+const PROPERTY_TAGS = 'TAGS';
+const PROPERTY_KEYS = 'KEYS';
+const PROPERTY_UNIQ_KEY = 'UNIQ_KEY';
 
 /** MessageConst.STRING_HASH_SET of 5.3.3: names Message.putUserProperty refuses. */
 export const SYSTEM_PROPERTY_KEYS: ReadonlySet<string> = new Set([
@@ -39,7 +39,7 @@ export const SYSTEM_PROPERTY_KEYS: ReadonlySet<string> = new Set([
 ]);
 
 /** Default cap on one decompressed body: far above any real message, low enough to survive a bomb. */
-export const DEFAULT_MAX_DECOMPRESSED_BODY = 128 * 1024 * 1024;
+const DEFAULT_MAX_DECOMPRESSED_BODY = 128 * 1024 * 1024;
 
 // ---- errors ----
 

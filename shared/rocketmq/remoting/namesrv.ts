@@ -31,7 +31,6 @@ export interface ClusterInfo {
 
 export const PERM_READ = 0x4;
 export const PERM_WRITE = 0x2;
-export const PERM_INHERIT = 0x1;
 
 export const masterAddress = (b: BrokerData): string | undefined => b.brokerAddrs['0'];
 

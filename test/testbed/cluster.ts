@@ -3,11 +3,14 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { rocketmqClasspath } from './classpath.ts';
+import type { BrokerInfo, ClusterInfo } from './cluster-info.ts';
 import { brokerConf, proxyJson, writeNamesrvConf, writeRocketmqHome, type AdminCredentials } from './config-files.ts';
 import { JavaProcess } from './java-process.ts';
 import { freePortBlock } from './ports.ts';
 import { waitUntilReady } from './readiness.ts';
-import { isV5, resolveVersion, type ServerVersion } from './versions.ts';
+import { isV5, resolveVersion } from './versions.ts';
+
+export type { ClusterInfo } from './cluster-info.ts';
 
 export interface ClusterOptions {
   /** Cluster name, also the brokerClusterName. */
@@ -18,24 +21,7 @@ export interface ClusterOptions {
   startTimeoutMs?: number;
 }
 
-export interface BrokerInfo {
-  name: string;
-  address: string;
-}
-
-/** What a client needs to talk to the cluster; also the shape `npm run clusters` prints. */
-export interface ClusterInfo {
-  name: string;
-  version: ServerVersion;
-  nameServer: string;
-  brokers: BrokerInfo[];
-  /** 5.x only: the proxy's remoting and gRPC endpoints. */
-  proxyRemoting?: string;
-  grpcEndpoint?: string;
-  acl?: AdminCredentials;
-}
-
-export const TESTBED_CREDENTIALS: AdminCredentials = { accessKey: 'ferryAdmin', secretKey: 'ferry-admin-secret' };
+const TESTBED_CREDENTIALS: AdminCredentials = { accessKey: 'ferryAdmin', secretKey: 'ferry-admin-secret' };
 
 const HEAP = {
   namesrv: ['-Xms64m', '-Xmx128m', '-XX:MaxDirectMemorySize=64m', '-XX:+UseSerialGC'],

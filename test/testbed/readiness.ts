@@ -2,7 +2,7 @@ import { connect } from 'node:net';
 import { parseLenientJson } from '../../shared/rocketmq/remoting/codec.ts';
 import { RemotingClient } from '../../shared/rocketmq/remoting/client.ts';
 import { RequestCode } from '../../shared/rocketmq/remoting/request-codes.ts';
-import type { ClusterInfo } from './cluster.ts';
+import type { ClusterInfo } from './cluster-info.ts';
 
 // Present on every broker of every version, whatever autoCreateTopicEnable says.
 const PROBE_TOPIC = 'SELF_TEST_TOPIC';

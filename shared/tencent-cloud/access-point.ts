@@ -1,14 +1,20 @@
 // Where a Tencent Cloud cluster is reached on the data plane: the access point the Cloud API reports
-// for it on the network the endpoint names (4.x: tdmq DescribeRocketMQCluster, 5.x: trocket
+// for it on the network asked for (4.x: tdmq DescribeRocketMQCluster, 5.x: trocket
 // DescribeInstance). Once resolved, a Tencent cluster is connected exactly like a self-built one.
 import { Client as TdmqClient } from 'tencentcloud-sdk-nodejs/tencentcloud/services/tdmq/v20200217/tdmq_client.js';
 import { Client as TrocketClient } from 'tencentcloud-sdk-nodejs/tencentcloud/services/trocket/v20230308/trocket_client.js';
-import { callCloudApi, cloudApiKeys, serviceEndpoint, TencentCloudApiError, tencentServiceFor, type CallContext } from '../metadata/tencent/cloud-api.ts';
-import type { SecretCipher } from '../secrets/cipher.ts';
-import type { StoredEndpoint } from '../tasks/model.ts';
+import { callCloudApi, serviceEndpoint, TencentCloudApiError, tencentServiceFor, type CallContext } from './cloud-api.ts';
+import { cloudApiKeys, type CloudApiKeys } from './credentials.ts';
+import { tencentDeploymentEnv, type TencentDeploymentEnv } from '../config.ts';
 
-type TencentEndpoint = Extract<StoredEndpoint, { clusterType: 'tencent' }>;
 export type TencentNetwork = 'public' | 'vpc';
+
+/** The cluster whose access point is asked for (a task's Tencent endpoint is one). */
+export interface TencentCluster {
+  clusterId: string;
+  region: string;
+  networkType?: TencentNetwork | undefined;
+}
 
 export interface TencentAccess {
   /** The access point as a remoting name server list, `host:port;host:port`. */
@@ -29,7 +35,7 @@ export class TencentAccessError extends Error {
 export interface ResolveOptions {
   /** FERRY_TENCENT_API_ENDPOINT; read from the environment when not given (the replicator is handed only the endpoint). */
   apiEndpoint?: string | undefined;
-  env?: NodeJS.ProcessEnv;
+  env?: TencentDeploymentEnv;
 }
 
 /** Access points change rarely (only when one is opened or closed), and every replicator invocation connects anew. */
@@ -38,14 +44,18 @@ const REQUEST_TIMEOUT_S = 10;
 const cache = new Map<string, { until: number; access: Promise<TencentAccess> }>();
 
 /** Tencent clusters are reached over VPC unless the endpoint says public (the product's default). */
-export const tencentNetwork = (e: TencentEndpoint): TencentNetwork => e.networkType ?? 'vpc';
+const tencentNetwork = (e: TencentCluster): TencentNetwork => e.networkType ?? 'vpc';
 
-export function resolveTencentAccess(e: TencentEndpoint, cipher: SecretCipher, opts: ResolveOptions = {}): Promise<TencentAccess> {
+/**
+ * The cluster's access point, cached. `ownKeys`: the cluster's own Cloud API keys, if any (else the
+ * deployment's sign the lookup); asked for only when the Cloud API is.
+ */
+export function resolveAccessPoint(e: TencentCluster, ownKeys: () => CloudApiKeys | undefined, opts: ResolveOptions = {}): Promise<TencentAccess> {
   const network = tencentNetwork(e);
   const key = `${e.region}/${e.clusterId}/${network}`;
   const hit = cache.get(key);
   if (hit && hit.until > Date.now()) return hit.access;
-  const access = lookUp(e, network, cipher, opts);
+  const access = lookUp(e, network, ownKeys, opts);
   cache.set(key, { until: Date.now() + CACHE_TTL_MS, access });
   // A failure is not remembered: the next attempt asks again (keys fixed, access point opened).
   access.catch(() => {
@@ -54,11 +64,11 @@ export function resolveTencentAccess(e: TencentEndpoint, cipher: SecretCipher, o
   return access;
 }
 
-async function lookUp(e: TencentEndpoint, network: TencentNetwork, cipher: SecretCipher, opts: ResolveOptions): Promise<TencentAccess> {
-  const env = opts.env ?? process.env;
+async function lookUp(e: TencentCluster, network: TencentNetwork, ownKeys: () => CloudApiKeys | undefined, opts: ResolveOptions): Promise<TencentAccess> {
   const service = tencentServiceFor(e.clusterId);
   if (!service) throw new TencentAccessError(`cluster ${e.clusterId}: not a TDMQ RocketMQ cluster id (4.x ids start with "rocketmq-", 5.x ids with "rmq-")`);
-  const keys = cloudApiKeys(e, cipher, env);
+  const env = opts.env ?? tencentDeploymentEnv();
+  const keys = cloudApiKeys(ownKeys(), env);
   if (!keys) {
     throw new TencentCloudApiError({
       failure: 'auth',

@@ -1,9 +1,6 @@
-// Talking to the Tencent Cloud API for one cluster's metadata: which host, which keys, what its
-// errors mean to metadata sync, retries of rate-limited calls, and Offset/Limit pagination.
-import type { SecretCipher } from '../../secrets/cipher.ts';
-import { endpointCloudApiKeys, type StoredEndpoint } from '../../tasks/model.ts';
-import { MetadataUnsupportedError } from '../cluster-admin.ts';
-
+// Calling the Tencent Cloud API (the SDK signs each request, TC3): which host serves a product, what
+// its errors mean, retries of rate-limited calls, and Offset/Limit pagination. Whose keys sign a
+// call is credentials.ts's business.
 export type TencentService = 'tdmq' | 'trocket';
 
 /** Which product administers a Tencent cluster, from its id: `rmq-…` 5.x (trocket), `rocketmq-…` 4.x (tdmq). */
@@ -13,39 +10,23 @@ export function tencentServiceFor(clusterId: string): TencentService | undefined
   return undefined;
 }
 
-export interface CloudApiKeys {
-  secretId: string;
-  secretKey: string;
-  token?: string;
-}
-
 /**
  * The SDK's `endpoint` (a host) and `protocol` for a service. `override` is a host or URL in which
  * `{service}` stands for the service name; without the placeholder every service goes there.
  */
 export function serviceEndpoint(service: TencentService, override?: string): { endpoint: string; protocol: string } {
   if (!override) return { endpoint: `${service}.tencentcloudapi.com`, protocol: 'https://' };
-  const target = override.replaceAll('{service}', service);
+  return sdkEndpoint(override.replaceAll('{service}', service));
+}
+
+/** A host (https) or URL as the SDK wants it: a host and a protocol prefix ("https://") apart. */
+export function sdkEndpoint(target: string): { endpoint: string; protocol: string } {
   if (!target.includes('://')) return { endpoint: target, protocol: 'https://' };
   const url = new URL(target);
   return { endpoint: url.host, protocol: `${url.protocol}//` };
 }
 
-/**
- * The task's own Cloud API keys for this endpoint, else the deployment's (inside SCF the execution
- * role's temporary keys, refreshed in the environment).
- */
-export function cloudApiKeys(endpoint: StoredEndpoint, cipher: SecretCipher, env: NodeJS.ProcessEnv = process.env): CloudApiKeys | undefined {
-  const own = endpointCloudApiKeys(endpoint, cipher);
-  if (own) return own;
-  const secretId = env.TENCENTCLOUD_SECRETID;
-  const secretKey = env.TENCENTCLOUD_SECRETKEY;
-  if (!secretId || !secretKey) return undefined;
-  const token = env.TENCENTCLOUD_SESSIONTOKEN;
-  return { secretId, secretKey, ...(token ? { token } : {}) };
-}
-
-/** What a failed call means for metadata sync. */
+/** What a failed call means to the caller. */
 export type CloudApiFailure =
   /** Keys refused or not allowed (AuthFailure.*, UnauthorizedOperation.*): fix the task's or deployment's keys. */
   | 'auth'
@@ -57,6 +38,8 @@ export type CloudApiFailure =
   | 'conflict'
   /** InvalidParameter*, MissingParameter: the request was refused as written. */
   | 'invalid'
+  /** UnsupportedOperation.*: the cluster cannot do this at all (a capability gap, not worth retrying). */
+  | 'unsupported'
   /** No Cloud API answer (network, timeout, non-200 HTTP status). */
   | 'unavailable'
   | 'failed';
@@ -115,9 +98,8 @@ function failureOf(code: string): CloudApiFailure {
 /**
  * The SDK's TencentCloudSDKHttpException (`code` and `requestId` for a Cloud API error, `httpCode`
  * for a non-200 answer, neither for a network failure) as an error naming the cluster and action.
- * UnsupportedOperation.* becomes MetadataUnsupportedError: the cluster cannot do this at all.
  */
-export function toCloudApiError(err: unknown, action: string, ctx: CallContext): Error {
+function toCloudApiError(err: unknown, action: string, ctx: CallContext): TencentCloudApiError {
   const e = (err instanceof Error ? err : new Error(String(err))) as Error & { code?: unknown; requestId?: unknown; httpCode?: unknown };
   const code = typeof e.code === 'string' && e.code ? e.code : undefined;
   const requestId = typeof e.requestId === 'string' && e.requestId ? e.requestId : undefined;
@@ -128,7 +110,7 @@ export function toCloudApiError(err: unknown, action: string, ctx: CallContext):
     return new TencentCloudApiError({ failure: 'unavailable', requestId, action, clusterId: ctx.clusterId, message: `Tencent Cloud API ${action} for ${where}: ${status}: ${e.message}`, cause: err });
   }
   if (code.startsWith('UnsupportedOperation')) {
-    return new MetadataUnsupportedError(`${where}: the Cloud API does not support ${action} here (${code}: ${e.message}${rid})`, { cause: err });
+    return new TencentCloudApiError({ failure: 'unsupported', code, requestId, action, clusterId: ctx.clusterId, message: `${where}: the Cloud API does not support ${action} here (${code}: ${e.message}${rid})`, cause: err });
   }
   const failure = failureOf(code);
   const message =
@@ -157,7 +139,7 @@ export async function callCloudApi<T>(ctx: CallContext, action: string, call: ()
       return await call();
     } catch (err) {
       const mapped = toCloudApiError(err, action, ctx);
-      const rateLimited = mapped instanceof TencentCloudApiError && mapped.code?.startsWith('RequestLimitExceeded') === true;
+      const rateLimited = mapped.code?.startsWith('RequestLimitExceeded') === true;
       if (!rateLimited || attempt >= attempts) throw mapped;
       await new Promise((r) => setTimeout(r, delay));
       delay *= 2;

@@ -4,7 +4,7 @@
 
 export type ServerVersion = '4.9.7' | '5.3.3';
 
-export const SERVER_VERSIONS: readonly ServerVersion[] = ['4.9.7', '5.3.3'];
+const SERVER_VERSIONS: readonly ServerVersion[] = ['4.9.7', '5.3.3'];
 
 const ALIASES: Record<string, ServerVersion> = {
   '4': '4.9.7',

@@ -1,0 +1,53 @@
+// TokenStore on SQL.
+import type { SqlExecutor } from '../executor.ts';
+import type { ApiToken, NewApiToken, TokenStore } from '../ports/tokens.ts';
+
+interface TokenDbRow {
+  token_hash: string;
+  tenant: string;
+  role: string;
+  label: string;
+  created_at: Date;
+  revoked_at: Date | null;
+}
+
+const toToken = (r: TokenDbRow): ApiToken => ({
+  tokenHash: r.token_hash,
+  tenant: r.tenant,
+  role: r.role,
+  label: r.label,
+  createdAt: r.created_at,
+  revokedAt: r.revoked_at,
+});
+
+export const sqlTokenStore = (db: SqlExecutor): TokenStore => ({
+  async insertToken(token: NewApiToken): Promise<ApiToken> {
+    const [row] = await db.query<TokenDbRow>(
+      'INSERT INTO api_tokens (token_hash, tenant, role, label) VALUES ($1, $2, $3, $4) RETURNING *',
+      [token.tokenHash, token.tenant, token.role, token.label],
+    );
+    return toToken(row!);
+  },
+
+  async findToken(tokenHash: string): Promise<ApiToken | null> {
+    const [row] = await db.query<TokenDbRow>(
+      'SELECT * FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL',
+      [tokenHash],
+    );
+    return row ? toToken(row) : null;
+  },
+
+  async countTokens(): Promise<number> {
+    const [row] = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM api_tokens');
+    return row?.n ?? 0;
+  },
+
+  async revokeToken(tokenHash: string): Promise<boolean> {
+    const rows = await db.query(
+      `UPDATE api_tokens SET revoked_at = clock_timestamp()
+       WHERE token_hash = $1 AND revoked_at IS NULL RETURNING 1`,
+      [tokenHash],
+    );
+    return rows.length > 0;
+  },
+});
