@@ -27,12 +27,17 @@ const LAYERS = [
 const upward = LAYERS.slice(0, -1).map(([name, path], i) => ({
   name: `${name}-imports-upward`,
   severity: 'error',
-  comment: `${name} (${path}) must not import a layer above it: ${LAYERS.slice(i + 1).map(([above]) => above).join(', ')}`,
+  comment: `${name} (${path}) must not import a layer above it: ${LAYERS.slice(i + 1)
+    .map(([above]) => above)
+    .join(', ')}`,
   from: { path },
   to: { path: LAYERS.slice(i + 1).map(([, above]) => above) },
 }));
 
-/** Folders of one layer that stay apart ($1: the importing folder). The CLI is the API's client: it may use the API's contract and client, nothing else of a sibling. */
+/**
+ * Folders of one layer that stay apart ($1: the importing folder). The CLI is the API's client: it
+ * may use the API's contract and client, nothing else of a sibling.
+ */
 const sideways = [
   {
     name: 'core-imports-sideways',

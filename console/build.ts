@@ -14,7 +14,9 @@ export const CONSOLE_DIST = join(here, 'dist');
 const browserRedos: Plugin = {
   name: 'ferry-browser-redos',
   setup(b) {
-    b.onResolve({ filter: /\/redos\.ts$/ }, (args) => (args.importer.includes(join('shared', 'filter')) ? { path: join(here, 'src', 'redos-browser.ts') } : undefined));
+    b.onResolve({ filter: /\/redos\.ts$/ }, (args) =>
+      args.importer.includes(join('shared', 'filter')) ? { path: join(here, 'src', 'redos-browser.ts') } : undefined,
+    );
   },
 };
 
@@ -23,7 +25,9 @@ const browserRedos: Plugin = {
 const noZodLocales: Plugin = {
   name: 'ferry-no-zod-locales',
   setup(b) {
-    b.onResolve({ filter: /^\.\.\/locales\/index\.js$/ }, (args) => (/[\\/]zod[\\/]/.test(args.importer) ? { path: 'zod-locales', namespace: 'ferry-empty' } : undefined));
+    b.onResolve({ filter: /^\.\.\/locales\/index\.js$/ }, (args) =>
+      /[\\/]zod[\\/]/.test(args.importer) ? { path: 'zod-locales', namespace: 'ferry-empty' } : undefined,
+    );
     b.onLoad({ filter: /.*/, namespace: 'ferry-empty' }, () => ({ contents: 'export {};', loader: 'js' }));
   },
 };
@@ -58,7 +62,9 @@ export async function buildConsole(outDir: string = CONSOLE_DIST): Promise<Conso
   const js = outputs.find((o) => o.path.endsWith('.js'));
   const css = outputs.find((o) => o.path.endsWith('.css'));
   if (!js || !css) throw new Error(`console build produced ${outputs.map((o) => o.path).join(', ')}`);
-  const icon = "data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 16 16'%3E%3Crect width='16' height='16' rx='3' fill='%232563eb'/%3E%3Cpath d='M3 10h10l-2 3H5z' fill='white'/%3E%3C/svg%3E";
+  const icon =
+    "data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 16 16'%3E%3Crect width='16' height='16' rx='3' " +
+    "fill='%232563eb'/%3E%3Cpath d='M3 10h10l-2 3H5z' fill='white'/%3E%3C/svg%3E";
   const html = `<!doctype html>
 <html lang="en">
 <head>
@@ -75,7 +81,13 @@ export async function buildConsole(outDir: string = CONSOLE_DIST): Promise<Conso
 </html>
 `;
   writeFileSync(join(outDir, 'index.html'), html);
-  return { outDir, files: [...outputs.map((o) => ({ path: join(process.cwd(), o.path), bytes: o.bytes })), { path: join(outDir, 'index.html'), bytes: html.length }] };
+  return {
+    outDir,
+    files: [
+      ...outputs.map((o) => ({ path: join(process.cwd(), o.path), bytes: o.bytes })),
+      { path: join(outDir, 'index.html'), bytes: html.length },
+    ],
+  };
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {

@@ -15,7 +15,10 @@ module.exports = [
         if (built) return;
         built = true;
         // Synchronous, so the parallel function bundles never see a half-written dist.
-        execFileSync(process.execPath, ['--import', 'tsx', join(__dirname, 'build.ts')], { cwd: join(__dirname, '..'), stdio: ['ignore', 'ignore', 'inherit'] });
+        execFileSync(process.execPath, ['--import', 'tsx', join(__dirname, 'build.ts')], {
+          cwd: join(__dirname, '..'),
+          stdio: ['ignore', 'ignore', 'inherit'],
+        });
       });
     },
   },

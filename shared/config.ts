@@ -74,7 +74,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): FerryConfig {
   }
   const e = parsed.data;
   // The embedded store lives in one process: replicators in other processes cannot share it.
-  if (e.FERRY_INVOKER === 'process' && !e.DATABASE_URL) throw new Error('invalid environment variable FERRY_INVOKER: "process" needs DATABASE_URL (PostgreSQL)');
+  if (e.FERRY_INVOKER === 'process' && !e.DATABASE_URL)
+    throw new Error('invalid environment variable FERRY_INVOKER: "process" needs DATABASE_URL (PostgreSQL)');
   return {
     port: e.PORT,
     dataDir: resolve(e.FERRY_DATA_DIR),
@@ -125,6 +126,20 @@ export interface TencentDeploymentEnv {
  * keys are refreshed in the environment while an instance lives.
  */
 export function tencentDeploymentEnv(env: NodeJS.ProcessEnv = process.env): TencentDeploymentEnv {
-  const { TENCENTCLOUD_SECRETID, TENCENTCLOUD_SECRETKEY, TENCENTCLOUD_SESSIONTOKEN, TENCENTCLOUD_REGION, SCF_NAMESPACE, FERRY_TENCENT_API_ENDPOINT } = env;
-  return { TENCENTCLOUD_SECRETID, TENCENTCLOUD_SECRETKEY, TENCENTCLOUD_SESSIONTOKEN, TENCENTCLOUD_REGION, SCF_NAMESPACE, FERRY_TENCENT_API_ENDPOINT };
+  const {
+    TENCENTCLOUD_SECRETID,
+    TENCENTCLOUD_SECRETKEY,
+    TENCENTCLOUD_SESSIONTOKEN,
+    TENCENTCLOUD_REGION,
+    SCF_NAMESPACE,
+    FERRY_TENCENT_API_ENDPOINT,
+  } = env;
+  return {
+    TENCENTCLOUD_SECRETID,
+    TENCENTCLOUD_SECRETKEY,
+    TENCENTCLOUD_SESSIONTOKEN,
+    TENCENTCLOUD_REGION,
+    SCF_NAMESPACE,
+    FERRY_TENCENT_API_ENDPOINT,
+  };
 }

@@ -65,7 +65,12 @@ try {
   // Human-readable spec output on stdout; TAP to a file, whose totals become one plain closing line.
   const tapDir = mkdtempSync(join(tmpdir(), 'ferry-tap-'));
   const tapFile = join(tapDir, 'results.tap');
-  const reporters = ['--test-reporter=spec', '--test-reporter-destination=stdout', '--test-reporter=tap', `--test-reporter-destination=${tapFile}`];
+  const reporters = [
+    '--test-reporter=spec',
+    '--test-reporter-destination=stdout',
+    '--test-reporter=tap',
+    `--test-reporter-destination=${tapFile}`,
+  ];
   exitCode = await new Promise<number>((resolve) => {
     const child = spawn(process.execPath, ['--import', 'tsx', '--test', ...reporters, ...files], { cwd: root, env, stdio: 'inherit' });
     child.on('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0)));

@@ -10,7 +10,9 @@ export function refusal(task: Pick<Task, 'status'>, action: TaskAction): string 
   const { status } = task;
   switch (action) {
     case 'start':
-      return status === 'stopped' || status === 'start_failed' ? null : `a task can be started only when stopped or start_failed (it is ${status})`;
+      return status === 'stopped' || status === 'start_failed'
+        ? null
+        : `a task can be started only when stopped or start_failed (it is ${status})`;
     case 'stop':
       if (status === 'stopped') return 'the task is already stopped';
       if (status === 'deleting') return 'the task is being deleted';

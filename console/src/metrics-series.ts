@@ -19,7 +19,11 @@ export function flowsOf(task: Pick<Task, 'direction' | 'source' | 'target'>, poi
   const ids = new Set(task.direction === 'two-way' ? ['forward', 'reverse'] : ['forward']);
   for (const p of points) ids.add(p.flow);
   const label = (id: string) =>
-    id === 'forward' ? `${task.source.clusterId} → ${task.target.clusterId}` : id === 'reverse' ? `${task.target.clusterId} → ${task.source.clusterId}` : id;
+    id === 'forward'
+      ? `${task.source.clusterId} → ${task.target.clusterId}`
+      : id === 'reverse'
+        ? `${task.target.clusterId} → ${task.source.clusterId}`
+        : id;
   return [...ids].map((id) => ({ id, label: label(id) }));
 }
 

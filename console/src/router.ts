@@ -7,7 +7,7 @@ const listeners = new Set<() => void>();
 export function navigate(path: string): void {
   if (path === location.pathname) return;
   history.pushState(null, '', path);
-  listeners.forEach((l) => l());
+  for (const l of listeners) l();
 }
 
 export function usePath(): string {

@@ -84,7 +84,13 @@ function endpointBody(s: SideForm): Record<string, unknown> {
   if (s.clusterType === 'tencent') {
     return { clusterType: 'tencent', region: s.region, clusterId: s.clusterId, protocol: s.protocol, ...(s.aclEnabled ? { acl } : {}) };
   }
-  const body: Record<string, unknown> = { clusterType: 'self-built', clusterId: s.clusterId, protocol: s.protocol, nameServer: s.nameServer, networkType: s.networkType };
+  const body: Record<string, unknown> = {
+    clusterType: 'self-built',
+    clusterId: s.clusterId,
+    protocol: s.protocol,
+    nameServer: s.nameServer,
+    networkType: s.networkType,
+  };
   // The spec asks for the VPC, the resource type and the dedicated line only on a VPC network.
   if (s.networkType === 'vpc') {
     body.vpc = { region: s.vpcRegion, vpcId: s.vpcId, subnetId: s.subnetId };
@@ -97,14 +103,18 @@ function endpointBody(s: SideForm): Record<string, unknown> {
 
 /** The JSON body POST /v1/tasks receives for this form. */
 export function toRequestBody(f: TaskForm): Record<string, unknown> {
-  const startOffset = f.startOffsetType === 'timestamp' ? { type: 'timestamp', timestamp: fromLocalInput(f.startTime) } : { type: f.startOffsetType };
+  const startOffset =
+    f.startOffsetType === 'timestamp' ? { type: 'timestamp', timestamp: fromLocalInput(f.startTime) } : { type: f.startOffsetType };
   return {
     name: f.name,
     direction: f.direction,
     source: endpointBody(f.source),
     target: endpointBody(f.target),
     startOffset,
-    filter: { topics: { include: lines(f.include), exclude: lines(f.exclude) }, expression: { type: f.expressionType, value: f.expressionValue } },
+    filter: {
+      topics: { include: lines(f.include), exclude: lines(f.exclude) },
+      expression: { type: f.expressionType, value: f.expressionValue },
+    },
     tpsLimit: f.tpsLimit.trim() === '' ? null : Number(f.tpsLimit),
     idempotentResume: f.idempotentResume,
     start: f.start,

@@ -13,7 +13,10 @@ export async function handler(event: unknown, _context?: unknown): Promise<HttpR
   const http = detectHttpEvent(event);
   // Without a recognised shape there is no provider result to answer with; failing the invocation
   // surfaces the misconfiguration (a non-HTTP trigger wired to the API function) in the platform's logs.
-  if (!http) throw new Error('api handler: not an HTTP event from AWS API Gateway (payload 2.0), a Lambda function URL, SCF API Gateway or an SCF function URL');
+  if (!http)
+    throw new Error(
+      'api handler: not an HTTP event from AWS API Gateway (payload 2.0), a Lambda function URL, SCF API Gateway or an SCF function URL',
+    );
   const ferry = await ferryFromEnv();
   const started = Date.now();
   const req = toApiRequest(http, { basePath: ferry.config.apiBasePath });
@@ -23,5 +26,8 @@ export async function handler(event: unknown, _context?: unknown): Promise<HttpR
   return fromApiResponse(http, res);
 }
 
-/** Releases what the cold start opened. Platforms freeze or drop instances rather than stop them; this is for tests and runtimes that stop gracefully. */
+/**
+ * Releases what the cold start opened. Platforms freeze or drop instances rather than stop them;
+ * this is for tests and runtimes that stop gracefully.
+ */
 export const closeApi = closeFerryFromEnv;

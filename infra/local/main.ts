@@ -40,7 +40,10 @@ const server = createHttpServer(ferry.api, log, new PrometheusExporter(ferry.sto
 server.listen(config.port, () => {
   const addr = server.address();
   const port = typeof addr === 'object' && addr ? addr.port : config.port;
-  log.info({ port, store: ferry.storeKind, dataDir: config.databaseUrl ? undefined : config.dataDir }, `Ferry listening on http://127.0.0.1:${port}`);
+  log.info(
+    { port, store: ferry.storeKind, dataDir: config.databaseUrl ? undefined : config.dataDir },
+    `Ferry listening on http://127.0.0.1:${port}`,
+  );
 });
 
 let shuttingDown = false;

@@ -14,7 +14,16 @@ export async function replicatorProcessArgs(): Promise<string[]> {
     const esbuild = await import('esbuild');
     // Two directories below the root, as the source is: the store finds infra/migrations from there.
     const outfile = join(root, 'node_modules', '.ferry-replicator', 'replicator-process.mjs');
-    await esbuild.build({ entryPoints: [source], outfile, bundle: true, packages: 'external', platform: 'node', format: 'esm', target: 'node20', logLevel: 'warning' });
+    await esbuild.build({
+      entryPoints: [source],
+      outfile,
+      bundle: true,
+      packages: 'external',
+      platform: 'node',
+      format: 'esm',
+      target: 'node20',
+      logLevel: 'warning',
+    });
     return [outfile];
   } catch {
     return [...process.execArgv, source];

@@ -34,12 +34,17 @@ export function createHttpServer(deps: ApiDeps, log: Logger, exporter?: Promethe
         headers: Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(',') : (v ?? '')])),
         body: await readBody(req),
       };
-      const out = exporter && apiReq.path === METRICS_PATH ? metricsResponse(await metricsEndpoint(apiReq, { ...deps, exporter })) : await route(apiReq, deps);
+      const out =
+        exporter && apiReq.path === METRICS_PATH
+          ? metricsResponse(await metricsEndpoint(apiReq, { ...deps, exporter }))
+          : await route(apiReq, deps);
       status = out.status;
       res.writeHead(out.status, out.headers).end(out.body);
     } catch (err) {
       log.error({ err }, 'request failed');
-      res.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { code: 'INTERNAL', message: 'internal error' } }));
+      res
+        .writeHead(500, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ error: { code: 'INTERNAL', message: 'internal error' } }));
     } finally {
       log.debug({ method: req.method, path: url.pathname, status, ms: Number(process.hrtime.bigint() - started) / 1e6 }, 'request');
     }

@@ -216,7 +216,11 @@ export class ApiClient {
     if (res.ok || c.alsoOk?.includes(res.status)) {
       const problem = this.opts.check ? await this.opts.check(operation, parsed) : undefined;
       if (problem !== undefined) {
-        throw new ApiError(res.status, UNEXPECTED_RESPONSE, `unexpected answer from ${this.base || 'the API'} to ${method} ${c.path} (HTTP ${res.status}): ${problem}`);
+        throw new ApiError(
+          res.status,
+          UNEXPECTED_RESPONSE,
+          `unexpected answer from ${this.base || 'the API'} to ${method} ${c.path} (HTTP ${res.status}): ${problem}`,
+        );
       }
       return parsed as ResponseOf<K>;
     }
@@ -228,7 +232,11 @@ export class ApiClient {
     }
     // Not Ferry's error shape: a proxy, a wrong URL, a gateway error page.
     const snippet = text.replace(/\s+/g, ' ').trim().slice(0, 200);
-    const err = new ApiError(res.status, `HTTP_${res.status}`, `unexpected answer from ${this.base || 'the API'} (HTTP ${res.status}${snippet ? `: ${snippet}` : ''})`);
+    const err = new ApiError(
+      res.status,
+      `HTTP_${res.status}`,
+      `unexpected answer from ${this.base || 'the API'} (HTTP ${res.status}${snippet ? `: ${snippet}` : ''})`,
+    );
     if (res.status === 401) this.opts.onUnauthorized?.(err, token);
     throw err;
   }

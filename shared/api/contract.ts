@@ -16,7 +16,10 @@ import { z } from 'zod';
 /** Every refusal: `{error: {code, message, field}}` (errors.ts), `field` naming the offending input. */
 export const ErrorBody = z.object({
   error: z.object({
-    /** A FerryErrorCode: VALIDATION_FAILED, FIELD_IMMUTABLE, UNAUTHENTICATED, FORBIDDEN, NOT_FOUND, TASK_RUNNING, INVALID_STATE, CONFLICT, INTERNAL. */
+    /**
+     * A FerryErrorCode: VALIDATION_FAILED, FIELD_IMMUTABLE, UNAUTHENTICATED, FORBIDDEN, NOT_FOUND,
+     * TASK_RUNNING, INVALID_STATE, CONFLICT, INTERNAL.
+     */
     code: z.string(),
     message: z.string(),
     field: z.string().optional(),
@@ -231,7 +234,12 @@ export interface Operation {
   response: z.ZodType | null;
 }
 
-const op = <const M extends Method, const S extends number, R extends z.ZodType | null>(method: M, path: string, status: S, response: R) => ({ method, path, status, response });
+const op = <const M extends Method, const S extends number, R extends z.ZodType | null>(
+  method: M,
+  path: string,
+  status: S,
+  response: R,
+) => ({ method, path, status, response });
 
 /** Every route of the API. Health is answered without a token; everything else needs one. */
 export const operations = {

@@ -59,7 +59,12 @@ const RESPONSES: [string, z.ZodType][] = [
 function responseSchemas(): Record<string, unknown> {
   const registry = z.registry<{ id: string }>();
   for (const [id, s] of RESPONSES) registry.add(s, { id });
-  const { schemas } = z.toJSONSchema(registry, { target: 'draft-2020-12', io: 'input', unrepresentable: 'any', uri: (id) => `${REF}${id}` });
+  const { schemas } = z.toJSONSchema(registry, {
+    target: 'draft-2020-12',
+    io: 'input',
+    unrepresentable: 'any',
+    uri: (id) => `${REF}${id}`,
+  });
   // zod names each schema by its URI in `$id`; in a components section that is the key's job (and a
   // fragment-only `$id` is not allowed by JSON Schema), so it goes.
   return Object.fromEntries(Object.entries(schemas).map(([id, { $id: _id, ...rest }]) => [id, rest]));
@@ -105,7 +110,8 @@ export function openApiDocument(): OpenApiDocument {
     responses: { ...answer(id, description), ...errors },
     ...extra,
   });
-  const byId = (id: OperationId, summary: string, description: string, extra: Record<string, unknown> = {}) => op(id, summary, description, { parameters: idParam, ...extra });
+  const byId = (id: OperationId, summary: string, description: string, extra: Record<string, unknown> = {}) =>
+    op(id, summary, description, { parameters: idParam, ...extra });
   const inlineBody = (properties: Record<string, unknown>, required: string[] = []) => ({
     required: true,
     content: { 'application/json': { schema: { type: 'object', properties, ...(required.length ? { required } : {}) } } },
@@ -127,7 +133,12 @@ export function openApiDocument(): OpenApiDocument {
       '/v1/tasks': {
         post: op('createTask', 'Create a task (it starts unless "start": false)', TASK, { requestBody: jsonBody('TaskInput') }),
         get: op('listTasks', 'List tasks', '{items, nextCursor}', {
-          parameters: ['status', 'name', 'limit', 'cursor'].map((name) => ({ name, in: 'query', required: false, schema: { type: 'string' } })),
+          parameters: ['status', 'name', 'limit', 'cursor'].map((name) => ({
+            name,
+            in: 'query',
+            required: false,
+            schema: { type: 'string' },
+          })),
         }),
       },
       '/v1/tasks/{id}': {
@@ -137,7 +148,9 @@ export function openApiDocument(): OpenApiDocument {
       },
       '/v1/tasks/{id}/start': { post: byId('startTask', 'Start a stopped or failed task', TASK) },
       '/v1/tasks/{id}/stop': { post: byId('stopTask', 'Pause a task', TASK) },
-      '/v1/tasks/{id}/reset-offset': { post: byId('resetOffset', 'Replay from a time (stopped tasks only)', TASK, { requestBody: jsonBody('ResetOffsetInput') }) },
+      '/v1/tasks/{id}/reset-offset': {
+        post: byId('resetOffset', 'Replay from a time (stopped tasks only)', TASK, { requestBody: jsonBody('ResetOffsetInput') }),
+      },
       '/v1/tasks/{id}/metrics': { get: byId('getMetrics', 'Per-minute series per flow (?from=&to=, ms)', '{from, to, stepMs, points}') },
       '/v1/tasks/{id}/metadata': { get: byId('getMetadata', 'Metadata sync items', '{items}') },
       '/v1/tasks/{id}/failures': { get: byId('getFailures', 'Parked messages (?includePayload=true for bodies)', '{items}') },
@@ -149,7 +162,9 @@ export function openApiDocument(): OpenApiDocument {
         }),
       },
       '/v1/tokens/revoke': {
-        post: op('revokeToken', 'Revoke a token of your tenant', 'revoked', { requestBody: inlineBody({ token: { type: 'string' } }, ['token']) }),
+        post: op('revokeToken', 'Revoke a token of your tenant', 'revoked', {
+          requestBody: inlineBody({ token: { type: 'string' } }, ['token']),
+        }),
       },
       '/v1/openapi.json': { get: op('getOpenApi', 'This document', 'the OpenAPI 3.1 document') },
       '/v1/health': {

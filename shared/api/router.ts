@@ -5,7 +5,7 @@ import type { Principal } from '../auth/principal.ts';
 import { FerryError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type { StoreHealth, TokenStore } from '../store/store.ts';
-import { TaskService, requireWriter } from '../tasks/service.ts';
+import { type TaskService, requireWriter } from '../tasks/service.ts';
 import { operations, type OperationId, type ResponseBody } from './contract.ts';
 import { errorResponse } from './errors.ts';
 import { json, type ApiRequest, type ApiResponse } from './http.ts';
@@ -92,7 +92,9 @@ export async function route(req: ApiRequest, deps: ApiDeps): Promise<ApiResponse
     const hit = matches.find((x) => x.r.method === req.method);
     const p = await authenticate(deps.store, req.headers.authorization);
     if (!hit) {
-      return errorResponse(new FerryError('INVALID_STATE', `${req.method} is not allowed on ${req.path}`), 405, { allow: matches.map((x) => x.r.method).join(', ') });
+      return errorResponse(new FerryError('INVALID_STATE', `${req.method} is not allowed on ${req.path}`), 405, {
+        allow: matches.map((x) => x.r.method).join(', '),
+      });
     }
     if (req.method !== 'GET' && p.role !== 'admin') throw new FerryError('FORBIDDEN', 'this token may only read');
     return await hit.r.handler({ req, p, id: hit.m![1] ?? '', body: () => parseBody(req.body), deps });

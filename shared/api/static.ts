@@ -1,7 +1,7 @@
 // The web console's built files (console/dist, from `npm run build:console`), answered by the same
 // router as the API so the API function and the local runtime serve `/` identically. Only text
 // files are served: every edge passes bodies as UTF-8 strings, and the build emits nothing else.
-import { readFileSync, statSync } from 'node:fs';
+import { readFileSync, statSync, type Stats } from 'node:fs';
 import { extname, join, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ApiRequest, ApiResponse } from './http.ts';
@@ -29,7 +29,9 @@ const HTML_HEADERS = {
   'referrer-policy': 'no-referrer',
   'x-frame-options': 'DENY',
   // uPlot and Preact set inline styles; everything else comes from this origin.
-  'content-security-policy': "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
+  'content-security-policy':
+    "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; " +
+    "base-uri 'none'; form-action 'self'",
 };
 
 /** True for the paths the console owns: every GET/HEAD outside `/v1`. */
@@ -57,7 +59,7 @@ export function serveConsole(req: ApiRequest, root: string = CONSOLE_DIR): ApiRe
   const type = TYPES[extname(file)];
   if (!type) return notFound();
 
-  let stat;
+  let stat: Stats;
   try {
     stat = statSync(file);
   } catch {
@@ -75,7 +77,11 @@ export function serveConsole(req: ApiRequest, root: string = CONSOLE_DIR): ApiRe
   return { status: 200, headers, body: req.method === 'HEAD' ? '' : readFileSync(file, 'utf8') };
 }
 
-const notFound = (): ApiResponse => ({ status: 404, headers: { 'content-type': 'text/plain; charset=utf-8', 'cache-control': REVALIDATE }, body: 'not found\n' });
+const notFound = (): ApiResponse => ({
+  status: 404,
+  headers: { 'content-type': 'text/plain; charset=utf-8', 'cache-control': REVALIDATE },
+  body: 'not found\n',
+});
 
 const notBuilt = (): ApiResponse => ({
   status: 503,

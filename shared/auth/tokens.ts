@@ -27,5 +27,9 @@ export async function authenticate(store: TokenStore, authorization: string | un
   if (!TOKEN_RE.test(token)) throw new FerryError('UNAUTHENTICATED', 'invalid or revoked token');
   const row = await store.findToken(hashToken(token));
   if (!row) throw new FerryError('UNAUTHENTICATED', 'invalid or revoked token');
-  return { tenant: row.tenant, role: row.role === 'admin' ? 'admin' : 'reader', subject: row.label || `token:${row.tokenHash.slice(0, 8)}` };
+  return {
+    tenant: row.tenant,
+    role: row.role === 'admin' ? 'admin' : 'reader',
+    subject: row.label || `token:${row.tokenHash.slice(0, 8)}`,
+  };
 }

@@ -32,6 +32,7 @@ export function parseUrl(value: string): string {
   } catch {
     throw new InvalidArgumentError('expected an http(s) URL such as http://127.0.0.1:3000.');
   }
-  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new InvalidArgumentError('expected an http(s) URL such as http://127.0.0.1:3000.');
+  if (u.protocol !== 'http:' && u.protocol !== 'https:')
+    throw new InvalidArgumentError('expected an http(s) URL such as http://127.0.0.1:3000.');
   return value;
 }

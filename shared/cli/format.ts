@@ -20,13 +20,13 @@ export function table(headers: string[], rows: string[][]): string {
       .map((c, i) => (i === cells.length - 1 ? c : pad(c, widths[i]!)))
       .join('  ')
       .trimEnd();
-  return [line(headers), ...rows.map(line)].join('\n') + '\n';
+  return `${[line(headers), ...rows.map(line)].join('\n')}\n`;
 }
 
 /** `Key:  value` lines with the values aligned. */
 export function keyValues(pairs: [string, string][]): string {
   const w = Math.max(...pairs.map(([k]) => displayWidth(k))) + 1;
-  return pairs.map(([k, v]) => `${pad(`${k}:`, w + 1)}${v}`).join('\n') + '\n';
+  return `${pairs.map(([k, v]) => `${pad(`${k}:`, w + 1)}${v}`).join('\n')}\n`;
 }
 
 /** ISO-8601 in UTC to the second: unambiguous whatever the reader's time zone. */

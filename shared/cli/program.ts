@@ -155,11 +155,12 @@ export function buildProgram(io: CliIo): Command {
   waitOptions(
     tasks
       .command('create')
-      .description('create a task from a JSON definition (validated here with the API\'s own rules first)')
+      .description("create a task from a JSON definition (validated here with the API's own rules first)")
       .requiredOption('-f, --file <path>', 'task definition, JSON as in POST /v1/tasks ("-" reads stdin)')
       .option('--no-start', 'create it stopped'),
   ).action(async (opts: { file: string; start: boolean; wait?: boolean; timeout: number }, cmd: Command) => {
-    if (opts.wait && !opts.start) cmd.error('--wait cannot be used with --no-start: a stopped task never reaches running', { exitCode: EXIT.usage });
+    if (opts.wait && !opts.start)
+      cmd.error('--wait cannot be used with --no-start: a stopped task never reaches running', { exitCode: EXIT.usage });
     const { api } = ctx(cmd);
     const body = await readTaskFile(io, opts.file);
     if (!opts.start) body.start = false;
@@ -200,7 +201,9 @@ export function buildProgram(io: CliIo): Command {
     .command('reset-offset')
     .description('replay from a point in time at the next start (only while stopped)')
     .argument('<id>', 'task id')
-    .addOption(new Option('--time <time>', 'ISO-8601 (without a zone: local time) or epoch milliseconds').argParser(parseTime).makeOptionMandatory())
+    .addOption(
+      new Option('--time <time>', 'ISO-8601 (without a zone: local time) or epoch milliseconds').argParser(parseTime).makeOptionMandatory(),
+    )
     .action(async (id: string, opts: { time: number }, cmd: Command) => {
       const { api, out } = ctx(cmd);
       const t = await api.resetOffset(id, opts.time);
@@ -246,7 +249,8 @@ async function readTaskFile(io: CliIo, path: string): Promise<Record<string, unk
     throw new FerryError('VALIDATION_FAILED', `${path} is not valid JSON: ${(err as Error).message}`, 'body');
   }
   // Same words as the API for the same mistake.
-  if (body === null || typeof body !== 'object' || Array.isArray(body)) throw new FerryError('VALIDATION_FAILED', 'body must be a JSON object');
+  if (body === null || typeof body !== 'object' || Array.isArray(body))
+    throw new FerryError('VALIDATION_FAILED', 'body must be a JSON object');
   return body as Record<string, unknown>;
 }
 

@@ -5,7 +5,16 @@ import { dash, keyValues, ms, table, time } from './format.ts';
 export function taskTable(tasks: TaskView[]): string {
   return table(
     ['ID', 'NAME', 'STATUS', 'DIRECTION', 'SOURCE', 'TARGET', 'UPDATED', 'REASON'],
-    tasks.map((t) => [t.id, t.name, t.status, t.direction, t.source.clusterId, t.target.clusterId, time(t.updatedAt), dash(t.statusReason)]),
+    tasks.map((t) => [
+      t.id,
+      t.name,
+      t.status,
+      t.direction,
+      t.source.clusterId,
+      t.target.clusterId,
+      time(t.updatedAt),
+      dash(t.statusReason),
+    ]),
   );
 }
 
@@ -37,7 +46,10 @@ export function taskDetails(t: TaskDetails): string {
     ['Expression', `${t.filter.expression.type} ${t.filter.expression.value}`],
     ['TPS limit', t.tpsLimit === null ? 'unlimited' : String(t.tpsLimit)],
     ['Idempotent resume', t.idempotentResume ? 'yes' : 'no'],
-    ['Pending reset', t.pendingReset ? `to ${time(t.pendingReset.timestamp)} (${t.pendingReset.timestamp}), applied at the next start` : '-'],
+    [
+      'Pending reset',
+      t.pendingReset ? `to ${time(t.pendingReset.timestamp)} (${t.pendingReset.timestamp}), applied at the next start` : '-',
+    ],
     ['Created', time(t.createdAt)],
     ['Updated', time(t.updatedAt)],
     ['Version', String(t.version)],
@@ -63,7 +75,17 @@ export function metricsView(id: string, m: MetricsSeries): string {
   out += '\nLatest minute per flow:\n';
   out += table(
     ['FLOW', 'MINUTE', 'CONSUMED', 'REPLICATED', 'FAILED', 'THROTTLED', 'LAG', 'DELAY P99', 'DELAY MAX'],
-    latest.map(({ flow, p }) => [flow, time(p.minuteMs), String(p.consumed), String(p.replicated), String(p.failed), String(p.throttled), dash(p.lag), ms(p.delayP99Ms), ms(p.delayMaxMs)]),
+    latest.map(({ flow, p }) => [
+      flow,
+      time(p.minuteMs),
+      String(p.consumed),
+      String(p.replicated),
+      String(p.failed),
+      String(p.throttled),
+      dash(p.lag),
+      ms(p.delayP99Ms),
+      ms(p.delayMaxMs),
+    ]),
   );
   out += '\nTotals over the range:\n';
   out += table(

@@ -4,9 +4,7 @@ import type { ApiClient } from '../api/client.ts';
 import type { TaskView } from '../api/contract.ts';
 import { seconds } from './format.ts';
 
-export type WaitOutcome =
-  | { ok: true; task: TaskView }
-  | { ok: false; task: TaskView; reason: string };
+export type WaitOutcome = { ok: true; task: TaskView } | { ok: false; task: TaskView; reason: string };
 
 export interface WaitOptions {
   timeoutMs: number;
@@ -38,12 +36,14 @@ export async function waitForRunning(api: ApiClient, first: TaskView, opts: Wait
       lastLine = now();
     }
     if (task.status === 'running') return { ok: true, task };
-    if (task.status === 'start_failed') return { ok: false, task, reason: `${task.id} failed to start: ${task.statusReason ?? 'no reason given'}` };
+    if (task.status === 'start_failed')
+      return { ok: false, task, reason: `${task.id} failed to start: ${task.statusReason ?? 'no reason given'}` };
     // Someone else stopped or deleted it while we waited: it will not run without another start.
     if (task.status === 'stopped' || task.status === 'deleting' || task.desiredState !== 'running') {
       return { ok: false, task, reason: `${task.id} is ${task.status} (desired state ${task.desiredState}); it will not reach running` };
     }
-    if (elapsed >= opts.timeoutMs) return { ok: false, task, reason: `${task.id} did not reach running within ${seconds(opts.timeoutMs)} (status: ${task.status})` };
+    if (elapsed >= opts.timeoutMs)
+      return { ok: false, task, reason: `${task.id} did not reach running within ${seconds(opts.timeoutMs)} (status: ${task.status})` };
     await sleep(Math.min(interval, Math.max(0, opts.timeoutMs - elapsed)));
     task = await api.getTask(task.id);
   }

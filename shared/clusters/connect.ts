@@ -39,13 +39,20 @@ export interface ConnectOptions {
  */
 export function connectEndpoint(endpoint: StoredEndpoint, cipher: SecretCipher, opts: ConnectOptions = {}): ClusterConnection {
   if (endpoint.protocol === 'grpc') {
-    throw new FerryError('INVALID_STATE', `cluster ${endpoint.clusterId}: the gRPC protocol cannot pull by offset; replicate over remoting`, 'protocol');
+    throw new FerryError(
+      'INVALID_STATE',
+      `cluster ${endpoint.clusterId}: the gRPC protocol cannot pull by offset; replicate over remoting`,
+      'protocol',
+    );
   }
   const credentials = endpointCredentials(endpoint, cipher);
   const remoting = new RemotingClient({ credentials, requestTimeoutMs: opts.requestTimeoutMs ?? 5000, connectTimeoutMs: 3000 });
   const nameServers: NameServers =
     endpoint.clusterType === 'tencent'
-      ? new ResolvedOnUse(remoting, async () => (await resolveTencentAccess(endpoint, cipher, { apiEndpoint: opts.tencentApiEndpoint })).nameServer)
+      ? new ResolvedOnUse(
+          remoting,
+          async () => (await resolveTencentAccess(endpoint, cipher, { apiEndpoint: opts.tencentApiEndpoint })).nameServer,
+        )
       : new NameServerClient(remoting, endpoint.nameServer);
   return {
     clusterId: endpoint.clusterId,
@@ -62,7 +69,11 @@ export function connectEndpoint(endpoint: StoredEndpoint, cipher: SecretCipher, 
 }
 
 /** Where a task's Tencent endpoint is reached (cached); its own Cloud API keys are unsealed only when the Cloud API is asked. */
-export function resolveTencentAccess(e: Extract<StoredEndpoint, { clusterType: 'tencent' }>, cipher: SecretCipher, opts: ResolveOptions = {}): Promise<TencentAccess> {
+export function resolveTencentAccess(
+  e: Extract<StoredEndpoint, { clusterType: 'tencent' }>,
+  cipher: SecretCipher,
+  opts: ResolveOptions = {},
+): Promise<TencentAccess> {
   return resolveAccessPoint(e, () => endpointCloudApiKeys(e, cipher), opts);
 }
 

@@ -38,12 +38,16 @@ function verdictOf(d: Diagnostics, timeoutMs: number): SafetyVerdict {
         reason:
           d.complexity.type === 'exponential'
             ? 'it can backtrack exponentially (catastrophically) on some names'
-            : `its backtracking grows with the name's length to the power ${d.complexity.degree} (at most ${MAX_POLYNOMIAL_DEGREE} is allowed)`,
+            : `its backtracking grows with the name's length to the power ${d.complexity.degree} (at most ${MAX_POLYNOMIAL_DEGREE} ` +
+              `is allowed)`,
       };
     case 'unknown':
       return {
         safe: false,
-        reason: d.error.kind === 'timeout' ? `it could not be proven safe within ${timeoutMs} ms; simplify it` : `it could not be checked for safety (${d.error.kind}${'message' in d.error ? `: ${d.error.message}` : ''})`,
+        reason:
+          d.error.kind === 'timeout'
+            ? `it could not be proven safe within ${timeoutMs} ms; simplify it`
+            : `it could not be checked for safety (${d.error.kind}${'message' in d.error ? `: ${d.error.message}` : ''})`,
       };
   }
 }

@@ -89,7 +89,12 @@ export function evaluateNode(node: Sql92Node, props: Properties): JavaValue {
       if (node.search === '') return false;
       const v = evaluateNode(node.operand, props);
       if (typeof v !== 'string') return false;
-      const hit = node.operator === 'CONTAINS' ? v.includes(node.search) : node.operator === 'STARTSWITH' ? v.startsWith(node.search) : v.endsWith(node.search);
+      const hit =
+        node.operator === 'CONTAINS'
+          ? v.includes(node.search)
+          : node.operator === 'STARTSWITH'
+            ? v.startsWith(node.search)
+            : v.endsWith(node.search);
       return hit !== node.negated;
     }
   }

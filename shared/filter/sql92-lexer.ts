@@ -4,7 +4,20 @@
 // problem in the text is the one reported.
 import { FilterSyntaxError } from './errors.ts';
 
-export const SQL92_KEYWORDS = ['NOT', 'AND', 'OR', 'BETWEEN', 'IN', 'TRUE', 'FALSE', 'NULL', 'IS', 'CONTAINS', 'STARTSWITH', 'ENDSWITH'] as const;
+export const SQL92_KEYWORDS = [
+  'NOT',
+  'AND',
+  'OR',
+  'BETWEEN',
+  'IN',
+  'TRUE',
+  'FALSE',
+  'NULL',
+  'IS',
+  'CONTAINS',
+  'STARTSWITH',
+  'ENDSWITH',
+] as const;
 export type Sql92Keyword = (typeof SQL92_KEYWORDS)[number];
 
 export type Sql92Operator = '=' | '<>' | '>' | '>=' | '<' | '<=' | '(' | ')' | ',' | '+' | '-';
@@ -94,7 +107,12 @@ export class Sql92Lexer {
     for (;;) {
       const close = text.indexOf("'", i);
       if (close < 0) {
-        throw new FilterSyntaxError({ language: 'SQL92', column: start + 1, expected: "a closing quote (') for this string", found: 'end of input' });
+        throw new FilterSyntaxError({
+          language: 'SQL92',
+          column: start + 1,
+          expected: "a closing quote (') for this string",
+          found: 'end of input',
+        });
       }
       value += text.slice(i, close);
       if (text[close + 1] === "'") {
@@ -121,7 +139,12 @@ export class Sql92Lexer {
       } else if (c === '/' && text[this.pos + 1] === '*') {
         const end = text.indexOf('*/', this.pos + 2);
         if (end < 0) {
-          throw new FilterSyntaxError({ language: 'SQL92', column: this.pos + 1, expected: "'*/' to close this comment", found: 'end of input' });
+          throw new FilterSyntaxError({
+            language: 'SQL92',
+            column: this.pos + 1,
+            expected: "'*/' to close this comment",
+            found: 'end of input',
+          });
         }
         this.pos = end + 2;
       } else {

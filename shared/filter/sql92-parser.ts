@@ -58,11 +58,19 @@ class Sql92Parser {
   // ---- grammar rules -------------------------------------------------------------------------
 
   private orExpression(expected: string): Sql92Node {
-    return this.logicChain('OR', () => this.andExpression(expected), (e) => this.andExpression(e));
+    return this.logicChain(
+      'OR',
+      () => this.andExpression(expected),
+      (e) => this.andExpression(e),
+    );
   }
 
   private andExpression(expected: string): Sql92Node {
-    return this.logicChain('AND', () => this.equalityExpression(expected), (e) => this.equalityExpression(e));
+    return this.logicChain(
+      'AND',
+      () => this.equalityExpression(expected),
+      (e) => this.equalityExpression(e),
+    );
   }
 
   /** `x OP y OP z`: one node with all operands; a single operand is returned as it is (it may be a value in parentheses). */
@@ -131,7 +139,9 @@ class Sql92Parser {
       if (STRING_MATCH.has(op.keyword)) {
         this.advance();
         const search = this.expectString(`a string in single quotes after ${op.keyword}`);
-        left = this.node({ kind: 'string-match', operator: op.keyword as StringMatchOperator, negated, operand: left, search }, start, [left]);
+        left = this.node({ kind: 'string-match', operator: op.keyword as StringMatchOperator, negated, operand: left, search }, start, [
+          left,
+        ]);
       } else if (op.keyword === 'BETWEEN') {
         this.advance();
         const low = this.unaryExpression('a value after BETWEEN');
@@ -278,8 +288,15 @@ class Sql92Parser {
     const op = negated ? 'NOT BETWEEN' : 'BETWEEN';
     for (const n of [operand, low, high]) this.checkOrderedOperand(n, op);
     // createBetween compares two literal bounds (negative numbers are negations, not literals, so escape it).
-    if (!negated && low.kind === 'constant' && high.kind === 'constant' && typeof low.value !== 'string' && typeof high.value !== 'string') {
-      if (compareNumbers(high.value, low.value) < 0) this.failAt(low, `a lower bound no greater than the upper bound ${describeJavaValue(high.value)}`);
+    if (
+      !negated &&
+      low.kind === 'constant' &&
+      high.kind === 'constant' &&
+      typeof low.value !== 'string' &&
+      typeof high.value !== 'string'
+    ) {
+      if (compareNumbers(high.value, low.value) < 0)
+        this.failAt(low, `a lower bound no greater than the upper bound ${describeJavaValue(high.value)}`);
     }
   }
 
@@ -317,14 +334,16 @@ class Sql92Parser {
   }
 
   private fail(t: Token, expected: string): never {
-    const found = t.kind === 'eof' ? 'end of input' : t.kind === 'string' ? `the string ${quoteForMessage(t.value)}` : quoteForMessage(t.text);
+    const found =
+      t.kind === 'eof' ? 'end of input' : t.kind === 'string' ? `the string ${quoteForMessage(t.value)}` : quoteForMessage(t.text);
     throw new FilterSyntaxError({ language: 'SQL92', column: t.start + 1, expected, found });
   }
 
   private failAt(node: Sql92Node, expected: string): never {
     const span = this.spans.get(node)!;
     const text = this.source.slice(span.start, span.end);
-    const found = node.kind === 'constant' && typeof node.value === 'string' ? `the string ${quoteForMessage(node.value)}` : quoteForMessage(text);
+    const found =
+      node.kind === 'constant' && typeof node.value === 'string' ? `the string ${quoteForMessage(node.value)}` : quoteForMessage(text);
     throw new FilterSyntaxError({ language: 'SQL92', column: span.start + 1, expected, found });
   }
 }

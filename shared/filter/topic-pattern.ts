@@ -24,7 +24,9 @@ function checkList(list: TopicPatternList, patterns: readonly string[], deadline
   if (patterns.length > TOPIC_PATTERNS_MAX) {
     throw new FilterPatternError(list, TOPIC_PATTERNS_MAX, 'invalid', `a list holds at most ${TOPIC_PATTERNS_MAX} patterns`);
   }
-  patterns.forEach((pattern, index) => checkPattern(list, index, pattern, deadline));
+  patterns.forEach((pattern, index) => {
+    checkPattern(list, index, pattern, deadline);
+  });
 }
 
 function checkPattern(list: TopicPatternList, index: number, pattern: string, deadline: number): void {
@@ -39,7 +41,12 @@ function checkPattern(list: TopicPatternList, index: number, pattern: string, de
   const anchored = anchorTopicPattern(pattern);
   const remaining = deadline - Date.now();
   if (remaining <= 0) {
-    throw new FilterPatternError(list, index, 'unsafe', 'it could not be checked for safety: checking the patterns before it used up the time allowed');
+    throw new FilterPatternError(
+      list,
+      index,
+      'unsafe',
+      'it could not be checked for safety: checking the patterns before it used up the time allowed',
+    );
   }
   const verdict = checkRegexSafety(anchored, Math.min(CHECK_TIMEOUT_MS, remaining));
   if (!verdict.safe) throw new FilterPatternError(list, index, 'unsafe', verdict.reason);

@@ -1,7 +1,7 @@
 // AWS Lambda adapter: an asynchronous ("Event") invoke of the replicator function, the job as the
 // JSON payload. Lambda answers 202 once the event is queued; the replicator's outcome is never seen here.
 import { InvokeCommand, LambdaClient, LambdaServiceException } from '@aws-sdk/client-lambda';
-import type { LambdaClientConfig } from '@aws-sdk/client-lambda';
+import type { InvokeCommandOutput, LambdaClientConfig } from '@aws-sdk/client-lambda';
 import { InvokeError } from './invoke-error.ts';
 import type { Invoker, ReplicatorJob } from './invoker.ts';
 
@@ -38,16 +38,31 @@ export class AwsLambdaInvoker implements Invoker {
   }
 
   async invokeReplicator(job: ReplicatorJob): Promise<void> {
-    const fail = (d: { message: string; code?: string | undefined; status?: number | undefined; requestId?: string | undefined; cause?: unknown }) =>
-      new InvokeError({ platform: 'aws-lambda', functionName: this.functionName, ...d });
-    let res;
+    const fail = (d: {
+      message: string;
+      code?: string | undefined;
+      status?: number | undefined;
+      requestId?: string | undefined;
+      cause?: unknown;
+    }) => new InvokeError({ platform: 'aws-lambda', functionName: this.functionName, ...d });
+    let res: InvokeCommandOutput;
     try {
       res = await this.client.send(
-        new InvokeCommand({ FunctionName: this.functionName, InvocationType: 'Event', Payload: new TextEncoder().encode(JSON.stringify(job)) }),
+        new InvokeCommand({
+          FunctionName: this.functionName,
+          InvocationType: 'Event',
+          Payload: new TextEncoder().encode(JSON.stringify(job)),
+        }),
       );
     } catch (err) {
       if (err instanceof LambdaServiceException) {
-        throw fail({ message: err.message, code: err.name, status: err.$metadata.httpStatusCode, requestId: err.$metadata.requestId, cause: err });
+        throw fail({
+          message: err.message,
+          code: err.name,
+          status: err.$metadata.httpStatusCode,
+          requestId: err.$metadata.requestId,
+          cause: err,
+        });
       }
       // Network errors, timeouts, missing region or credentials: no answer from Lambda at all.
       const code = err instanceof Error ? ((err as NodeJS.ErrnoException).code ?? err.name) : undefined;
@@ -57,7 +72,9 @@ export class AwsLambdaInvoker implements Invoker {
     // FunctionError means the job was not handed over as intended.
     if (res.StatusCode !== 202 || res.FunctionError) {
       throw fail({
-        message: res.FunctionError ? `function error ${res.FunctionError}` : `unexpected status ${String(res.StatusCode)} for an Event invoke`,
+        message: res.FunctionError
+          ? `function error ${res.FunctionError}`
+          : `unexpected status ${String(res.StatusCode)} for an Event invoke`,
         code: res.FunctionError,
         status: res.StatusCode,
         requestId: res.$metadata.requestId,

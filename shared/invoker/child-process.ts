@@ -16,7 +16,8 @@ export interface ChildProcessInvokerOptions {
   output?: 'inherit' | 'ignore';
 }
 
-const jobKey = (job: ReplicatorJob) => `${job.taskId}/${job.flow}/${job.kind ?? 'copy'}/${job.generation ?? 0}/${job.shard}${job.successor ? '/successor' : ''}`;
+const jobKey = (job: ReplicatorJob) =>
+  `${job.taskId}/${job.flow}/${job.kind ?? 'copy'}/${job.generation ?? 0}/${job.shard}${job.successor ? '/successor' : ''}`;
 
 export class ChildProcessInvoker implements Invoker {
   /** The live child of each job; a job whose child still runs is not started twice. */
@@ -29,7 +30,10 @@ export class ChildProcessInvoker implements Invoker {
     const key = jobKey(job);
     if (this.closed || this.live.has(key)) return;
     const out = this.opts.output ?? 'inherit';
-    const child = spawn(process.execPath, [...this.opts.args, JSON.stringify(job)], { env: { ...this.opts.env }, stdio: ['ignore', out, out, 'ipc'] });
+    const child = spawn(process.execPath, [...this.opts.args, JSON.stringify(job)], {
+      env: { ...this.opts.env },
+      stdio: ['ignore', out, out, 'ipc'],
+    });
     this.live.set(key, child);
     child.on('message', (msg: unknown) => {
       const asked = ReplicatorJobSchema.safeParse((msg as { invoke?: unknown } | null)?.invoke);
@@ -38,7 +42,8 @@ export class ChildProcessInvoker implements Invoker {
     child.once('error', (err) => this.opts.log.warn({ err, job }, 'replicator process failed to start'));
     child.once('exit', (code, signal) => {
       if (this.live.get(key) === child) this.live.delete(key);
-      if (code !== 0 && !this.closed && signal !== 'SIGKILL') this.opts.log.warn({ job, code, signal }, 'replicator process ended abnormally');
+      if (code !== 0 && !this.closed && signal !== 'SIGKILL')
+        this.opts.log.warn({ job, code, signal }, 'replicator process ended abnormally');
     });
   }
 

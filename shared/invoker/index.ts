@@ -17,7 +17,10 @@ export function createInvoker(config: FerryConfig, local?: () => Invoker): Invok
   const key = JSON.stringify([invoker, functionName, region, endpoint]);
   let found = platformInvokers.get(key);
   if (!found) {
-    found = invoker === 'aws-lambda' ? new AwsLambdaInvoker({ functionName, region, endpoint }) : new TencentScfInvoker({ functionName, region, endpoint });
+    found =
+      invoker === 'aws-lambda'
+        ? new AwsLambdaInvoker({ functionName, region, endpoint })
+        : new TencentScfInvoker({ functionName, region, endpoint });
     platformInvokers.set(key, found);
   }
   return found;

@@ -25,7 +25,9 @@ export class InvokeError extends Error {
   readonly requestId: string | undefined;
 
   constructor(d: InvokeErrorDetails) {
-    const detail = [d.code, d.status !== undefined ? `HTTP ${d.status}` : undefined, d.requestId ? `request ${d.requestId}` : undefined].filter(Boolean).join(', ');
+    const detail = [d.code, d.status !== undefined ? `HTTP ${d.status}` : undefined, d.requestId ? `request ${d.requestId}` : undefined]
+      .filter(Boolean)
+      .join(', ');
     super(`invoking ${d.platform} function ${d.functionName}: ${d.message}${detail ? ` (${detail})` : ''}`, { cause: d.cause });
     this.platform = d.platform;
     this.functionName = d.functionName;

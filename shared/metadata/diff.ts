@@ -25,7 +25,8 @@ export function sameSettings(a: MetadataEntry, b: MetadataEntry): boolean {
 }
 
 function sameTopic(x: TopicItem, y: TopicItem): boolean {
-  if (x.readQueueNums !== y.readQueueNums || x.writeQueueNums !== y.writeQueueNums || x.perm !== y.perm || x.order !== y.order) return false;
+  if (x.readQueueNums !== y.readQueueNums || x.writeQueueNums !== y.writeQueueNums || x.perm !== y.perm || x.order !== y.order)
+    return false;
   return x.attributes === undefined || y.attributes === undefined || sameJson(withMessageType(x.attributes), withMessageType(y.attributes));
 }
 
@@ -86,7 +87,12 @@ export function normalizePolicies(policies: readonly AclPolicy[]): AclPolicy[] {
     .map((p) => ({
       policyType: p.policyType ?? 'Custom',
       entries: p.entries
-        .map((e) => ({ resource: e.resource, actions: [...e.actions].sort(), sourceIps: [...(e.sourceIps ?? [])].sort(), decision: e.decision }))
+        .map((e) => ({
+          resource: e.resource,
+          actions: [...e.actions].sort(),
+          sourceIps: [...(e.sourceIps ?? [])].sort(),
+          decision: e.decision,
+        }))
         .sort((a, b) => cmp(a.resource, b.resource)),
     }))
     .filter((p) => p.entries.length > 0)

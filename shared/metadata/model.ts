@@ -136,9 +136,7 @@ export interface RoleItem {
 export type MetadataEntry = TopicItem | GroupItem | RoleItem | AclUserItem | AclItem | AclAccountItem;
 
 /** One kind on one cluster: its items, or why they cannot be read there. */
-export type KindSnapshot =
-  | { status: 'ok'; items: Map<string, MetadataEntry> }
-  | { status: 'unsupported'; reason: string };
+export type KindSnapshot = { status: 'ok'; items: Map<string, MetadataEntry> } | { status: 'unsupported'; reason: string };
 
 export interface ClusterSnapshot {
   /** The task's id for the cluster (messages and outcomes name it). */

@@ -78,7 +78,11 @@ const T2S: Flow = { direction: TARGET_TO_SOURCE, from: 'target', to: 'source' };
 export function systemContext(input: Pick<PlanInput, 'current' | 'ownPrincipals'>): SystemContext {
   return {
     reservedNames: new Set([...input.current.source.reservedNames, ...input.current.target.reservedNames]),
-    ownPrincipals: new Set([...(input.ownPrincipals ?? []), ...(input.current.source.ownPrincipals ?? []), ...(input.current.target.ownPrincipals ?? [])]),
+    ownPrincipals: new Set([
+      ...(input.ownPrincipals ?? []),
+      ...(input.current.source.ownPrincipals ?? []),
+      ...(input.current.target.ownPrincipals ?? []),
+    ]),
   };
 }
 
@@ -106,14 +110,29 @@ export function planSync(input: PlanInput): Plan {
       }
       if (from.status === 'unsupported') {
         readable = false;
-        settled.push({ kind, name: '*', direction: f.direction, action: 'none', status: 'unsupported', error: `${kind} cannot be read from ${input.current[f.from].clusterId}: ${from.reason}` });
+        settled.push({
+          kind,
+          name: '*',
+          direction: f.direction,
+          action: 'none',
+          status: 'unsupported',
+          error: `${kind} cannot be read from ${input.current[f.from].clusterId}: ${from.reason}`,
+        });
         continue;
       }
       if (!to || to.status === 'unsupported') {
         readable = false;
         const why = to ? to.reason : missingKindReason(kind);
         for (const name of from.items.keys()) {
-          if (syncable(name)) settled.push({ kind, name, direction: f.direction, action: 'none', status: 'unsupported', error: `cannot sync ${kind} to ${input.current[f.to].clusterId}: ${why}` });
+          if (syncable(name))
+            settled.push({
+              kind,
+              name,
+              direction: f.direction,
+              action: 'none',
+              status: 'unsupported',
+              error: `cannot sync ${kind} to ${input.current[f.to].clusterId}: ${why}`,
+            });
         }
       }
     }
@@ -173,7 +192,8 @@ export function planSync(input: PlanInput): Plan {
       }
     } else if (input.direction === 'one-way') {
       for (const [name, item] of items.source) if (syncable(name) && !touched.has(name)) converge(S2T, name, item);
-      for (const [name, c] of changes.source) if (c.type === 'deleted' && syncable(name) && !touched.has(name)) converge(S2T, name, undefined);
+      for (const [name, c] of changes.source)
+        if (c.type === 'deleted' && syncable(name) && !touched.has(name)) converge(S2T, name, undefined);
     } else {
       for (const [name, c] of changes.source) if (syncable(name) && !touched.has(name)) converge(S2T, name, c.after);
       for (const [name, c] of changes.target) if (syncable(name) && !touched.has(name)) converge(T2S, name, c.after);
@@ -190,7 +210,11 @@ export function planSync(input: PlanInput): Plan {
   }
 
   const rank = (k: SyncKind) => KIND_ORDER.indexOf(k);
-  const stable = <T>(xs: T[], by: (x: T) => number) => xs.map((x, i) => [x, i] as const).sort((a, b) => by(a[0]) - by(b[0]) || a[1] - b[1]).map(([x]) => x);
+  const stable = <T>(xs: T[], by: (x: T) => number) =>
+    xs
+      .map((x, i) => [x, i] as const)
+      .sort((a, b) => by(a[0]) - by(b[0]) || a[1] - b[1])
+      .map(([x]) => x);
   return {
     first,
     actions: [...stable(upserts, (a) => rank(a.kind)), ...stable(deletes, (a) => -rank(a.kind))],
@@ -202,7 +226,10 @@ export function planSync(input: PlanInput): Plan {
 /** Why a cluster's snapshot has no `kind` at all. */
 function missingKindReason(kind: SyncKind): string {
   if (kind === 'role') return 'roles exist only on Tencent Cloud clusters';
-  return `it has no ${kind === 'acl_account' ? 'ACL 1.0' : 'ACL 2.0'} (the task connects to it without ACL credentials, or its version lacks them)`;
+  return (
+    `it has no ${kind === 'acl_account' ? 'ACL 1.0' : 'ACL 2.0'} (the task connects to it without ACL credentials, or its ` +
+    `version lacks them)`
+  );
 }
 
 function okItems(k: ClusterSnapshot['kinds'][SyncKind]): ReadonlyMap<string, MetadataEntry> {

@@ -23,15 +23,31 @@
 import pLimit from 'p-limit';
 import type { ClusterConnection } from '../clusters/connect.ts';
 import type { RemotingAdmin } from '../rocketmq/remoting/admin.ts';
-import type { PlainAccessConfig } from '../rocketmq/remoting/acl-codec.ts';
-import { topicAttributesModification, type GroupConfig, type GroupConfigInput, type TopicConfig, type TopicConfigInput } from '../rocketmq/remoting/admin-codec.ts';
+import {
+  topicAttributesModification,
+  type GroupConfig,
+  type GroupConfigInput,
+  type TopicConfig,
+  type TopicConfigInput,
+} from '../rocketmq/remoting/admin-codec.ts';
 import { brokerVersion } from '../rocketmq/remoting/broker-runtime.ts';
 import { RemotingError, RemotingResponseError, ResponseCode, UnsupportedOperationError } from '../rocketmq/remoting/errors.ts';
 import type { ClusterInfo } from '../rocketmq/remoting/namesrv.ts';
 import { MetadataUnsupportedError, type ClusterAdmin } from './cluster-admin.ts';
 import { normalizePolicies, sameSettings } from './diff.ts';
-import type { AclAccountItem, AclItem, AclUserItem, ClusterSnapshot, GroupItem, KindSnapshot, MetadataEntry, SyncKind, TopicItem } from './model.ts';
+import type {
+  AclAccountItem,
+  AclItem,
+  AclUserItem,
+  ClusterSnapshot,
+  GroupItem,
+  KindSnapshot,
+  MetadataEntry,
+  SyncKind,
+  TopicItem,
+} from './model.ts';
 import type { SyncAction } from './plan.ts';
+import { accountConfig, accountItem, definedOnly, groupItem, topicItem, userItem } from './remoting-items.ts';
 
 export interface RemotingClusterAdminOptions {
   /** The task connects with ACL credentials: look at ACL 2.0 users/ACLs or ACL 1.0 accounts. */
@@ -86,7 +102,11 @@ export class RemotingClusterAdmin implements ClusterAdmin {
 
     const perBroker = await Promise.all(
       masters.map(async (m) => {
-        const [version, topics, groups] = await Promise.all([brokerVersion(this.conn.remoting, m.address), this.admin.getAllTopicConfigs(m.address), this.admin.getAllGroups(m.address)]);
+        const [version, topics, groups] = await Promise.all([
+          brokerVersion(this.conn.remoting, m.address),
+          this.admin.getAllTopicConfigs(m.address),
+          this.admin.getAllGroups(m.address),
+        ]);
         m.major = version.major;
         return { master: m, version, topics, groups };
       }),
@@ -131,7 +151,10 @@ export class RemotingClusterAdmin implements ClusterAdmin {
       const acls = await this.admin.listAcls(address);
       return {
         acl_user: { status: 'ok', items: new Map(users.map((u): [string, MetadataEntry] => [u.username, userItem(u)])) },
-        acl: { status: 'ok', items: new Map(acls.map((a): [string, MetadataEntry] => [a.subject, { kind: 'acl', name: a.subject, policies: a.policies }])) },
+        acl: {
+          status: 'ok',
+          items: new Map(acls.map((a): [string, MetadataEntry] => [a.subject, { kind: 'acl', name: a.subject, policies: a.policies }])),
+        },
       };
     } catch (err) {
       if (!(err instanceof UnsupportedOperationError)) throw err;
@@ -142,9 +165,18 @@ export class RemotingClusterAdmin implements ClusterAdmin {
       // A copy without its secret key would lock its clients out of the target: none is made.
       const secretless = acl.accounts.filter((a) => !a.secretKey).length;
       if (secretless > 0) {
-        return { acl_account: { status: 'unsupported', reason: `this cluster lists ACL 1.0 accounts without their secret keys (${secretless} of ${acl.accounts.length}), so they cannot be copied` } };
+        return {
+          acl_account: {
+            status: 'unsupported',
+            reason:
+              `this cluster lists ACL 1.0 accounts without their secret keys (${secretless} of ${acl.accounts.length}), so ` +
+              `they cannot be copied`,
+          },
+        };
       }
-      return { acl_account: { status: 'ok', items: new Map(acl.accounts.map((a): [string, MetadataEntry] => [a.accessKey, accountItem(a)])) } };
+      return {
+        acl_account: { status: 'ok', items: new Map(acl.accounts.map((a): [string, MetadataEntry] => [a.accessKey, accountItem(a)])) },
+      };
     } catch (err) {
       if (!(err instanceof UnsupportedOperationError)) throw err;
       return { acl_account: { status: 'unsupported', reason: `ACL 1.0 accounts cannot be read from this cluster: ${err.reason}` } };
@@ -192,7 +224,12 @@ export class RemotingClusterAdmin implements ClusterAdmin {
   }
 
   /** Per master, concurrently: items that differ there, in list requests where the broker has them, else one by one. */
-  private async upsertMany<T extends TopicItem | GroupItem>(state: ReadState, items: Indexed<T>[], fail: (i: number, err: unknown) => void, w: Writer<T>): Promise<void> {
+  private async upsertMany<T extends TopicItem | GroupItem>(
+    state: ReadState,
+    items: Indexed<T>[],
+    fail: (i: number, err: unknown) => void,
+    w: Writer<T>,
+  ): Promise<void> {
     await Promise.all(
       state.masters.map(async (m) => {
         const todo = items.filter(({ item }) => w.needed(m, item));
@@ -210,7 +247,10 @@ export class RemotingClusterAdmin implements ClusterAdmin {
           for (let k = 0; k < todo.length; k += BATCH) {
             const chunk = todo.slice(k, k + BATCH);
             try {
-              await w.many(m, chunk.map((c) => c.item));
+              await w.many(
+                m,
+                chunk.map((c) => c.item),
+              );
               batched = batched.concat(chunk);
             } catch (err) {
               // A refused list (one invalid item fails all) or an unknown outcome: one by one
@@ -247,15 +287,28 @@ export class RemotingClusterAdmin implements ClusterAdmin {
         const c = current(m, t.name);
         return this.admin.createOrUpdateTopic(m.address, topicInput(state, t, c), c ? { current: c } : {});
       },
-      many: (m, ts) => this.admin.createOrUpdateTopicList(m.address, ts.map((t) => ({ cfg: topicInput(state, t, current(m, t.name)), current: current(m, t.name) }))),
+      many: (m, ts) =>
+        this.admin.createOrUpdateTopicList(
+          m.address,
+          ts.map((t) => ({ cfg: topicInput(state, t, current(m, t.name)), current: current(m, t.name) })),
+        ),
       // The broker answers SUCCESS without writing any topic of a list in which one is already as
       // asked (a concurrent write can make it so): read back, and write the missing ones singly.
       verify: async (m, written) => {
         const now = await this.admin.getAllTopicConfigs(m.address);
         return written.filter(({ item }) => {
           const t = now.get(item.name);
-          if (!t || t.readQueueNums !== item.readQueueNums || t.writeQueueNums !== item.writeQueueNums || t.perm !== item.perm || t.order !== item.order) return true;
-          return state.topicAttributes && item.attributes !== undefined && topicAttributesModification(item.attributes, t.attributes) !== '';
+          if (
+            !t ||
+            t.readQueueNums !== item.readQueueNums ||
+            t.writeQueueNums !== item.writeQueueNums ||
+            t.perm !== item.perm ||
+            t.order !== item.order
+          )
+            return true;
+          return (
+            state.topicAttributes && item.attributes !== undefined && topicAttributesModification(item.attributes, t.attributes) !== ''
+          );
         });
       },
     };
@@ -269,7 +322,11 @@ export class RemotingClusterAdmin implements ClusterAdmin {
         return !c || !sameSettings(groupItem(c), g);
       },
       one: (m, g) => this.admin.createOrUpdateGroup(m.address, groupInput(g, current(m, g.name))),
-      many: (m, gs) => this.admin.createOrUpdateGroupList(m.address, gs.map((g) => groupInput(g, current(m, g.name)))),
+      many: (m, gs) =>
+        this.admin.createOrUpdateGroupList(
+          m.address,
+          gs.map((g) => groupInput(g, current(m, g.name))),
+        ),
     };
   }
 
@@ -294,12 +351,18 @@ export class RemotingClusterAdmin implements ClusterAdmin {
         if (a.op === 'delete') return this.admin.deleteGroup(state.clusterName, a.name);
         return this.writeGroup(state, item as GroupItem);
       case 'acl_user':
-        return this.onEveryMaster(state, (addr) => (a.op === 'delete' ? this.admin.deleteUser(addr, a.name) : this.writeUser(addr, item as AclUserItem)));
+        return this.onEveryMaster(state, (addr) =>
+          a.op === 'delete' ? this.admin.deleteUser(addr, a.name) : this.writeUser(addr, item as AclUserItem),
+        );
       case 'acl':
-        return this.onEveryMaster(state, (addr) => (a.op === 'delete' ? this.deleteAcl(addr, a.name) : this.writeAcl(addr, item as AclItem)));
+        return this.onEveryMaster(state, (addr) =>
+          a.op === 'delete' ? this.deleteAcl(addr, a.name) : this.writeAcl(addr, item as AclItem),
+        );
       case 'acl_account':
         return this.onEveryMaster(state, (addr) =>
-          a.op === 'delete' ? this.deleteAccount(addr, a.name) : this.admin.createOrUpdateAclAccount(addr, accountConfig(item as AclAccountItem), { replace: true }),
+          a.op === 'delete'
+            ? this.deleteAccount(addr, a.name)
+            : this.admin.createOrUpdateAclAccount(addr, accountConfig(item as AclAccountItem), { replace: true }),
         );
       default:
         throw new MetadataUnsupportedError(`${this.clusterId}: ${(a as SyncAction).kind} items are not kept by RocketMQ brokers`);
@@ -314,7 +377,8 @@ export class RemotingClusterAdmin implements ClusterAdmin {
   }
 
   private async writeGroup(state: ReadState, g: GroupItem): Promise<void> {
-    for (const { address } of state.masters) await this.admin.createOrUpdateGroup(address, groupInput(g, state.groups.get(address)?.get(g.name)));
+    for (const { address } of state.masters)
+      await this.admin.createOrUpdateGroup(address, groupInput(g, state.groups.get(address)?.get(g.name)));
   }
 
   private async writeUser(address: string, u: AclUserItem): Promise<void> {
@@ -332,7 +396,8 @@ export class RemotingClusterAdmin implements ClusterAdmin {
     const wanted = new Set(normalizePolicies(acl.policies).flatMap((p) => p.entries.map((e) => `${p.policyType}\u0000${e.resource}`)));
     for (const p of normalizePolicies(now?.policies ?? [])) {
       for (const e of p.entries) {
-        if (!wanted.has(`${p.policyType}\u0000${e.resource}`)) await this.admin.deleteAcl(address, acl.name, { resource: e.resource, policyType: p.policyType });
+        if (!wanted.has(`${p.policyType}\u0000${e.resource}`))
+          await this.admin.deleteAcl(address, acl.name, { resource: e.resource, policyType: p.policyType });
       }
     }
   }
@@ -372,7 +437,10 @@ function pickCluster(info: Pick<ClusterInfo, 'clusterAddrTable'>, clusterId: str
   if (names.includes(clusterId)) return clusterId;
   if (names.length === 1) return names[0]!;
   if (names.length === 0) throw new RemotingError(`the name server knows no cluster (looking for ${clusterId})`);
-  throw new RemotingError(`the name server serves several clusters (${names.join(', ')}) and none is named ${clusterId}; set the task's clusterId to the brokerClusterName`);
+  throw new RemotingError(
+    `the name server serves several clusters (${names.join(', ')}) and none is named ${clusterId}; set the task's clusterId to the ` +
+      `brokerClusterName`,
+  );
 }
 
 function mastersOf(info: ClusterInfo, clusterName: string): Master[] {
@@ -420,61 +488,4 @@ function topicInput(state: ReadState, t: TopicItem, current: TopicConfig | undef
 function groupInput(g: GroupItem, current: GroupConfig | undefined): GroupConfigInput {
   const { kind: _kind, name, ...settings } = g;
   return { ...(current ?? {}), ...definedOnly(settings), groupName: name };
-}
-
-function topicItem(t: TopicConfig, withAttributes: boolean): TopicItem {
-  const item: TopicItem = { kind: 'topic', name: t.topicName, readQueueNums: t.readQueueNums, writeQueueNums: t.writeQueueNums, perm: t.perm, order: t.order };
-  if (withAttributes) item.attributes = { ...t.attributes };
-  return item;
-}
-
-function groupItem(g: GroupConfig): GroupItem {
-  const item: GroupItem = {
-    kind: 'group',
-    name: g.groupName,
-    consumeEnable: g.consumeEnable,
-    consumeFromMinEnable: g.consumeFromMinEnable,
-    consumeBroadcastEnable: g.consumeBroadcastEnable,
-    retryQueueNums: g.retryQueueNums,
-    retryMaxTimes: g.retryMaxTimes,
-    brokerId: g.brokerId,
-    whichBrokerWhenConsumeSlowly: g.whichBrokerWhenConsumeSlowly,
-    notifyConsumerIdsChangedEnable: g.notifyConsumerIdsChangedEnable,
-  };
-  if (g.consumeMessageOrderly !== undefined) item.consumeMessageOrderly = g.consumeMessageOrderly;
-  if (g.groupRetryPolicy !== undefined) item.groupRetryPolicy = g.groupRetryPolicy;
-  if (g.consumeTimeoutMinute !== undefined) item.consumeTimeoutMinute = g.consumeTimeoutMinute;
-  return item;
-}
-
-function userItem(u: { username: string; password?: string; userType?: 'Super' | 'Normal'; userStatus?: 'enable' | 'disable' }): AclUserItem {
-  return { kind: 'acl_user', name: u.username, password: u.password ?? '', userType: u.userType ?? 'Normal', userStatus: u.userStatus ?? 'enable' };
-}
-
-/** An absent default permission is DENY to the broker (Permission.parsePermFromString(null)): stated, so both spellings compare equal. */
-function accountItem(a: PlainAccessConfig): AclAccountItem {
-  const item: AclAccountItem = {
-    kind: 'acl_account',
-    name: a.accessKey,
-    secretKey: a.secretKey,
-    admin: a.admin,
-    defaultTopicPerm: a.defaultTopicPerm ?? 'DENY',
-    defaultGroupPerm: a.defaultGroupPerm ?? 'DENY',
-    topicPerms: [...a.topicPerms],
-    groupPerms: [...a.groupPerms],
-  };
-  if (a.whiteRemoteAddress) item.whiteRemoteAddress = a.whiteRemoteAddress;
-  return item;
-}
-
-function accountConfig(a: AclAccountItem): PlainAccessConfig {
-  const cfg: PlainAccessConfig = { accessKey: a.name, secretKey: a.secretKey, admin: a.admin, topicPerms: a.topicPerms, groupPerms: a.groupPerms };
-  if (a.whiteRemoteAddress) cfg.whiteRemoteAddress = a.whiteRemoteAddress;
-  if (a.defaultTopicPerm) cfg.defaultTopicPerm = a.defaultTopicPerm;
-  if (a.defaultGroupPerm) cfg.defaultGroupPerm = a.defaultGroupPerm;
-  return cfg;
-}
-
-function definedOnly<T extends object>(o: T): Partial<T> {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }

@@ -35,7 +35,7 @@ export function isMetadataSyncDue(task: Pick<TaskRow, 'desiredState' | 'status'>
 
 export async function runMetadataSync(deps: MetadataSyncRunDeps, opts: MetadataSyncRunOptions = {}): Promise<MetadataSyncSummary> {
   const t0 = Date.now();
-  const tasks = await deps.store.listAllTasks();
+  const tasks = await deps.store.listAllTasks({ onUndecodable: (err) => deps.log.error({ err }, 'stored task unreadable') });
   const due = tasks.filter(isMetadataSyncDue);
   const results: MetadataSyncResult[] = [];
   const errors: MetadataSyncSummary['errors'] = [];
@@ -49,7 +49,14 @@ export async function runMetadataSync(deps: MetadataSyncRunDeps, opts: MetadataS
     }
   });
   const deferred = due.length - results.length - errors.length;
-  const summary: MetadataSyncSummary = { tasks: tasks.length, eligible: due.length, results, deferred, errors, durationMs: Date.now() - t0 };
+  const summary: MetadataSyncSummary = {
+    tasks: tasks.length,
+    eligible: due.length,
+    results,
+    deferred,
+    errors,
+    durationMs: Date.now() - t0,
+  };
   deps.log.info(
     {
       tasks: summary.tasks,

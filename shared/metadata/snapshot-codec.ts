@@ -23,7 +23,9 @@ const Topic = z.object({
 const RetryPolicy = z.object({
   type: z.enum(['CUSTOMIZED', 'EXPONENTIAL']),
   customizedRetryPolicy: z.object({ next: z.array(z.number()).optional() }).optional(),
-  exponentialRetryPolicy: z.object({ initial: z.number().optional(), max: z.number().optional(), multiplier: z.number().optional() }).optional(),
+  exponentialRetryPolicy: z
+    .object({ initial: z.number().optional(), max: z.number().optional(), multiplier: z.number().optional() })
+    .optional(),
 });
 
 const Group = z.object({
@@ -49,7 +51,9 @@ const StoredRole = z.object({
   permType: z.enum(['Cluster', 'TopicAndGroup']),
   permRead: z.boolean(),
   permWrite: z.boolean(),
-  detailedPerms: z.array(z.object({ resource: Str, resourceType: z.enum(['Topic', 'Group']), permRead: z.boolean(), permWrite: z.boolean() })).optional(),
+  detailedPerms: z
+    .array(z.object({ resource: Str, resourceType: z.enum(['Topic', 'Group']), permRead: z.boolean(), permWrite: z.boolean() }))
+    .optional(),
   accessKeySealed: Str.optional(),
   secretKeySealed: Str.optional(),
 });
@@ -115,7 +119,10 @@ export function encodeSnapshot(s: ClusterSnapshot, cipher: SecretCipher): Stored
   for (const kind of KIND_ORDER) {
     const k = s.kinds[kind];
     if (!k) continue;
-    kinds[kind] = k.status === 'ok' ? { status: 'ok', items: [...k.items.values()].map((i) => sealItem(i, cipher)) } : { status: 'unsupported', reason: k.reason };
+    kinds[kind] =
+      k.status === 'ok'
+        ? { status: 'ok', items: [...k.items.values()].map((i) => sealItem(i, cipher)) }
+        : { status: 'unsupported', reason: k.reason };
   }
   return { v: 1, clusterId: s.clusterId, reservedNames: [...s.reservedNames], kinds };
 }
@@ -127,7 +134,10 @@ export function decodeSnapshot(doc: unknown, cipher: SecretCipher): ClusterSnaps
   for (const kind of KIND_ORDER) {
     const k = stored.kinds[kind];
     if (!k) continue;
-    kinds[kind] = k.status === 'ok' ? { status: 'ok', items: new Map(k.items.map((i) => [i.name, unsealItem(i, cipher)])) } : { status: 'unsupported', reason: k.reason };
+    kinds[kind] =
+      k.status === 'ok'
+        ? { status: 'ok', items: new Map(k.items.map((i) => [i.name, unsealItem(i, cipher)])) }
+        : { status: 'unsupported', reason: k.reason };
   }
   return { clusterId: stored.clusterId, reservedNames: stored.reservedNames, kinds };
 }

@@ -19,7 +19,17 @@ import type { FerryConfig } from '../config.ts';
 import { isFerryError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type { SecretCipher } from '../secrets/cipher.ts';
-import type { ClusterSide, LeaseKey, LeaseStore, MetadataItem, MetadataItemOutcome, MetadataStateStore, SyncDirection, TaskRow, Transactional } from '../store/store.ts';
+import type {
+  ClusterSide,
+  LeaseKey,
+  LeaseStore,
+  MetadataItem,
+  MetadataItemOutcome,
+  MetadataStateStore,
+  SyncDirection,
+  TaskRow,
+  Transactional,
+} from '../store/store.ts';
 import type { StoredEndpoint, TaskSpec } from '../tasks/model.ts';
 import { MetadataUnsupportedError, type ClusterAdmin } from './cluster-admin.ts';
 import { SOURCE_TO_TARGET, TARGET_TO_SOURCE, type ClusterSnapshot } from './model.ts';
@@ -78,8 +88,18 @@ const SIDES: readonly ClusterSide[] = ['source', 'target'];
 export async function syncTaskMetadata(task: TaskRow, deps: MetadataSyncDeps): Promise<MetadataSyncResult> {
   const t0 = Date.now();
   const result = (outcome: MetadataSyncOutcome, extra: Partial<MetadataSyncResult> = {}): MetadataSyncResult => ({
-    taskId: task.id, outcome, first: false, created: 0, updated: 0, deleted: 0, failed: 0, unsupported: 0, conflicts: 0, stored: false,
-    ...extra, durationMs: Date.now() - t0,
+    taskId: task.id,
+    outcome,
+    first: false,
+    created: 0,
+    updated: 0,
+    deleted: 0,
+    failed: 0,
+    unsupported: 0,
+    conflicts: 0,
+    stored: false,
+    ...extra,
+    durationMs: Date.now() - t0,
   });
   const spec = task.spec;
   const key: LeaseKey = { taskId: task.id, flow: METADATA_LEASE_FLOW, shard: 0 };
@@ -116,11 +136,17 @@ async function cycle(
   result: ResultFn,
 ): Promise<MetadataSyncResult> {
   const { store, cipher, log } = deps;
-  const open = deps.openAdmin ?? ((e: StoredEndpoint, c: SecretCipher) => openClusterAdmin(e, c, { tencentApiEndpoint: deps.config?.tencentApiEndpoint }));
+  const open =
+    deps.openAdmin ??
+    ((e: StoredEndpoint, c: SecretCipher) => openClusterAdmin(e, c, { tencentApiEndpoint: deps.config?.tencentApiEndpoint }));
   const directions: SyncDirection[] = spec.direction === 'two-way' ? [SOURCE_TO_TARGET, TARGET_TO_SOURCE] : [SOURCE_TO_TARGET];
 
   // ── read both clusters, and meanwhile what the store holds ──
-  const storedState = Promise.all([store.listMetadataItems(task.id), loadSnapshot(store, cipher, log, task.id, 'source'), loadSnapshot(store, cipher, log, task.id, 'target')]);
+  const storedState = Promise.all([
+    store.listMetadataItems(task.id),
+    loadSnapshot(store, cipher, log, task.id, 'source'),
+    loadSnapshot(store, cipher, log, task.id, 'target'),
+  ]);
   storedState.catch(() => undefined); // awaited below; a failure must not go unhandled while the clusters are read
   const reads = await Promise.allSettled(
     SIDES.map(async (side) => {
@@ -138,7 +164,10 @@ async function cycle(
     const reasons = failures.map(({ side, err }) => {
       const unsupported = err instanceof MetadataUnsupportedError;
       log.warn({ taskId: task.id, side, cluster: spec[side].clusterId, err: message(err) }, 'metadata sync: cluster unreadable');
-      return { unsupported, text: `${side} cluster ${spec[side].clusterId} ${unsupported ? 'is not supported' : 'could not be read'}: ${message(err)}` };
+      return {
+        unsupported,
+        text: `${side} cluster ${spec[side].clusterId} ${unsupported ? 'is not supported' : 'could not be read'}: ${message(err)}`,
+      };
     });
     // 'unsupported' only when nothing but capability gaps stand in the way; a retry cannot help then.
     const status = reasons.every((r) => r.unsupported) ? 'unsupported' : 'failed';
@@ -164,7 +193,10 @@ async function cycle(
   const input: PlanInput = { direction: spec.direction, previous, current, ownPrincipals };
   const plan = planSync(input);
   for (const c of plan.conflicts) {
-    log.warn({ taskId: task.id, kind: c.kind, name: c.name, source: c.source, target: c.target }, 'metadata sync: changed on both sides; the source side wins');
+    log.warn(
+      { taskId: task.id, kind: c.kind, name: c.name, source: c.source, target: c.target },
+      'metadata sync: changed on both sides; the source side wins',
+    );
   }
 
   // ── apply; a failure is recorded, never thrown ──
@@ -173,9 +205,18 @@ async function cycle(
   // ── record ──
   const now = new Date();
   const rows: MetadataItemOutcome[] = results.map((r) => ({
-    kind: r.action.kind, name: r.action.name, direction: r.action.direction, action: r.action.op, status: r.status, error: r.error, syncedAt: now,
+    kind: r.action.kind,
+    name: r.action.name,
+    direction: r.action.direction,
+    action: r.action.op,
+    status: r.status,
+    error: r.error,
+    syncedAt: now,
   }));
-  const settled = onlyChanged(plan.settled.map((s) => settledRow(s, now)), existing);
+  const settled = onlyChanged(
+    plan.settled.map((s) => settledRow(s, now)),
+    existing,
+  );
   // Cluster-level failures of earlier cycles are over now that both sides were read.
   const reported = new Set([...rows, ...plan.settled].map(rowKey));
   const recovered: MetadataItemOutcome[] = existing
@@ -222,7 +263,11 @@ const LOGGED_FAILURES = 20;
  * in reverse, as the plan lists them. Within a phase the order does not matter, so each side gets
  * its actions at once (applyMany) or a few at a time, and both sides are written concurrently.
  */
-async function applyPlan(actions: readonly SyncAction[], admins: Partial<Record<ClusterSide, ClusterAdmin>>, log: Logger): Promise<ActionResult[]> {
+async function applyPlan(
+  actions: readonly SyncAction[],
+  admins: Partial<Record<ClusterSide, ClusterAdmin>>,
+  log: Logger,
+): Promise<ActionResult[]> {
   const results: ActionResult[] = [];
   let failures = 0;
   const record = (action: SyncAction, err: unknown) => {
@@ -233,7 +278,10 @@ async function applyPlan(actions: readonly SyncAction[], admins: Partial<Record<
     const r: ActionResult = { action, status: err instanceof MetadataUnsupportedError ? 'unsupported' : 'failed', error: message(err) };
     results.push(r);
     if (++failures <= LOGGED_FAILURES) {
-      log.warn({ kind: action.kind, name: action.name, op: action.op, direction: action.direction, err: r.error }, 'metadata sync: write failed');
+      log.warn(
+        { kind: action.kind, name: action.name, op: action.op, direction: action.direction, err: r.error },
+        'metadata sync: write failed',
+      );
     }
   };
   for (let start = 0; start < actions.length; ) {
@@ -253,7 +301,9 @@ async function applyPlan(actions: readonly SyncAction[], admins: Partial<Record<
           } catch (err) {
             errors = mine.map(() => (err instanceof Error ? err : new Error(String(err))));
           }
-          mine.forEach((a, i) => record(a, errors[i]));
+          mine.forEach((a, i) => {
+            record(a, errors[i]);
+          });
           return;
         }
         await pLimit(APPLY_CONCURRENCY).map(mine, async (a) => {
@@ -268,11 +318,18 @@ async function applyPlan(actions: readonly SyncAction[], admins: Partial<Record<
     );
     start = end;
   }
-  if (failures > LOGGED_FAILURES) log.warn({ failed: failures, logged: LOGGED_FAILURES }, 'metadata sync: more writes failed than logged one by one');
+  if (failures > LOGGED_FAILURES)
+    log.warn({ failed: failures, logged: LOGGED_FAILURES }, 'metadata sync: more writes failed than logged one by one');
   return results;
 }
 
-async function loadSnapshot(store: MetadataStateStore, cipher: SecretCipher, log: Logger, taskId: string, side: ClusterSide): Promise<ClusterSnapshot | null> {
+async function loadSnapshot(
+  store: MetadataStateStore,
+  cipher: SecretCipher,
+  log: Logger,
+  taskId: string,
+  side: ClusterSide,
+): Promise<ClusterSnapshot | null> {
   const row = await store.getSnapshot(taskId, side);
   if (!row) return null;
   try {

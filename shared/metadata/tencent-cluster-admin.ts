@@ -11,7 +11,16 @@
 import { endpointCloudApiKeys, endpointCredentials } from '../clusters/credentials.ts';
 import type { SecretCipher } from '../secrets/cipher.ts';
 import type { StoredEndpoint } from '../tasks/model.ts';
-import { allSettledOrThrow, callCloudApi, serviceEndpoint, TencentCloudApiError, tencentServiceFor, type CallContext, type Caller, type RetryOptions } from '../tencent-cloud/cloud-api.ts';
+import {
+  allSettledOrThrow,
+  callCloudApi,
+  serviceEndpoint,
+  TencentCloudApiError,
+  tencentServiceFor,
+  type CallContext,
+  type Caller,
+  type RetryOptions,
+} from '../tencent-cloud/cloud-api.ts';
 import type { TencentDeploymentEnv } from '../config.ts';
 import { cloudApiKeys } from '../tencent-cloud/credentials.ts';
 import { MetadataUnsupportedError, type ClusterAdmin } from './cluster-admin.ts';
@@ -37,12 +46,17 @@ type TencentEndpoint = Extract<StoredEndpoint, { clusterType: 'tencent' }>;
 /** A Cloud API call that gets no answer within this is a failed cycle, not a stuck one. */
 const REQUEST_TIMEOUT_S = 15;
 
-export function openTencentClusterAdmin(endpoint: StoredEndpoint, cipher: SecretCipher, opts: TencentClusterAdminOptions = {}): TencentClusterAdmin {
+export function openTencentClusterAdmin(
+  endpoint: StoredEndpoint,
+  cipher: SecretCipher,
+  opts: TencentClusterAdminOptions = {},
+): TencentClusterAdmin {
   if (endpoint.clusterType !== 'tencent') throw new Error(`cluster ${endpoint.clusterId} is not a Tencent Cloud cluster`);
   const service = tencentServiceFor(endpoint.clusterId);
   if (!service) {
     throw new MetadataUnsupportedError(
-      `cluster ${endpoint.clusterId}: not a TDMQ RocketMQ cluster id (4.x ids start with "rocketmq-", 5.x ids with "rmq-"), so its Cloud API is unknown`,
+      `cluster ${endpoint.clusterId}: not a TDMQ RocketMQ cluster id (4.x ids start with "rocketmq-", 5.x ids with "rmq-"), so its ` +
+        `Cloud API is unknown`,
     );
   }
   const ctx: CallContext = { clusterId: endpoint.clusterId, region: endpoint.region };
@@ -53,8 +67,12 @@ export function openTencentClusterAdmin(endpoint: StoredEndpoint, cipher: Secret
     profile: { httpProfile: { reqTimeout: REQUEST_TIMEOUT_S, ...serviceEndpoint(service, opts.apiEndpoint) } },
   };
   // Without keys every call fails with the same clear error before the SDK is asked.
-  const call: Caller = (action, fn) => (keys ? callCloudApi(ctx, action, fn, opts.retry).catch(unsupportedAsMetadata) : Promise.reject(noKeys(ctx)));
-  const flavour = service === 'tdmq' ? new TdmqFlavour(new TdmqClient(clientConfig), endpoint.clusterId, call) : new TrocketFlavour(new TrocketClient(clientConfig), endpoint.clusterId, call);
+  const call: Caller = (action, fn) =>
+    keys ? callCloudApi(ctx, action, fn, opts.retry).catch(unsupportedAsMetadata) : Promise.reject(noKeys(ctx));
+  const flavour =
+    service === 'tdmq'
+      ? new TdmqFlavour(new TdmqClient(clientConfig), endpoint.clusterId, call)
+      : new TrocketFlavour(new TrocketClient(clientConfig), endpoint.clusterId, call);
   // The role Ferry's own clients sign with (the task's ACL keys for this cluster) is never synced.
   const ownAccessKey = endpointCredentials(endpoint, cipher)?.accessKey;
   return new TencentClusterAdmin(endpoint as TencentEndpoint, flavour, ownAccessKey);
@@ -62,7 +80,8 @@ export function openTencentClusterAdmin(endpoint: StoredEndpoint, cipher: Secret
 
 /** UnsupportedOperation.*: the cluster cannot do this at all, which metadata sync reports as unsupported. */
 function unsupportedAsMetadata(err: unknown): never {
-  if (err instanceof TencentCloudApiError && err.failure === 'unsupported') throw new MetadataUnsupportedError(err.message, { cause: err.cause });
+  if (err instanceof TencentCloudApiError && err.failure === 'unsupported')
+    throw new MetadataUnsupportedError(err.message, { cause: err.cause });
   throw err;
 }
 
@@ -71,7 +90,9 @@ function noKeys(ctx: CallContext): TencentCloudApiError {
     failure: 'auth',
     action: 'credentials',
     clusterId: ctx.clusterId,
-    message: `cluster ${ctx.clusterId} (${ctx.region}): no Tencent Cloud API keys (set cloudApi {secretId, secretKey} on the task's endpoint, or TENCENTCLOUD_SECRETID/TENCENTCLOUD_SECRETKEY for the deployment)`,
+    message:
+      `cluster ${ctx.clusterId} (${ctx.region}): no Tencent Cloud API keys (set cloudApi {secretId, secretKey} on the task's ` +
+      `endpoint, or TENCENTCLOUD_SECRETID/TENCENTCLOUD_SECRETKEY for the deployment)`,
   });
 }
 
@@ -79,7 +100,7 @@ export class TencentClusterAdmin implements ClusterAdmin {
   readonly clusterId: string;
 
   constructor(
-    private readonly endpoint: Pick<TencentEndpoint, 'clusterId' | 'region'>,
+    endpoint: Pick<TencentEndpoint, 'clusterId' | 'region'>,
     private readonly flavour: TencentFlavour,
     private readonly ownAccessKey?: string,
   ) {
@@ -87,13 +108,21 @@ export class TencentClusterAdmin implements ClusterAdmin {
   }
 
   async readSnapshot(): Promise<ClusterSnapshot> {
-    const [topics, groups, roles] = await allSettledOrThrow([this.flavour.readTopics(), this.flavour.readGroups(), this.flavour.readRoles()]);
+    const [topics, groups, roles] = await allSettledOrThrow([
+      this.flavour.readTopics(),
+      this.flavour.readGroups(),
+      this.flavour.readRoles(),
+    ]);
     const byName = <T extends MetadataEntry>(xs: T[]) => new Map<string, MetadataEntry>(xs.map((x) => [x.name, x]));
     const snapshot: ClusterSnapshot = {
       clusterId: this.clusterId,
       // The Cloud API lists no broker- or cluster-named topics.
       reservedNames: [],
-      kinds: { topic: { status: 'ok', items: byName(topics) }, group: { status: 'ok', items: byName(groups) }, role: { status: 'ok', items: byName(roles) } },
+      kinds: {
+        topic: { status: 'ok', items: byName(topics) },
+        group: { status: 'ok', items: byName(groups) },
+        role: { status: 'ok', items: byName(roles) },
+      },
     };
     const own = this.ownAccessKey ? roles.filter((r) => r.accessKey === this.ownAccessKey).map((r) => r.name) : [];
     if (own.length > 0) snapshot.ownPrincipals = own;
@@ -124,15 +153,23 @@ export class TencentClusterAdmin implements ClusterAdmin {
       case 'role': {
         const r = this.flavour.roleOutcome(item, current as RoleItem | undefined);
         outcome = r;
-        if (!current) await this.flavour.createRole(r, item.accessKey && item.secretKey ? { accessKey: item.accessKey, secretKey: item.secretKey } : undefined);
+        if (!current)
+          await this.flavour.createRole(
+            r,
+            item.accessKey && item.secretKey ? { accessKey: item.accessKey, secretKey: item.secretKey } : undefined,
+          );
         else if (!sameSettings(r, current)) await this.flavour.updateRole(r);
         break;
       }
       default:
-        throw new MetadataUnsupportedError(`cluster ${this.clusterId}: ${item.kind} does not exist on Tencent Cloud clusters (their access control is roles)`);
+        throw new MetadataUnsupportedError(
+          `cluster ${this.clusterId}: ${item.kind} does not exist on Tencent Cloud clusters (their access control is roles)`,
+        );
     }
     if (!sameSettings(outcome, item)) {
-      throw new MetadataUnsupportedError(`cluster ${this.clusterId} (${this.flavour.label}): ${item.kind} ${item.name}: ${gaps(item, outcome)}`);
+      throw new MetadataUnsupportedError(
+        `cluster ${this.clusterId} (${this.flavour.label}): ${item.kind} ${item.name}: ${gaps(item, outcome)}`,
+      );
     }
   }
 
@@ -146,7 +183,9 @@ export class TencentClusterAdmin implements ClusterAdmin {
         case 'role':
           return await this.flavour.deleteRole(a.name);
         default:
-          throw new MetadataUnsupportedError(`cluster ${this.clusterId}: ${a.kind} does not exist on Tencent Cloud clusters (their access control is roles)`);
+          throw new MetadataUnsupportedError(
+            `cluster ${this.clusterId}: ${a.kind} does not exist on Tencent Cloud clusters (their access control is roles)`,
+          );
       }
     } catch (err) {
       // Already gone: the goal is reached.

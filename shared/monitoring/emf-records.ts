@@ -39,7 +39,14 @@ export function replicatorRecords(r: InvocationReport): EmfRecord[] {
     {
       dimensions: [{ TaskId: r.job.taskId, Flow: r.task.route }],
       metrics,
-      properties: { Function: 'replicator', TaskName: r.task.name, Tenant: r.job.tenant, FlowId: r.job.flow, Shard: r.job.shard, Exit: r.exit },
+      properties: {
+        Function: 'replicator',
+        TaskName: r.task.name,
+        Tenant: r.job.tenant,
+        FlowId: r.job.flow,
+        Shard: r.job.shard,
+        Exit: r.exit,
+      },
     },
   ];
 }
@@ -49,10 +56,20 @@ export function reconcilerRecords(s: ReconcileSummary, durationMs: number): EmfR
   return [
     {
       dimensions: [{}],
-      metrics: [count('Tasks', s.tasks), count('TasksStarted', s.started), count('TasksStartFailed', s.failed), count('ReplicatorsDispatched', s.dispatched), ms('ReconcileDuration', durationMs)],
+      metrics: [
+        count('Tasks', s.tasks),
+        count('TasksStarted', s.started),
+        count('TasksStartFailed', s.failed),
+        count('ReplicatorsDispatched', s.dispatched),
+        ms('ReconcileDuration', durationMs),
+      ],
       properties: { Function: 'reconciler' },
     },
-    ...Object.entries(s.byStatus).map(([status, n]) => ({ dimensions: [{ Status: status }], metrics: [count('Tasks', n)], properties: { Function: 'reconciler' } })),
+    ...Object.entries(s.byStatus).map(([status, n]) => ({
+      dimensions: [{ Status: status }],
+      metrics: [count('Tasks', n)],
+      properties: { Function: 'reconciler' },
+    })),
   ];
 }
 

@@ -21,7 +21,13 @@ export async function metricsEndpoint(
   deps: { store: TokenStore; exporter: PrometheusExporter; log: Logger },
 ): Promise<MetricsScrape> {
   try {
-    if (req.method !== 'GET') return { ok: false, error: new FerryError('INVALID_STATE', `${req.method} is not allowed on ${METRICS_PATH}`), status: 405, headers: { allow: 'GET' } };
+    if (req.method !== 'GET')
+      return {
+        ok: false,
+        error: new FerryError('INVALID_STATE', `${req.method} is not allowed on ${METRICS_PATH}`),
+        status: 405,
+        headers: { allow: 'GET' },
+      };
     const p = await authenticate(deps.store, req.headers.authorization);
     const body = await deps.exporter.render(p.tenant);
     return { ok: true, contentType: deps.exporter.contentType, body };

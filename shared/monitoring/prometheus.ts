@@ -4,7 +4,16 @@
 // A scrape sees one tenant: the tenant of the bearer token it presents.
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import { flowsOf } from '../replication/flows.ts';
-import type { MetadataStateStore, MetricsCounters, MetricsRow, MetricsStore, ParkedStore, TaskRow, TaskStatus, TaskStore } from '../store/store.ts';
+import type {
+  MetadataStateStore,
+  MetricsCounters,
+  MetricsRow,
+  MetricsStore,
+  ParkedStore,
+  TaskRow,
+  TaskStatus,
+  TaskStore,
+} from '../store/store.ts';
 
 const MINUTE = 60_000;
 /** A replicator writes into the bucket of the minute it flushes in: older buckets are final, so their sums are kept, not re-read. */
@@ -101,9 +110,19 @@ export class PrometheusExporter {
           }
         },
       });
-    flowGauge('ferry_replication_lag_messages', 'Messages in the source queues not yet pulled (sum over queues), as of the last minute.', (f) => f.lag);
-    flowGauge('ferry_replication_delay_p99_seconds', 'Sync delay p99 (target send time minus source store time) over the last minute.', (f) => (f.delayP99Ms === null ? null : f.delayP99Ms / 1000));
-    flowGauge('ferry_replication_delay_max_seconds', 'Largest sync delay over the last minute.', (f) => (f.delayMaxMs === null ? null : f.delayMaxMs / 1000));
+    flowGauge(
+      'ferry_replication_lag_messages',
+      'Messages in the source queues not yet pulled (sum over queues), as of the last minute.',
+      (f) => f.lag,
+    );
+    flowGauge(
+      'ferry_replication_delay_p99_seconds',
+      'Sync delay p99 (target send time minus source store time) over the last minute.',
+      (f) => (f.delayP99Ms === null ? null : f.delayP99Ms / 1000),
+    );
+    flowGauge('ferry_replication_delay_max_seconds', 'Largest sync delay over the last minute.', (f) =>
+      f.delayMaxMs === null ? null : f.delayMaxMs / 1000,
+    );
     flowGauge('ferry_parked_messages', 'Messages parked after failing to send, not yet resolved by a retry.', (f) => f.parked);
     new Gauge<'task_id' | 'task_name' | 'tenant' | 'status'>({
       name: 'ferry_task_status',
@@ -113,7 +132,8 @@ export class PrometheusExporter {
       async collect() {
         const r = await read();
         this.reset();
-        for (const t of r.tasks) for (const s of STATUSES) this.set({ task_id: t.id, task_name: t.name, tenant: t.tenant, status: s }, t.status === s ? 1 : 0);
+        for (const t of r.tasks)
+          for (const s of STATUSES) this.set({ task_id: t.id, task_name: t.name, tenant: t.tenant, status: s }, t.status === s ? 1 : 0);
       },
     });
     new Gauge<'tenant' | 'status'>({
@@ -135,7 +155,8 @@ export class PrometheusExporter {
       async collect() {
         const r = await read();
         this.reset();
-        for (const m of r.metadata) this.set({ task_id: m.task.id, task_name: m.task.name, tenant: m.task.tenant, kind: m.kind, status: m.status }, m.items);
+        for (const m of r.metadata)
+          this.set({ task_id: m.task.id, task_name: m.task.name, tenant: m.task.tenant, kind: m.kind, status: m.status }, m.items);
       },
     });
     return Registry.merge([this.processMetrics, reg]).metrics();
@@ -156,7 +177,11 @@ export class PrometheusExporter {
         this.store.listMetadataItems(task.id),
       ]);
       for (const flow of flowsOf(task.spec)) {
-        const latest = (pick: (r: MetricsRow) => number | null) => recent.filter((r) => r.flow === flow.id && pick(r) !== null).map(pick).at(-1) ?? null;
+        const latest = (pick: (r: MetricsRow) => number | null) =>
+          recent
+            .filter((r) => r.flow === flow.id && pick(r) !== null)
+            .map(pick)
+            .at(-1) ?? null;
         flows.push({
           labels: { task_id: task.id, task_name: task.name, tenant: task.tenant, flow: `${flow.from.clusterId}->${flow.to.clusterId}` },
           totals: totals.get(flow.id) ?? zero(),

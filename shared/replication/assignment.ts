@@ -21,8 +21,10 @@ export function shardOf(q: Pick<SourceQueue, 'topic' | 'brokerName' | 'queueId'>
   return createHash('sha1').update(queueKey(q)).digest().readUInt32BE(0) % shardCount;
 }
 
-export const isOwnQueue = (q: Pick<SourceQueue, 'topic' | 'brokerName' | 'queueId'>, job: Pick<ReplicatorJob, 'shard' | 'shards'>): boolean =>
-  shardOf(q, job.shards ?? 1) === job.shard;
+export const isOwnQueue = (
+  q: Pick<SourceQueue, 'topic' | 'brokerName' | 'queueId'>,
+  job: Pick<ReplicatorJob, 'shard' | 'shards'>,
+): boolean => shardOf(q, job.shards ?? 1) === job.shard;
 
 /** What the reconciler knows of a flow: queue count (from checkpoints) and what its live shards last reported. */
 export interface FlowLoad {
@@ -55,7 +57,12 @@ export function autoShardCount(load: FlowLoad, current: number, sinceChangeMs: n
 }
 
 /** The count a flow should run with: the task's pinned number, or auto sizing. */
-export function shardCountFor(shards: 'auto' | number | undefined, load: FlowLoad, current: number | undefined, sinceChangeMs: number): number {
+export function shardCountFor(
+  shards: 'auto' | number | undefined,
+  load: FlowLoad,
+  current: number | undefined,
+  sinceChangeMs: number,
+): number {
   if (typeof shards === 'number') return Math.min(256, Math.max(1, Math.min(shards, Math.max(1, load.queues))));
   return autoShardCount(load, current ?? 1, current === undefined ? Infinity : sinceChangeMs);
 }

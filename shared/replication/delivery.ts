@@ -6,7 +6,13 @@ import type { ClusterConnection } from '../clusters/connect.ts';
 import { FerryError, isFerryError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type { OutgoingMessage, StoredMessage } from '../rocketmq/message.ts';
-import { BrokerBusyError, RemotingConnectError, RemotingConnectionClosedError, RemotingTimeoutError, TopicNotFoundError } from '../rocketmq/remoting/errors.ts';
+import {
+  BrokerBusyError,
+  RemotingConnectError,
+  RemotingConnectionClosedError,
+  RemotingTimeoutError,
+  TopicNotFoundError,
+} from '../rocketmq/remoting/errors.ts';
 import type { NewParkedMessage } from '../store/store.ts';
 import type { FlowMetrics } from './flow-metrics.ts';
 import { hopOffset } from './origin.ts';
@@ -98,7 +104,8 @@ export class TargetRoutes {
           return entry;
         },
         (err: unknown) => {
-          if (err instanceof TopicNotFoundError) throw new FerryError('NOT_FOUND', `topic ${topic} does not exist on the target cluster ${this.target.clusterId}`);
+          if (err instanceof TopicNotFoundError)
+            throw new FerryError('NOT_FOUND', `topic ${topic} does not exist on the target cluster ${this.target.clusterId}`);
           throw err;
         },
       );
@@ -155,7 +162,12 @@ export class Delivery {
             if (batch.length === 0) break;
           }
           const t = await ctx.routes.queueFor(q.topic, index, attempt > 0);
-          await ctx.target.broker.sendBatch(t.address, q.topic, t.queueId, batch.map((c) => c.out));
+          await ctx.target.broker.sendBatch(
+            t.address,
+            q.topic,
+            t.queueId,
+            batch.map((c) => c.out),
+          );
           const now = Date.now();
           ctx.metrics.replicated += batch.length;
           for (const c of batch) ctx.metrics.recordDelay(now - c.m.storeTimestamp);
@@ -192,7 +204,10 @@ export class Delivery {
       throw err;
     }
     const broker = ctx.target.broker;
-    const [min, max] = await Promise.all([broker.minOffset(t.address, q.topic, t.queueId), broker.maxOffset(t.address, q.topic, t.queueId)]);
+    const [min, max] = await Promise.all([
+      broker.minOffset(t.address, q.topic, t.queueId),
+      broker.maxOffset(t.address, q.topic, t.queueId),
+    ]);
     const me = { clusterId: ctx.sourceClusterId, brokerName: q.brokerName, queueId: q.queueId, generation: ctx.generation };
     for (let end = max; end > min && max - end < RESUME_SCAN_LIMIT; end -= TAIL_PULL) {
       const start = Math.max(min, end - TAIL_PULL);
@@ -205,7 +220,8 @@ export class Delivery {
       }
       if (found !== undefined) return found;
     }
-    if (max - min > RESUME_SCAN_LIMIT) ctx.log.warn({ queue: queueKey(q) }, 'no replica within the resume scan bound: at-least-once from the checkpoint');
+    if (max - min > RESUME_SCAN_LIMIT)
+      ctx.log.warn({ queue: queueKey(q) }, 'no replica within the resume scan bound: at-least-once from the checkpoint');
     return undefined;
   }
 
@@ -232,11 +248,21 @@ export class Delivery {
 
 /** A parked message's properties: the user's and Ferry's, with tags, keys and producer id under their system names. */
 export function parkedProperties(out: OutgoingMessage): Record<string, string> {
-  return { ...(out.properties ?? {}), ...(out.tags ? { TAGS: out.tags } : {}), ...(out.keys?.length ? { KEYS: out.keys.join(' ') } : {}), ...(out.uniqKey ? { UNIQ_KEY: out.uniqKey } : {}) };
+  return {
+    ...(out.properties ?? {}),
+    ...(out.tags ? { TAGS: out.tags } : {}),
+    ...(out.keys?.length ? { KEYS: out.keys.join(' ') } : {}),
+    ...(out.uniqKey ? { UNIQ_KEY: out.uniqKey } : {}),
+  };
 }
 
 /** The replica a parked message stands for, as parkedProperties stored it. */
-export function fromParked(p: { payload?: Uint8Array; properties: Record<string, string>; flag: number; bornTimestamp: number | null }): OutgoingMessage {
+export function fromParked(p: {
+  payload?: Uint8Array;
+  properties: Record<string, string>;
+  flag: number;
+  bornTimestamp: number | null;
+}): OutgoingMessage {
   const { TAGS: tags, KEYS: keys, UNIQ_KEY: uniqKey, ...properties } = p.properties;
   return {
     body: Buffer.from(p.payload ?? new Uint8Array()),

@@ -89,7 +89,8 @@ export class FlowMetrics {
       delayMaxMs: d.length ? d[d.length - 1]! : null,
     };
     for (const k of Object.keys(this.totals) as (keyof MetricsCounters)[]) this.totals[k] += this[k];
-    const empty = !this.consumed && !this.replicated && !this.filtered && !this.loopSkipped && !this.failed && !this.throttled && lag === null;
+    const empty =
+      !this.consumed && !this.replicated && !this.filtered && !this.loopSkipped && !this.failed && !this.throttled && lag === null;
     this.consumed = this.replicated = this.filtered = this.loopSkipped = this.failed = this.throttled = 0;
     this.delays = [];
     return empty ? undefined : delta;

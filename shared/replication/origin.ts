@@ -28,9 +28,13 @@ export const HOP = {
 } as const;
 
 /** The source offset a replica was copied from, if it came from exactly this source queue. */
-export function hopOffset(m: Pick<StoredMessage, 'properties'>, source: { clusterId: string; brokerName: string; queueId: number; generation: number }): number | undefined {
+export function hopOffset(
+  m: Pick<StoredMessage, 'properties'>,
+  source: { clusterId: string; brokerName: string; queueId: number; generation: number },
+): number | undefined {
   const p = m.properties;
-  if (p[HOP.cluster] !== source.clusterId || p[HOP.broker] !== source.brokerName || p[HOP.queue] !== String(source.queueId)) return undefined;
+  if (p[HOP.cluster] !== source.clusterId || p[HOP.broker] !== source.brokerName || p[HOP.queue] !== String(source.queueId))
+    return undefined;
   if ((p[HOP.generation] ?? '0') !== String(source.generation)) return undefined;
   const n = Number(p[HOP.offset]);
   return Number.isFinite(n) ? n : undefined;
@@ -49,7 +53,11 @@ export const wouldLoop = (m: Pick<StoredMessage, 'properties'>, sourceClusterId:
  * The replica of a stored message: same body (decompressed), tags, keys, user properties, flag,
  * born time and producer id; provenance is kept from the first hop on, and the path grows by one.
  */
-export function toReplica(m: StoredMessage, source: { clusterId: string; brokerName: string; generation: number }, targetClusterId: string): OutgoingMessage {
+export function toReplica(
+  m: StoredMessage,
+  source: { clusterId: string; brokerName: string; generation: number },
+  targetClusterId: string,
+): OutgoingMessage {
   const properties: Record<string, string> = {};
   for (const [k, v] of Object.entries(m.properties)) {
     if (!SYSTEM_PROPERTY_KEYS.has(k) && v !== '') properties[k] = v;

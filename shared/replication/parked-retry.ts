@@ -24,7 +24,9 @@ export async function retryParked(
     if (!byQueue) {
       byQueue = new Map();
       try {
-        readableQueues(p.topic, await ctx.source.nameServers.topicRoute(p.topic)).forEach((q, i) => byQueue!.set(`${q.brokerName}/${q.queueId}`, i));
+        readableQueues(p.topic, await ctx.source.nameServers.topicRoute(p.topic)).forEach((q, i) => {
+          byQueue!.set(`${q.brokerName}/${q.queueId}`, i);
+        });
       } catch (err) {
         ctx.log.warn({ err, topic: p.topic }, 'source route unknown; parked messages keep their queue id');
       }

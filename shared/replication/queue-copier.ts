@@ -42,7 +42,10 @@ export interface CopierContext {
 
 /** Errors of the source that pass: the copier waits and pulls again. */
 const transient = (err: unknown) =>
-  err instanceof RemotingTimeoutError || err instanceof RemotingConnectError || err instanceof RemotingConnectionClosedError || err instanceof BrokerBusyError;
+  err instanceof RemotingTimeoutError ||
+  err instanceof RemotingConnectError ||
+  err instanceof RemotingConnectionClosedError ||
+  err instanceof BrokerBusyError;
 
 export class QueueCopier {
   private stopped = false;
@@ -103,7 +106,15 @@ export class QueueCopier {
             for (const m of r.messages) {
               if (!ctx.filter(m)) ctx.metrics.filtered++;
               else if (wouldLoop(m, ctx.source.clusterId, ctx.targetClusterId) || !ctx.onward(m)) ctx.metrics.loopSkipped++;
-              else replicas.push({ m, out: toReplica(m, { clusterId: ctx.source.clusterId, brokerName: q.brokerName, generation: ctx.generation }, ctx.targetClusterId) });
+              else
+                replicas.push({
+                  m,
+                  out: toReplica(
+                    m,
+                    { clusterId: ctx.source.clusterId, brokerName: q.brokerName, generation: ctx.generation },
+                    ctx.targetClusterId,
+                  ),
+                });
             }
           }
           if (replicas.length && promised) {
@@ -135,7 +146,13 @@ export class QueueCopier {
 
   private pull(from: number, idle: boolean) {
     const hold = idle ? Math.min(LONG_POLL_MS, this.ctx.deadline - Date.now()) : 0;
-    return this.ctx.source.broker.pull(this.q.address, { topic: this.q.topic, queueId: this.q.queueId, offset: from, maxMessages: PULL_BATCH, suspendMs: Math.max(0, hold) });
+    return this.ctx.source.broker.pull(this.q.address, {
+      topic: this.q.topic,
+      queueId: this.q.queueId,
+      offset: from,
+      maxMessages: PULL_BATCH,
+      suspendMs: Math.max(0, hold),
+    });
   }
 
   private pause(ms: number): Promise<void> {

@@ -11,7 +11,8 @@ export interface SourceQueue {
   queueId: number;
 }
 
-const byBrokerThenQueue = (a: { brokerName: string; queueId: number }, b: { brokerName: string; queueId: number }) => a.brokerName.localeCompare(b.brokerName) || a.queueId - b.queueId;
+const byBrokerThenQueue = (a: { brokerName: string; queueId: number }, b: { brokerName: string; queueId: number }) =>
+  a.brokerName.localeCompare(b.brokerName) || a.queueId - b.queueId;
 
 export const queueKey = (q: Pick<SourceQueue, 'topic' | 'brokerName' | 'queueId'>): string => `${q.topic}/${q.brokerName}/${q.queueId}`;
 
@@ -60,7 +61,11 @@ export function targetFor(sourceIndex: number, targets: readonly TargetQueue[]):
  * master broker serves thousands of topics; where a cluster refuses that (an account without the
  * right, a managed endpoint) the routes are asked topic by topic.
  */
-export async function listSourceQueues(source: ClusterConnection, topics: TopicMatcher, isSystemTopic: (t: string) => boolean): Promise<{ topic: string; queues: SourceQueue[] }[]> {
+export async function listSourceQueues(
+  source: ClusterConnection,
+  topics: TopicMatcher,
+  isSystemTopic: (t: string) => boolean,
+): Promise<{ topic: string; queues: SourceQueue[] }[]> {
   const wanted = (t: string) => !isSystemTopic(t) && topics(t);
   try {
     return await queuesFromBrokers(source, wanted);
@@ -70,7 +75,10 @@ export async function listSourceQueues(source: ClusterConnection, topics: TopicM
   return queuesFromRoutes(source, wanted);
 }
 
-async function queuesFromBrokers(source: ClusterConnection, wanted: (t: string) => boolean): Promise<{ topic: string; queues: SourceQueue[] }[]> {
+async function queuesFromBrokers(
+  source: ClusterConnection,
+  wanted: (t: string) => boolean,
+): Promise<{ topic: string; queues: SourceQueue[] }[]> {
   const info = await source.nameServers.clusterInfo();
   const byTopic = new Map<string, SourceQueue[]>();
   const masters = Object.values(info.brokerAddrTable).flatMap((b) => {
@@ -89,7 +97,10 @@ async function queuesFromBrokers(source: ClusterConnection, wanted: (t: string) 
   return [...byTopic.keys()].sort().map((topic) => ({ topic, queues: byTopic.get(topic)!.sort(byBrokerThenQueue) }));
 }
 
-async function queuesFromRoutes(source: ClusterConnection, wanted: (t: string) => boolean): Promise<{ topic: string; queues: SourceQueue[] }[]> {
+async function queuesFromRoutes(
+  source: ClusterConnection,
+  wanted: (t: string) => boolean,
+): Promise<{ topic: string; queues: SourceQueue[] }[]> {
   const names = (await source.nameServers.topicList()).filter(wanted).sort();
   const out: { topic: string; queues: SourceQueue[] }[] = [];
   for (const topic of names) {

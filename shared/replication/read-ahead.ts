@@ -48,7 +48,10 @@ export class ByteBudget {
 /** Bytes a pull result holds: bodies plus a fixed share per message for its properties and fields. */
 const resultBytes = (r: PullResult): number => r.messages.reduce((n, m) => n + m.body.length + 256, 0);
 
-/** `idle`: nothing is known to be waiting (first pull, or the previous one found nothing), so this one may wait on the broker (long polling). */
+/**
+ * `idle`: nothing is known to be waiting (first pull, or the previous one found nothing), so this
+ * one may wait on the broker (long polling).
+ */
 export type Pull = (from: number, idle: boolean) => Promise<PullResult>;
 
 export class ReadAhead {
@@ -62,7 +65,13 @@ export class ReadAhead {
   private takenBytes = 0;
 
   /** `pipeline`: pulls in flight at most, when the queue is known to hold that much more. */
-  constructor(pull: Pull, from: number, private readonly depth: number, private readonly pipeline = 1, private readonly budget?: ByteBudget) {
+  constructor(
+    pull: Pull,
+    from: number,
+    private readonly depth: number,
+    private readonly pipeline = 1,
+    private readonly budget?: ByteBudget,
+  ) {
     void this.run(pull, from);
   }
 

@@ -10,7 +10,18 @@ import type { Invoker } from '../invoker/invoker.ts';
 import type { Logger } from '../log.ts';
 import { isSystemTopic } from '../rocketmq/system-resources.ts';
 import type { SecretCipher } from '../secrets/cipher.ts';
-import type { AuditStore, CheckpointStore, LeaseStore, MetricsStore, ParkedStore, TaskPatch, TaskRow, TaskStatus, TaskStore, Transactional } from '../store/store.ts';
+import type {
+  AuditStore,
+  CheckpointStore,
+  LeaseStore,
+  MetricsStore,
+  ParkedStore,
+  TaskPatch,
+  TaskRow,
+  TaskStatus,
+  TaskStore,
+  Transactional,
+} from '../store/store.ts';
 import type { TaskSpec } from '../tasks/model.ts';
 import { shardCountFor } from './assignment.ts';
 import { flowsOf } from './flows.ts';
@@ -51,7 +62,7 @@ const dispatchedAt = new Map<string, number>();
 export async function reconcile(deps: ReconcilerDeps, opts: ReconcilerOptions): Promise<ReconcileSummary> {
   const byStatus: Record<TaskStatus, number> = { initializing: 0, running: 0, stopped: 0, start_failed: 0, deleting: 0 };
   const summary: ReconcileSummary = { tasks: 0, started: 0, failed: 0, dispatched: 0, byStatus };
-  for (const task of await deps.store.listAllTasks()) {
+  for (const task of await deps.store.listAllTasks({ onUndecodable: (err) => deps.log.error({ err }, 'stored task unreadable') })) {
     summary.tasks++;
     let status = task.status;
     try {
@@ -148,7 +159,14 @@ async function dispatch(task: TaskRow, deps: ReconcilerDeps, opts: ReconcilerOpt
     if (live.some((l) => l.generation !== plan.generation)) continue;
     for (let shard = 0; shard < plan.shardCount; shard++) {
       if (live.some((l) => l.shard === shard) || !due(`${task.id}/${flow.id}/${plan.generation}/${shard}`)) continue;
-      await deps.invoker.invokeReplicator({ tenant: task.tenant, taskId: task.id, flow: flow.id, shard, shards: plan.shardCount, generation: plan.generation });
+      await deps.invoker.invokeReplicator({
+        tenant: task.tenant,
+        taskId: task.id,
+        flow: flow.id,
+        shard,
+        shards: plan.shardCount,
+        generation: plan.generation,
+      });
       n++;
     }
     if (retryFlows.includes(flow.id) && due(`${task.id}/${flow.id}/retry-parked`)) {
@@ -173,4 +191,3 @@ async function update(task: TaskRow, deps: ReconcilerDeps, action: string, patch
     });
   });
 }
-

@@ -59,10 +59,20 @@ export interface InvocationReport {
 
 export async function runReplicator(job: ReplicatorJob, deps: ReplicatorDeps, opts: ReplicatorOptions): Promise<InvocationReport> {
   const started = Date.now();
-  const report = (exit: ReplicatorExit, extra: Pick<InvocationReport, 'task' | 'totals'> = {}): InvocationReport => ({ exit, job, durationMs: Date.now() - started, ...extra });
+  const report = (exit: ReplicatorExit, extra: Pick<InvocationReport, 'task' | 'totals'> = {}): InvocationReport => ({
+    exit,
+    job,
+    durationMs: Date.now() - started,
+    ...extra,
+  });
   const deadline = started + opts.budgetMs - (opts.stopMarginMs ?? 1500);
   const ttl = opts.leaseTtlMs ?? 15_000;
-  const log = deps.log.child({ taskId: job.taskId, flow: job.flow, shard: job.shard, ...(job.kind === 'retry-parked' ? { job: job.kind } : {}) });
+  const log = deps.log.child({
+    taskId: job.taskId,
+    flow: job.flow,
+    shard: job.shard,
+    ...(job.kind === 'retry-parked' ? { job: job.kind } : {}),
+  });
   const task = await deps.store.getTask(job.tenant, job.taskId);
   if (!task) return report('task-gone');
   const spec = task.spec;
@@ -121,7 +131,14 @@ export async function runReplicator(job: ReplicatorJob, deps: ReplicatorDeps, op
     target,
     metrics,
     { store: deps.store, log, requestMetadataSync: deps.requestMetadataSync },
-    { leaseTtlMs: ttl, bufferBytes: opts.bufferBytes ?? 64 * 1024 * 1024, sendAttempts: opts.sendAttempts ?? 5, signal: opts.signal, handOverAt: deadline - handOverLead, handOver },
+    {
+      leaseTtlMs: ttl,
+      bufferBytes: opts.bufferBytes ?? 64 * 1024 * 1024,
+      sendAttempts: opts.sendAttempts ?? 5,
+      signal: opts.signal,
+      handOverAt: deadline - handOverLead,
+      handOver,
+    },
     log,
     deadline,
   );
@@ -135,7 +152,17 @@ export async function runReplicator(job: ReplicatorJob, deps: ReplicatorDeps, op
     target.close();
   }
   const mem = process.memoryUsage();
-  log.info({ exit, ms: Date.now() - started, queues: run.queueCount, rssMb: mb(mem.rss), heapUsedMb: mb(mem.heapUsed), externalMb: mb(mem.external) }, 'replicator invocation done');
+  log.info(
+    {
+      exit,
+      ms: Date.now() - started,
+      queues: run.queueCount,
+      rssMb: mb(mem.rss),
+      heapUsedMb: mb(mem.heapUsed),
+      externalMb: mb(mem.external),
+    },
+    'replicator invocation done',
+  );
   // Not handed over early (a short budget): hand over now instead of waiting for the reconciler.
   if (exit === 'budget') await handOver();
   return report(exit, { task: about, totals: metrics.invocationTotals() });

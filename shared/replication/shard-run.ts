@@ -9,7 +9,16 @@ import type { Logger } from '../log.ts';
 import type { StoredMessage } from '../rocketmq/message.ts';
 import { RemotingError } from '../rocketmq/remoting/errors.ts';
 import { isSystemTopic } from '../rocketmq/system-resources.ts';
-import type { CheckpointEntry, CheckpointStore, LeaseHolder, LeaseStore, MetricsStore, ParkedStore, TaskRow, TaskStore } from '../store/store.ts';
+import type {
+  CheckpointEntry,
+  CheckpointStore,
+  LeaseHolder,
+  LeaseStore,
+  MetricsStore,
+  ParkedStore,
+  TaskRow,
+  TaskStore,
+} from '../store/store.ts';
 import type { TaskSpec } from '../tasks/model.ts';
 import { isOwnQueue } from './assignment.ts';
 import { CheckpointWriter } from './checkpoint-writer.ts';
@@ -116,7 +125,10 @@ export class ShardRun {
         const rate = ((replicated - replicatedAtRenew) * 1000) / Math.max(1, now - lastRenew);
         lastRenew = now;
         replicatedAtRenew = replicated;
-        const renewed = await this.deps.store.renewLease(this.holder, this.holder.owner, this.holder.epoch, this.opts.leaseTtlMs, { lag: this.metrics.currentLag(), rate });
+        const renewed = await this.deps.store.renewLease(this.holder, this.holder.owner, this.holder.epoch, this.opts.leaseTtlMs, {
+          lag: this.metrics.currentLag(),
+          rate,
+        });
         if (!renewed) this.stop = 'lease-lost';
       }
       if (now - lastStateCheck > STATE_CHECK_MS) {
@@ -169,7 +181,7 @@ export class ShardRun {
 
   private async discover(topics: TopicMatcher): Promise<void> {
     await this.refreshTopology();
-    let listed;
+    let listed: Awaited<ReturnType<typeof listSourceQueues>>;
     try {
       const info = await this.source.nameServers.clusterInfo();
       const names = new Set([...Object.keys(info.clusterAddrTable), ...Object.keys(info.brokerAddrTable)]);
@@ -188,7 +200,8 @@ export class ShardRun {
       metrics: this.metrics,
       budget: this.budget,
       filter: this.filter,
-      onward: (m: StoredMessage) => this.topology.carries(m, m.properties[ORIGIN.cluster] ?? this.source.clusterId, this.source.clusterId, this.target.clusterId),
+      onward: (m: StoredMessage) =>
+        this.topology.carries(m, m.properties[ORIGIN.cluster] ?? this.source.clusterId, this.source.clusterId, this.target.clusterId),
       idempotentResume: this.spec.idempotentResume,
       generation: this.spec.replayGeneration ?? 0,
       deadline: this.deadline,
@@ -220,7 +233,10 @@ export class ShardRun {
   }
 
   private copierFailed(err: unknown, q: SourceQueue): void {
-    if (isFerryError(err, 'STALE_EPOCH') || isFerryError(err, 'NOT_FOUND')) return this.failed(err);
+    if (isFerryError(err, 'STALE_EPOCH') || isFerryError(err, 'NOT_FOUND')) {
+      this.failed(err);
+      return;
+    }
     // A cluster's answer (a deleted topic, a refused pull) is the cluster's business; anything else is ours.
     if (err instanceof RemotingError) this.log.warn({ err, queue: queueKey(q) }, 'queue copier stopped; restarted at the next discovery');
     else this.log.error({ err, queue: queueKey(q) }, 'queue copier failed');

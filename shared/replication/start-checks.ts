@@ -17,7 +17,10 @@ import { TencentCloudApiError } from '../tencent-cloud/cloud-api.ts';
 const AUTH_REMARK = /signature|accesskey|access key|acl|permission|not found|authenticat/i;
 
 export function isAuthFailure(err: unknown): err is RemotingResponseError {
-  return err instanceof RemotingResponseError && (err.responseCode === ResponseCode.NO_PERMISSION || (err.responseCode === ResponseCode.SYSTEM_ERROR && AUTH_REMARK.test(err.remark)));
+  return (
+    err instanceof RemotingResponseError &&
+    (err.responseCode === ResponseCode.NO_PERMISSION || (err.responseCode === ResponseCode.SYSTEM_ERROR && AUTH_REMARK.test(err.remark)))
+  );
 }
 
 /** The first problem found, as a sentence for statusReason; undefined when the task can start. */
@@ -37,7 +40,10 @@ export async function startProblem(spec: TaskSpec, cipher: SecretCipher): Promis
     if (err instanceof FilterPatternError) return err.message;
     throw err;
   }
-  for (const [side, endpoint] of [['source', spec.source], ['target', spec.target]] as const) {
+  for (const [side, endpoint] of [
+    ['source', spec.source],
+    ['target', spec.target],
+  ] as const) {
     const problem = await endpointProblem(side, endpoint, cipher);
     if (problem) return problem;
   }
@@ -87,7 +93,10 @@ async function endpointProblem(side: string, e: StoredEndpoint, cipher: SecretCi
 
 function tencentProblem(side: string, e: Extract<StoredEndpoint, { clusterType: 'tencent' }>, err: unknown): string {
   if (err instanceof TencentCloudApiError && err.failure === 'gone') {
-    return `Tencent cluster ${e.clusterId} not found in region ${e.region} (the ${side} cluster; Cloud API ${err.code ?? 'ResourceNotFound'})`;
+    return (
+      `Tencent cluster ${e.clusterId} not found in region ${e.region} (the ${side} cluster; Cloud API ` +
+      `${err.code ?? 'ResourceNotFound'})`
+    );
   }
   if (err instanceof TencentCloudApiError && err.failure === 'auth') {
     return `Tencent Cloud API authentication failed for the ${side} cluster ${e.clusterId}: ${err.message}`;

@@ -22,7 +22,21 @@ async function startOffsetOf(source: ClusterConnection, q: SourceQueue, at: Star
  * One checkpoint per queue, marked exact: nothing of this start (or replay generation) has been
  * sent yet, so the first replicator needs no look at the target's tail.
  */
-export async function startCheckpoints(source: ClusterConnection, queues: readonly SourceQueue[], at: StartPosition): Promise<CheckpointEntry[]> {
+export async function startCheckpoints(
+  source: ClusterConnection,
+  queues: readonly SourceQueue[],
+  at: StartPosition,
+): Promise<CheckpointEntry[]> {
   const limit = pLimit(16);
-  return Promise.all(queues.map((q) => limit(async () => ({ topic: q.topic, broker: q.brokerName, queueId: q.queueId, nextOffset: await startOffsetOf(source, q, at), exact: true }))));
+  return Promise.all(
+    queues.map((q) =>
+      limit(async () => ({
+        topic: q.topic,
+        broker: q.brokerName,
+        queueId: q.queueId,
+        nextOffset: await startOffsetOf(source, q, at),
+        exact: true,
+      })),
+    ),
+  );
 }

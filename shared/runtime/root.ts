@@ -73,7 +73,12 @@ export async function composeFerry(config: FerryConfig, opts: ComposeOptions = {
     api: { store, storeKind, tasks, log },
     async replicate(job, { budgetMs, signal }) {
       const deps = { ...core, invoker: ferry.invoker, requestMetadataSync };
-      const report = await runReplicator(job, deps, { bufferBytes: config.replicatorBufferBytes, budgetMs, leaseTtlMs: config.leaseTtlMs, signal });
+      const report = await runReplicator(job, deps, {
+        bufferBytes: config.replicatorBufferBytes,
+        budgetMs,
+        leaseTtlMs: config.leaseTtlMs,
+        signal,
+      });
       await emf.write(replicatorRecords(report));
       return report;
     },

@@ -22,7 +22,7 @@ export function loadOrCreateKeyFile(path: string): Buffer {
   if (existsSync(path)) return parseKey(readFileSync(path, 'utf8'));
   mkdirSync(dirname(path), { recursive: true });
   const key = randomBytes(32);
-  writeFileSync(path, key.toString('base64') + '\n', { mode: 0o600, flag: 'wx' });
+  writeFileSync(path, `${key.toString('base64')}\n`, { mode: 0o600, flag: 'wx' });
   chmodSync(path, 0o600);
   return key;
 }

@@ -45,11 +45,7 @@ export const savepointName = (depth: number): string => `ferry_sp_${depth}`;
  * Wraps fn in a savepoint on an executor that is already inside a transaction. Shared by both
  * adapters because savepoint SQL is the same everywhere.
  */
-export const inSavepoint = async <R>(
-  tx: SqlExecutor,
-  depth: number,
-  fn: () => Promise<R>,
-): Promise<R> => {
+export const inSavepoint = async <R>(tx: SqlExecutor, depth: number, fn: () => Promise<R>): Promise<R> => {
   const name = savepointName(depth);
   await tx.exec(`SAVEPOINT ${name}`);
   try {

@@ -12,10 +12,7 @@ export const MIGRATIONS_DIR = fileURLToPath(new URL('../../infra/migrations/', i
 const MIGRATION_LOCK_KEY = 0x46_45_52_52_59; // "FERRY"
 
 /** Returns the names of the migrations this call applied (empty when already up to date). */
-export const migrate = async (
-  db: SqlExecutor,
-  dir: string = MIGRATIONS_DIR,
-): Promise<string[]> => {
+export const migrate = async (db: SqlExecutor, dir: string = MIGRATIONS_DIR): Promise<string[]> => {
   const files = (await readdir(dir)).filter((f) => f.endsWith('.sql')).sort();
   const applied: string[] = [];
   for (const file of files) {

@@ -8,9 +8,7 @@ import type { SqlDatabase, SqlExecutor, SqlParam } from './executor.ts';
 // in the same process keep their own parsing.
 const ferryTypes = {
   getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
-    oid === INT8_OID && format !== 'binary'
-      ? parseInt8
-      : pg.types.getTypeParser(oid, format ?? 'text')) as typeof pg.types.getTypeParser,
+    oid === INT8_OID && format !== 'binary' ? parseInt8 : pg.types.getTypeParser(oid, format ?? 'text')) as typeof pg.types.getTypeParser,
 };
 
 /** A transaction on one checked-out client; nested transactions become savepoints. */

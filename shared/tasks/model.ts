@@ -44,7 +44,11 @@ export function sealEndpoint(e: EndpointInput, cipher: Sealer): StoredEndpoint {
   const { cloudApi, ...rest } = withCloudApi as typeof withCloudApi & { cloudApi?: { secretId: string; secretKey: string } };
   const out: StoredEndpoint = rest;
   if (cloudApi) {
-    out.cloudApi = { secretIdSealed: cipher.encrypt(cloudApi.secretId), secretKeySealed: cipher.encrypt(cloudApi.secretKey), secretIdMasked: maskAccessKey(cloudApi.secretId) };
+    out.cloudApi = {
+      secretIdSealed: cipher.encrypt(cloudApi.secretId),
+      secretKeySealed: cipher.encrypt(cloudApi.secretKey),
+      secretIdMasked: maskAccessKey(cloudApi.secretId),
+    };
   }
   if (!acl) return out;
   if (!acl.enabled || !acl.accessKey || !acl.secretKey) return { ...out, acl: { enabled: false } };
@@ -61,9 +65,13 @@ export function sealEndpoint(e: EndpointInput, cipher: Sealer): StoredEndpoint {
 
 function viewEndpoint(e: StoredEndpoint): EndpointView {
   const { acl, cloudApi, ...withoutKeys } = e;
-  const rest: EndpointView = cloudApi ? { ...withoutKeys, cloudApi: { secretId: cloudApi.secretIdMasked, secretKeySet: true } } : withoutKeys;
+  const rest: EndpointView = cloudApi
+    ? { ...withoutKeys, cloudApi: { secretId: cloudApi.secretIdMasked, secretKeySet: true } }
+    : withoutKeys;
   if (!acl) return rest;
-  return acl.enabled ? { ...rest, acl: { enabled: true, accessKey: acl.accessKeyMasked, secretKeySet: true } } : { ...rest, acl: { enabled: false } };
+  return acl.enabled
+    ? { ...rest, acl: { enabled: true, accessKey: acl.accessKeyMasked, secretKeySet: true } }
+    : { ...rest, acl: { enabled: false } };
 }
 
 export function toView(row: StoredTask): TaskView {

@@ -12,31 +12,35 @@ const TaskName = z
   .max(200, 'name must be at most 200 characters')
   .regex(NAME_RE, 'name may contain only Chinese (CJK) characters, letters, digits, "-" and "_"');
 
-const HOST_RE = /^(?:\[[0-9A-Fa-f:.]+\]|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*)$/;
+const HOST_RE =
+  /^(?:\[[0-9A-Fa-f:.]+\]|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*)$/;
 
 /** `host:port;host:port` — hostnames, IPv4 or [IPv6], ports 1–65535. */
-const NameServerList = z
-  .string({ error: 'nameServer is required' })
-  .superRefine((value, ctx) => {
-    const parts = value.split(';').map((s) => s.trim());
-    if (parts.every((p) => p === '')) {
-      ctx.addIssue({ code: 'custom', message: 'nameServer must list at least one host:port' });
+const NameServerList = z.string({ error: 'nameServer is required' }).superRefine((value, ctx) => {
+  const parts = value.split(';').map((s) => s.trim());
+  if (parts.every((p) => p === '')) {
+    ctx.addIssue({ code: 'custom', message: 'nameServer must list at least one host:port' });
+    return;
+  }
+  for (const part of parts) {
+    if (part === '') continue; // a trailing ';' is harmless
+    const i = part.lastIndexOf(':');
+    const host = i > 0 ? part.slice(0, i) : '';
+    const port = i > 0 ? part.slice(i + 1) : '';
+    const n = Number(port);
+    if (!host || !HOST_RE.test(host) || !/^\d{1,5}$/.test(port) || n < 1 || n > 65535) {
+      ctx.addIssue({ code: 'custom', message: `"${part}" is not a valid host:port (port 1-65535)` });
       return;
     }
-    for (const part of parts) {
-      if (part === '') continue; // a trailing ';' is harmless
-      const i = part.lastIndexOf(':');
-      const host = i > 0 ? part.slice(0, i) : '';
-      const port = i > 0 ? part.slice(i + 1) : '';
-      const n = Number(port);
-      if (!host || !HOST_RE.test(host) || !/^\d{1,5}$/.test(port) || n < 1 || n > 65535) {
-        ctx.addIssue({ code: 'custom', message: `"${part}" is not a valid host:port (port 1-65535)` });
-        return;
-      }
-    }
-  });
+  }
+});
 
-const Id = (what: string) => z.string({ error: `${what} is required` }).trim().min(1, `${what} must not be empty`).max(128, `${what} is too long`);
+const Id = (what: string) =>
+  z
+    .string({ error: `${what} is required` })
+    .trim()
+    .min(1, `${what} must not be empty`)
+    .max(128, `${what} is too long`);
 
 const AclInput = z
   .object({
@@ -63,7 +67,10 @@ const Protocol = z.enum(['remoting', 'grpc'], { error: 'protocol must be "remoti
 const CloudApiInput = z
   .object({
     secretId: z.string({ error: 'cloudApi.secretId is required' }).min(1, 'secretId must not be empty').max(256, 'secretId is too long'),
-    secretKey: z.string({ error: 'cloudApi.secretKey is required' }).min(1, 'secretKey must not be empty').max(256, 'secretKey is too long'),
+    secretKey: z
+      .string({ error: 'cloudApi.secretKey is required' })
+      .min(1, 'secretKey must not be empty')
+      .max(256, 'secretKey is too long'),
   })
   .strict();
 
@@ -87,9 +94,15 @@ const SelfBuiltEndpoint = z
     protocol: Protocol.default('remoting'),
     nameServer: NameServerList,
     networkType: NetworkType,
-    vpc: z.object({ region: Id('vpc.region'), vpcId: Id('vpc.vpcId'), subnetId: Id('vpc.subnetId') }).strict().optional(),
+    vpc: z
+      .object({ region: Id('vpc.region'), vpcId: Id('vpc.vpcId'), subnetId: Id('vpc.subnetId') })
+      .strict()
+      .optional(),
     resourceType: z.enum(['tencent', 'other-cloud'], { error: 'resourceType must be "tencent" or "other-cloud"' }).optional(),
-    dedicatedLine: z.object({ type: z.enum(['ccn', 'dcg'], { error: 'dedicatedLine.type must be "ccn" or "dcg"' }), id: Id('dedicatedLine.id') }).strict().optional(),
+    dedicatedLine: z
+      .object({ type: z.enum(['ccn', 'dcg'], { error: 'dedicatedLine.type must be "ccn" or "dcg"' }), id: Id('dedicatedLine.id') })
+      .strict()
+      .optional(),
     acl: AclInput.default({ enabled: false }),
   })
   .strict()
@@ -99,7 +112,11 @@ const SelfBuiltEndpoint = z
       if (!e.resourceType) ctx.addIssue({ code: 'custom', path: ['resourceType'], message: 'resourceType is required for a VPC network' });
     }
     if (e.resourceType === 'other-cloud' && !e.dedicatedLine) {
-      ctx.addIssue({ code: 'custom', path: ['dedicatedLine'], message: 'dedicatedLine {type: ccn|dcg, id} is required for a cluster at another cloud' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['dedicatedLine'],
+        message: 'dedicatedLine {type: ccn|dcg, id} is required for a cluster at another cloud',
+      });
     }
   });
 
@@ -112,12 +129,19 @@ const StartOffset = z.discriminatedUnion(
   [
     z.object({ type: z.literal('latest') }).strict(),
     z.object({ type: z.literal('earliest') }).strict(),
-    z.object({ type: z.literal('timestamp'), timestamp: z.number({ error: 'timestamp must be milliseconds since the epoch' }).int().positive() }).strict(),
+    z
+      .object({
+        type: z.literal('timestamp'),
+        timestamp: z.number({ error: 'timestamp must be milliseconds since the epoch' }).int().positive(),
+      })
+      .strict(),
   ],
   { error: 'startOffset.type must be "latest", "earliest" or "timestamp"' },
 );
 
-const Patterns = z.array(z.string().max(512, 'pattern is too long'), { error: 'must be a list of regular expressions' }).max(100, 'at most 100 patterns');
+const Patterns = z
+  .array(z.string().max(512, 'pattern is too long'), { error: 'must be a list of regular expressions' })
+  .max(100, 'at most 100 patterns');
 
 const FilterInput = z
   .object({
@@ -134,7 +158,10 @@ const FilterInput = z
         }
       }),
     expression: z
-      .object({ type: z.enum(['TAG', 'SQL92'], { error: 'expression.type must be "TAG" or "SQL92"' }), value: z.string().max(4096, 'expression is too long') })
+      .object({
+        type: z.enum(['TAG', 'SQL92'], { error: 'expression.type must be "TAG" or "SQL92"' }),
+        value: z.string().max(4096, 'expression is too long'),
+      })
       .strict()
       .default({ type: 'TAG', value: '*' })
       .superRefine((x, ctx) => {
@@ -157,12 +184,24 @@ export const TaskInput = z
     target: EndpointInput,
     startOffset: StartOffset.default({ type: 'latest' }),
     filter: FilterInput.default({ topics: { include: ['.*'], exclude: [] }, expression: { type: 'TAG', value: '*' } }),
-    tpsLimit: z.number({ error: 'tpsLimit must be a number' }).int('tpsLimit must be a whole number').min(1, 'tpsLimit must be at least 1').max(1_000_000, 'tpsLimit must be at most 1000000').nullable().default(null),
+    tpsLimit: z
+      .number({ error: 'tpsLimit must be a number' })
+      .int('tpsLimit must be a whole number')
+      .min(1, 'tpsLimit must be at least 1')
+      .max(1_000_000, 'tpsLimit must be at most 1000000')
+      .nullable()
+      .default(null),
     idempotentResume: z.boolean({ error: 'idempotentResume must be true or false' }).default(true),
     shards: z
-      .union([z.literal('auto'), z.number().int('shards must be a whole number').min(1, 'shards must be at least 1').max(256, 'shards must be at most 256')], {
-        error: 'shards must be "auto" or a number from 1 to 256',
-      })
+      .union(
+        [
+          z.literal('auto'),
+          z.number().int('shards must be a whole number').min(1, 'shards must be at least 1').max(256, 'shards must be at most 256'),
+        ],
+        {
+          error: 'shards must be "auto" or a number from 1 to 256',
+        },
+      )
       .default('auto'),
     start: z.boolean({ error: 'start must be true or false' }).default(true),
   })
@@ -172,4 +211,6 @@ export type TaskInput = z.output<typeof TaskInput>;
 export type EndpointInput = z.output<typeof EndpointInput>;
 
 export const RenameInput = z.object({ name: TaskName, version: z.number().int().positive().optional() }).strict();
-export const ResetOffsetInput = z.object({ timestamp: z.number({ error: 'timestamp must be milliseconds since the epoch' }).int().positive() }).strict();
+export const ResetOffsetInput = z
+  .object({ timestamp: z.number({ error: 'timestamp must be milliseconds since the epoch' }).int().positive() })
+  .strict();

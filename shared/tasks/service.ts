@@ -5,7 +5,17 @@ import type { z } from 'zod';
 import type { Principal } from '../auth/principal.ts';
 import { FerryError } from '../errors.ts';
 import type { SecretCipher } from '../secrets/cipher.ts';
-import type { AuditStore, MetadataStateStore, MetricsStore, ParkedStore, TaskPatch, TaskRow, TaskStatus, TaskStore, Transactional } from '../store/store.ts';
+import type {
+  AuditStore,
+  MetadataStateStore,
+  MetricsStore,
+  ParkedStore,
+  TaskPatch,
+  TaskRow,
+  TaskStatus,
+  TaskStore,
+  Transactional,
+} from '../store/store.ts';
 import { describeIssue } from './issue.ts';
 import { isActive, sealEndpoint, toView, type TaskSpec, type TaskView } from './model.ts';
 import { RenameInput, ResetOffsetInput, TaskInput } from './schema.ts';
@@ -44,12 +54,21 @@ export class TaskService {
 
   async create(p: Principal, body: unknown): Promise<TaskView> {
     requireWriter(p);
-    if (body === null || typeof body !== 'object' || Array.isArray(body)) throw new FerryError('VALIDATION_FAILED', 'body must be a JSON object');
+    if (body === null || typeof body !== 'object' || Array.isArray(body))
+      throw new FerryError('VALIDATION_FAILED', 'body must be a JSON object');
     const input = parseInput(TaskInput, body);
     if (this.opts.requireManagedSide && input.source.clusterType !== 'tencent' && input.target.clusterType !== 'tencent') {
-      throw new FerryError('VALIDATION_FAILED', 'at least one of the source and target clusters must be a Tencent Cloud cluster', 'target.clusterType');
+      throw new FerryError(
+        'VALIDATION_FAILED',
+        'at least one of the source and target clusters must be a Tencent Cloud cluster',
+        'target.clusterType',
+      );
     }
-    if (input.source.clusterType === 'self-built' && input.target.clusterType === 'self-built' && sameNameServers(input.source.nameServer, input.target.nameServer)) {
+    if (
+      input.source.clusterType === 'self-built' &&
+      input.target.clusterType === 'self-built' &&
+      sameNameServers(input.source.nameServer, input.target.nameServer)
+    ) {
       throw new FerryError('VALIDATION_FAILED', 'source and target are the same cluster', 'target.nameServer');
     }
     const spec: TaskSpec = {
@@ -82,7 +101,8 @@ export class TaskService {
       throw new FerryError('VALIDATION_FAILED', `status must be one of ${STATUSES.join(', ')}`, 'status');
     }
     const limit = q.limit === undefined ? 50 : Number(q.limit);
-    if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new FerryError('VALIDATION_FAILED', 'limit must be a whole number from 1 to 1000', 'limit');
+    if (!Number.isInteger(limit) || limit < 1 || limit > 1000)
+      throw new FerryError('VALIDATION_FAILED', 'limit must be a whole number from 1 to 1000', 'limit');
     if (q.name !== undefined && q.name.length > 200) throw new FerryError('VALIDATION_FAILED', 'name filter is too long', 'name');
     const page = await this.store.listTasks(p.tenant, {
       limit,
@@ -99,9 +119,11 @@ export class TaskService {
 
   async rename(p: Principal, id: string, body: unknown): Promise<TaskView> {
     requireWriter(p);
-    if (body === null || typeof body !== 'object' || Array.isArray(body)) throw new FerryError('VALIDATION_FAILED', 'body must be a JSON object');
+    if (body === null || typeof body !== 'object' || Array.isArray(body))
+      throw new FerryError('VALIDATION_FAILED', 'body must be a JSON object');
     const immutable = Object.keys(body).find((k) => k !== 'name' && k !== 'version');
-    if (immutable) throw new FerryError('FIELD_IMMUTABLE', `${immutable} cannot be changed after creation; only the name can be edited`, immutable);
+    if (immutable)
+      throw new FerryError('FIELD_IMMUTABLE', `${immutable} cannot be changed after creation; only the name can be edited`, immutable);
     const input = parseInput(RenameInput, body);
     return this.change(p, id, 'rename', input.version, (row) => {
       if (isActive(row)) throw running('edited');
@@ -132,7 +154,8 @@ export class TaskService {
   async resetOffset(p: Principal, id: string, body: unknown): Promise<TaskView> {
     requireWriter(p);
     const input = parseInput(ResetOffsetInput, body);
-    if (input.timestamp > Date.now() + 60_000) throw new FerryError('VALIDATION_FAILED', 'timestamp must not be in the future', 'timestamp');
+    if (input.timestamp > Date.now() + 60_000)
+      throw new FerryError('VALIDATION_FAILED', 'timestamp must not be in the future', 'timestamp');
     return this.change(p, id, 'reset-offset', undefined, (row) => {
       if (isActive(row)) throw running('reset to a new offset');
       const spec = row.spec;
@@ -163,7 +186,8 @@ export class TaskService {
     const to = q.to === undefined ? Date.now() : Number(q.to);
     const from = q.from === undefined ? to - 3_600_000 : Number(q.from);
     if (!Number.isFinite(from) || from < 0) throw new FerryError('VALIDATION_FAILED', 'from must be milliseconds since the epoch', 'from');
-    if (!Number.isFinite(to) || to < from) throw new FerryError('VALIDATION_FAILED', 'to must be milliseconds since the epoch, not before from', 'to');
+    if (!Number.isFinite(to) || to < from)
+      throw new FerryError('VALIDATION_FAILED', 'to must be milliseconds since the epoch, not before from', 'to');
     if (to - from > 31 * 86_400_000) throw new FerryError('VALIDATION_FAILED', 'the range may span at most 31 days', 'from');
     const rows = await this.store.queryMetrics(id, from, to);
     return { from, to, stepMs: 60_000, points: rows.map(({ taskId: _t, ...r }) => r) };
@@ -179,7 +203,14 @@ export class TaskService {
     const rows = await this.store.queryMetrics(id, now - 5 * 60_000, now + 60_000);
     const latest = new Map<string, (typeof rows)[number]>();
     for (const r of rows) latest.set(r.flow, r);
-    return [...latest.values()].map((r) => ({ flow: r.flow, minuteMs: r.minuteMs, lag: r.lag, delayP99Ms: r.delayP99Ms, replicated: r.replicated, failed: r.failed }));
+    return [...latest.values()].map((r) => ({
+      flow: r.flow,
+      minuteMs: r.minuteMs,
+      lag: r.lag,
+      delayP99Ms: r.delayP99Ms,
+      replicated: r.replicated,
+      failed: r.failed,
+    }));
   }
 
   async metadata(p: Principal, id: string) {
@@ -191,7 +222,8 @@ export class TaskService {
   async failures(p: Principal, id: string, q: { limit?: string; includePayload?: string }) {
     await this.row(p, id);
     const limit = q.limit === undefined ? 100 : Number(q.limit);
-    if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new FerryError('VALIDATION_FAILED', 'limit must be a whole number from 1 to 1000', 'limit');
+    if (!Number.isInteger(limit) || limit < 1 || limit > 1000)
+      throw new FerryError('VALIDATION_FAILED', 'limit must be a whole number from 1 to 1000', 'limit');
     const items = await this.store.listParked(id, { limit, includePayload: q.includePayload === 'true' });
     return items.map((m) => ({ ...m, payload: m.payload ? Buffer.from(m.payload).toString('base64') : undefined }));
   }
@@ -222,7 +254,11 @@ export class TaskService {
       const row = await tx.getTask(p.tenant, id);
       if (!row) throw notFound(id);
       if (expectedVersion !== undefined && expectedVersion !== row.version) {
-        throw new FerryError('CONFLICT', `the task changed since version ${expectedVersion} (now ${row.version}); reload and retry`, 'version');
+        throw new FerryError(
+          'CONFLICT',
+          `the task changed since version ${expectedVersion} (now ${row.version}); reload and retry`,
+          'version',
+        );
       }
       const next = await tx.updateTask(p.tenant, id, row.version, decide(row));
       await tx.appendAudit({ taskId: id, tenant: p.tenant, actor: p.subject, action, before: toView(row), after: toView(next) });
@@ -240,6 +276,12 @@ const notFound = (id: string) => new FerryError('NOT_FOUND', `task ${id} not fou
 const running = (what: string) => new FerryError('TASK_RUNNING', `a running task cannot be ${what}; stop it first`, 'status');
 
 function sameNameServers(a: string, b: string): boolean {
-  const norm = (s: string) => s.split(';').map((x) => x.trim()).filter(Boolean).sort().join(';');
+  const norm = (s: string) =>
+    s
+      .split(';')
+      .map((x) => x.trim())
+      .filter(Boolean)
+      .sort()
+      .join(';');
   return norm(a) === norm(b);
 }

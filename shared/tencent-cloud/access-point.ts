@@ -50,7 +50,11 @@ const tencentNetwork = (e: TencentCluster): TencentNetwork => e.networkType ?? '
  * The cluster's access point, cached. `ownKeys`: the cluster's own Cloud API keys, if any (else the
  * deployment's sign the lookup); asked for only when the Cloud API is.
  */
-export function resolveAccessPoint(e: TencentCluster, ownKeys: () => CloudApiKeys | undefined, opts: ResolveOptions = {}): Promise<TencentAccess> {
+export function resolveAccessPoint(
+  e: TencentCluster,
+  ownKeys: () => CloudApiKeys | undefined,
+  opts: ResolveOptions = {},
+): Promise<TencentAccess> {
   const network = tencentNetwork(e);
   const key = `${e.region}/${e.clusterId}/${network}`;
   const hit = cache.get(key);
@@ -64,9 +68,17 @@ export function resolveAccessPoint(e: TencentCluster, ownKeys: () => CloudApiKey
   return access;
 }
 
-async function lookUp(e: TencentCluster, network: TencentNetwork, ownKeys: () => CloudApiKeys | undefined, opts: ResolveOptions): Promise<TencentAccess> {
+async function lookUp(
+  e: TencentCluster,
+  network: TencentNetwork,
+  ownKeys: () => CloudApiKeys | undefined,
+  opts: ResolveOptions,
+): Promise<TencentAccess> {
   const service = tencentServiceFor(e.clusterId);
-  if (!service) throw new TencentAccessError(`cluster ${e.clusterId}: not a TDMQ RocketMQ cluster id (4.x ids start with "rocketmq-", 5.x ids with "rmq-")`);
+  if (!service)
+    throw new TencentAccessError(
+      `cluster ${e.clusterId}: not a TDMQ RocketMQ cluster id (4.x ids start with "rocketmq-", 5.x ids with "rmq-")`,
+    );
   const env = opts.env ?? tencentDeploymentEnv();
   const keys = cloudApiKeys(ownKeys(), env);
   if (!keys) {
@@ -74,14 +86,21 @@ async function lookUp(e: TencentCluster, network: TencentNetwork, ownKeys: () =>
       failure: 'auth',
       action: 'credentials',
       clusterId: e.clusterId,
-      message: `no Tencent Cloud API keys for cluster ${e.clusterId} (set cloudApi {secretId, secretKey} on the task's endpoint, or TENCENTCLOUD_SECRETID/TENCENTCLOUD_SECRETKEY for the deployment)`,
+      message:
+        `no Tencent Cloud API keys for cluster ${e.clusterId} (set cloudApi {secretId, secretKey} on the task's endpoint, or ` +
+        `TENCENTCLOUD_SECRETID/TENCENTCLOUD_SECRETKEY for the deployment)`,
     });
   }
   const ctx: CallContext = { clusterId: e.clusterId, region: e.region };
   const config = {
     credential: keys,
     region: e.region,
-    profile: { httpProfile: { reqTimeout: REQUEST_TIMEOUT_S, ...serviceEndpoint(service, opts.apiEndpoint ?? (env.FERRY_TENCENT_API_ENDPOINT || undefined)) } },
+    profile: {
+      httpProfile: {
+        reqTimeout: REQUEST_TIMEOUT_S,
+        ...serviceEndpoint(service, opts.apiEndpoint ?? (env.FERRY_TENCENT_API_ENDPOINT || undefined)),
+      },
+    },
   };
   let url: string | undefined;
   if (service === 'tdmq') {
@@ -95,8 +114,13 @@ async function lookUp(e: TencentCluster, network: TencentNetwork, ownKeys: () =>
     url = r.EndpointList?.find((p) => p.Type === wanted && p.EndpointUrl && p.Status !== 'CLOSE')?.EndpointUrl;
   }
   if (!url) {
-    const hint = network === 'public' ? 'open one in the TDMQ console, or replicate over "vpc"' : 'bind one in the TDMQ console, or replicate over "public"';
-    throw new TencentAccessError(`Tencent cluster ${e.clusterId} (${e.region}) has no open ${network === 'public' ? 'public' : 'VPC'} access point: ${hint}`);
+    const hint =
+      network === 'public'
+        ? 'open one in the TDMQ console, or replicate over "vpc"'
+        : 'bind one in the TDMQ console, or replicate over "public"';
+    throw new TencentAccessError(
+      `Tencent cluster ${e.clusterId} (${e.region}) has no open ${network === 'public' ? 'public' : 'VPC'} access point: ${hint}`,
+    );
   }
   return { nameServer: nameServerList(url, e.clusterId), endpoint: url, network };
 }

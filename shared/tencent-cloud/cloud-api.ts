@@ -54,7 +54,15 @@ export class TencentCloudApiError extends Error {
   /** Worth trying again later (the next cycle) without changing anything. */
   readonly retryable: boolean;
 
-  constructor(fields: { failure: CloudApiFailure; code?: string | undefined; requestId?: string | undefined; action: string; clusterId: string; message: string; cause?: unknown }) {
+  constructor(fields: {
+    failure: CloudApiFailure;
+    code?: string | undefined;
+    requestId?: string | undefined;
+    action: string;
+    clusterId: string;
+    message: string;
+    cause?: unknown;
+  }) {
     super(fields.message, { cause: fields.cause });
     this.name = 'TencentCloudApiError';
     this.failure = fields.failure;
@@ -107,15 +115,31 @@ function toCloudApiError(err: unknown, action: string, ctx: CallContext): Tencen
   const rid = requestId ? `; request id ${requestId}` : '';
   if (!code) {
     const status = typeof e.httpCode === 'number' ? `HTTP ${e.httpCode}` : 'no answer';
-    return new TencentCloudApiError({ failure: 'unavailable', requestId, action, clusterId: ctx.clusterId, message: `Tencent Cloud API ${action} for ${where}: ${status}: ${e.message}`, cause: err });
+    return new TencentCloudApiError({
+      failure: 'unavailable',
+      requestId,
+      action,
+      clusterId: ctx.clusterId,
+      message: `Tencent Cloud API ${action} for ${where}: ${status}: ${e.message}`,
+      cause: err,
+    });
   }
   if (code.startsWith('UnsupportedOperation')) {
-    return new TencentCloudApiError({ failure: 'unsupported', code, requestId, action, clusterId: ctx.clusterId, message: `${where}: the Cloud API does not support ${action} here (${code}: ${e.message}${rid})`, cause: err });
+    return new TencentCloudApiError({
+      failure: 'unsupported',
+      code,
+      requestId,
+      action,
+      clusterId: ctx.clusterId,
+      message: `${where}: the Cloud API does not support ${action} here (${code}: ${e.message}${rid})`,
+      cause: err,
+    });
   }
   const failure = failureOf(code);
   const message =
     failure === 'auth'
-      ? `Tencent Cloud API refused the keys for ${where}: ${code}: ${e.message} (check the task's cloudApi keys or TENCENTCLOUD_SECRETID/TENCENTCLOUD_SECRETKEY, and their CAM permissions${rid})`
+      ? `Tencent Cloud API refused the keys for ${where}: ${code}: ${e.message} (check the task's cloudApi keys or ` +
+        `TENCENTCLOUD_SECRETID/TENCENTCLOUD_SECRETKEY, and their CAM permissions${rid})`
       : `Tencent Cloud API ${action} for ${where} failed: ${code}: ${e.message}${rid ? ` (${rid.slice(2)})` : ''}`;
   return new TencentCloudApiError({ failure, code, requestId, action, clusterId: ctx.clusterId, message, cause: err });
 }
@@ -152,7 +176,10 @@ export async function callCloudApi<T>(ctx: CallContext, action: string, call: ()
  * (or a page comes back short when the API gives no total). Offsets advance by what each page held,
  * so an API that caps Limit below `pageSize` is still read to the end.
  */
-export async function paginate<T>(pageSize: number, fetchPage: (offset: number, limit: number) => Promise<{ total?: number | undefined; items?: T[] | null | undefined }>): Promise<T[]> {
+export async function paginate<T>(
+  pageSize: number,
+  fetchPage: (offset: number, limit: number) => Promise<{ total?: number | undefined; items?: T[] | null | undefined }>,
+): Promise<T[]> {
   const all: T[] = [];
   for (;;) {
     const page = await fetchPage(all.length, pageSize);

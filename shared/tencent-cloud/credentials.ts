@@ -11,8 +11,15 @@ export interface CloudApiKeys {
   token?: string;
 }
 
-/** Keys given field by field (the SCF invoker's options); each missing one is the deployment's (TENCENTCLOUD_SECRETID / TENCENTCLOUD_SECRETKEY), the session token (TENCENTCLOUD_SESSIONTOKEN) only with the deployment's SecretId. */
-export function configuredKeys(given: { secretId?: string | undefined; secretKey?: string | undefined; token?: string | undefined }, env: TencentDeploymentEnv = tencentDeploymentEnv()): CloudApiKeys | undefined {
+/**
+ * Keys given field by field (the SCF invoker's options); each missing one is the deployment's
+ * (TENCENTCLOUD_SECRETID / TENCENTCLOUD_SECRETKEY), the session token (TENCENTCLOUD_SESSIONTOKEN)
+ * only with the deployment's SecretId.
+ */
+export function configuredKeys(
+  given: { secretId?: string | undefined; secretKey?: string | undefined; token?: string | undefined },
+  env: TencentDeploymentEnv = tencentDeploymentEnv(),
+): CloudApiKeys | undefined {
   const secretId = given.secretId ?? env.TENCENTCLOUD_SECRETID;
   const secretKey = given.secretKey ?? env.TENCENTCLOUD_SECRETKEY;
   if (!secretId || !secretKey) return undefined;
@@ -20,8 +27,12 @@ export function configuredKeys(given: { secretId?: string | undefined; secretKey
   return { secretId, secretKey, ...(token ? { token } : {}) };
 }
 
-/** A cluster's own keys (a task endpoint's `cloudApi`, in the clear), else the deployment's (TENCENTCLOUD_SECRETID / SECRETKEY / SESSIONTOKEN). */
-export const cloudApiKeys = (own: CloudApiKeys | undefined, env: TencentDeploymentEnv = tencentDeploymentEnv()): CloudApiKeys | undefined => own ?? configuredKeys({}, env);
+/**
+ * A cluster's own keys (a task endpoint's `cloudApi`, in the clear), else the deployment's
+ * (TENCENTCLOUD_SECRETID / SECRETKEY / SESSIONTOKEN).
+ */
+export const cloudApiKeys = (own: CloudApiKeys | undefined, env: TencentDeploymentEnv = tencentDeploymentEnv()): CloudApiKeys | undefined =>
+  own ?? configuredKeys({}, env);
 
 /** The region the deployment runs in: TENCENTCLOUD_REGION (set inside SCF). */
 export const deploymentRegion = (env: TencentDeploymentEnv = tencentDeploymentEnv()): string | undefined => env.TENCENTCLOUD_REGION;

@@ -102,7 +102,11 @@ interface KindFigures {
 }
 
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] ?? 0;
-const median = (xs: number[]) => percentile([...xs].sort((a, b) => a - b), 0.5);
+const median = (xs: number[]) =>
+  percentile(
+    [...xs].sort((a, b) => a - b),
+    0.5,
+  );
 
 async function load(rt: Runtime, request: AutocannonRequest, seconds: number): Promise<KindFigures> {
   const latencies: number[] = [];
@@ -199,17 +203,23 @@ async function measureStore(store: StoreKind, seconds: number): Promise<Record<K
 const ms = (x: number) => x.toFixed(2).padStart(8);
 
 function print(store: StoreKind, figures: Record<Kind, KindFigures>, load1m: number) {
-  console.log(`\n${store}: ${RATE} req/s offered over ${CONNECTIONS} connections (1-min load average ${load1m.toFixed(2)} on ${availableParallelism()} cores at the end)`);
+  console.log(
+    `\n${store}: ${RATE} req/s offered over ${CONNECTIONS} connections (1-min load average ${load1m.toFixed(2)} on ` +
+      `${availableParallelism()} cores at the end)`,
+  );
   console.log(`  kind     p50 ms   p99 ms   max ms      rps   done  non2xx  errors  send span/s  statuses`);
   for (const kind of KINDS) {
     const f = figures[kind];
     console.log(
-      `  ${kind.padEnd(6)} ${ms(f.p50)} ${ms(f.p99)} ${ms(f.max)} ${f.rps.toFixed(1).padStart(8)} ${String(f.completed).padStart(6)} ${String(f.non2xx).padStart(7)} ${String(f.errors).padStart(7)} ${(f.sendSpanMs.toFixed(0) + ' ms').padStart(12)}  ${f.statuses}`,
+      `  ${kind.padEnd(6)} ${ms(f.p50)} ${ms(f.p99)} ${ms(f.max)} ${f.rps.toFixed(1).padStart(8)} ` +
+        `${String(f.completed).padStart(6)} ${String(f.non2xx).padStart(7)} ${String(f.errors).padStart(7)} ` +
+        `${(`${f.sendSpanMs.toFixed(0)} ms`).padStart(12)}  ${f.statuses}`,
     );
   }
   for (const kind of KINDS) {
     const f = figures[kind];
-    if (f.non2xx || f.errors) console.log(`  ! ${kind}: ${f.non2xx} non-2xx, ${f.errors} errors (${f.timeouts} timeouts); e.g. ${f.samples.join(' | ')}`);
+    if (f.non2xx || f.errors)
+      console.log(`  ! ${kind}: ${f.non2xx} non-2xx, ${f.errors} errors (${f.timeouts} timeouts); e.g. ${f.samples.join(' | ')}`);
   }
 }
 

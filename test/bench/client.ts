@@ -19,7 +19,9 @@ const bench: Bench = async (args) => {
   const count = Number(args.find((a) => /^\d+$/.test(a)) ?? 100_000);
   const vi = args.indexOf('--version');
   const version = vi >= 0 ? args[vi + 1]! : '5.3.3';
-  console.log(`client bench: ${count} messages of ${BODY} B, ${QUEUES} queues, batches of ${BATCH}, ${SENDERS} senders, RocketMQ ${version}`);
+  console.log(
+    `client bench: ${count} messages of ${BODY} B, ${QUEUES} queues, batches of ${BATCH}, ${SENDERS} senders, RocketMQ ${version}`,
+  );
   const cluster = await RocketMQCluster.start({ version, name: 'bench-client' });
   const remoting = new RemotingClient();
   try {
@@ -31,7 +33,22 @@ const bench: Bench = async (args) => {
       await admin.createOrUpdateTopicInCluster(cluster.info.name, { topicName: t, readQueueNums: QUEUES, writeQueueNums: QUEUES, perm: 6 });
     }
     const peer = (sub: string, topic: string) =>
-      javaPeer(cluster.info.version, [sub, '--namesrv', cluster.info.nameServer, '--topic', topic, '--count', String(count), ...(sub === 'bench-send' ? ['--body-size', String(BODY), '--batch', String(BATCH), '--threads', String(SENDERS)] : ['--pull-batch', '32'])], { timeoutMs: 600_000 });
+      javaPeer(
+        cluster.info.version,
+        [
+          sub,
+          '--namesrv',
+          cluster.info.nameServer,
+          '--topic',
+          topic,
+          '--count',
+          String(count),
+          ...(sub === 'bench-send'
+            ? ['--body-size', String(BODY), '--batch', String(BATCH), '--threads', String(SENDERS)]
+            : ['--pull-batch', '32']),
+        ],
+        { timeoutMs: 600_000 },
+      );
     const rate = (r: Awaited<ReturnType<typeof peer>>) => {
       const line = r.lines.at(-1) as { msgsPerSec?: number } | undefined;
       if (r.exitCode !== 0 || !line?.msgsPerSec) throw new Error(`Java peer failed: ${r.stderr.slice(-2000)}`);
@@ -83,7 +100,10 @@ const bench: Bench = async (args) => {
     console.log(`  Ferry pull ${ferryPull.toFixed(0).padStart(8)} msgs/s (${pulled} pulled)`);
     const round = (x: number) => Math.round(x);
     const ratio = (a: number, b: number) => Math.round((a / b) * 100) / 100;
-    console.log(`  send ratio ${ratio(ferrySend, javaSend)}x, pull ratio ${ratio(ferryPull, javaPull)}x; Node RSS ${Math.round(process.memoryUsage().rss / 1048576)} MiB`);
+    console.log(
+      `  send ratio ${ratio(ferrySend, javaSend)}x, pull ratio ${ratio(ferryPull, javaPull)}x; Node RSS ` +
+        `${Math.round(process.memoryUsage().rss / 1048576)} MiB`,
+    );
     return {
       sendMsgsPerSec: round(ferrySend),
       javaSendMsgsPerSec: round(javaSend),

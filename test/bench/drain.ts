@@ -9,7 +9,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
-import { RocketMQCluster } from '../testbed/cluster.ts';
+import type { RocketMQCluster } from '../testbed/cluster.ts';
 import type { Principal } from '../../shared/auth/principal.ts';
 import { createLogger } from '../../shared/log.ts';
 import { reconcile } from '../../shared/replication/reconciler.ts';
@@ -28,7 +28,10 @@ const BODY = Buffer.alloc(512, 'd');
 const STALL_MS = 90_000;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const admin: Principal = { tenant: 'bench', role: 'admin', subject: 'drain-bench' };
-const load = () => loadavg().map((x) => x.toFixed(1)).join(' ');
+const load = () =>
+  loadavg()
+    .map((x) => x.toFixed(1))
+    .join(' ');
 
 async function produce(s: Side, topic: string, queues: number, count: number): Promise<void> {
   await Promise.all(
@@ -37,7 +40,12 @@ async function produce(s: Side, topic: string, queues: number, count: number): P
       for (let sent = 0; sent < mine; ) {
         const n = Math.min(64, mine - sent);
         try {
-          await s.broker.sendBatch(s.addr, topic, q, Array.from({ length: n }, () => ({ body: BODY })));
+          await s.broker.sendBatch(
+            s.addr,
+            topic,
+            q,
+            Array.from({ length: n }, () => ({ body: BODY })),
+          );
           sent += n;
         } catch (err) {
           if (!(err instanceof BrokerBusyError)) throw err;
@@ -83,7 +91,10 @@ const bench: Bench = async (args) => {
   if (!shared) owned.push(...(await startPair(['drain-a', 'drain-b'])));
   const a = side(shared ? await testCluster('v5') : owned[0]!.info);
   const b = side(shared ? await testCluster('v5acl') : owned[1]!.info);
-  console.log(`drain bench: ${count} messages of ${BODY.length} B over ${queues} queues, ${a.c.name} → ${b.c.name}; each invocation a child process (60-s budget); load average ${load()}`);
+  console.log(
+    `drain bench: ${count} messages of ${BODY.length} B over ${queues} queues, ${a.c.name} → ${b.c.name}; each invocation a child ` +
+      `process (60-s budget); load average ${load()}`,
+  );
   const db = await throwawayPostgres();
   const key = randomBytes(32);
   const store = await openStore({ databaseUrl: db.value, dataDir: '' });
@@ -96,7 +107,8 @@ const bench: Bench = async (args) => {
     // An unmeasured warm-up drain first: fresh brokers store and serve their first messages slowly.
     for (const mode of ['warm-up', 1, 'auto'] as const) {
       const topic = `Drain_${mode}_${Date.now().toString(36)}`;
-      for (const s of [a, b]) await s.admin.createOrUpdateTopicInCluster(s.c.name, { topicName: topic, readQueueNums: queues, writeQueueNums: queues, perm: 6 });
+      for (const s of [a, b])
+        await s.admin.createOrUpdateTopicInCluster(s.c.name, { topicName: topic, readQueueNums: queues, writeQueueNums: queues, perm: 6 });
       const t0 = performance.now();
       const n = mode === 'warm-up' ? Math.min(50_000, count) : count;
       await produce(a, topic, queues, n);
@@ -105,7 +117,13 @@ const bench: Bench = async (args) => {
         name: `drain-${mode}`,
         direction: 'one-way',
         source: { clusterType: 'self-built', clusterId: a.c.name, nameServer: a.c.nameServer, networkType: 'public' },
-        target: { clusterType: 'self-built', clusterId: b.c.name, nameServer: b.c.nameServer, networkType: 'public', ...(b.c.acl ? { acl: { enabled: true, accessKey: b.c.acl.accessKey, secretKey: b.c.acl.secretKey } } : {}) },
+        target: {
+          clusterType: 'self-built',
+          clusterId: b.c.name,
+          nameServer: b.c.nameServer,
+          networkType: 'public',
+          ...(b.c.acl ? { acl: { enabled: true, accessKey: b.c.acl.accessKey, secretKey: b.c.acl.secretKey } } : {}),
+        },
         startOffset: { type: 'earliest' },
         filter: { topics: { include: [topic], exclude: [] } },
         shards: mode === 'warm-up' ? 1 : mode,
@@ -120,7 +138,10 @@ const bench: Bench = async (args) => {
         await reconcile(deps, { redispatchAfterMs: 5000 });
         const plan = (await store.getShardPlans(task.id))[0];
         if (plan) counts.add(plan.shardCount);
-        peakRssKb = Math.max(peakRssKb, invoker.pids().reduce((n, pid) => n + rssKb(pid), 0));
+        peakRssKb = Math.max(
+          peakRssKb,
+          invoker.pids().reduce((n, pid) => n + rssKb(pid), 0),
+        );
         got = await total(b, topic, queues);
         if (got !== last) {
           last = got;
@@ -136,9 +157,17 @@ const bench: Bench = async (args) => {
       await store.updateTask('bench', task.id, t.version, { desiredState: 'stopped', status: 'stopped' });
       const { first, last: end } = await span(b, topic, queues);
       const seconds = (end - first) / 1000;
-      results[String(mode)] = { rate: n / seconds, seconds, shards: [...counts].join('→'), peakRssMb: Math.round(peakRssKb / 1024), duplicates: got - n };
+      results[String(mode)] = {
+        rate: n / seconds,
+        seconds,
+        shards: [...counts].join('→'),
+        peakRssMb: Math.round(peakRssKb / 1024),
+        duplicates: got - n,
+      };
       console.log(
-        `  [shards ${mode}] drained in ${seconds.toFixed(1)} s: ${(n / seconds).toFixed(0)} msgs/s; shard counts ${[...counts].join(' → ')}; peak RSS of the replicators ${Math.round(peakRssKb / 1024)} MiB; duplicates ${got - n}; load average ${load()}`,
+        `  [shards ${mode}] drained in ${seconds.toFixed(1)} s: ${(n / seconds).toFixed(0)} msgs/s; shard counts ` +
+          `${[...counts].join(' → ')}; peak RSS of the replicators ${Math.round(peakRssKb / 1024)} MiB; duplicates ${got - n}; load ` +
+          `average ${load()}`,
       );
       await sleep(5000); // the replicators see the stop and exit
       invoker.killAll();
@@ -152,7 +181,7 @@ const bench: Bench = async (args) => {
     await Promise.all(owned.map((c) => c.stop()));
   }
   const one = results['1']!;
-  const auto = results['auto']!;
+  const auto = results.auto!;
   console.log(`  auto vs 1 shard: ${(auto.rate / one.rate).toFixed(2)}× on this ${availableParallelism()}-core machine`);
   return {
     messages: count,

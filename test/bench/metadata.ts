@@ -8,7 +8,7 @@
 // its config file per item; 4.x brokers take them one request each.
 import { randomBytes } from 'node:crypto';
 import { availableParallelism, loadavg } from 'node:os';
-import { RocketMQCluster } from '../testbed/cluster.ts';
+import type { RocketMQCluster } from '../testbed/cluster.ts';
 import { createLogger } from '../../shared/log.ts';
 import type { ClusterAdmin } from '../../shared/metadata/cluster-admin.ts';
 import { openClusterAdmin } from '../../shared/metadata/open-cluster-admin.ts';
@@ -73,13 +73,15 @@ class Timings {
   }
 }
 
-
 const bench: Bench = async (args) => {
   const count = Number(args.find((a) => /^\d+$/.test(a)) ?? 10_000);
-  console.log(`metadata bench: ${count} topics + ${count} groups on A, one-way A → B, RocketMQ ${VERSION} (1 broker each), PostgreSQL store`);
+  console.log(
+    `metadata bench: ${count} topics + ${count} groups on A, one-way A → B, RocketMQ ${VERSION} (1 broker each), PostgreSQL store`,
+  );
   const [ca, cb] = await startPair(['bench-md-a', 'bench-md-b']);
   const remoting = new RemotingClient({ requestTimeoutMs: 30_000 });
-  const adminOf = (c: RocketMQCluster) => new RemotingAdmin(remoting, new NameServerClient(remoting, c.info.nameServer), { timeoutMs: 30_000 });
+  const adminOf = (c: RocketMQCluster) =>
+    new RemotingAdmin(remoting, new NameServerClient(remoting, c.info.nameServer), { timeoutMs: 30_000 });
   const a = adminOf(ca);
   const b = adminOf(cb);
   const aAddr = ca.info.brokers[0]!.address;
@@ -92,24 +94,48 @@ const bench: Bench = async (args) => {
     // ── setup on A (not measured) ──
     const t0 = performance.now();
     for (let i = 0; i < count; i += CREATE_BATCH) {
-      await a.createOrUpdateTopicList(aAddr, topicNames.slice(i, i + CREATE_BATCH).map((topicName, k) => ({ cfg: { topicName, readQueueNums: 1 + ((i + k) % 8), writeQueueNums: 1 + ((i + k) % 8), perm: 6 } })));
-      await a.createOrUpdateGroupList(aAddr, groupNames.slice(i, i + CREATE_BATCH).map((groupName, k) => ({ groupName, retryMaxTimes: (i + k) % 17 })));
+      await a.createOrUpdateTopicList(
+        aAddr,
+        topicNames
+          .slice(i, i + CREATE_BATCH)
+          .map((topicName, k) => ({ cfg: { topicName, readQueueNums: 1 + ((i + k) % 8), writeQueueNums: 1 + ((i + k) % 8), perm: 6 } })),
+      );
+      await a.createOrUpdateGroupList(
+        aAddr,
+        groupNames.slice(i, i + CREATE_BATCH).map((groupName, k) => ({ groupName, retryMaxTimes: (i + k) % 17 })),
+      );
     }
     const [aTopics, aGroups] = await Promise.all([a.getAllTopicConfigs(aAddr), a.getAllGroups(aAddr)]);
     const missingOnA = topicNames.filter((n) => !aTopics.has(n)).length + groupNames.filter((n) => !aGroups.has(n)).length;
     if (missingOnA > 0) throw new Error(`setup: ${missingOnA} items missing on A`);
-    console.log(`  setup: ${count} topics + ${count} groups created on A in ${secs(performance.now() - t0)} s (list requests of ${CREATE_BATCH})`);
+    console.log(
+      `  setup: ${count} topics + ${count} groups created on A in ${secs(performance.now() - t0)} s (list requests of ${CREATE_BATCH})`,
+    );
 
     // ── the task ──
     const cipher = aesGcmCipher(randomBytes(32));
     const task = await insertTestTask(
       store,
-      taskSpec({ direction: 'one-way', source: selfBuilt({ clusterId: ca.info.name, nameServer: ca.info.nameServer }), target: selfBuilt({ clusterId: cb.info.name, nameServer: cb.info.nameServer }) }, cipher),
+      taskSpec(
+        {
+          direction: 'one-way',
+          source: selfBuilt({ clusterId: ca.info.name, nameServer: ca.info.nameServer }),
+          target: selfBuilt({ clusterId: cb.info.name, nameServer: cb.info.nameServer }),
+        },
+        cipher,
+      ),
     );
     const timings = new Timings();
-    const deps = { store, cipher, log: createLogger('warn'), openAdmin: (e: Parameters<typeof openClusterAdmin>[0], c: Parameters<typeof openClusterAdmin>[1]) => timings.wrap(openClusterAdmin(e, c)) };
+    const deps = {
+      store,
+      cipher,
+      log: createLogger('warn'),
+      openAdmin: (e: Parameters<typeof openClusterAdmin>[0], c: Parameters<typeof openClusterAdmin>[1]) =>
+        timings.wrap(openClusterAdmin(e, c)),
+    };
     const phases = (r: MetadataSyncResult) =>
-      `reading both clusters ${secs(timings.readMs)} s, writing ${secs(timings.applyMs)} s, the rest (store, plan, record) ${secs(r.durationMs - timings.readMs - timings.applyMs)} s`;
+      `reading both clusters ${secs(timings.readMs)} s, writing ${secs(timings.applyMs)} s, the rest (store, plan, record) ` +
+      `${secs(r.durationMs - timings.readMs - timings.applyMs)} s`;
 
     // ── full sync ──
     const f0 = performance.now();
@@ -120,13 +146,18 @@ const bench: Bench = async (args) => {
     let holds = 0;
     for (const deadline = Date.now() + 300_000; ; ) {
       const [bTopics, bGroups] = await Promise.all([b.getAllTopicConfigs(bAddr), b.getAllGroups(bAddr)]);
-      holds = topicNames.filter((n) => bTopics.get(n)?.readQueueNums === aTopics.get(n)!.readQueueNums).length + groupNames.filter((n) => bGroups.get(n)?.retryMaxTimes === aGroups.get(n)!.retryMaxTimes).length;
+      holds =
+        topicNames.filter((n) => bTopics.get(n)?.readQueueNums === aTopics.get(n)!.readQueueNums).length +
+        groupNames.filter((n) => bGroups.get(n)?.retryMaxTimes === aGroups.get(n)!.retryMaxTimes).length;
       if (holds === 2 * count || Date.now() > deadline) break;
       await new Promise((r) => setTimeout(r, 250));
     }
     const fullSyncS = secs(performance.now() - f0);
     if (holds !== 2 * count) throw new Error(`full sync: B holds ${holds} of ${2 * count} items (${JSON.stringify(full)})`);
-    console.log(`  full sync: ${fullSyncS} s until B holds all ${2 * count} items (cycle ${secs(cycleDone - f0)} s: ${full.outcome}, ${full.created} created, ${full.failed} failed; ${phases(full)}; Node CPU ${fullCpuS} s)`);
+    console.log(
+      `  full sync: ${fullSyncS} s until B holds all ${2 * count} items (cycle ${secs(cycleDone - f0)} s: ${full.outcome}, ` +
+        `${full.created} created, ${full.failed} failed; ${phases(full)}; Node CPU ${fullCpuS} s)`,
+    );
 
     // ── no-op cycle ──
     timings.reset();
@@ -136,11 +167,29 @@ const bench: Bench = async (args) => {
     const noopCycleS = secs(performance.now() - n0);
     const noopCpuS = cpuSecondsSince(cpu0);
     const writes = noop.created + noop.updated + noop.deleted + noop.failed;
-    console.log(`  no-op cycle: ${noopCycleS} s (${noop.outcome}, ${writes} writes, stored ${noop.stored}; ${phases(noop)}; Node CPU ${noopCpuS} s)`);
-    console.log(`  load average ${loadavg().map((l) => l.toFixed(1)).join(' ')} on ${availableParallelism()} CPUs`);
+    console.log(
+      `  no-op cycle: ${noopCycleS} s (${noop.outcome}, ${writes} writes, stored ${noop.stored}; ${phases(noop)}; Node CPU ${noopCpuS} s)`,
+    );
+    console.log(
+      `  load average ${loadavg()
+        .map((l) => l.toFixed(1))
+        .join(' ')} on ${availableParallelism()} CPUs`,
+    );
     if (writes > 0 || noop.stored) throw new Error(`no-op cycle wrote something: ${JSON.stringify(noop)}`);
 
-    return { fullSyncS, noopCycleS, topics: count, groups: count, version: VERSION, fullCycleS: secs(cycleDone - f0), created: full.created, failed: full.failed, fullCpuS, noopCpuS, load1: Math.round(loadavg()[0]! * 10) / 10 };
+    return {
+      fullSyncS,
+      noopCycleS,
+      topics: count,
+      groups: count,
+      version: VERSION,
+      fullCycleS: secs(cycleDone - f0),
+      created: full.created,
+      failed: full.failed,
+      fullCpuS,
+      noopCpuS,
+      load1: Math.round(loadavg()[0]! * 10) / 10,
+    };
   } finally {
     remoting.close();
     await store.close();

@@ -42,7 +42,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 import pLimit from 'p-limit';
-import { RocketMQCluster, type ClusterInfo } from '../testbed/cluster.ts';
+import type { RocketMQCluster, ClusterInfo } from '../testbed/cluster.ts';
 import { javaPeer, javaPeerClasses, type JavaPeerResult } from '../testbed/java-peer.ts';
 import type { Principal } from '../../shared/auth/principal.ts';
 import { ChildProcessInvoker } from '../../shared/invoker/child-process.ts';
@@ -100,7 +100,11 @@ const COLD_MAX_COUNT = 300_000;
  * arguments. Of these only --max-semi-space-size may also go in NODE_OPTIONS (what a function
  * platform offers); the others need the command line or v8.setFlagsFromString.
  */
-const COLD_FLAGS = ['--max-semi-space-size=64', '--min-semi-space-size=16 --max-semi-space-size=64', '--always-sparkplug --no-lazy-feedback-allocation'];
+const COLD_FLAGS = [
+  '--max-semi-space-size=64',
+  '--min-semi-space-size=16 --max-semi-space-size=64',
+  '--always-sparkplug --no-lazy-feedback-allocation',
+];
 /**
  * Runs without flags and with each set, interleaved, the order rotated each repeat (a run's place in
  * the sequence — e.g. right after the backlogs were produced — must not decide): the spread between
@@ -111,7 +115,10 @@ const COLD_RUNS = Array.from({ length: COLD_REPEATS }, (_, r) => ['', ...COLD_FL
 
 const root = join(import.meta.dirname, '..', '..');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const load = () => loadavg().map((x) => x.toFixed(2)).join(' ');
+const load = () =>
+  loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' ');
 const admin: Principal = { tenant: 'bench', role: 'admin', subject: 'replication-bench' };
 const GB = 1e9;
 const mean = (xs: readonly number[]) => xs.reduce((x, y) => x + y, 0) / xs.length;
@@ -119,14 +126,31 @@ const r2 = (x: number) => Math.round(x * 100) / 100;
 const r0 = (x: number) => Math.round(x);
 const pct = (sorted: readonly number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] ?? NaN;
 
-type Side = { c: ClusterInfo; remoting: RemotingClient; broker: BrokerClient; admin: RemotingAdmin; addr: string; name: string; ns: string };
+type Side = {
+  c: ClusterInfo;
+  remoting: RemotingClient;
+  broker: BrokerClient;
+  admin: RemotingAdmin;
+  addr: string;
+  name: string;
+  ns: string;
+};
 const side = (c: ClusterInfo): Side => {
   const remoting = new RemotingClient({ credentials: c.acl });
-  return { c, remoting, broker: new BrokerClient(remoting), admin: new RemotingAdmin(remoting, new NameServerClient(remoting, c.nameServer)), addr: c.brokers[0]!.address, name: c.name, ns: c.nameServer };
+  return {
+    c,
+    remoting,
+    broker: new BrokerClient(remoting),
+    admin: new RemotingAdmin(remoting, new NameServerClient(remoting, c.nameServer)),
+    addr: c.brokers[0]!.address,
+    name: c.name,
+    ns: c.nameServer,
+  };
 };
 
 /** The pipe's Java arguments for one side's credentials, if it has any. */
-const javaAcl = (prefix: 'src' | 'dst', c: ClusterInfo) => (c.acl ? [`--${prefix}-ak`, c.acl.accessKey, `--${prefix}-sk`, c.acl.secretKey] : []);
+const javaAcl = (prefix: 'src' | 'dst', c: ClusterInfo) =>
+  c.acl ? [`--${prefix}-ak`, c.acl.accessKey, `--${prefix}-sk`, c.acl.secretKey] : [];
 const endpoint = (c: ClusterInfo) => ({
   clusterType: 'self-built' as const,
   clusterId: c.name,
@@ -176,7 +200,14 @@ async function produce(s: Side, topic: string, count: number, opts: { perSecond?
           n = Math.min(mine - sent, Math.floor(((performance.now() - t0) / 1000) * (opts.perSecond / QUEUES)) - sent);
           if (n <= 0) continue;
         }
-        await busyRetry(() => s.broker.sendBatch(s.addr, topic, q, Array.from({ length: n }, () => ({ body: BODY }))));
+        await busyRetry(() =>
+          s.broker.sendBatch(
+            s.addr,
+            topic,
+            q,
+            Array.from({ length: n }, () => ({ body: BODY })),
+          ),
+        );
         sent += n;
       }
     }),
@@ -278,7 +309,8 @@ async function readReplicas(s: Side, topic: string, property: string): Promise<R
 
 /** Ferry's replicas hold every source message (else the run fails); returns the duplicates. */
 function exactlyOnce(what: string, rep: Replicas, expected: number): number {
-  if (rep.distinct < expected) throw new Error(`${what}: ${expected - rep.distinct} of ${expected} source messages never arrived (${rep.stored.length} replicas)`);
+  if (rep.distinct < expected)
+    throw new Error(`${what}: ${expected - rep.distinct} of ${expected} source messages never arrived (${rep.stored.length} replicas)`);
   return rep.stored.length - rep.distinct;
 }
 
@@ -324,7 +356,12 @@ class BenchInvoker extends ChildProcessInvoker {
   readonly children: ChildRecord[] = [];
 
   constructor(env: NodeJS.ProcessEnv, bundle: string, nodeArgs: readonly string[] = []) {
-    super({ args: [...nodeArgs, bundle], env, log: createLogger('warn'), output: process.env.FERRY_BENCH_CHILD_OUTPUT ? 'inherit' : 'ignore' });
+    super({
+      args: [...nodeArgs, bundle],
+      env,
+      log: createLogger('warn'),
+      output: process.env.FERRY_BENCH_CHILD_OUTPUT ? 'inherit' : 'ignore',
+    });
   }
 
   override async invokeReplicator(job: ReplicatorJob): Promise<void> {
@@ -350,15 +387,21 @@ const bench: Bench = async (args) => {
   const shared = Boolean(process.env[TESTBED_ENV]);
   const owned: RocketMQCluster[] = [];
   const started = Date.now();
-  console.log(`replication bench: a backlog of ${count} messages of 1 KiB per pipe per round, ${ROUNDS} rounds, ${QUEUES} queues; load average ${load()}`);
+  console.log(
+    `replication bench: a backlog of ${count} messages of 1 KiB per pipe per round, ${ROUNDS} rounds, ${QUEUES} queues; load ` +
+      `average ${load()}`,
+  );
   if (!shared) owned.push(...(await startPair(['bench-a', 'bench-b'])));
   const a = side(shared ? await testCluster('v5') : owned[0]!.info);
   const b = side(shared ? await testCluster('v5acl') : owned[1]!.info);
   console.log(`  ${a.name} → ${b.name} (5.3.3 → 5.3.3${b.c.acl ? ', ACL on the target' : ''})`);
   console.log(
-    '  Ferry: the reconciler (this process, every 1 s) dispatches replicator invocations, each a child process (esbuild bundle of infra/local/replicator-process.ts,\n' +
-      '  plain node) started by the product\'s ChildProcessInvoker as with FERRY_INVOKER=process (hand-over on: a fresh process per budget);\n' +
-      `  product defaults (budget ${BUDGET_MS / 1000} s, buffer 64 MiB), task pinned to shards: 1. Java: FerryPeer bench-pipe (lite pull consumer + producer,\n` +
+    '  Ferry: the reconciler (this process, every 1 s) dispatches replicator invocations, each a child process (esbuild bundle of ' +
+      'infra/local/replicator-process.ts,\n' +
+      "  plain node) started by the product's ChildProcessInvoker as with FERRY_INVOKER=process (hand-over on: a fresh process per " +
+      'budget);\n' +
+      `  product defaults (budget ${BUDGET_MS / 1000} s, buffer 64 MiB), task pinned to shards: 1. Java: FerryPeer bench-pipe (lite ` +
+      `pull consumer + producer,\n` +
       `  a sender thread per queue, batches up to ${SEND_BATCH}), a fresh JVM per phase.`,
   );
   const run = Date.now().toString(36);
@@ -385,7 +428,8 @@ const bench: Bench = async (args) => {
   let javaPeakRssKb = 0;
   try {
     for (const t of [...T.ferry, ...T.java, T.born, T.warm, T.ferryDelay, T.javaDelay, ...T.cold]) {
-      for (const s of [a, b]) await s.admin.createOrUpdateTopicInCluster(s.name, { topicName: t, readQueueNums: QUEUES, writeQueueNums: QUEUES, perm: 6 });
+      for (const s of [a, b])
+        await s.admin.createOrUpdateTopicInCluster(s.name, { topicName: t, readQueueNums: QUEUES, writeQueueNums: QUEUES, perm: 6 });
     }
     await javaPeerClasses('5.3.3'); // compiled before any clock starts
     const bundle = await bundleReplicator();
@@ -421,7 +465,8 @@ const bench: Bench = async (args) => {
       }, 200);
       // Started: its start offsets are fixed (for `latest`, nothing produced from now on is skipped).
       for (let by = Date.now() + 60_000; (await store.getTask('bench', task.id))!.status !== 'running'; await sleep(100)) {
-        if (Date.now() > by) throw new Error(`task ${name} not running after 60 s: ${JSON.stringify(await store.getTask('bench', task.id))}`);
+        if (Date.now() > by)
+          throw new Error(`task ${name} not running after 60 s: ${JSON.stringify(await store.getTask('bench', task.id))}`);
       }
       return {
         invoker,
@@ -432,7 +477,9 @@ const bench: Bench = async (args) => {
         ended: () => {
           if (reconcileError) return `reconcile failed: ${String(reconcileError)}`;
           const bad = invoker.children.find((c) => c.exitedAt !== undefined && c.exitCode !== 0);
-          return bad ? `replicator process ${bad.pid} exited with ${bad.exitCode ?? bad.signal} (FERRY_BENCH_CHILD_OUTPUT=1 shows its output)` : undefined;
+          return bad
+            ? `replicator process ${bad.pid} exited with ${bad.exitCode ?? bad.signal} (FERRY_BENCH_CHILD_OUTPUT=1 shows its output)`
+            : undefined;
         },
         stop: async () => {
           reconciling = false;
@@ -453,13 +500,35 @@ const bench: Bench = async (args) => {
       const launchedAt = Date.now();
       const proc = javaPeer(
         '5.3.3',
-        ['bench-pipe', '--src-namesrv', a.ns, '--dst-namesrv', b.ns, ...javaAcl('src', a.c), ...javaAcl('dst', b.c), '--topic', topic,
-          '--count', String(n), '--from', from, '--pull-batch', '32', '--pull-threads', String(2 * QUEUES), '--send-batch', String(SEND_BATCH), '--ready-file', ready],
+        [
+          'bench-pipe',
+          '--src-namesrv',
+          a.ns,
+          '--dst-namesrv',
+          b.ns,
+          ...javaAcl('src', a.c),
+          ...javaAcl('dst', b.c),
+          '--topic',
+          topic,
+          '--count',
+          String(n),
+          '--from',
+          from,
+          '--pull-batch',
+          '32',
+          '--pull-threads',
+          String(2 * QUEUES),
+          '--send-batch',
+          String(SEND_BATCH),
+          '--ready-file',
+          ready,
+        ],
         { timeoutMs: 900_000 },
       );
       let result: JavaPeerResult | undefined;
       void proc.then((r) => (result = r));
-      const ended = () => (result && (result.exitCode !== 0 || result.timedOut) ? `exit ${result.exitCode}: ${result.stderr.slice(-2000)}` : undefined);
+      const ended = () =>
+        result && (result.exitCode !== 0 || result.timedOut) ? `exit ${result.exitCode}: ${result.stderr.slice(-2000)}` : undefined;
       const readyBy = Date.now() + 120_000;
       while (!existsSync(ready)) {
         // The pipe can fail before it is ready: wait for the file OR the process, never forever.
@@ -489,10 +558,15 @@ const bench: Bench = async (args) => {
     // ── Backlogs for the throughput and born-time phases, produced before any pipe runs.
     let t0 = performance.now();
     for (const t of [...T.ferry, ...T.java]) await produce(a, t, count);
-    console.log(`  backlogs: ${2 * ROUNDS} × ${count} in batches of 32 sharing a born time (${((2 * ROUNDS * count) / ((performance.now() - t0) / 1000)).toFixed(0)} msgs/s)`);
+    console.log(
+      `  backlogs: ${2 * ROUNDS} × ${count} in batches of 32 sharing a born time ` +
+        `(${((2 * ROUNDS * count) / ((performance.now() - t0) / 1000)).toFixed(0)} msgs/s)`,
+    );
     t0 = performance.now();
     await produce(a, T.born, count, { distinctBorn: true });
-    console.log(`  backlog: ${count} single sends, each with its own born time (${(count / ((performance.now() - t0) / 1000)).toFixed(0)} msgs/s)`);
+    console.log(
+      `  backlog: ${count} single sends, each with its own born time (${(count / ((performance.now() - t0) / 1000)).toFixed(0)} msgs/s)`,
+    );
 
     // ── Broker warm-up (not a pipe): this process copies WARMUP_COUNT messages from A to B.
     await produce(a, T.warm, WARMUP_COUNT);
@@ -501,17 +575,29 @@ const bench: Bench = async (args) => {
         for (let offset = 0; ; ) {
           const r = await a.broker.pull(a.addr, { topic: T.warm, queueId: q, offset, maxMessages: 32 });
           if (r.messages.length === 0) break;
-          await busyRetry(() => b.broker.sendBatch(b.addr, T.warm, q, r.messages.map((m) => ({ body: m.body, properties: { WARM: '1' } }))));
+          await busyRetry(() =>
+            b.broker.sendBatch(
+              b.addr,
+              T.warm,
+              q,
+              r.messages.map((m) => ({ body: m.body, properties: { WARM: '1' } })),
+            ),
+          );
           offset = r.nextBeginOffset;
         }
       }),
     );
-    console.log(`  brokers warmed: ${WARMUP_COUNT} messages pulled from ${a.name} and sent to ${b.name} by this process (neither pipe; not measured); load average ${load()}`);
+    console.log(
+      `  brokers warmed: ${WARMUP_COUNT} messages pulled from ${a.name} and sent to ${b.name} by this process (neither pipe; not ` +
+        `measured); load average ${load()}`,
+    );
 
     // ── Throughput: rounds in alternating order (Ferry, Java; Java, Ferry; …).
     console.log(
-      `  throughput — per round each pipe drains its own backlog of ${count}; rate = count / (last − first replica's target store time);\n` +
-        '  "from start" = count / (last replica − process start); CPU = utime+stime of the pipe\'s processes from start to the last replica:',
+      `  throughput — per round each pipe drains its own backlog of ${count}; rate = count / (last − first replica's target store ` +
+        `time);\n` +
+        '  "from start" = count / (last replica − process start); CPU = utime+stime of the pipe\'s processes from start to the last ' +
+        'replica:',
     );
     const rounds = { ferry: [] as number[], java: [] as number[], ferryFromStart: [] as number[], javaFromStart: [] as number[] };
     const cpu = { ferry: 0, java: 0, javaAfterReady: 0 };
@@ -535,7 +621,17 @@ const bench: Bench = async (args) => {
       const dup = exactlyOnce(name, rep, count);
       const first = rep.stored.reduce((x, y) => Math.min(x, y), Infinity);
       const last = rep.stored.reduce((x, y) => Math.max(x, y), -Infinity);
-      return { rate: count / ((last - first) / 1000), fromStart: count / ((last - f.firstSpawnAt()) / 1000), cpu: used, dup, toFirstMs: first - f.firstSpawnAt(), processes: f.invoker.children.length, rssKb: f.peakRssKb(), rep, cores };
+      return {
+        rate: count / ((last - first) / 1000),
+        fromStart: count / ((last - f.firstSpawnAt()) / 1000),
+        cpu: used,
+        dup,
+        toFirstMs: first - f.firstSpawnAt(),
+        processes: f.invoker.children.length,
+        rssKb: f.peakRssKb(),
+        rep,
+        cores,
+      };
     };
     for (let r = 0; r < ROUNDS; r++) {
       const line: string[] = [];
@@ -547,7 +643,10 @@ const bench: Bench = async (args) => {
           cpu.ferry += d.cpu;
           duplicates += d.dup;
           ferryHandOversInRounds += d.processes - 1;
-          line.push(`Ferry ${r0(d.rate)} msgs/s (from start ${r0(d.fromStart)}; first replica ${d.toFirstMs} ms after start; ${d.cpu.toFixed(2)} CPU-s; ${d.processes} process${d.processes > 1 ? 'es' : ''}; machine ${d.cores.toFixed(2)} cores busy)`);
+          line.push(
+            `Ferry ${r0(d.rate)} msgs/s (from start ${r0(d.fromStart)}; first replica ${d.toFirstMs} ms after start; ` +
+              `${d.cpu.toFixed(2)} CPU-s; ${d.processes} process${d.processes > 1 ? 'es' : ''}; machine ${d.cores.toFixed(2)} cores busy)`,
+          );
         } else {
           const topic = T.java[r]!;
           const machine = machineLoad();
@@ -562,22 +661,38 @@ const bench: Bench = async (args) => {
           rounds.javaFromStart[r] = count / ((last - j.launchedAt) / 1000);
           cpu.java += used;
           cpu.javaAfterReady += used - j.readyCpu;
-          line.push(`Java ${r0(rounds.java[r]!)} msgs/s (from start ${r0(rounds.javaFromStart[r]!)}; first replica ${first - j.launchedAt} ms after start; ${used.toFixed(2)} CPU-s, ${j.readyCpu.toFixed(2)} of them before ready; machine ${cores.toFixed(2)} cores busy)`);
+          line.push(
+            `Java ${r0(rounds.java[r]!)} msgs/s (from start ${r0(rounds.javaFromStart[r]!)}; first replica ${first - j.launchedAt} ` +
+              `ms after start; ${used.toFixed(2)} CPU-s, ${j.readyCpu.toFixed(2)} of them before ready; machine ${cores.toFixed(2)} ` +
+              `cores busy)`,
+          );
         }
       }
-      console.log(`    round ${r + 1}: ${line.join('; ')} → ${(rounds.ferry[r]! / rounds.java[r]!).toFixed(2)}× (from start ${(rounds.ferryFromStart[r]! / rounds.javaFromStart[r]!).toFixed(2)}×); load average ${load()}`);
+      console.log(
+        `    round ${r + 1}: ${line.join('; ')} → ${(rounds.ferry[r]! / rounds.java[r]!).toFixed(2)}× (from start ` +
+          `${(rounds.ferryFromStart[r]! / rounds.javaFromStart[r]!).toFixed(2)}×); load average ${load()}`,
+      );
     }
     const ratios = rounds.ferry.map((f, r) => f / rounds.java[r]!);
     const ratiosFromStart = rounds.ferryFromStart.map((f, r) => f / rounds.javaFromStart[r]!);
     const ferryRate = mean(rounds.ferry);
     const javaRate = mean(rounds.java);
-    console.log(`    Ferry ${rounds.ferry.map(r0).join('/')} msgs/s (mean ${r0(ferryRate)}; every message arrived, ${duplicates} duplicates; ${ferryHandOversInRounds} hand-overs), Java ${rounds.java.map(r0).join('/')} (mean ${r0(javaRate)}; ${javaDuplicates} duplicates)`);
-    console.log(`    ratio per round ${ratios.map((x) => x.toFixed(2)).join('/')}: min ${Math.min(...ratios).toFixed(2)}×, mean ${mean(ratios).toFixed(2)}×; from start ${ratiosFromStart.map((x) => x.toFixed(2)).join('/')}, min ${Math.min(...ratiosFromStart).toFixed(2)}×`);
+    console.log(
+      `    Ferry ${rounds.ferry.map(r0).join('/')} msgs/s (mean ${r0(ferryRate)}; every message arrived, ${duplicates} duplicates; ` +
+        `${ferryHandOversInRounds} hand-overs), Java ${rounds.java.map(r0).join('/')} (mean ${r0(javaRate)}; ${javaDuplicates} duplicates)`,
+    );
+    console.log(
+      `    ratio per round ${ratios.map((x) => x.toFixed(2)).join('/')}: min ${Math.min(...ratios).toFixed(2)}×, mean ` +
+        `${mean(ratios).toFixed(2)}×; from start ${ratiosFromStart.map((x) => x.toFixed(2)).join('/')}, min ` +
+        `${Math.min(...ratiosFromStart).toFixed(2)}×`,
+    );
     const gbRounds = (ROUNDS * count * BODY.length) / GB;
     const cpuPerGb = { ferry: cpu.ferry / gbRounds, java: cpu.java / gbRounds, javaAfterReady: cpu.javaAfterReady / gbRounds };
     console.log(
-      `  CPU per GB of bodies at saturation (the ${ROUNDS} rounds, ${gbRounds.toFixed(3)} GB per pipe): Ferry ${cpuPerGb.ferry.toFixed(1)} CPU-s/GB (every replicator process, start-up included),` +
-        ` Java ${cpuPerGb.java.toFixed(1)} CPU-s/GB (the JVM, start-up included; ${cpuPerGb.javaAfterReady.toFixed(1)} from its ready point)`,
+      `  CPU per GB of bodies at saturation (the ${ROUNDS} rounds, ${gbRounds.toFixed(3)} GB per pipe): Ferry ` +
+        `${cpuPerGb.ferry.toFixed(1)} CPU-s/GB (every replicator process, start-up included),` +
+        ` Java ${cpuPerGb.java.toFixed(1)} CPU-s/GB (the JVM, start-up included; ${cpuPerGb.javaAfterReady.toFixed(1)} from its ` +
+        `ready point)`,
     );
 
     // ── Born time: every message its own born time (worst case for batching) vs batched.
@@ -585,9 +700,12 @@ const bench: Bench = async (args) => {
     duplicates += bornDrain.dup;
     const bornCheck = bornDrain.rep;
     console.log(
-      `  born time kept exactly (a send batch only holds messages born in the same ms): Ferry drains ${count} messages each with its own born time at ${r0(bornDrain.rate)} msgs/s` +
-        ` (${(bornDrain.cpu / ((count * BODY.length) / GB)).toFixed(1)} CPU-s/GB) vs ${r0(ferryRate)} msgs/s for batches sharing a born time (mean of the rounds):` +
-        ` ${(bornDrain.rate / ferryRate).toFixed(2)}× — same measure as the rounds; replicas whose born time differs from the source's: ${bornCheck.bornChanged} of ${bornCheck.bornChecked}; ${bornDrain.dup} duplicates`,
+      `  born time kept exactly (a send batch only holds messages born in the same ms): Ferry drains ${count} messages each with ` +
+        `its own born time at ${r0(bornDrain.rate)} msgs/s` +
+        ` (${(bornDrain.cpu / ((count * BODY.length) / GB)).toFixed(1)} CPU-s/GB) vs ${r0(ferryRate)} msgs/s for batches sharing a ` +
+        `born time (mean of the rounds):` +
+        ` ${(bornDrain.rate / ferryRate).toFixed(2)}× — same measure as the rounds; replicas whose born time differs from the ` +
+        `source's: ${bornCheck.bornChanged} of ${bornCheck.bornChecked}; ${bornDrain.dup} duplicates`,
     );
 
     // ── Delay at half of each pipe's own mean drain rate, the whole phase counted.
@@ -607,7 +725,8 @@ const bench: Bench = async (args) => {
       const produced = await produce(a, topic, n, { perSecond });
       const phaseEnd = Date.now();
       const cpuSeconds = sampler.stop();
-      const per10 = (xs: number[]) => Array.from({ length: Math.ceil(xs.length / 10) }, (_, w) => mean(xs.slice(w * 10, w * 10 + 10)).toFixed(2));
+      const per10 = (xs: number[]) =>
+        Array.from({ length: Math.ceil(xs.length / 10) }, (_, w) => mean(xs.slice(w * 10, w * 10 + 10)).toFixed(2));
       await waitFor(b, topic, QUEUES + n, ended);
       const used = (f ? f.cpu() : j!.cpu()) - cpu0;
       const total = await settle(b, topic);
@@ -637,7 +756,12 @@ const bench: Bench = async (args) => {
       }
       all.sort((x, y) => x - y);
       old.sort((x, y) => x - y);
-      const windowP99 = windows.map((w) => pct(w.sort((x, y) => x - y), 0.99));
+      const windowP99 = windows.map((w) =>
+        pct(
+          w.sort((x, y) => x - y),
+          0.99,
+        ),
+      );
       // The replicator processes, and around each hand-over (a successor started during the phase,
       // until 5 s after the process it took over from ended): the longest pause between deliveries
       // and the worst delay of a message produced meanwhile.
@@ -651,7 +775,8 @@ const bench: Bench = async (args) => {
         const from = c.spawnedAt;
         const to = (pred?.exitedAt ?? c.spawnedAt + 10_000) + 5000;
         let pause = 0;
-        for (let i = 1; i < stored.length; i++) if (stored[i]! > from && stored[i - 1]! < to) pause = Math.max(pause, stored[i]! - Math.max(from, stored[i - 1]!));
+        for (let i = 1; i < stored.length; i++)
+          if (stored[i]! > from && stored[i - 1]! < to) pause = Math.max(pause, stored[i]! - Math.max(from, stored[i - 1]!));
         let worst = NaN;
         rep.stored.forEach((t, i) => {
           const src = rep.source[i]!;
@@ -659,32 +784,72 @@ const bench: Bench = async (args) => {
         });
         return [{ at: (from - phaseStart) / 1000, overlapMs: (pred?.exitedAt ?? NaN) - from, pause, worst }];
       });
-      return { perSecond, produced, n, dup, cpu: used, all, old, windowP99, seconds, processes, handOvers, pipeCores: per10(cpuSeconds.pipe), machineCores: per10(cpuSeconds.machine), pipeCoresMean: mean(cpuSeconds.pipe), machineCoresMean: mean(cpuSeconds.machine), oldSeconds: (Math.min(oldEnd, phaseEnd) - phaseStart - OLD_WARMUP_MS) / 1000 };
+      return {
+        perSecond,
+        produced,
+        n,
+        dup,
+        cpu: used,
+        all,
+        old,
+        windowP99,
+        seconds,
+        processes,
+        handOvers,
+        pipeCores: per10(cpuSeconds.pipe),
+        machineCores: per10(cpuSeconds.machine),
+        pipeCoresMean: mean(cpuSeconds.pipe),
+        machineCoresMean: mean(cpuSeconds.machine),
+        oldSeconds: (Math.min(oldEnd, phaseEnd) - phaseStart - OLD_WARMUP_MS) / 1000,
+      };
     };
     console.log(
-      `  delay at half load — ${DELAY_PHASE_MS / 1000}-s phase of paced production (one batch per queue every ${PACE_MS} ms) at half the pipe's mean drain rate, from once the pipe`,
+      `  delay at half load — ${DELAY_PHASE_MS / 1000}-s phase of paced production (one batch per queue every ${PACE_MS} ms) at ` +
+        `half the pipe's mean drain rate, from once the pipe`,
     );
-    console.log('  has delivered a first message per queue; delay = target − source store time of every replica produced in the phase (none discarded, hand-overs included):');
+    console.log(
+      '  has delivered a first message per queue; delay = target − source store time of every replica produced in the phase (none ' +
+        'discarded, hand-overs included):',
+    );
     const fd = await delayPhase('ferry', ferryRate);
     console.log(
-      `    Ferry at ${r0(fd.produced)} msgs/s: p50 ${pct(fd.all, 0.5)} ms, p99 ${pct(fd.all, 0.99)} ms, max ${fd.all.at(-1)} ms over ${fd.all.length} messages (${fd.dup} duplicates); load average ${load()}`,
+      `    Ferry at ${r0(fd.produced)} msgs/s: p50 ${pct(fd.all, 0.5)} ms, p99 ${pct(fd.all, 0.99)} ms, max ${fd.all.at(-1)} ms ` +
+        `over ${fd.all.length} messages (${fd.dup} duplicates); load average ${load()}`,
     );
-    console.log(`      p99 per 10 s of the phase: ${fd.windowP99.join(' ')} ms; replicator processes (phase time): ${fd.processes.join(', ')}`);
-    console.log(`      cores used per 10 s by the replicator processes: ${fd.pipeCores.join(' ')}; by the whole machine (2 cores): ${fd.machineCores.join(' ')}`);
+    console.log(
+      `      p99 per 10 s of the phase: ${fd.windowP99.join(' ')} ms; replicator processes (phase time): ${fd.processes.join(', ')}`,
+    );
+    console.log(
+      `      cores used per 10 s by the replicator processes: ${fd.pipeCores.join(' ')}; by the whole machine (2 cores): ` +
+        `${fd.machineCores.join(' ')}`,
+    );
     for (const h of fd.handOvers) {
-      console.log(`      hand-over: successor started at ${h.at.toFixed(1)} s, the holder ended ${h.overlapMs} ms later; longest pause in deliveries ${h.pause} ms, worst delay ${h.worst} ms`);
+      console.log(
+        `      hand-over: successor started at ${h.at.toFixed(1)} s, the holder ended ${h.overlapMs} ms later; longest pause in ` +
+          `deliveries ${h.pause} ms, worst delay ${h.worst} ms`,
+      );
     }
     console.log(
-      `    old method from the same run (first ${OLD_WARMUP_MS / 1000} s discarded; the first invocation's next ${fd.oldSeconds.toFixed(0)} s only, no hand-over): p50 ${pct(fd.old, 0.5)} ms, p99 ${pct(fd.old, 0.99)} ms, max ${fd.old.at(-1)} ms`,
+      `    old method from the same run (first ${OLD_WARMUP_MS / 1000} s discarded; the first invocation's next ` +
+        `${fd.oldSeconds.toFixed(0)} s only, no hand-over): p50 ${pct(fd.old, 0.5)} ms, p99 ${pct(fd.old, 0.99)} ms, max ` +
+        `${fd.old.at(-1)} ms`,
     );
     const jd = await delayPhase('java', javaRate);
     console.log(
-      `    Java at ${r0(jd.produced)} msgs/s: p50 ${pct(jd.all, 0.5)} ms, p99 ${pct(jd.all, 0.99)} ms, max ${jd.all.at(-1)} ms over ${jd.all.length} messages (one JVM; ${jd.dup} duplicates);` +
-        ` old method (first ${OLD_WARMUP_MS / 1000} s discarded): p50 ${pct(jd.old, 0.5)} ms, p99 ${pct(jd.old, 0.99)} ms; load average ${load()}`,
+      `    Java at ${r0(jd.produced)} msgs/s: p50 ${pct(jd.all, 0.5)} ms, p99 ${pct(jd.all, 0.99)} ms, max ${jd.all.at(-1)} ms over ` +
+        `${jd.all.length} messages (one JVM; ${jd.dup} duplicates);` +
+        ` old method (first ${OLD_WARMUP_MS / 1000} s discarded): p50 ${pct(jd.old, 0.5)} ms, p99 ${pct(jd.old, 0.99)} ms; load ` +
+        `average ${load()}`,
     );
-    console.log(`      p99 per 10 s of the phase: ${jd.windowP99.join(' ')} ms; cores used per 10 s by the JVM: ${jd.pipeCores.join(' ')}; by the whole machine: ${jd.machineCores.join(' ')}`);
+    console.log(
+      `      p99 per 10 s of the phase: ${jd.windowP99.join(' ')} ms; cores used per 10 s by the JVM: ${jd.pipeCores.join(' ')}; by ` +
+        `the whole machine: ${jd.machineCores.join(' ')}`,
+    );
     const halfLoadPerGb = { ferry: fd.cpu / ((fd.n * BODY.length) / GB), java: jd.cpu / ((jd.n * BODY.length) / GB) };
-    console.log(`  CPU per GB at half load (the delay phases, from the phase's start to its last replica): Ferry ${halfLoadPerGb.ferry.toFixed(1)} CPU-s/GB, Java ${halfLoadPerGb.java.toFixed(1)} CPU-s/GB`);
+    console.log(
+      `  CPU per GB at half load (the delay phases, from the phase's start to its last replica): Ferry ` +
+        `${halfLoadPerGb.ferry.toFixed(1)} CPU-s/GB, Java ${halfLoadPerGb.java.toFixed(1)} CPU-s/GB`,
+    );
     duplicates += fd.dup;
     javaDuplicates += jd.dup;
 
@@ -693,10 +858,21 @@ const bench: Bench = async (args) => {
     t0 = performance.now();
     for (const t of T.cold) await produce(a, t, coldCount);
     console.log(
-      `  cold start — a fresh replicator process drains a backlog of ${coldCount} (${COLD_RUNS.length} × produced in ${((performance.now() - t0) / 1000).toFixed(0)} s beforehand);` +
-        ` deliveries per second after the process started (replicas' target store times), steady = rate from second ${COLD_STEADY_FROM_S} to the last replica:`,
+      `  cold start — a fresh replicator process drains a backlog of ${coldCount} (${COLD_RUNS.length} × produced in ` +
+        `${((performance.now() - t0) / 1000).toFixed(0)} s beforehand);` +
+        ` deliveries per second after the process started (replicas' target store times), steady = rate from second ` +
+        `${COLD_STEADY_FROM_S} to the last replica:`,
     );
-    const cold: { flags: string; below80: number; reach80S: number; steady: number; perSecond: number[]; toFirstMs: number; cpuPerGb: number; rssMb: number }[] = [];
+    const cold: {
+      flags: string;
+      below80: number;
+      reach80S: number;
+      steady: number;
+      perSecond: number[];
+      toFirstMs: number;
+      cpuPerGb: number;
+      rssMb: number;
+    }[] = [];
     for (const [i, flags] of COLD_RUNS.entries()) {
       const topic = T.cold[i]!;
       const f = await ferry(`bench-cold-${i}`, topic, 'earliest', flags.split(' ').filter(Boolean));
@@ -728,10 +904,20 @@ const bench: Bench = async (args) => {
           break;
         }
       }
-      const row = { flags: flags || '(none)', below80, reach80S, steady, perSecond, toFirstMs: stored[0]! - spawn, cpuPerGb: used / ((coldCount * BODY.length) / GB), rssMb: f.peakRssKb() / 1024 };
+      const row = {
+        flags: flags || '(none)',
+        below80,
+        reach80S,
+        steady,
+        perSecond,
+        toFirstMs: stored[0]! - spawn,
+        cpuPerGb: used / ((coldCount * BODY.length) / GB),
+        rssMb: f.peakRssKb() / 1024,
+      };
       cold.push(row);
       console.log(
-        `    node ${row.flags}: first replica ${row.toFirstMs} ms after the start; seconds 1–${COLD_SECONDS}: ${perSecond.join(' ')}; steady ${r0(steady)} msgs/s;` +
+        `    node ${row.flags}: first replica ${row.toFirstMs} ms after the start; seconds 1–${COLD_SECONDS}: ` +
+          `${perSecond.join(' ')}; steady ${r0(steady)} msgs/s;` +
           ` its first ${below80} s below 80 % of steady (a sliding 1-s window first reaches 80 % at ${reach80S.toFixed(1)} s);` +
           ` ${row.cpuPerGb.toFixed(1)} CPU-s/GB; peak RSS ${row.rssMb.toFixed(0)} MiB; load average ${load()}`,
       );
@@ -750,15 +936,26 @@ const bench: Bench = async (args) => {
     const base = byFlags[0]!;
     for (const v of byFlags) {
       console.log(
-        `    ${v.flags === '(none)' ? 'without flags' : v.flags}: leading seconds below 80 % ${v.each} → mean ${v.below80.toFixed(1)} s, 80 % reached at ${v.reach80S.toFixed(1)} s;` +
+        `    ${v.flags === '(none)' ? 'without flags' : v.flags}: leading seconds below 80 % ${v.each} → mean ` +
+          `${v.below80.toFixed(1)} s, 80 % reached at ${v.reach80S.toFixed(1)} s;` +
           ` steady ${r0(v.steady)} msgs/s; peak RSS ${v.rssMb.toFixed(0)} MiB`,
       );
     }
     // Second-by-second record of the delay phases and the cold starts, for a closer look.
     const record = join(tmpdir(), `ferry-bench-replication-${run}.json`);
-    writeFileSync(record, JSON.stringify({ ferryDelay: { processes: fd.processes, perSecond: fd.seconds }, javaDelay: { perSecond: jd.seconds }, cold: cold.map(({ flags, perSecond }) => ({ flags, perSecond })) }));
+    writeFileSync(
+      record,
+      JSON.stringify({
+        ferryDelay: { processes: fd.processes, perSecond: fd.seconds },
+        javaDelay: { perSecond: jd.seconds },
+        cold: cold.map(({ flags, perSecond }) => ({ flags, perSecond })),
+      }),
+    );
     console.log(`  per-second record of the delay phases (messages and worst delay by source second) and cold starts: ${record}`);
-    console.log(`  peak RSS of a replicator process (VmHWM; any phase, without flags): ${(peakRssKbAll / 1024).toFixed(0)} MiB; Java pipe JVM ${(javaPeakRssKb / 1024).toFixed(0)} MiB; run took ${((Date.now() - started) / 60_000).toFixed(1)} min; load average ${load()}`);
+    console.log(
+      `  peak RSS of a replicator process (VmHWM; any phase, without flags): ${(peakRssKbAll / 1024).toFixed(0)} MiB; Java pipe JVM ` +
+        `${(javaPeakRssKb / 1024).toFixed(0)} MiB; run took ${((Date.now() - started) / 60_000).toFixed(1)} min; load average ${load()}`,
+    );
 
     const figures: Record<string, number | string | null> = {
       count,

@@ -24,12 +24,12 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
 import pLimit from 'p-limit';
 import pg from 'pg';
-import { RocketMQCluster, type ClusterInfo } from '../testbed/cluster.ts';
+import type { ClusterInfo } from '../testbed/cluster.ts';
 import { ORIGIN } from '../../shared/replication/origin.ts';
 import { RemotingAdmin } from '../../shared/rocketmq/remoting/admin.ts';
 import { BrokerClient } from '../../shared/rocketmq/remoting/broker.ts';
 import { RemotingClient } from '../../shared/rocketmq/remoting/client.ts';
-import { createUniqKey } from '../../shared/rocketmq/remoting/message-codec.ts';
+import { createUniqKey } from '../../shared/rocketmq/remoting/uniq-key.ts';
 import { NameServerClient } from '../../shared/rocketmq/remoting/namesrv.ts';
 import { client, startRuntime, type Runtime } from '../support/runtime.ts';
 import type { Bench } from './run.ts';
@@ -57,7 +57,8 @@ const TARGET_WAIT_MS = 900_000;
 
 /** Set by SIGINT/SIGTERM: the next pause throws, so the run ends through its cleanup. */
 let interrupted = false;
-const sleep = (ms: number) => new Promise<void>((resolve, reject) => setTimeout(() => (interrupted ? reject(new Error('interrupted')) : resolve()), ms));
+const sleep = (ms: number) =>
+  new Promise<void>((resolve, reject) => setTimeout(() => (interrupted ? reject(new Error('interrupted')) : resolve()), ms));
 const CLK_TCK = (() => {
   try {
     return Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
@@ -65,7 +66,10 @@ const CLK_TCK = (() => {
     return 100;
   }
 })();
-const load = () => loadavg().map((l) => l.toFixed(2)).join(' ');
+const load = () =>
+  loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ');
 const round = (x: number, digits = 3) => (Number.isFinite(x) ? Math.round(x * 10 ** digits) / 10 ** digits : null);
 
 /** utime + stime of a process, seconds (undefined once it is gone). */
@@ -155,7 +159,10 @@ function cpuWindow(pids: () => (number | undefined)[]) {
 async function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   try {
-    return await Promise.race([p, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what}: no answer after ${ms / 1000} s`)), ms)))]);
+    return await Promise.race([
+      p,
+      new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what}: no answer after ${ms / 1000} s`)), ms))),
+    ]);
   } finally {
     clearTimeout(timer);
   }
@@ -174,7 +181,6 @@ async function waitFor<T>(what: string, ms: number, everyMs: number, check: () =
 
 const pct = (d: number[], p: number) => d[Math.min(d.length - 1, Math.floor(d.length * p))] ?? NaN;
 
-
 const endpoint = (c: ClusterInfo) => ({ clusterType: 'self-built', clusterId: c.name, nameServer: c.nameServer, networkType: 'public' });
 
 interface Queue {
@@ -188,8 +194,10 @@ const bench: Bench = async (args) => {
   const totalQueues = topicCount * queueCount;
   const intervalMs = Math.min(8000, Math.max(1000, (totalQueues / TRICKLE_RATE) * 1000));
   console.log(
-    `scale bench: ${topicCount} topics × ${queueCount} queues (${totalQueues} queues), RocketMQ ${VERSION} → ${VERSION} (1 broker each), local runtime on PostgreSQL; ` +
-      `trickle: a message per queue every ${(intervalMs / 1000).toFixed(1)} s for ${TRICKLE_MS / 1000} s, then a burst of ${burstCount}; ${availableParallelism()} CPUs, load average ${load()}`,
+    `scale bench: ${topicCount} topics × ${queueCount} queues (${totalQueues} queues), RocketMQ ${VERSION} → ${VERSION} (1 broker ` +
+      `each), local runtime on PostgreSQL; ` +
+      `trickle: a message per queue every ${(intervalMs / 1000).toFixed(1)} s for ${TRICKLE_MS / 1000} s, then a burst of ` +
+      `${burstCount}; ${availableParallelism()} CPUs, load average ${load()}`,
   );
 
   const onSignal = () => {
@@ -229,12 +237,20 @@ const bench: Bench = async (args) => {
     // ── setup: topics on the source only; the runtime (no task yet, so it touches no cluster) ──
     const t0 = performance.now();
     for (let i = 0; i < topicCount; i += CREATE_BATCH) {
-      await aAdmin.createOrUpdateTopicList(aAddr, topics.slice(i, i + CREATE_BATCH).map((topicName) => ({ cfg: { topicName, readQueueNums: queueCount, writeQueueNums: queueCount, perm: 6 } })));
+      await aAdmin.createOrUpdateTopicList(
+        aAddr,
+        topics
+          .slice(i, i + CREATE_BATCH)
+          .map((topicName) => ({ cfg: { topicName, readQueueNums: queueCount, writeQueueNums: queueCount, perm: 6 } })),
+      );
     }
     const onA = await aAdmin.getAllTopicConfigs(aAddr);
     const missingOnA = topics.filter((t) => !onA.has(t)).length;
     if (missingOnA > 0) throw new Error(`setup: ${missingOnA} topics missing on the source`);
-    console.log(`  setup: ${topicCount} topics created on the source in ${((performance.now() - t0) / 1000).toFixed(1)} s (list requests of ${CREATE_BATCH})`);
+    console.log(
+      `  setup: ${topicCount} topics created on the source in ${((performance.now() - t0) / 1000).toFixed(1)} s (list requests of ` +
+        `${CREATE_BATCH})`,
+    );
     // As on a function platform, every replicator invocation is its own process (FERRY_INVOKER=process);
     // `--in-process` runs them inside the runtime instead.
     rt = await startRuntime({ store: 'postgres', env: { LOG_LEVEL: 'info', ...(inProcess ? {} : { FERRY_INVOKER: 'process' }) } });
@@ -258,10 +274,17 @@ const bench: Bench = async (args) => {
     const brokerBaseline = end();
     const ferryNoTask = endFerry();
     const rssNoTaskMb = Math.round(memKb(runtimePid, 'VmRSS') / 1024);
-    console.log(`  1. baseline over ${IDLE_MS / 1000} s, no task: the 4 JVMs of both clusters ${brokerBaseline.toFixed(3)} cores (runtime without tasks ${ferryNoTask.toFixed(3)} cores, RSS ${rssNoTaskMb} MiB); load average ${load()}`);
+    console.log(
+      `  1. baseline over ${IDLE_MS / 1000} s, no task: the 4 JVMs of both clusters ${brokerBaseline.toFixed(3)} cores (runtime ` +
+        `without tasks ${ferryNoTask.toFixed(3)} cores, RSS ${rssNoTaskMb} MiB); load average ${load()}`,
+    );
 
     // ── the task, through the HTTP API ──
-    const created = await withTimeout(api('POST', '/v1/tasks', { name: 'scale-bench', direction: 'one-way', source: endpoint(ca.info), target: endpoint(cb.info) }), 30_000, 'POST /v1/tasks');
+    const created = await withTimeout(
+      api('POST', '/v1/tasks', { name: 'scale-bench', direction: 'one-way', source: endpoint(ca.info), target: endpoint(cb.info) }),
+      30_000,
+      'POST /v1/tasks',
+    );
     if (created.status !== 201) throw new Error(`POST /v1/tasks: ${created.status} ${created.text}`);
     const taskId = String(created.body.id);
     const c0 = performance.now();
@@ -284,7 +307,8 @@ const bench: Bench = async (args) => {
     const liveShards = async (): Promise<number | undefined> => {
       try {
         const r = await db!.query(
-          `SELECT count(*)::int AS n FROM leases WHERE task_id = $1 AND flow <> 'metadata' AND expires_at_ms > (extract(epoch FROM clock_timestamp()) * 1000)::bigint`,
+          `SELECT count(*)::int AS n FROM leases WHERE task_id = $1 AND flow <> 'metadata' AND expires_at_ms > (extract(epoch FROM ` +
+            `clock_timestamp()) * 1000)::bigint`,
           [taskId],
         );
         return r.rows[0].n as number;
@@ -297,7 +321,9 @@ const bench: Bench = async (args) => {
     const plannedShards = async (): Promise<string | undefined> => {
       try {
         const r = await db!.query(`SELECT flow, shard_count FROM shard_plans WHERE task_id = $1 ORDER BY flow`, [taskId]);
-        return r.rows.length ? r.rows.map((x: { flow: string; shard_count: number }) => `${x.flow} ${x.shard_count}`).join(', ') : 'no rows';
+        return r.rows.length
+          ? r.rows.map((x: { flow: string; shard_count: number }) => `${x.flow} ${x.shard_count}`).join(', ')
+          : 'no rows';
       } catch {
         return undefined;
       }
@@ -309,7 +335,8 @@ const bench: Bench = async (args) => {
     const shardField = Object.keys(described).find((k) => /shard/i.test(k));
     console.log(
       `  task ${taskId}: running after ${runningS.toFixed(1)} s, all ${topicCount} topics on the target after ${syncedS.toFixed(1)} s; ` +
-        `live leases (shards) ${shardsMax}${leaseError ? ` (leases table: ${leaseError})` : ''}; GET /v1/tasks/{id} ${shardField ? `${shardField}: ${JSON.stringify(described[shardField])}` : 'names no shard count'}`,
+        `live leases (shards) ${shardsMax}${leaseError ? ` (leases table: ${leaseError})` : ''}; GET /v1/tasks/{id} ` +
+        `${shardField ? `${shardField}: ${JSON.stringify(described[shardField])}` : 'names no shard count'}`,
     );
 
     // ── the producer ──
@@ -353,8 +380,13 @@ const bench: Bench = async (args) => {
     const w0 = performance.now();
     await pLimit(64).map(queues, (q) => send(q, 'warm'));
     await drainSends();
-    await waitFor('the warm-up messages on the target', TARGET_WAIT_MS, 1000, async () => ((await targetCount()) >= acked.size ? true : undefined));
-    console.log(`  warm-up: one message per queue (${queues.length}) sent and on the target in ${((performance.now() - w0) / 1000).toFixed(1)} s (not part of the figures)`);
+    await waitFor('the warm-up messages on the target', TARGET_WAIT_MS, 1000, async () =>
+      (await targetCount()) >= acked.size ? true : undefined,
+    );
+    console.log(
+      `  warm-up: one message per queue (${queues.length}) sent and on the target in ` +
+        `${((performance.now() - w0) / 1000).toFixed(1)} s (not part of the figures)`,
+    );
 
     // ── 2. Ferry idle: the task running, nothing written ──
     await sleep(SETTLE_MS);
@@ -365,7 +397,8 @@ const bench: Bench = async (args) => {
     const ferryIdle = endFerry();
     const brokerExtra = brokerFerryIdle - brokerBaseline;
     console.log(
-      `  2. Ferry idle over ${IDLE_MS / 1000} s: runtime process ${ferryIdle.toFixed(3)} cores; the 4 JVMs ${brokerFerryIdle.toFixed(3)} cores → extra broker CPU ${brokerExtra.toFixed(3)} cores; load average ${load()}`,
+      `  2. Ferry idle over ${IDLE_MS / 1000} s: runtime process ${ferryIdle.toFixed(3)} cores; the 4 JVMs ` +
+        `${brokerFerryIdle.toFixed(3)} cores → extra broker CPU ${brokerExtra.toFixed(3)} cores; load average ${load()}`,
     );
     shardTimer = setInterval(() => void sampleShards(), 5000);
 
@@ -386,7 +419,8 @@ const bench: Bench = async (args) => {
     const trickleBrokerCores = end();
     const trickleFerryCores = endFerry();
     console.log(
-      `  3. trickle: ${trickleTotal} sends in ${trickleS.toFixed(1)} s (${(trickleTotal / trickleS).toFixed(0)} msgs/s; at most ${maxBehind} behind schedule), ${failedKeys.size} failed; ` +
+      `  3. trickle: ${trickleTotal} sends in ${trickleS.toFixed(1)} s (${(trickleTotal / trickleS).toFixed(0)} msgs/s; at most ` +
+        `${maxBehind} behind schedule), ${failedKeys.size} failed; ` +
         `runtime ${trickleFerryCores.toFixed(2)} cores, the 4 JVMs ${trickleBrokerCores.toFixed(2)} cores; load average ${load()}`,
     );
 
@@ -400,7 +434,10 @@ const bench: Bench = async (args) => {
     await drainSends();
     const burstS = (performance.now() - bu0) / 1000;
     const burstEnd = performance.now();
-    console.log(`  4. burst: ${burstCount} sends in ${burstS.toFixed(1)} s (${(burstCount / burstS).toFixed(0)} msgs/s, ${BURST_INFLIGHT} in flight), ${failedKeys.size - failedBefore} failed; load average ${load()}`);
+    console.log(
+      `  4. burst: ${burstCount} sends in ${burstS.toFixed(1)} s (${(burstCount / burstS).toFixed(0)} msgs/s, ${BURST_INFLIGHT} in ` +
+        `flight), ${failedKeys.size - failedBefore} failed; load average ${load()}`,
+    );
 
     // ── wait until every acknowledged message is on the target ──
     let onTarget = 0;
@@ -422,7 +459,11 @@ const bench: Bench = async (args) => {
     await sleep(3000); // late extras (re-sent batches) show up as duplicates
     console.log(
       stalled
-        ? `  target: ${onTarget} of ${acked.size} acknowledged messages after ${drainedS.toFixed(0)} s — stopped waiting (${alive(runtimePid) ? `nothing new for ${STALL_MS / 1000} s, or ${TARGET_WAIT_MS / 1000} s in all` : 'the runtime process has exited'})`
+        ? `  target: ${onTarget} of ${acked.size} acknowledged messages after ${drainedS.toFixed(0)} s — stopped waiting (` +
+            (alive(runtimePid)
+              ? `nothing new for ${STALL_MS / 1000} s, or ${TARGET_WAIT_MS / 1000} s in all`
+              : 'the runtime process has exited') +
+            ')'
         : `  target: all ${acked.size} acknowledged messages there ${drainedS.toFixed(1)} s after the burst's last send`,
     );
     clearInterval(shardTimer);
@@ -447,7 +488,8 @@ const bench: Bench = async (args) => {
           if (!Number.isFinite(src)) noOrigin++;
           else if (phase === 'trickle' || phase === 'burst') {
             delays[phase].push(m.storeTimestamp - src);
-            if (phase === 'trickle') windows.set(Math.floor(src / 5000), Math.max(windows.get(Math.floor(src / 5000)) ?? 0, m.storeTimestamp - src));
+            if (phase === 'trickle')
+              windows.set(Math.floor(src / 5000), Math.max(windows.get(Math.floor(src / 5000)) ?? 0, m.storeTimestamp - src));
           }
         }
         if (r.messages.length === 0 || r.nextBeginOffset >= r.maxOffset) break;
@@ -463,13 +505,23 @@ const bench: Bench = async (args) => {
       duplicates += n - 1;
       if (!acked.has(key)) unacked++;
     }
-    const d = (phase: 'trickle' | 'burst') => ({ p50: pct(delays[phase], 0.5), p99: pct(delays[phase], 0.99), max: delays[phase].at(-1) ?? NaN });
+    const d = (phase: 'trickle' | 'burst') => ({
+      p50: pct(delays[phase], 0.5),
+      p99: pct(delays[phase], 0.99),
+      max: delays[phase].at(-1) ?? NaN,
+    });
     const tr = d('trickle');
     const bu = d('burst');
-    console.log(`  read back: ${received} replicas on the target for ${acked.size} acknowledged sends: ${missing} missing, ${duplicates} duplicates, ${unacked} of failed sends, ${noOrigin} without ${ORIGIN.storeTimestamp}`);
+    console.log(
+      `  read back: ${received} replicas on the target for ${acked.size} acknowledged sends: ${missing} missing, ${duplicates} ` +
+        `duplicates, ${unacked} of failed sends, ${noOrigin} without ${ORIGIN.storeTimestamp}`,
+    );
     const w = [...windows].sort((x, y) => x[0] - y[0]);
     console.log(`  worst trickle delay per 5-s window (ms): ${w.map(([, ms]) => ms).join(' ')}`);
-    console.log(`  delay (target store time − source store time): trickle p50 ${tr.p50} ms, p99 ${tr.p99} ms, max ${tr.max} ms (${delays.trickle.length}); burst p50 ${bu.p50} ms, p99 ${bu.p99} ms, max ${bu.max} ms (${delays.burst.length})`);
+    console.log(
+      `  delay (target store time − source store time): trickle p50 ${tr.p50} ms, p99 ${tr.p99} ms, max ${tr.max} ms ` +
+        `(${delays.trickle.length}); burst p50 ${bu.p50} ms, p99 ${bu.p99} ms, max ${bu.max} ms (${delays.burst.length})`,
+    );
 
     // ── the runtime's figures ──
     const hwmKb = memKb(runtimePid, 'VmHWM');
@@ -509,7 +561,15 @@ const bench: Bench = async (args) => {
       .split('\n')
       .flatMap((l) => {
         try {
-          const j = JSON.parse(l) as { msg?: string; exit?: string; queues?: number; rssMb?: number; heapUsedMb?: number; externalMb?: number; ms?: number };
+          const j = JSON.parse(l) as {
+            msg?: string;
+            exit?: string;
+            queues?: number;
+            rssMb?: number;
+            heapUsedMb?: number;
+            externalMb?: number;
+            ms?: number;
+          };
           return j.msg === 'replicator invocation done' ? [j] : [];
         } catch {
           return [];
@@ -526,22 +586,60 @@ const bench: Bench = async (args) => {
           return [];
         }
       });
-    if (starts.length) console.log(`  shard starts: ${starts.map((j) => (j.msg === 'shard lease taken' ? `lease after ${j.leaseAfterMs} ms${j.successor ? ' (successor)' : ''}` : `copying after ${j.ms} ms more`)).join('; ')}`);
-    if (ends.length) console.log(`  replicator invocations ended: ${ends.map((e) => `${e.exit} ${e.queues}q rss ${e.rssMb} heap ${e.heapUsedMb} ext ${e.externalMb} MiB`).join('; ')}`);
+    if (starts.length)
+      console.log(
+        '  shard starts: ' +
+          starts
+            .map((j) =>
+              j.msg === 'shard lease taken'
+                ? `lease after ${j.leaseAfterMs} ms${j.successor ? ' (successor)' : ''}`
+                : `copying after ${j.ms} ms more`,
+            )
+            .join('; '),
+      );
+    if (ends.length)
+      console.log(
+        `  replicator invocations ended: ` +
+          `${ends.map((e) => `${e.exit} ${e.queues}q rss ${e.rssMb} heap ${e.heapUsedMb} ext ${e.externalMb} MiB`).join('; ')}`,
+      );
     const failedSends = failedKeys.size;
     const runtimeDied = !alive(runtimePid);
     if (runtimeDied) console.log(`  THE RUNTIME PROCESS EXITED during the run (its last output is below)`);
     console.log(
       inProcess
-        ? `  runtime process: peak RSS ${runtimeRssMb} MiB (max of VmRSS every second and VmHWM; API, reconciler, metadata sync, every replicator invocation and tsx's loader in ONE process: an upper bound per replicator process)`
-        : `  peak RSS: ${peakRssMb} MiB the largest replicator process (VmRSS every second; each invocation its own process, FERRY_INVOKER=process), ${runtimeRssMb} MiB the runtime (API, reconciler, metadata sync)`,
+        ? `  runtime process: peak RSS ${runtimeRssMb} MiB (max of VmRSS every second and VmHWM; API, reconciler, metadata sync, ` +
+            `every replicator invocation and tsx's loader in ONE process: an upper bound per replicator process)`
+        : `  peak RSS: ${peakRssMb} MiB the largest replicator process (VmRSS every second; each invocation its own process, ` +
+            `FERRY_INVOKER=process), ${runtimeRssMb} MiB the runtime (API, reconciler, metadata sync)`,
     );
-    console.log(`  log: ${errorLines} error-level lines (level ≥ 50), ${warnLines} warn lines, ${otherLines.length} lines that are not JSON${errorSamples.length ? `; first errors: ${errorSamples.map((s) => JSON.stringify(s)).join(', ')}` : ''}`);
-    if (warnings.size) console.log(`    warnings: ${[...warnings].sort((x, y) => y[1] - x[1]).slice(0, 5).map(([m, n]) => `${n}× ${JSON.stringify(m)}`).join(', ')}`);
-    if (otherLines.length) console.log(`    not JSON:\n${otherLines.slice(0, 12).map((s) => `      ${s.slice(0, 200)}`).join('\n')}`);
+    console.log(
+      `  log: ${errorLines} error-level lines (level ≥ 50), ${warnLines} warn lines, ${otherLines.length} lines that are not ` +
+        `JSON${errorSamples.length ? `; first errors: ${errorSamples.map((s) => JSON.stringify(s)).join(', ')}` : ''}`,
+    );
+    if (warnings.size)
+      console.log(
+        `    warnings: ${[...warnings]
+          .sort((x, y) => y[1] - x[1])
+          .slice(0, 5)
+          .map(([m, n]) => `${n}× ${JSON.stringify(m)}`)
+          .join(', ')}`,
+      );
+    if (otherLines.length)
+      console.log(
+        `    not JSON:\n${otherLines
+          .slice(0, 12)
+          .map((s) => `      ${s.slice(0, 200)}`)
+          .join('\n')}`,
+      );
     const plans = await plannedShards();
-    console.log(`  shards: at most ${shardsMax} live leases of the task's replication flows (sampled every 5 s)${plans === undefined ? '' : `; shard_plans: ${plans}`}`);
-    console.log(`  producer (this process, BrokerClient.send with explicit queue ids): ${trickleTotal + burstCount} sends, ${failedSends} failed${failures.size ? `: ${[...failures].map(([w, n]) => `${n}× ${w}`).join('; ')}` : ''}`);
+    console.log(
+      `  shards: at most ${shardsMax} live leases of the task's replication flows ` +
+        `(sampled every 5 s)${plans === undefined ? '' : `; shard_plans: ${plans}`}`,
+    );
+    console.log(
+      `  producer (this process, BrokerClient.send with explicit queue ids): ${trickleTotal + burstCount} sends, ${failedSends} ` +
+        `failed${failures.size ? `: ${[...failures].map(([w, n]) => `${n}× ${w}`).join('; ')}` : ''}`,
+    );
 
     const missed = [
       !(tr.p99 < GOALS.p99Ms) && 'p99',
@@ -554,7 +652,8 @@ const bench: Bench = async (args) => {
       runtimeDied && 'runtimeExited',
     ].filter(Boolean);
     console.log(
-      `  goals at 1,000 × 8: trickle p99 < ${GOALS.p99Ms} ms, RSS < ${GOALS.rssMb} MB, ${GOALS.errorLines} error lines, Ferry idle < ${GOALS.ferryIdleCores} cores, broker extra < ${GOALS.brokerExtraCores} cores, ${GOALS.failedSends} failed sends: ` +
+      `  goals at 1,000 × 8: trickle p99 < ${GOALS.p99Ms} ms, RSS < ${GOALS.rssMb} MB, ${GOALS.errorLines} error lines, Ferry idle ` +
+        `< ${GOALS.ferryIdleCores} cores, broker extra < ${GOALS.brokerExtraCores} cores, ${GOALS.failedSends} failed sends: ` +
         `${missed.length ? `missed ${missed.join(', ')}` : 'met'}; load average ${load()}`,
     );
     return {

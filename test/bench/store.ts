@@ -16,7 +16,10 @@ async function measure(store: Store, label: string, n: number) {
 
   let t0 = performance.now();
   for (let i = 0; i < n; i++) {
-    await store.saveCheckpoints(holder, Array.from({ length: 8 }, (_, q) => ({ topic: 'T', broker: 'b0', queueId: q, nextOffset: i * 10 + q })));
+    await store.saveCheckpoints(
+      holder,
+      Array.from({ length: 8 }, (_, q) => ({ topic: 'T', broker: 'b0', queueId: q, nextOffset: i * 10 + q })),
+    );
   }
   const checkpointOps = n / ((performance.now() - t0) / 1000);
 
@@ -30,10 +33,15 @@ async function measure(store: Store, label: string, n: number) {
   lat.sort((a, b) => a - b);
 
   t0 = performance.now();
-  for (let i = 0; i < n; i++) await store.addMetrics([{ taskId: 'bench', flow: 'A>B', minuteMs: 60_000 * (i % 30), consumed: 10, replicated: 10, lag: i }]);
+  for (let i = 0; i < n; i++)
+    await store.addMetrics([{ taskId: 'bench', flow: 'A>B', minuteMs: 60_000 * (i % 30), consumed: 10, replicated: 10, lag: i }]);
   const metricsOps = n / ((performance.now() - t0) / 1000);
 
-  console.log(`${label.padEnd(10)} checkpoint writes ${checkpointOps.toFixed(0).padStart(6)}/s   lease acquire+release p50 ${percentile(lat, 0.5).toFixed(2)} ms p99 ${percentile(lat, 0.99).toFixed(2)} ms   metrics upserts ${metricsOps.toFixed(0).padStart(6)}/s`);
+  console.log(
+    `${label.padEnd(10)} checkpoint writes ${checkpointOps.toFixed(0).padStart(6)}/s   lease acquire+release p50 ` +
+      `${percentile(lat, 0.5).toFixed(2)} ms p99 ${percentile(lat, 0.99).toFixed(2)} ms   metrics upserts ` +
+      `${metricsOps.toFixed(0).padStart(6)}/s`,
+  );
   return { checkpointOps, leaseP99: percentile(lat, 0.99), metricsOps };
 }
 

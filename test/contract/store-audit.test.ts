@@ -15,7 +15,14 @@ storeContract('AuditStore', (db) => {
       const tenant = 't-audit';
       const t = await store.insertTask(newTask(tenant));
       const e1 = await store.appendAudit({ taskId: t.id, tenant, actor: 'alice', action: 'create', after: { name: 'a' } });
-      const e2 = await store.appendAudit({ taskId: t.id, tenant, actor: 'bob', action: 'rename', before: { name: 'a' }, after: { name: 'b' } });
+      const e2 = await store.appendAudit({
+        taskId: t.id,
+        tenant,
+        actor: 'bob',
+        action: 'rename',
+        before: { name: 'a' },
+        after: { name: 'b' },
+      });
       const e3 = await store.appendAudit({ taskId: t.id, tenant, actor: 'carol', action: 'delete', before: { name: 'b' } });
       await store.appendAudit({ taskId: 'another-task', tenant, actor: 'alice', action: 'create' });
 
@@ -25,9 +32,15 @@ storeContract('AuditStore', (db) => {
       assert.equal(e3.after, null);
 
       const all = await store.listAudit(tenant, t.id, { limit: 10 });
-      assert.deepEqual(all.map((e) => e.action), ['delete', 'rename', 'create']);
+      assert.deepEqual(
+        all.map((e) => e.action),
+        ['delete', 'rename', 'create'],
+      );
       assert.deepEqual(all[1], e2);
-      assert.deepEqual((await store.listAudit(tenant, t.id, { limit: 2 })).map((e) => e.actor), ['carol', 'bob']);
+      assert.deepEqual(
+        (await store.listAudit(tenant, t.id, { limit: 2 })).map((e) => e.actor),
+        ['carol', 'bob'],
+      );
       assert.deepEqual(await store.listAudit('other-tenant', t.id, { limit: 10 }), []);
     });
 

@@ -35,9 +35,7 @@ storeContract('LeaseStore and CheckpointStore', (db) => {
       const t = await store.insertTask(newTask('t-lease'));
       const pool = await racers(20);
       const race = (ttlMs: number) =>
-        Promise.all(
-          pool.map((s, i) => s.acquireLease({ taskId: t.id, flow: 'b->a', shard: 3, owner: `racer-${i}`, ttlMs })),
-        );
+        Promise.all(pool.map((s, i) => s.acquireLease({ taskId: t.id, flow: 'b->a', shard: 3, owner: `racer-${i}`, ttlMs })));
 
       // Long enough that the lease cannot expire while twenty statements queue on a busy machine.
       const first = (await race(2_000)).filter((r) => r !== null);
@@ -84,7 +82,7 @@ storeContract('LeaseStore and CheckpointStore', (db) => {
       await rejectsWith(store.acquireLease({ ...key, owner: 'A', ttlMs: 0 }), 'VALIDATION_FAILED');
     });
 
-    it('keeps the holder\'s stats until it reports new ones, and a new tenure starts without any', async () => {
+    it("keeps the holder's stats until it reports new ones, and a new tenure starts without any", async () => {
       const t = await store.insertTask(newTask('t-lease'));
       assert.deepEqual(await store.listLeases(t.id), []);
       const key = { taskId: t.id, flow: 'a->b', shard: 0 };
@@ -101,40 +99,57 @@ storeContract('LeaseStore and CheckpointStore', (db) => {
   });
 
   describe('shard plans', () => {
-    it('starts a new generation on a new count; older leases can no longer renew or checkpoint, and the new layout waits for them', async () => {
-      const t = await store.insertTask(newTask('t-plan'));
-      const flow = 'forward';
-      assert.deepEqual(await store.getShardPlans(t.id), []);
-      const p1 = await store.setShardCount(t.id, flow, 2);
-      assert.deepEqual([p1.shardCount, p1.generation], [2, 1]);
-      assert.equal((await store.setShardCount(t.id, flow, 2)).generation, 1, 'same count, same generation');
+    it(
+      'starts a new generation on a new count; older leases can no longer renew or checkpoint, and the new layout waits for ' + 'them',
+      async () => {
+        const t = await store.insertTask(newTask('t-plan'));
+        const flow = 'forward';
+        assert.deepEqual(await store.getShardPlans(t.id), []);
+        const p1 = await store.setShardCount(t.id, flow, 2);
+        assert.deepEqual([p1.shardCount, p1.generation], [2, 1]);
+        assert.equal((await store.setShardCount(t.id, flow, 2)).generation, 1, 'same count, same generation');
 
-      assert.equal(await store.acquireLease({ taskId: t.id, flow, shard: 0, owner: 'A', ttlMs: 60_000 }), null, 'generation 0 is not the plan');
-      assert.equal(await store.acquireLease({ taskId: t.id, flow, shard: 2, owner: 'A', ttlMs: 60_000, generation: 1 }), null, 'shard outside the plan');
-      const a = await store.acquireLease({ taskId: t.id, flow, shard: 1, owner: 'A', ttlMs: 60_000, generation: 1 });
-      assert.ok(a);
-      const holder = { taskId: t.id, flow, shard: 1, owner: 'A', epoch: a.epoch };
-      await store.saveCheckpoints(holder, [{ topic: 'orders', broker: 'b', queueId: 0, nextOffset: 5 }]);
-      assert.equal(await store.renewLease(holder, 'A', a.epoch, 60_000, { lag: 7, rate: 12.5 }), true);
-      const [held] = await store.listLeases(t.id);
-      assert.deepEqual([held?.generation, held?.lag, held?.rate], [1, 7, 12.5]);
+        assert.equal(
+          await store.acquireLease({ taskId: t.id, flow, shard: 0, owner: 'A', ttlMs: 60_000 }),
+          null,
+          'generation 0 is not the plan',
+        );
+        assert.equal(
+          await store.acquireLease({ taskId: t.id, flow, shard: 2, owner: 'A', ttlMs: 60_000, generation: 1 }),
+          null,
+          'shard outside the plan',
+        );
+        const a = await store.acquireLease({ taskId: t.id, flow, shard: 1, owner: 'A', ttlMs: 60_000, generation: 1 });
+        assert.ok(a);
+        const holder = { taskId: t.id, flow, shard: 1, owner: 'A', epoch: a.epoch };
+        await store.saveCheckpoints(holder, [{ topic: 'orders', broker: 'b', queueId: 0, nextOffset: 5 }]);
+        assert.equal(await store.renewLease(holder, 'A', a.epoch, 60_000, { lag: 7, rate: 12.5 }), true);
+        const [held] = await store.listLeases(t.id);
+        assert.deepEqual([held?.generation, held?.lag, held?.rate], [1, 7, 12.5]);
 
-      const p2 = await store.setShardCount(t.id, flow, 3);
-      assert.deepEqual([p2.shardCount, p2.generation], [3, 2]);
-      assert.equal(await store.renewLease(holder, 'A', a.epoch, 60_000), false, 'the old layout cannot renew');
-      await rejectsWith(store.saveCheckpoints(holder, [{ topic: 'orders', broker: 'b', queueId: 0, nextOffset: 9 }]), 'STALE_EPOCH');
-      assert.equal((await store.getCheckpoints(t.id, flow))[0]?.nextOffset, 5);
-      assert.equal(await other.acquireLease({ taskId: t.id, flow, shard: 0, owner: 'B', ttlMs: 60_000, generation: 2 }), null, 'waits while a lease of generation 1 is live');
-      assert.equal(await store.releaseLease(holder, 'A', a.epoch), true);
-      const b = await other.acquireLease({ taskId: t.id, flow, shard: 1, owner: 'B', ttlMs: 60_000, generation: 2 });
-      assert.ok(b, 'the new layout starts once the old one released');
-      await other.saveCheckpoints({ taskId: t.id, flow, shard: 1, owner: 'B', epoch: b.epoch }, [{ topic: 'orders', broker: 'b', queueId: 0, nextOffset: 9, exact: true }]);
-      const [c] = await store.getCheckpoints(t.id, flow);
-      assert.deepEqual([c?.nextOffset, c?.exact], [9, true]);
-      assert.deepEqual(await store.countCheckpoints(t.id), { [flow]: 1 });
-      await rejectsWith(store.setShardCount(t.id, flow, 0), 'VALIDATION_FAILED');
-      await rejectsWith(store.setShardCount('no-such-task', flow, 1), 'NOT_FOUND');
-    });
+        const p2 = await store.setShardCount(t.id, flow, 3);
+        assert.deepEqual([p2.shardCount, p2.generation], [3, 2]);
+        assert.equal(await store.renewLease(holder, 'A', a.epoch, 60_000), false, 'the old layout cannot renew');
+        await rejectsWith(store.saveCheckpoints(holder, [{ topic: 'orders', broker: 'b', queueId: 0, nextOffset: 9 }]), 'STALE_EPOCH');
+        assert.equal((await store.getCheckpoints(t.id, flow))[0]?.nextOffset, 5);
+        assert.equal(
+          await other.acquireLease({ taskId: t.id, flow, shard: 0, owner: 'B', ttlMs: 60_000, generation: 2 }),
+          null,
+          'waits while a lease of generation 1 is live',
+        );
+        assert.equal(await store.releaseLease(holder, 'A', a.epoch), true);
+        const b = await other.acquireLease({ taskId: t.id, flow, shard: 1, owner: 'B', ttlMs: 60_000, generation: 2 });
+        assert.ok(b, 'the new layout starts once the old one released');
+        await other.saveCheckpoints({ taskId: t.id, flow, shard: 1, owner: 'B', epoch: b.epoch }, [
+          { topic: 'orders', broker: 'b', queueId: 0, nextOffset: 9, exact: true },
+        ]);
+        const [c] = await store.getCheckpoints(t.id, flow);
+        assert.deepEqual([c?.nextOffset, c?.exact], [9, true]);
+        assert.deepEqual(await store.countCheckpoints(t.id), { [flow]: 1 });
+        await rejectsWith(store.setShardCount(t.id, flow, 0), 'VALIDATION_FAILED');
+        await rejectsWith(store.setShardCount('no-such-task', flow, 1), 'NOT_FOUND');
+      },
+    );
   });
 
   describe('checkpoints', () => {
@@ -162,12 +177,16 @@ storeContract('LeaseStore and CheckpointStore', (db) => {
         'STALE_EPOCH',
       );
       await rejectsWith(
-        store.saveCheckpoints({ ...key, owner: 'A', epoch: b!.epoch }, [{ topic: 'orders', broker: 'broker-a', queueId: 0, nextOffset: 98 }]),
+        store.saveCheckpoints({ ...key, owner: 'A', epoch: b!.epoch }, [
+          { topic: 'orders', broker: 'broker-a', queueId: 0, nextOffset: 98 },
+        ]),
         'STALE_EPOCH',
         // right epoch, wrong owner
       );
       await rejectsWith(
-        store.saveCheckpoints({ ...key, shard: 9, owner: 'A', epoch: 1 }, [{ topic: 'orders', broker: 'broker-a', queueId: 0, nextOffset: 97 }]),
+        store.saveCheckpoints({ ...key, shard: 9, owner: 'A', epoch: 1 }, [
+          { topic: 'orders', broker: 'broker-a', queueId: 0, nextOffset: 97 },
+        ]),
         'STALE_EPOCH',
         // no lease at all
       );
@@ -175,7 +194,10 @@ storeContract('LeaseStore and CheckpointStore', (db) => {
       const afterReject = await store.getCheckpoints(t.id, 'a->b');
       assert.deepEqual(
         afterReject.map((c) => [c.queueId, c.nextOffset, c.epoch]),
-        [[0, 10, a.epoch], [1, big, a.epoch]],
+        [
+          [0, 10, a.epoch],
+          [1, big, a.epoch],
+        ],
       );
       assert.equal(typeof afterReject[1]?.nextOffset, 'number');
 
@@ -184,7 +206,13 @@ storeContract('LeaseStore and CheckpointStore', (db) => {
         { topic: 'orders', broker: 'broker-a', queueId: 0, nextOffset: 21 }, // duplicate key: last wins
       ]);
       const current = await store.getCheckpoints(t.id, 'a->b');
-      assert.deepEqual(current.map((c) => [c.queueId, c.nextOffset, c.epoch]), [[0, 21, b!.epoch], [1, big, a.epoch]]);
+      assert.deepEqual(
+        current.map((c) => [c.queueId, c.nextOffset, c.epoch]),
+        [
+          [0, 21, b!.epoch],
+          [1, big, a.epoch],
+        ],
+      );
       assert.ok(current.every((c) => c.taskId === t.id && c.flow === 'a->b' && c.topic === 'orders' && c.updatedAt instanceof Date));
     });
 
@@ -202,7 +230,12 @@ storeContract('LeaseStore and CheckpointStore', (db) => {
         // The fenced write still holds the lease row: B's takeover must wait for it to commit,
         // otherwise A's offsets could land after B started from the old ones.
         takeover = other.acquireLease({ ...key, owner: 'B', ttlMs: 60_000 });
-        takeover.then(() => { tookOverEarly = true; }, () => {});
+        takeover.then(
+          () => {
+            tookOverEarly = true;
+          },
+          () => {},
+        );
         await sleep(150);
       });
       assert.equal(tookOverEarly, false, 'takeover waited for the fenced write');
@@ -222,12 +255,19 @@ storeContract('LeaseStore and CheckpointStore', (db) => {
       const first = await store.acquireLease({ ...key, owner: 'fn-instance-1', ttlMs: 60_000 });
       const second = await store.acquireLease({ ...key, owner: 'fn-instance-1', ttlMs: 60_000 });
       assert.ok(first && second && second.epoch > first.epoch);
-      await store.saveCheckpoints({ ...key, owner: 'fn-instance-1', epoch: second.epoch }, [{ topic: 't', broker: 'b', queueId: 0, nextOffset: 5 }]);
+      await store.saveCheckpoints({ ...key, owner: 'fn-instance-1', epoch: second.epoch }, [
+        { topic: 't', broker: 'b', queueId: 0, nextOffset: 5 },
+      ]);
       await rejectsWith(
-        store.saveCheckpoints({ ...key, owner: 'fn-instance-1', epoch: first.epoch }, [{ topic: 't', broker: 'b', queueId: 0, nextOffset: 1 }]),
+        store.saveCheckpoints({ ...key, owner: 'fn-instance-1', epoch: first.epoch }, [
+          { topic: 't', broker: 'b', queueId: 0, nextOffset: 1 },
+        ]),
         'STALE_EPOCH',
       );
-      assert.deepEqual((await store.getCheckpoints(t.id, 'a->b')).map((c) => c.nextOffset), [5]);
+      assert.deepEqual(
+        (await store.getCheckpoints(t.id, 'a->b')).map((c) => c.nextOffset),
+        [5],
+      );
     });
 
     it('sets checkpoints unfenced for start-offset capture and reset', async () => {
@@ -241,8 +281,17 @@ storeContract('LeaseStore and CheckpointStore', (db) => {
       await store.setCheckpoints(t.id, 'a->b', []);
 
       const ab = await store.getCheckpoints(t.id, 'a->b');
-      assert.deepEqual(ab.map((c) => [c.broker, c.nextOffset, c.epoch]), [['broker-a', 0, 0], ['broker-b', 2000, 0]]);
-      assert.deepEqual((await store.getCheckpoints(t.id, 'b->a')).map((c) => c.nextOffset), [3]);
+      assert.deepEqual(
+        ab.map((c) => [c.broker, c.nextOffset, c.epoch]),
+        [
+          ['broker-a', 0, 0],
+          ['broker-b', 2000, 0],
+        ],
+      );
+      assert.deepEqual(
+        (await store.getCheckpoints(t.id, 'b->a')).map((c) => c.nextOffset),
+        [3],
+      );
       await rejectsWith(
         store.setCheckpoints(t.id, 'a->b', [{ topic: 'orders', broker: 'x', queueId: 0, nextOffset: -1 }]),
         'VALIDATION_FAILED',

@@ -36,14 +36,28 @@ storeContract('Store lifecycle', (db) => {
     try {
       assert.deepEqual(await migrate(db), [], 'nothing left to apply');
       const applied = await db.query<{ name: string }>('SELECT name FROM schema_migrations ORDER BY name');
-      assert.deepEqual(applied.map((r) => r.name), expected);
+      assert.deepEqual(
+        applied.map((r) => r.name),
+        expected,
+      );
       const tables = await db.query<{ table_name: string }>(
         `SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY table_name`,
       );
       assert.deepEqual(
         tables.map((t) => t.table_name),
-        ['api_tokens', 'audit_events', 'checkpoints', 'leases', 'metadata_items', 'metadata_snapshots',
-          'metrics', 'parked_messages', 'schema_migrations', 'shard_plans', 'tasks'],
+        [
+          'api_tokens',
+          'audit_events',
+          'checkpoints',
+          'leases',
+          'metadata_items',
+          'metadata_snapshots',
+          'metrics',
+          'parked_messages',
+          'schema_migrations',
+          'shard_plans',
+          'tasks',
+        ],
       );
       const [count] = await db.query<{ n: number }>('SELECT count(*) AS n FROM tasks');
       assert.equal(count?.n, 1, 'reopening kept the data (and int8 counts come back as numbers)');
@@ -80,10 +94,7 @@ storeContract('Store lifecycle', (db) => {
       const doomed = await store.insertTask(newTask(tenant));
       await store.withTransaction(async (tx) => {
         assert.equal(await tx.deleteTask(tenant, doomed.id), true);
-        await rejectsWith(
-          tx.saveCheckpoints({ taskId: committed.id, flow: 'f', shard: 0, owner: 'nobody', epoch: 1 }, []),
-          'STALE_EPOCH',
-        );
+        await rejectsWith(tx.saveCheckpoints({ taskId: committed.id, flow: 'f', shard: 0, owner: 'nobody', epoch: 1 }, []), 'STALE_EPOCH');
         await tx.appendAudit({ taskId: doomed.id, tenant, actor: 'alice', action: 'delete' });
       });
       assert.equal(await store.getTask(tenant, doomed.id), null);

@@ -29,7 +29,14 @@ storeContract('MetadataStateStore', (db) => {
       const when = new Date('2025-03-01T10:00:00.000Z');
       await store.upsertMetadataItems(t.id, [
         { kind: 'topic', name: 'orders', direction: 'source_to_target', action: 'create', status: 'synced', syncedAt: when },
-        { kind: 'group', name: 'GID_a', direction: 'source_to_target', action: 'create', status: 'failed', error: 'SUBSCRIPTION_GROUP_NOT_EXIST' },
+        {
+          kind: 'group',
+          name: 'GID_a',
+          direction: 'source_to_target',
+          action: 'create',
+          status: 'failed',
+          error: 'SUBSCRIPTION_GROUP_NOT_EXIST',
+        },
         { kind: 'role', name: 'ops', direction: 'target_to_source', action: 'create', status: 'unsupported' },
       ]);
       await store.upsertMetadataItems(t.id, [
@@ -64,7 +71,9 @@ storeContract('MetadataStateStore', (db) => {
         [['acl_user', 'alice', 'update', 'synced', null]],
       );
       await rejectsWith(
-        store.upsertMetadataItems('no-such-task', [{ kind: 'topic', name: 'x', direction: 'source_to_target', action: 'create', status: 'synced' }]),
+        store.upsertMetadataItems('no-such-task', [
+          { kind: 'topic', name: 'x', direction: 'source_to_target', action: 'create', status: 'synced' },
+        ]),
         'NOT_FOUND',
       );
       await rejectsWith(store.saveSnapshot('no-such-task', 'source', []), 'NOT_FOUND');

@@ -30,10 +30,26 @@ storeContract('TaskStore', (db) => {
       const got = await store.getTask('t-get', input.id);
       assert.ok(got);
       assert.deepEqual(
-        { id: got.id, tenant: got.tenant, name: got.name, spec: got.spec, desiredState: got.desiredState,
-          status: got.status, statusReason: got.statusReason, version: got.version },
-        { id: input.id, tenant: 't-get', name: input.name, spec: input.spec, desiredState: 'stopped',
-          status: 'stopped', statusReason: 'never started', version: 1 },
+        {
+          id: got.id,
+          tenant: got.tenant,
+          name: got.name,
+          spec: got.spec,
+          desiredState: got.desiredState,
+          status: got.status,
+          statusReason: got.statusReason,
+          version: got.version,
+        },
+        {
+          id: input.id,
+          tenant: 't-get',
+          name: input.name,
+          spec: input.spec,
+          desiredState: 'stopped',
+          status: 'stopped',
+          statusReason: 'never started',
+          version: 1,
+        },
       );
       assert.deepEqual(got, inserted);
       assert.equal(await store.getTask('someone-else', input.id), null, 'other tenants do not see it');
@@ -71,7 +87,11 @@ storeContract('TaskStore', (db) => {
       const exact = await store.listTasks(tenant, { limit: 9 });
       assert.equal(exact.items.length, 9);
       assert.equal(exact.nextCursor, null, 'no phantom next page when the page is exactly full');
-      assert.deepEqual(seen, exact.items.map((t) => t.id), 'pages concatenate to the full listing');
+      assert.deepEqual(
+        seen,
+        exact.items.map((t) => t.id),
+        'pages concatenate to the full listing',
+      );
       assert.deepEqual([...seen].sort(), [...recent, ...explicit.map((t) => t.id)].sort(), 'no repeats, no gaps');
       assert.deepEqual(seen.slice(5), ['c-tie', 'b-tie', 'a-tie', 'old'], 'oldest last; equal createdAt falls back to id');
       for (let i = 1; i < exact.items.length; i++) {
@@ -105,7 +125,7 @@ storeContract('TaskStore', (db) => {
       await rejectsWith(store.listTasks('x', { limit: 1001 }), 'VALIDATION_FAILED');
     });
 
-    it('lists every tenant\'s tasks for the reconciler', async () => {
+    it("lists every tenant's tasks for the reconciler", async () => {
       const a = await store.insertTask(newTask(uid('tenant-a'), { id: uid('z'), createdAt: new Date('2020-01-01T00:00:00Z') }));
       const b = await store.insertTask(newTask(uid('tenant-b'), { id: uid('a'), createdAt: new Date('2020-01-02T00:00:00Z') }));
       const all = (await store.listAllTasks()).map((t) => t.id);
@@ -160,14 +180,20 @@ storeContract('TaskStore', (db) => {
       for (const task of [t, keep]) {
         const lease = await store.acquireLease({ taskId: task.id, flow: 'a->b', shard: 0, owner: 'w', ttlMs: 60_000 });
         assert.ok(lease);
-        await store.saveCheckpoints(
-          { taskId: task.id, flow: 'a->b', shard: 0, owner: 'w', epoch: lease.epoch },
-          [{ topic: 'orders', broker: 'broker-a', queueId: 0, nextOffset: 5 }],
-        );
+        await store.saveCheckpoints({ taskId: task.id, flow: 'a->b', shard: 0, owner: 'w', epoch: lease.epoch }, [
+          { topic: 'orders', broker: 'broker-a', queueId: 0, nextOffset: 5 },
+        ]);
         await store.addMetrics([{ taskId: task.id, flow: 'a->b', minuteMs: 10 * MINUTE, consumed: 3 }]);
         await store.parkMessage({
-          taskId: task.id, flow: 'a->b', topic: 'orders', broker: 'broker-a', queueId: 0, queueOffset: 4,
-          reason: 'MESSAGE_ILLEGAL', payload: new Uint8Array([1]), properties: {},
+          taskId: task.id,
+          flow: 'a->b',
+          topic: 'orders',
+          broker: 'broker-a',
+          queueId: 0,
+          queueOffset: 4,
+          reason: 'MESSAGE_ILLEGAL',
+          payload: new Uint8Array([1]),
+          properties: {},
         });
         await store.saveSnapshot(task.id, 'source', [{ kind: 'topic', name: 'orders' }]);
         await store.upsertMetadataItems(task.id, [
@@ -280,17 +306,32 @@ storeContract('TaskStore', (db) => {
         await undecodable(s.getTask(tenant, noNameServer), noNameServer, 'spec.source.nameServer');
         await undecodable(s.listTasks(tenant, { limit: 10 }), noNameServer, 'spec.source.nameServer');
         await undecodable(s.listAllTasks(), noNameServer, 'spec.source.nameServer');
+        const healthy = await s.insertTask(newTask(tenant));
+        const reported: Error[] = [];
+        const listed = await s.listAllTasks({ onUndecodable: (err) => reported.push(err) });
+        assert.deepEqual(
+          listed.map((t) => t.id),
+          [healthy.id],
+          'with a handler, the damaged row is left out and the others listed',
+        );
+        assert.equal(reported.length, 1);
+        assert.ok(isFerryError(reported[0], 'INTERNAL') && reported[0].message.includes(noNameServer), String(reported[0]));
+        await s.deleteTask(tenant, healthy.id);
         assert.equal(await s.deleteTask(tenant, noNameServer), true, 'an undecodable task can still be deleted');
 
         const notAnObject = await corrupt(`UPDATE tasks SET spec = '"oops"'::jsonb WHERE id = $id`);
         await undecodable(s.getTask(tenant, notAnObject), notAnObject, 'spec');
         await s.deleteTask(tenant, notAnObject);
 
-        const unknownCluster = await corrupt(`UPDATE tasks SET spec = jsonb_set(spec, '{target,clusterType}', $1::jsonb) WHERE id = $id`, ['"on-prem"']);
+        const unknownCluster = await corrupt(`UPDATE tasks SET spec = jsonb_set(spec, '{target,clusterType}', $1::jsonb) WHERE id = $id`, [
+          '"on-prem"',
+        ]);
         await undecodable(s.getTask(tenant, unknownCluster), unknownCluster, 'spec.target.clusterType');
         await s.deleteTask(tenant, unknownCluster);
 
-        const wrongType = await corrupt(`UPDATE tasks SET spec = jsonb_set(spec, '{filter,topics,include}', $1::jsonb) WHERE id = $id`, ['".*"']);
+        const wrongType = await corrupt(`UPDATE tasks SET spec = jsonb_set(spec, '{filter,topics,include}', $1::jsonb) WHERE id = $id`, [
+          '".*"',
+        ]);
         await undecodable(s.getTask(tenant, wrongType), wrongType, 'spec.filter.topics.include');
         await s.deleteTask(tenant, wrongType);
 
@@ -312,12 +353,18 @@ storeContract('TaskStore', (db) => {
       const tenant = uid('t-bad-spec');
       const { direction: _gone, ...noDirection } = plainTaskSpec();
       const input = newTask(tenant, { spec: noDirection as TaskSpec });
-      await assert.rejects(store.insertTask(input), (err: unknown) => isFerryError(err, 'INTERNAL') && err.field === 'spec.direction' && err.message.includes(input.id));
+      await assert.rejects(
+        store.insertTask(input),
+        (err: unknown) => isFerryError(err, 'INTERNAL') && err.field === 'spec.direction' && err.message.includes(input.id),
+      );
       assert.equal(await store.getTask(tenant, input.id), null);
 
       const t = await store.insertTask(newTask(tenant));
       const badTarget = { ...t.spec, target: { ...t.spec.target, protocol: 'carrier-pigeon' } } as unknown as TaskSpec;
-      await assert.rejects(store.updateTask(tenant, t.id, 1, { spec: badTarget }), (err: unknown) => isFerryError(err, 'INTERNAL') && err.field === 'spec.target.protocol');
+      await assert.rejects(
+        store.updateTask(tenant, t.id, 1, { spec: badTarget }),
+        (err: unknown) => isFerryError(err, 'INTERNAL') && err.field === 'spec.target.protocol',
+      );
       const after = await store.getTask(tenant, t.id);
       assert.equal(after?.version, 1, 'the rejected update changed nothing');
       assert.deepEqual(after?.spec, t.spec);

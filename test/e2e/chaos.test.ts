@@ -22,11 +22,17 @@ const QUEUES = 8;
 const SHARD_STEPS = [4, 2, 3, 1];
 const admin: Principal = { tenant: 'chaos', role: 'admin', subject: 'chaos-test' };
 
-
 async function scenario(opts: { messages: number; kills: number; idempotentResume: boolean }) {
   const db: Throwaway<string> = await throwawayPostgres();
   const key = randomBytes(32);
-  const env = { ...process.env, DATABASE_URL: db.value, FERRY_SECRET_KEY: key.toString('base64'), FERRY_LEASE_TTL_MS: '2000', FERRY_REPLICATOR_BUDGET_MS: '60000', LOG_LEVEL: 'warn' };
+  const env = {
+    ...process.env,
+    DATABASE_URL: db.value,
+    FERRY_SECRET_KEY: key.toString('base64'),
+    FERRY_LEASE_TTL_MS: '2000',
+    FERRY_REPLICATOR_BUDGET_MS: '60000',
+    LOG_LEVEL: 'warn',
+  };
   const store: Store = await openStore({ databaseUrl: db.value, dataDir: '' });
   const cipher = aesGcmCipher(key);
   const invoker = new ChildInvoker(env);
@@ -36,7 +42,8 @@ async function scenario(opts: { messages: number; kills: number; idempotentResum
   // Read by the reconciler loop below; cleared in `finally` too, so a failed run leaves no loop behind.
   let reconciling = true;
   try {
-    for (const s of [a, b]) await s.admin.createOrUpdateTopicInCluster(s.c.name, { topicName: topic, readQueueNums: QUEUES, writeQueueNums: QUEUES, perm: 6 });
+    for (const s of [a, b])
+      await s.admin.createOrUpdateTopicInCluster(s.c.name, { topicName: topic, readQueueNums: QUEUES, writeQueueNums: QUEUES, perm: 6 });
     const task = await new TaskService(store, cipher, { requireManagedSide: false }).create(admin, {
       name: `chaos-${opts.idempotentResume}`,
       direction: 'one-way',
@@ -60,7 +67,12 @@ async function scenario(opts: { messages: number; kills: number; idempotentResum
     const sent: string[] = [];
     const producer = (async () => {
       for (let i = 0; i < opts.messages; i += 100) {
-        const r = await a.broker.sendBatch(a.addr, topic, (i / 100) % QUEUES, Array.from({ length: 100 }, (_, j) => ({ body: Buffer.from(`m${i + j}`) })));
+        const r = await a.broker.sendBatch(
+          a.addr,
+          topic,
+          (i / 100) % QUEUES,
+          Array.from({ length: 100 }, (_, j) => ({ body: Buffer.from(`m${i + j}`) })),
+        );
         sent.push(...r.msgIds);
         // Spread over about 8 s per kill (a kill waits for the restarted replicator to move the
         // target again, seconds on a busy machine), so every kill lands while messages move.
@@ -83,7 +95,12 @@ async function scenario(opts: { messages: number; kills: number; idempotentResum
     while (kills < opts.kills && Date.now() < killsUntil) {
       await new Promise((r) => setTimeout(r, 1200 + Math.random() * 800));
       // Every few kills the shard count moves: the next layout starts once the old one stopped.
-      if (kills % Math.ceil(opts.kills / (SHARD_STEPS.length + 1)) === 0 && kills > 0 && step < SHARD_STEPS.length && opts.idempotentResume) {
+      if (
+        kills % Math.ceil(opts.kills / (SHARD_STEPS.length + 1)) === 0 &&
+        kills > 0 &&
+        step < SHARD_STEPS.length &&
+        opts.idempotentResume
+      ) {
         const t = (await store.getTask('chaos', task.id))!;
         await store.updateTask('chaos', t.id, t.version, { spec: { ...t.spec, shards: SHARD_STEPS[step++] } });
       }
@@ -135,7 +152,16 @@ async function scenario(opts: { messages: number; kills: number; idempotentResum
     const unique = new Set(got);
     const lost = sent.filter((id) => !unique.has(id)).length;
     const plans = await store.getShardPlans(task.id);
-    return { sent: sent.length, received: got.length, lost, duplicates: got.length - unique.size, kills, movedBetweenKills, outOfOrder, layouts: plans[0]?.generation ?? 0 };
+    return {
+      sent: sent.length,
+      received: got.length,
+      lost,
+      duplicates: got.length - unique.size,
+      kills,
+      movedBetweenKills,
+      outOfOrder,
+      layouts: plans[0]?.generation ?? 0,
+    };
   } finally {
     reconciling = false;
     invoker.killAll();
@@ -151,12 +177,18 @@ describe('replicator killed with SIGKILL mid-stream', () => {
     const r = await scenario({ messages: 100_000, kills: 20, idempotentResume: true });
     console.log(`# chaos (idempotent resume on): ${JSON.stringify(r)}`);
     assert.equal(r.kills, 20);
-    assert.ok(r.movedBetweenKills.every((n) => n > 0), 'every kill interrupted a copy that was moving');
+    assert.ok(
+      r.movedBetweenKills.every((n) => n > 0),
+      'every kill interrupted a copy that was moving',
+    );
     assert.equal(r.lost, 0);
     assert.equal(r.duplicates, 0);
     assert.equal(r.outOfOrder, 0, 'per-queue order kept');
     assert.equal(r.received, 100_000);
-    assert.ok(r.layouts >= 1 + SHARD_STEPS.length, `the shard count changed ${SHARD_STEPS.length} times mid-stream (layouts: ${r.layouts})`);
+    assert.ok(
+      r.layouts >= 1 + SHARD_STEPS.length,
+      `the shard count changed ${SHARD_STEPS.length} times mid-stream (layouts: ${r.layouts})`,
+    );
   });
 
   it('idempotent resume off: 0 lost, duplicates counted and reported', async () => {

@@ -16,7 +16,16 @@ import { testCluster } from '../support/testbed.ts';
 
 const root = join(import.meta.dirname, '..', '..');
 const SCREENSHOTS = join(root, 'test-artifacts', 'screenshots');
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 const MESSAGES = 120;
 
 /** What a chart holds (data-chart): series labels and uPlot's data, [x, ...one array per series]. */
@@ -43,10 +52,18 @@ describe('web console', { timeout: 240_000 }, () => {
     await buildConsole();
     a = side(await testCluster('v4'));
     b = side(await testCluster('v5acl'));
-    for (const s of [a, b]) await s.admin.createOrUpdateTopicInCluster(s.c.name, { topicName: topic, readQueueNums: 2, writeQueueNums: 2, perm: 6 });
-    rt = await startRuntime({ store: 'embedded', env: { FERRY_RECONCILE_INTERVAL_MS: '500', FERRY_REPLICATOR_BUDGET_MS: '8000', LOG_LEVEL: 'info' } });
+    for (const s of [a, b])
+      await s.admin.createOrUpdateTopicInCluster(s.c.name, { topicName: topic, readQueueNums: 2, writeQueueNums: 2, perm: 6 });
+    rt = await startRuntime({
+      store: 'embedded',
+      env: { FERRY_RECONCILE_INTERVAL_MS: '500', FERRY_REPLICATOR_BUDGET_MS: '8000', LOG_LEVEL: 'info' },
+    });
     profile = mkdtempSync(join(tmpdir(), 'ferry-chromium-'));
-    context = await chromium.launchPersistentContext(profile, { executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS, viewport: { width: 1280, height: 900 } });
+    context = await chromium.launchPersistentContext(profile, {
+      executablePath: '/usr/bin/chromium',
+      args: CHROMIUM_ARGS,
+      viewport: { width: 1280, height: 900 },
+    });
     page = context.pages()[0] ?? (await context.newPage());
     page.setDefaultTimeout(15_000);
     page.on('pageerror', (err) => pageErrors.push(err.message));
@@ -72,7 +89,11 @@ describe('web console', { timeout: 240_000 }, () => {
     assert.ok(raw, `chart ${metric} has data`);
     return JSON.parse(raw) as ChartData;
   };
-  const chartTotal = (c: ChartData) => c.data.slice(1).flat().reduce<number>((sum, v) => sum + (v ?? 0), 0);
+  const chartTotal = (c: ChartData) =>
+    c.data
+      .slice(1)
+      .flat()
+      .reduce<number>((sum, v) => sum + (v ?? 0), 0);
 
   it('serves the console at / with its assets, and client routes fall back to index.html', async () => {
     const index = await fetch(`${rt.baseUrl}/`);
@@ -102,7 +123,9 @@ describe('web console', { timeout: 240_000 }, () => {
     await page.getByLabel('API token').fill(rt.adminToken);
     await page.getByRole('button', { name: 'Continue' }).click();
     await page.getByRole('heading', { name: 'Replication tasks' }).waitFor();
-    const storage = await page.evaluate("({ session: sessionStorage.getItem('ferry.token'), local: localStorage.length, cookie: document.cookie })");
+    const storage = await page.evaluate(
+      "({ session: sessionStorage.getItem('ferry.token'), local: localStorage.length, cookie: document.cookie })",
+    );
     assert.deepEqual(storage, { session: rt.adminToken, local: 0, cookie: '' });
   });
 
@@ -128,7 +151,8 @@ describe('web console', { timeout: 240_000 }, () => {
     assert.match(taskId, /^task-/);
     assert.match(await row(taskName).innerText(), new RegExp(`One-way\\s+${a.c.name} → ${b.c.name}`));
     // The API's guards: a running task cannot be edited, reset or deleted, nor started again.
-    for (const action of ['start', 'edit', 'reset', 'delete']) assert.equal(await row(taskName).locator(`button[data-action="${action}"]`).isDisabled(), true, action);
+    for (const action of ['start', 'edit', 'reset', 'delete'])
+      assert.equal(await row(taskName).locator(`button[data-action="${action}"]`).isDisabled(), true, action);
     assert.equal(await row(taskName).locator('button[data-action="stop"]').isEnabled(), true);
     await screenshot(t, 'console-task-list');
   });
@@ -157,7 +181,10 @@ describe('web console', { timeout: 240_000 }, () => {
     assert.equal(chartTotal(await chart('failed')), 0);
     assert.equal(consumed.data[0]!.length, consumed.data[1]!.length, 'one value per minute of the range');
     const delay = await chart('delayP99Ms');
-    assert.ok(delay.data[1]!.some((v) => typeof v === 'number' && v >= 0), 'a delay was measured');
+    assert.ok(
+      delay.data[1]!.some((v) => typeof v === 'number' && v >= 0),
+      'a delay was measured',
+    );
 
     // Metadata sync lists the topic the task's clusters share.
     await page.getByLabel('Filter metadata by name').fill(topic);
@@ -170,7 +197,8 @@ describe('web console', { timeout: 240_000 }, () => {
     await page.locator('section[aria-labelledby="basic-info"] button[data-action="stop"]').click();
     const basic = page.locator('section[aria-labelledby="basic-info"]');
     await basic.locator('.status[data-status="stopped"]').waitFor();
-    for (const action of ['start', 'edit', 'reset', 'delete']) await basic.locator(`button[data-action="${action}"]:not([disabled])`).waitFor();
+    for (const action of ['start', 'edit', 'reset', 'delete'])
+      await basic.locator(`button[data-action="${action}"]:not([disabled])`).waitFor();
     assert.equal(await basic.locator('button[data-action="stop"]').isDisabled(), true);
 
     await basic.locator('button[data-action="reset"]').click();
@@ -221,8 +249,22 @@ describe('web console', { timeout: 240_000 }, () => {
     const good = {
       name: `console-valid-${run}`,
       direction: 'one-way',
-      source: { clusterType: 'self-built', clusterId: a.c.name, protocol: 'remoting', nameServer: a.c.nameServer, networkType: 'public', acl: { enabled: false } },
-      target: { clusterType: 'self-built', clusterId: b.c.name, protocol: 'remoting', nameServer: b.c.nameServer, networkType: 'public', acl: { enabled: false } },
+      source: {
+        clusterType: 'self-built',
+        clusterId: a.c.name,
+        protocol: 'remoting',
+        nameServer: a.c.nameServer,
+        networkType: 'public',
+        acl: { enabled: false },
+      },
+      target: {
+        clusterType: 'self-built',
+        clusterId: b.c.name,
+        protocol: 'remoting',
+        nameServer: b.c.nameServer,
+        networkType: 'public',
+        acl: { enabled: false },
+      },
       startOffset: { type: 'latest' },
       filter: { topics: { include: [topic], exclude: [] }, expression: { type: 'TAG', value: '*' } },
       tpsLimit: null,
@@ -231,7 +273,12 @@ describe('web console', { timeout: 240_000 }, () => {
     };
     type Body = typeof good;
     const cases: { field: string; body: (g: Body) => Body; fill: () => Promise<void>; checkedBy: 'console' | 'api' }[] = [
-      { field: 'name', checkedBy: 'console', body: (g) => ({ ...g, name: 'bad name!' }), fill: () => page.getByLabel('Task name').fill('bad name!') },
+      {
+        field: 'name',
+        checkedBy: 'console',
+        body: (g) => ({ ...g, name: 'bad name!' }),
+        fill: () => page.getByLabel('Task name').fill('bad name!'),
+      },
       {
         field: 'source.nameServer',
         checkedBy: 'console',

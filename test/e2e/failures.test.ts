@@ -8,8 +8,6 @@ import { client, startRuntime, type Runtime } from '../support/runtime.ts';
 import { endpointOf, side, waitForStatus, type Side } from '../support/sides.ts';
 import { testCluster } from '../support/testbed.ts';
 
-
-
 async function count(s: Side, topic: string, queues: number): Promise<string[]> {
   const ids: string[] = [];
   for (let q = 0; q < queues; q++) {
@@ -35,7 +33,8 @@ async function until<T>(what: string, fn: () => Promise<T>, ok: (v: T) => boolea
   return v;
 }
 
-const batch = (n: number, label: string): OutgoingMessage[] => Array.from({ length: n }, (_, i) => ({ body: Buffer.from(`${label}-${i}`), tags: 'T', keys: [`${label}-${i}`] }));
+const batch = (n: number, label: string): OutgoingMessage[] =>
+  Array.from({ length: n }, (_, i) => ({ body: Buffer.from(`${label}-${i}`), tags: 'T', keys: [`${label}-${i}`] }));
 
 describe('failures and limits on real clusters', () => {
   let rt: Runtime;
@@ -47,7 +46,10 @@ describe('failures and limits on real clusters', () => {
   before(async () => {
     a = side(await testCluster('v5'));
     b = side(await testCluster('v4'));
-    rt = await startRuntime({ store: 'embedded', env: { FERRY_RECONCILE_INTERVAL_MS: '500', FERRY_REPLICATOR_BUDGET_MS: '15000', FERRY_LEASE_TTL_MS: '4000' } });
+    rt = await startRuntime({
+      store: 'embedded',
+      env: { FERRY_RECONCILE_INTERVAL_MS: '500', FERRY_REPLICATOR_BUDGET_MS: '15000', FERRY_LEASE_TTL_MS: '4000' },
+    });
     api = client(rt);
   });
   after(async () => {
@@ -57,7 +59,14 @@ describe('failures and limits on real clusters', () => {
   });
 
   const start = async (name: string, target: ClusterInfo, topic: string, extra: Record<string, unknown> = {}) => {
-    const r = await api('POST', '/v1/tasks', { name, direction: 'one-way', source: endpointOf(a.c), target: endpointOf(target), filter: { topics: { include: [topic], exclude: [] } }, ...extra });
+    const r = await api('POST', '/v1/tasks', {
+      name,
+      direction: 'one-way',
+      source: endpointOf(a.c),
+      target: endpointOf(target),
+      filter: { topics: { include: [topic], exclude: [] } },
+      ...extra,
+    });
     assert.equal(r.status, 201, r.text);
     await waitForStatus(api, r.body.id, 'running');
     return r.body.id as string;
@@ -67,22 +76,37 @@ describe('failures and limits on real clusters', () => {
     const topic = `ro_${run}`;
     // Read-only on both sides (metadata sync keeps the target like the source); brokers do not
     // check perm on send, so the source still takes messages from a client that ignores the route.
-    for (const s of [a, b]) await s.admin.createOrUpdateTopicInCluster(s.c.name, { topicName: topic, readQueueNums: 1, writeQueueNums: 1, perm: 4 });
+    for (const s of [a, b])
+      await s.admin.createOrUpdateTopicInCluster(s.c.name, { topicName: topic, readQueueNums: 1, writeQueueNums: 1, perm: 4 });
     const id = await start('read-only-target', b.c, topic);
     const sent = (await a.broker.sendBatch(a.addr, topic, 0, batch(20, 'ro'))).msgIds;
-    const parked = await until('parked messages', async () => (await api('GET', `/v1/tasks/${id}/failures`)).body.items as { reason: string; queueOffset: number }[], (items) => items.length === 20);
+    const parked = await until(
+      'parked messages',
+      async () => (await api('GET', `/v1/tasks/${id}/failures`)).body.items as { reason: string; queueOffset: number }[],
+      (items) => items.length === 20,
+    );
     assert.match(parked[0]!.reason, /not writable/);
-    const failed = await until('failed metric', async () => ((await api('GET', `/v1/tasks/${id}/metrics`)).body.points as { failed: number }[]).reduce((s, p) => s + p.failed, 0), (n) => n === 20);
+    const failed = await until(
+      'failed metric',
+      async () => ((await api('GET', `/v1/tasks/${id}/metrics`)).body.points as { failed: number }[]).reduce((s, p) => s + p.failed, 0),
+      (n) => n === 20,
+    );
     assert.equal(failed, 20);
     assert.deepEqual(await count(b, topic, 1), [], 'nothing reached the read-only topic');
 
-    for (const s of [a, b]) await s.admin.createOrUpdateTopicInCluster(s.c.name, { topicName: topic, readQueueNums: 1, writeQueueNums: 1, perm: 6 });
+    for (const s of [a, b])
+      await s.admin.createOrUpdateTopicInCluster(s.c.name, { topicName: topic, readQueueNums: 1, writeQueueNums: 1, perm: 6 });
     // The namesrv route catches up with the broker's perm on its next registration; retry until delivered.
-    const got = await until('retried delivery', async () => {
-      await api('POST', `/v1/tasks/${id}/failures/retry`);
-      await new Promise((r) => setTimeout(r, 2500));
-      return count(b, topic, 1);
-    }, (ids) => ids.length >= 20, 90_000);
+    const got = await until(
+      'retried delivery',
+      async () => {
+        await api('POST', `/v1/tasks/${id}/failures/retry`);
+        await new Promise((r) => setTimeout(r, 2500));
+        return count(b, topic, 1);
+      },
+      (ids) => ids.length >= 20,
+      90_000,
+    );
     assert.deepEqual([...got].sort(), [...sent].sort());
     assert.deepEqual((await api('GET', `/v1/tasks/${id}/failures`)).body.items, [], 'resolved messages leave the list');
     await api('POST', `/v1/tasks/${id}/stop`);
@@ -90,7 +114,8 @@ describe('failures and limits on real clusters', () => {
 
   it('holds a TPS limit of 500 within ±10% over 30 s', async () => {
     const topic = `tps_${run}`;
-    for (const s of [a, b]) await s.admin.createOrUpdateTopicInCluster(s.c.name, { topicName: topic, readQueueNums: 2, writeQueueNums: 2, perm: 6 });
+    for (const s of [a, b])
+      await s.admin.createOrUpdateTopicInCluster(s.c.name, { topicName: topic, readQueueNums: 2, writeQueueNums: 2, perm: 6 });
     for (let i = 0; i < 200; i++) await a.broker.sendBatch(a.addr, topic, i % 2, batch(100, `tps${i}`));
     const id = await start('tps-500', b.c, topic, { tpsLimit: 500, startOffset: { type: 'earliest' } });
     // The target's max offsets, read in a moment (reading 10,000+ messages back would take seconds
@@ -136,7 +161,12 @@ describe('failures and limits on real clusters', () => {
       await new Promise((r) => setTimeout(r, 3000));
       await target.restartBroker(0);
       await producer;
-      const got = await until('all messages after the restart', () => count(t, topic, 2), (ids) => ids.length >= sent.length, 120_000);
+      const got = await until(
+        'all messages after the restart',
+        () => count(t, topic, 2),
+        (ids) => ids.length >= sent.length,
+        120_000,
+      );
       // A SIGKILLed target broker may hold sends it never acknowledged and, right after its
       // restart, not yet show them in its queues: the task promises no loss here, and reports
       // what a crash of the target costs in duplicates.

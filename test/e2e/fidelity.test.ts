@@ -104,14 +104,35 @@ function userProperties(props: Record<string, string>): Record<string, string> {
 
 async function produceGroup(c: ClusterInfo, topic: string, topicIndex: number, g: Group): Promise<Original[]> {
   const base = topicIndex * 1000 + g.from;
-  const r = await javaPeer(c.version, [
-    'produce', '--namesrv', c.nameServer, '--topic', topic, ...creds(c),
-    '--count', String(g.count), '--index-from', String(base), ...g.body,
-    '--tags', `${g.name}-tag-{i}`, '--keys', 'k-{i} order-{i} ferry-key-{i}',
-    '--prop', 'seq={i}', '--prop', `区域=${UNICODE}`, '--prop', `kind=${g.name}`,
-    ...(g.flag ? ['--flag', String(g.flag.value), '--flag-every', String(g.flag.every)] : []),
-    ...(g.batch ? ['--batch', String(g.batch), '--interval-ms', '5'] : ['--interval-ms', '3']),
-  ], { timeoutMs: 180_000 });
+  const r = await javaPeer(
+    c.version,
+    [
+      'produce',
+      '--namesrv',
+      c.nameServer,
+      '--topic',
+      topic,
+      ...creds(c),
+      '--count',
+      String(g.count),
+      '--index-from',
+      String(base),
+      ...g.body,
+      '--tags',
+      `${g.name}-tag-{i}`,
+      '--keys',
+      'k-{i} order-{i} ferry-key-{i}',
+      '--prop',
+      'seq={i}',
+      '--prop',
+      `区域=${UNICODE}`,
+      '--prop',
+      `kind=${g.name}`,
+      ...(g.flag ? ['--flag', String(g.flag.value), '--flag-every', String(g.flag.every)] : []),
+      ...(g.batch ? ['--batch', String(g.batch), '--interval-ms', '5'] : ['--interval-ms', '3']),
+    ],
+    { timeoutMs: 180_000 },
+  );
   ok(r, `produce ${g.name} to ${topic}`);
   const lines = r.lines as Produced[];
   assert.equal(lines.length, g.count, `${g.name}: one line per message`);
@@ -133,15 +154,38 @@ async function produceGroup(c: ClusterInfo, topic: string, topicIndex: number, g
 }
 
 /** Java's consumer on every queue of the topic until it has `expect` and nothing new came for quietMs. */
-async function javaRead(c: ClusterInfo, topic: string, expect: number, quietMs: number, timeoutMs: number): Promise<{ r: JavaPeerResult; lines: Consumed[] }> {
-  const r = await javaPeer(c.version, [
-    'consume', '--namesrv', c.nameServer, '--topic', topic, '--expect', String(expect),
-    '--timeout-ms', String(timeoutMs), '--quiet-ms', String(quietMs), ...creds(c),
-  ], { timeoutMs: timeoutMs + 60_000 });
+async function javaRead(
+  c: ClusterInfo,
+  topic: string,
+  expect: number,
+  quietMs: number,
+  timeoutMs: number,
+): Promise<{ r: JavaPeerResult; lines: Consumed[] }> {
+  const r = await javaPeer(
+    c.version,
+    [
+      'consume',
+      '--namesrv',
+      c.nameServer,
+      '--topic',
+      topic,
+      '--expect',
+      String(expect),
+      '--timeout-ms',
+      String(timeoutMs),
+      '--quiet-ms',
+      String(quietMs),
+      ...creds(c),
+    ],
+    { timeoutMs: timeoutMs + 60_000 },
+  );
   return { r, lines: r.lines as Consumed[] };
 }
 
-for (const [from, to] of [['v5', 'v5acl'], ['v4', 'v5']] as [TestbedKey, TestbedKey][]) {
+for (const [from, to] of [
+  ['v5', 'v5acl'],
+  ['v4', 'v5'],
+] as [TestbedKey, TestbedKey][]) {
   describe(`field fidelity read by the Java client, ${from} → ${to}`, () => {
     let rt: Runtime;
     let a: Side;
@@ -153,9 +197,13 @@ for (const [from, to] of [['v5', 'v5acl'], ['v4', 'v5']] as [TestbedKey, Testbed
       a = side(await testCluster(from));
       b = side(await testCluster(to));
       for (const s of [a, b]) {
-        for (const t of topics) await s.admin.createOrUpdateTopicInCluster(s.c.name, { topicName: t, readQueueNums: QUEUES, writeQueueNums: QUEUES, perm: 6 });
+        for (const t of topics)
+          await s.admin.createOrUpdateTopicInCluster(s.c.name, { topicName: t, readQueueNums: QUEUES, writeQueueNums: QUEUES, perm: 6 });
       }
-      rt = await startRuntime({ store: 'embedded', env: { FERRY_RECONCILE_INTERVAL_MS: '500', FERRY_REPLICATOR_BUDGET_MS: '8000', LOG_LEVEL: 'info' } });
+      rt = await startRuntime({
+        store: 'embedded',
+        env: { FERRY_RECONCILE_INTERVAL_MS: '500', FERRY_REPLICATOR_BUDGET_MS: '8000', LOG_LEVEL: 'info' },
+      });
     });
     after(async () => {
       await rt?.stop();
@@ -214,7 +262,8 @@ for (const [from, to] of [['v5', 'v5acl'], ['v4', 'v5']] as [TestbedKey, Testbed
           assert.equal(s.keys, o.keys);
           assert.deepEqual(userProperties(s.properties), o.userProperties, `${what}: user properties on the source`);
           assert.equal(s.flag, o.flag, `${what}: flag on the source`);
-          if (o.group.startsWith('large')) assert.notEqual(s.compression, null, `${what}: Java stored the ${s.bodyLength}-byte body compressed`);
+          if (o.group.startsWith('large'))
+            assert.notEqual(s.compression, null, `${what}: Java stored the ${s.bodyLength}-byte body compressed`);
         }
       }
       const all = [...originals.values()];
@@ -224,7 +273,8 @@ for (const [from, to] of [['v5', 'v5acl'], ['v4', 'v5']] as [TestbedKey, Testbed
       t.diagnostic(
         `source: ${new Set(singles.map((o) => o.stored!.bornTimestamp)).size} distinct born times over ${singles.length} single sends; ` +
           `${batchBornTimes.size} (topic, queue, born time) groups over 6 Java batches; ` +
-          `${new Set(batched.map((o) => o.stored!.msgId)).size} distinct stored msgIds over ${batched.length} batched messages (${batchIdsRewritten} differ from the SendResult's)`,
+          `${new Set(batched.map((o) => o.stored!.msgId)).size} distinct stored msgIds over ${batched.length} batched messages ` +
+          `(${batchIdsRewritten} differ from the SendResult's)`,
       );
       assert.ok(new Set(singles.map((o) => o.stored!.bornTimestamp)).size > 1, 'single sends have different born times');
 
@@ -246,11 +296,17 @@ for (const [from, to] of [['v5', 'v5acl'], ['v4', 'v5']] as [TestbedKey, Testbed
         found.set(k, [...(found.get(k) ?? []), m]);
       }
       const where = (m: Consumed) => `${m.topic}/${m.queueId}/${m.queueOffset}`;
-      const missing = [...byOriginal].filter(([k]) => !found.has(k)).map(([, o]) => `${o.topic}#${o.index}(${o.group}) ${o.stored!.msgId} at source ${where(o.stored!)}`);
+      const missing = [...byOriginal]
+        .filter(([k]) => !found.has(k))
+        .map(([, o]) => `${o.topic}#${o.index}(${o.group}) ${o.stored!.msgId} at source ${where(o.stored!)}`);
       const duplicated = [...found].filter(([, ms]) => ms.length > 1).map(([k, ms]) => `${k} ×${ms.length} at ${ms.map(where).join(' ')}`);
       const unknown = [...found]
         .filter(([k]) => !byOriginal.has(k))
-        .map(([k, ms]) => `${k} at ${ms.map(where).join(' ')} (origin ${ms[0]!.properties[ORIGIN.topic]}/${ms[0]!.properties[ORIGIN.queue]}/${ms[0]!.properties[ORIGIN.offset]}, ${ms[0]!.properties[ORIGIN.msgId]})`);
+        .map(
+          ([k, ms]) =>
+            `${k} at ${ms.map(where).join(' ')} (origin ${ms[0]!.properties[ORIGIN.topic]}/${ms[0]!.properties[ORIGIN.queue]}/` +
+            `${ms[0]!.properties[ORIGIN.offset]}, ${ms[0]!.properties[ORIGIN.msgId]})`,
+        );
       assert.deepEqual({ missing, duplicated, unknown }, { missing: [], duplicated: [], unknown: [] }, 'exactly one replica per original');
       assert.equal(replicas.length, 2 * PER_TOPIC);
 
@@ -258,7 +314,11 @@ for (const [from, to] of [['v5', 'v5acl'], ['v4', 'v5']] as [TestbedKey, Testbed
       const target = b.c.name;
       const mismatches: string[] = [];
       const check = (o: Original, field: string, got: unknown, want: unknown) => {
-        if (!isDeepStrictEqual(got, want)) mismatches.push(`${o.topic}#${o.index}(${o.group}) ${o.stored!.msgId} ${field}: replica ${JSON.stringify(got)}, original ${JSON.stringify(want)}`);
+        if (!isDeepStrictEqual(got, want))
+          mismatches.push(
+            `${o.topic}#${o.index}(${o.group}) ${o.stored!.msgId} ${field}: replica ${JSON.stringify(got)}, original ` +
+              `${JSON.stringify(want)}`,
+          );
       };
       for (const m of replicas) {
         const o = byOriginal.get(matchKey(m.topic, m.msgId, m.properties.seq))!;
@@ -297,7 +357,12 @@ for (const [from, to] of [['v5', 'v5acl'], ['v4', 'v5']] as [TestbedKey, Testbed
         const field = x.split(' ').slice(2).join(' ').split(':')[0]!;
         byField.set(field, (byField.get(field) ?? 0) + 1);
       }
-      assert.equal(mismatches.length, 0, `${mismatches.length} field mismatches (${[...byField].map(([f, n]) => `${f}: ${n}`).join(', ')}):\n${mismatches.slice(0, 60).join('\n')}`);
+      assert.equal(
+        mismatches.length,
+        0,
+        `${mismatches.length} field mismatches (${[...byField].map(([f, n]) => `${f}: ${n}`).join(', ')}):\n` +
+          `${mismatches.slice(0, 60).join('\n')}`,
+      );
 
       await api('POST', `/v1/tasks/${created.body.id}/stop`);
     });

@@ -27,7 +27,12 @@ const DROPPED = 20;
 
 /** KEPT messages tagged `keep` and DROPPED tagged `drop` (the task filter drops those), over QUEUES queues. */
 async function produce(s: Side, topic: string): Promise<void> {
-  const batch = (tag: string, n: number, from: number): OutgoingMessage[] => Array.from({ length: n }, (_, i) => ({ body: Buffer.from(`monitoring ${from + i}`), tags: tag, properties: { seq: String(from + i) } }));
+  const batch = (tag: string, n: number, from: number): OutgoingMessage[] =>
+    Array.from({ length: n }, (_, i) => ({
+      body: Buffer.from(`monitoring ${from + i}`),
+      tags: tag,
+      properties: { seq: String(from + i) },
+    }));
   for (let q = 0; q < QUEUES; q++) {
     await s.broker.sendBatch(s.addr, topic, q, batch('keep', KEPT / QUEUES, q * KEPT));
     await s.broker.sendBatch(s.addr, topic, q, batch('drop', DROPPED / QUEUES, 10_000 + q * DROPPED));
@@ -61,8 +66,12 @@ describe('Prometheus /metrics on the local runtime', () => {
   before(async () => {
     a = side(await testCluster('v5'));
     b = side(await testCluster('v4'));
-    for (const s of [a, b]) await s.admin.createOrUpdateTopicInCluster(s.c.name, { topicName: topic, readQueueNums: QUEUES, writeQueueNums: QUEUES, perm: 6 });
-    rt = await startRuntime({ store: 'embedded', env: { FERRY_RECONCILE_INTERVAL_MS: '500', FERRY_REPLICATOR_BUDGET_MS: '8000', LOG_LEVEL: 'info' } });
+    for (const s of [a, b])
+      await s.admin.createOrUpdateTopicInCluster(s.c.name, { topicName: topic, readQueueNums: QUEUES, writeQueueNums: QUEUES, perm: 6 });
+    rt = await startRuntime({
+      store: 'embedded',
+      env: { FERRY_RECONCILE_INTERVAL_MS: '500', FERRY_REPLICATOR_BUDGET_MS: '8000', LOG_LEVEL: 'info' },
+    });
   });
   after(async () => {
     await rt?.stop();
@@ -84,7 +93,11 @@ describe('Prometheus /metrics on the local runtime', () => {
     const id: string = created.body.id;
     await waitForStatus(api, id, 'running');
     await produce(a, topic);
-    await eventually('messages on the target', () => stored(b, topic), (n) => n >= KEPT);
+    await eventually(
+      'messages on the target',
+      () => stored(b, topic),
+      (n) => n >= KEPT,
+    );
 
     const scrape = async (token: string | null = rt.readerToken) => {
       const res = await fetch(`${rt.baseUrl}/metrics`, { headers: token ? { authorization: `Bearer ${token}` } : {} });
@@ -100,7 +113,9 @@ describe('Prometheus /metrics on the local runtime', () => {
         assert.equal(r.contentType, 'text/plain; version=0.0.4; charset=utf-8');
         return parseExposition(r.text);
       },
-      (p) => find(p.samples, 'ferry_messages_replicated_total', flow)[0]?.value === KEPT && find(p.samples, 'ferry_replication_lag_messages', flow)[0]?.value === 0,
+      (p) =>
+        find(p.samples, 'ferry_messages_replicated_total', flow)[0]?.value === KEPT &&
+        find(p.samples, 'ferry_replication_lag_messages', flow)[0]?.value === 0,
     );
 
     assert.equal(await stored(b, topic), KEPT, 'the target holds exactly the kept messages');
@@ -125,7 +140,10 @@ describe('Prometheus /metrics on the local runtime', () => {
 
     // The API's per-minute series agree with the counters.
     const points = (await api('GET', `/v1/tasks/${id}/metrics`)).body.points as { replicated: number }[];
-    assert.equal(points.reduce((n, p) => n + p.replicated, 0), KEPT);
+    assert.equal(
+      points.reduce((n, p) => n + p.replicated, 0),
+      KEPT,
+    );
 
     const status = (s: string) => one(samples, 'ferry_task_status', { task_id: id, status: s });
     assert.equal(status('running'), 1);
@@ -154,18 +172,30 @@ describe('Prometheus /metrics on the local runtime', () => {
 // ── CloudWatch embedded metric format from the function handlers ──
 
 interface EmfLine {
-  _aws: { Timestamp: number; CloudWatchMetrics: { Namespace: string; Dimensions: string[][]; Metrics: { Name: string; Unit: string }[] }[] };
+  _aws: {
+    Timestamp: number;
+    CloudWatchMetrics: { Namespace: string; Dimensions: string[][]; Metrics: { Name: string; Unit: string }[] }[];
+  };
   [key: string]: unknown;
 }
 
 /** A function invocation in its own process; stdout is its log stream. */
-function runFunction(name: string, event: unknown, remainingMs: number, env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function runFunction(
+  name: string,
+  event: unknown,
+  remainingMs: number,
+  env: Record<string, string>,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'test/support/function-child.ts'), name, JSON.stringify(event), String(remainingMs)], {
-      cwd: root,
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', join(root, 'test/support/function-child.ts'), name, JSON.stringify(event), String(remainingMs)],
+      {
+        cwd: root,
+        env: { ...process.env, ...env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -183,7 +213,8 @@ const emfLines = (stdout: string): EmfLine[] =>
     .filter((o): o is EmfLine => '_aws' in o);
 
 /** Each metric of the line with its value and unit. */
-const metricsOf = (l: EmfLine) => Object.fromEntries(l._aws.CloudWatchMetrics[0]!.Metrics.map((m) => [m.Name, { value: l[m.Name], unit: m.Unit }]));
+const metricsOf = (l: EmfLine) =>
+  Object.fromEntries(l._aws.CloudWatchMetrics[0]!.Metrics.map((m) => [m.Name, { value: l[m.Name], unit: m.Unit }]));
 
 describe('CloudWatch EMF lines from the functions', () => {
   let db: Throwaway<string>;
@@ -206,7 +237,8 @@ describe('CloudWatch EMF lines from the functions', () => {
   before(async () => {
     a = side(await testCluster('v5'));
     b = side(await testCluster('v4'));
-    for (const s of [a, b]) await s.admin.createOrUpdateTopicInCluster(s.c.name, { topicName: topic, readQueueNums: QUEUES, writeQueueNums: QUEUES, perm: 6 });
+    for (const s of [a, b])
+      await s.admin.createOrUpdateTopicInCluster(s.c.name, { topicName: topic, readQueueNums: QUEUES, writeQueueNums: QUEUES, perm: 6 });
     db = await throwawayPostgres();
     store = await openStore({ databaseUrl: db.value, dataDir: '' });
     await new Promise<void>((ok) => fakeLambda.listen(0, '127.0.0.1', ok));
@@ -256,7 +288,15 @@ describe('CloudWatch EMF lines from the functions', () => {
       idempotentResume: input.idempotentResume,
     };
     // Running with no checkpoints: the replicator takes the (new) topic's queues from the beginning.
-    const task = await store.insertTask({ id: `task-${randomUUID()}`, tenant: 'default', name: 'monitoring-emf', spec, desiredState: 'running', status: 'running', startOffsetsCaptured: true });
+    const task = await store.insertTask({
+      id: `task-${randomUUID()}`,
+      tenant: 'default',
+      name: 'monitoring-emf',
+      spec,
+      desiredState: 'running',
+      status: 'running',
+      startOffsetsCaptured: true,
+    });
     await produce(a, topic);
 
     // The reconciler, as Lambda runs it: EMF on because AWS_LAMBDA_FUNCTION_NAME is set.

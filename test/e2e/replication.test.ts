@@ -14,8 +14,6 @@ import { testCluster, type TestbedKey } from '../support/testbed.ts';
 
 const QUEUES = 4;
 
-
-
 async function readAll(s: Side, topic: string, queueId: number, expect: number, timeoutMs: number): Promise<StoredMessage[]> {
   const out: StoredMessage[] = [];
   let offset = 0;
@@ -29,8 +27,10 @@ async function readAll(s: Side, topic: string, queueId: number, expect: number, 
   return out;
 }
 
-
-for (const [from, to] of [['v5', 'v5acl'], ['v4', 'v5']] as [TestbedKey, TestbedKey][]) {
+for (const [from, to] of [
+  ['v5', 'v5acl'],
+  ['v4', 'v5'],
+] as [TestbedKey, TestbedKey][]) {
   describe(`one-way replication ${from} → ${to}`, () => {
     let rt: Runtime;
     let a: Side;
@@ -45,7 +45,10 @@ for (const [from, to] of [['v5', 'v5acl'], ['v4', 'v5']] as [TestbedKey, Testbed
         await a.admin.createOrUpdateTopicInCluster(a.c.name, { topicName: t, readQueueNums: QUEUES, writeQueueNums: QUEUES, perm: 6 });
         await b.admin.createOrUpdateTopicInCluster(b.c.name, { topicName: t, readQueueNums: QUEUES, writeQueueNums: QUEUES, perm: 6 });
       }
-      rt = await startRuntime({ store: 'embedded', env: { FERRY_RECONCILE_INTERVAL_MS: '500', FERRY_REPLICATOR_BUDGET_MS: '8000', LOG_LEVEL: 'info' } });
+      rt = await startRuntime({
+        store: 'embedded',
+        env: { FERRY_RECONCILE_INTERVAL_MS: '500', FERRY_REPLICATOR_BUDGET_MS: '8000', LOG_LEVEL: 'info' },
+      });
     });
     after(async () => {
       await rt?.stop();
@@ -94,7 +97,11 @@ for (const [from, to] of [['v5', 'v5acl'], ['v4', 'v5']] as [TestbedKey, Testbed
           const expected = order.get(`${topic}/${q}`) ?? [];
           const got = await readAll(b, topic, q, expected.length, 120_000);
           assert.equal(got.length, expected.length, `${topic}/${q}: ${got.length} of ${expected.length} arrived (no loss, no duplicates)`);
-          assert.deepEqual(got.map((m) => m.uniqKey), expected, `${topic}/${q}: same messages in the same order`);
+          assert.deepEqual(
+            got.map((m) => m.uniqKey),
+            expected,
+            `${topic}/${q}: same messages in the same order`,
+          );
           for (const m of got) {
             const s = sent.get(m.uniqKey!)!;
             assert.ok(!seen.has(m.uniqKey!), 'exactly once');
@@ -137,7 +144,8 @@ describe('one-way replication v4acl → v5acl, AK/SK on both sides', () => {
     a = side(await testCluster('v4acl'));
     b = side(await testCluster('v5acl'));
     for (const s of [a, b]) {
-      for (const t of topics) await s.admin.createOrUpdateTopicInCluster(s.c.name, { topicName: t, readQueueNums: 2, writeQueueNums: 2, perm: 6 });
+      for (const t of topics)
+        await s.admin.createOrUpdateTopicInCluster(s.c.name, { topicName: t, readQueueNums: 2, writeQueueNums: 2, perm: 6 });
     }
     rt = await startRuntime({ store: 'embedded', env: { FERRY_RECONCILE_INTERVAL_MS: '500', LOG_LEVEL: 'info' } });
   });
@@ -151,8 +159,16 @@ describe('one-way replication v4acl → v5acl, AK/SK on both sides', () => {
     const anonymous = new RemotingClient({ requestTimeoutMs: 3000, connectTimeoutMs: 1000 });
     try {
       const anon = new BrokerClient(anonymous);
-      await assert.rejects(anon.pull(a.addr, { topic: topics[0]!, queueId: 0, offset: 0, maxMessages: 1 }), (err) => isAuthFailure(err), 'source: ACL 1.0 wants an access key');
-      await assert.rejects(anon.sendBatch(b.addr, topics[0]!, 0, [{ body: Buffer.from('x') }]), (err) => isAuthFailure(err), 'target: ACL 2.0 wants a user');
+      await assert.rejects(
+        anon.pull(a.addr, { topic: topics[0]!, queueId: 0, offset: 0, maxMessages: 1 }),
+        (err) => isAuthFailure(err),
+        'source: ACL 1.0 wants an access key',
+      );
+      await assert.rejects(
+        anon.sendBatch(b.addr, topics[0]!, 0, [{ body: Buffer.from('x') }]),
+        (err) => isAuthFailure(err),
+        'target: ACL 2.0 wants a user',
+      );
     } finally {
       anonymous.close();
     }
@@ -182,7 +198,9 @@ describe('one-way replication v4acl → v5acl, AK/SK on both sides', () => {
         properties: { seq: String(n + i), side: 'acl1' },
       }));
       const r = await a.broker.sendBatch(a.addr, topic, queueId, batch);
-      batch.forEach((m, i) => sent.set(r.msgIds[i]!, m));
+      batch.forEach((m, i) => {
+        sent.set(r.msgIds[i]!, m);
+      });
       perQueue.set(`${topic}/${queueId}`, (perQueue.get(`${topic}/${queueId}`) ?? 0) + 50);
     }
 

@@ -10,17 +10,19 @@ import { client, startRuntime, type Runtime } from '../support/runtime.ts';
 import { endpointOf, side, waitForStatus, type Side } from '../support/sides.ts';
 import { testCluster } from '../support/testbed.ts';
 
-
-
 async function topic(sides: Side[], name: string, queues = 2): Promise<string> {
-  for (const s of sides) await s.admin.createOrUpdateTopicInCluster(s.c.name, { topicName: name, readQueueNums: queues, writeQueueNums: queues, perm: 6 });
+  for (const s of sides)
+    await s.admin.createOrUpdateTopicInCluster(s.c.name, { topicName: name, readQueueNums: queues, writeQueueNums: queues, perm: 6 });
   return name;
 }
 
 async function produce(s: Side, t: string, n: number, label: string, queues = 2): Promise<string[]> {
   const ids: string[] = [];
   for (let i = 0; i < n; i += 100) {
-    const batch: OutgoingMessage[] = Array.from({ length: Math.min(100, n - i) }, (_, j) => ({ body: Buffer.from(`${label}-${i + j}`), properties: { label } }));
+    const batch: OutgoingMessage[] = Array.from({ length: Math.min(100, n - i) }, (_, j) => ({
+      body: Buffer.from(`${label}-${i + j}`),
+      properties: { label },
+    }));
     const r = await s.broker.sendBatch(s.addr, t, (i / 100) % queues, batch);
     ids.push(...r.msgIds);
   }
@@ -52,7 +54,6 @@ async function readTopic(s: Side, t: string, expect: number, queues = 2, timeout
   return all;
 }
 
-
 describe('task life cycle on real clusters', () => {
   let rt: Runtime;
   let api: ReturnType<typeof client>;
@@ -63,7 +64,10 @@ describe('task life cycle on real clusters', () => {
   before(async () => {
     a = side(await testCluster('v5'));
     b = side(await testCluster('v5acl'));
-    rt = await startRuntime({ store: 'embedded', env: { FERRY_RECONCILE_INTERVAL_MS: '500', FERRY_REPLICATOR_BUDGET_MS: '10000', LOG_LEVEL: 'info' } });
+    rt = await startRuntime({
+      store: 'embedded',
+      env: { FERRY_RECONCILE_INTERVAL_MS: '500', FERRY_REPLICATOR_BUDGET_MS: '10000', LOG_LEVEL: 'info' },
+    });
     api = client(rt);
   });
   after(async () => {
@@ -91,7 +95,10 @@ describe('task life cycle on real clusters', () => {
       for (const x of [...fromA, ...fromB]) assert.ok(ids.includes(x));
     }
     const metrics = (await api('GET', `/v1/tasks/${id}/metrics`)).body.points as { flow: string; loopSkipped: number }[];
-    assert.ok(metrics.some((p) => p.loopSkipped > 0), 'replicas coming back were recognised and skipped');
+    assert.ok(
+      metrics.some((p) => p.loopSkipped > 0),
+      'replicas coming back were recognised and skipped',
+    );
     await api('POST', `/v1/tasks/${id}/stop`);
   });
 
@@ -107,8 +114,16 @@ describe('task life cycle on real clusters', () => {
     const recent = await produce(a, tt, 20, 'recent');
     const ids = {
       latest: await create({ name: 'so-latest', startOffset: { type: 'latest' }, filter: { topics: { include: [tl], exclude: [] } } }),
-      earliest: await create({ name: 'so-earliest', startOffset: { type: 'earliest' }, filter: { topics: { include: [te], exclude: [] } } }),
-      time: await create({ name: 'so-time', startOffset: { type: 'timestamp', timestamp: cut }, filter: { topics: { include: [tt], exclude: [] } } }),
+      earliest: await create({
+        name: 'so-earliest',
+        startOffset: { type: 'earliest' },
+        filter: { topics: { include: [te], exclude: [] } },
+      }),
+      time: await create({
+        name: 'so-time',
+        startOffset: { type: 'timestamp', timestamp: cut },
+        filter: { topics: { include: [tt], exclude: [] } },
+      }),
     };
     for (const id of Object.values(ids)) await waitForStatus(api, id, 'running');
     const after1 = await produce(a, tl, 10, 'after');
@@ -137,7 +152,10 @@ describe('task life cycle on real clusters', () => {
     // Replay: stop, reset to before the second half, start → the second half arrives once more.
     await api('POST', `/v1/tasks/${id}/stop`);
     await new Promise((r) => setTimeout(r, 3000));
-    const secondHalfStart = (await readTopic(a, t, 100)).filter((m) => m.properties.label === 'two').map((m) => m.storeTimestamp).sort((x, y) => x - y)[0]!;
+    const secondHalfStart = (await readTopic(a, t, 100))
+      .filter((m) => m.properties.label === 'two')
+      .map((m) => m.storeTimestamp)
+      .sort((x, y) => x - y)[0]!;
     assert.equal((await api('POST', `/v1/tasks/${id}/reset-offset`, { timestamp: secondHalfStart })).status, 202);
     await api('POST', `/v1/tasks/${id}/start`);
     await waitForStatus(api, id, 'running');
@@ -148,11 +166,19 @@ describe('task life cycle on real clusters', () => {
 
   it('marks start_failed with a reason: wrong secret, unreachable name server', async () => {
     const t = `sf_${run}`;
-    const wrong = await create({ name: 'wrong-secret', target: endpointOf(b.c, { accessKey: b.c.acl!.accessKey, secretKey: 'not-the-secret' }), filter: { topics: { include: [t], exclude: [] } } });
+    const wrong = await create({
+      name: 'wrong-secret',
+      target: endpointOf(b.c, { accessKey: b.c.acl!.accessKey, secretKey: 'not-the-secret' }),
+      filter: { topics: { include: [t], exclude: [] } },
+    });
     const failed = await waitForStatus(api, wrong, 'start_failed');
     assert.match(failed.statusReason, /authentication failed on the target cluster/);
     const dead = `127.0.0.1:${await freePortBlock(1)}`;
-    const unreachable = await create({ name: 'dead-ns', source: { ...endpointOf(a.c), nameServer: dead }, filter: { topics: { include: [t], exclude: [] } } });
+    const unreachable = await create({
+      name: 'dead-ns',
+      source: { ...endpointOf(a.c), nameServer: dead },
+      filter: { topics: { include: [t], exclude: [] } },
+    });
     const failed2 = await waitForStatus(api, unreachable, 'start_failed');
     assert.ok(failed2.statusReason.includes(dead), failed2.statusReason);
     // A failed task can be corrected only by delete/recreate (only the name is editable), and deleted.

@@ -65,7 +65,8 @@ describe('several tasks over three clusters', () => {
   /** Creates the tasks (pairs of cluster indexes), writes on every cluster, and checks every cluster's copy. */
   async function scenario(name: string, links: { from: number; to: number; direction: 'one-way' | 'two-way' }[]) {
     const topic = `topo_${name}_${run}`;
-    for (const s of clusters) await s.admin.createOrUpdateTopicInCluster(s.c.name, { topicName: topic, readQueueNums: QUEUES, writeQueueNums: QUEUES, perm: 6 });
+    for (const s of clusters)
+      await s.admin.createOrUpdateTopicInCluster(s.c.name, { topicName: topic, readQueueNums: QUEUES, writeQueueNums: QUEUES, perm: 6 });
     const ids: string[] = [];
     for (const [i, l] of links.entries()) {
       const r = await api('POST', '/v1/tasks', {

@@ -44,8 +44,17 @@ function pull(client: RemotingClient, addr: string, topic: string, group: string
     addr,
     RequestCode.PULL_MESSAGE,
     {
-      consumerGroup: group, topic, queueId: '0', queueOffset: '0', maxMsgNums: '1', sysFlag: String(0x4),
-      commitOffset: '0', suspendTimeoutMillis: '0', subscription: '*', subVersion: '0', expressionType: 'TAG',
+      consumerGroup: group,
+      topic,
+      queueId: '0',
+      queueOffset: '0',
+      maxMsgNums: '1',
+      sysFlag: String(0x4),
+      commitOffset: '0',
+      suspendTimeoutMillis: '0',
+      subscription: '*',
+      subVersion: '0',
+      expressionType: 'TAG',
     },
     undefined,
     // An empty queue answers "not found"/"retry"/"offset moved": all mean the request was allowed.
@@ -95,36 +104,51 @@ for (const key of ['v4', 'v5', 'v4acl', 'v5acl'] as TestbedKey[]) {
 
     it('creates a topic in the cluster that mqadmin topicRoute shows with its queue counts and perm', async () => {
       const masters = await admin.createOrUpdateTopicInCluster(c.name, { topicName: topic, readQueueNums: 3, writeQueueNums: 5, perm: 6 });
-      assert.deepEqual(masters, c.brokers.map((b) => b.address));
+      assert.deepEqual(
+        masters,
+        c.brokers.map((b) => b.address),
+      );
       await eventually(async () => {
         const out = await mq(c, ['topicRoute', '-t', topic]);
-        return /"readQueueNums":3/.test(out) && /"writeQueueNums":5/.test(out) && /"perm":6/.test(out) ? undefined : `route of ${topic}: ${out}`;
+        return /"readQueueNums":3/.test(out) && /"writeQueueNums":5/.test(out) && /"perm":6/.test(out)
+          ? undefined
+          : `route of ${topic}: ${out}`;
       });
       const own = (await admin.getAllTopicConfigs(addr)).get(topic);
       assert.deepEqual(own && { r: own.readQueueNums, w: own.writeQueueNums, p: own.perm, o: own.order }, { r: 3, w: 5, p: 6, o: false });
     });
 
-    if (full) it('updates queue counts and makes the topic read-only (perm 4)', async () => {
-      await admin.createOrUpdateTopic(addr, { topicName: topic, readQueueNums: 6, writeQueueNums: 6, perm: 4 });
-      await eventually(async () => {
-        const out = await mq(c, ['topicRoute', '-t', topic]);
-        return /"readQueueNums":6/.test(out) && /"writeQueueNums":6/.test(out) && /"perm":4/.test(out) ? undefined : `route of ${topic}: ${out}`;
+    if (full)
+      it('updates queue counts and makes the topic read-only (perm 4)', async () => {
+        await admin.createOrUpdateTopic(addr, { topicName: topic, readQueueNums: 6, writeQueueNums: 6, perm: 4 });
+        await eventually(async () => {
+          const out = await mq(c, ['topicRoute', '-t', topic]);
+          return /"readQueueNums":6/.test(out) && /"writeQueueNums":6/.test(out) && /"perm":4/.test(out)
+            ? undefined
+            : `route of ${topic}: ${out}`;
+        });
       });
-    });
 
-    if (full) it('reads back a topic that mqadmin created, with the same fields', async () => {
-      const t2 = `${topic}_mq`;
-      const args = ['updateTopic', '-c', c.name, '-t', t2, '-r', '2', '-w', '3', '-p', '6', '-o', 'false'];
-      if (c.version.startsWith('5')) args.push('-a', '+message.type=FIFO');
-      assert.match(await mq(c, args), /success/);
-      const cfg = (await admin.getAllTopicConfigs(addr)).get(t2);
-      const expected: TopicConfig = {
-        topicName: t2, readQueueNums: 2, writeQueueNums: 3, perm: 6, topicFilterType: 'SINGLE_TAG', topicSysFlag: 0, order: false,
-        attributes: c.version.startsWith('5') ? { 'message.type': 'FIFO' } : {},
-      };
-      assert.deepEqual(cfg, expected);
-      await admin.deleteTopic(c.name, t2);
-    });
+    if (full)
+      it('reads back a topic that mqadmin created, with the same fields', async () => {
+        const t2 = `${topic}_mq`;
+        const args = ['updateTopic', '-c', c.name, '-t', t2, '-r', '2', '-w', '3', '-p', '6', '-o', 'false'];
+        if (c.version.startsWith('5')) args.push('-a', '+message.type=FIFO');
+        assert.match(await mq(c, args), /success/);
+        const cfg = (await admin.getAllTopicConfigs(addr)).get(t2);
+        const expected: TopicConfig = {
+          topicName: t2,
+          readQueueNums: 2,
+          writeQueueNums: 3,
+          perm: 6,
+          topicFilterType: 'SINGLE_TAG',
+          topicSysFlag: 0,
+          order: false,
+          attributes: c.version.startsWith('5') ? { 'message.type': 'FIFO' } : {},
+        };
+        assert.deepEqual(cfg, expected);
+        await admin.deleteTopic(c.name, t2);
+      });
 
     it('deletes the topic from brokers and name server: gone from mqadmin topicList', async () => {
       await admin.deleteTopic(c.name, topic);
@@ -136,7 +160,12 @@ for (const key of ['v4', 'v5', 'v4acl', 'v5acl'] as TestbedKey[]) {
     });
 
     it('creates a group that mqadmin getConsumerConfig shows with its settings', async () => {
-      await admin.createOrUpdateGroupInCluster(c.name, { groupName: group, retryMaxTimes: 5, consumeBroadcastEnable: false, consumeEnable: false });
+      await admin.createOrUpdateGroupInCluster(c.name, {
+        groupName: group,
+        retryMaxTimes: 5,
+        consumeBroadcastEnable: false,
+        consumeEnable: false,
+      });
       const out = await mq(c, ['getConsumerConfig', '-g', group]);
       assert.equal(consumerConfigField(out, 'groupName'), group, out);
       assert.equal(consumerConfigField(out, 'retryMaxTimes'), '5');
@@ -145,30 +174,40 @@ for (const key of ['v4', 'v5', 'v4acl', 'v5acl'] as TestbedKey[]) {
       assert.equal(consumerConfigField(out, 'consumeFromMinEnable'), 'true', 'unset fields take the Java defaults');
     });
 
-    if (full) it('reads back a group that mqadmin created and writes it back changed, other fields kept', async () => {
-      const g2 = `${group}_mq`;
-      assert.match(await mq(c, ['updateSubGroup', '-c', c.name, '-g', g2, '-r', '7', '-d', 'false', '-q', '2', '-m', 'false']), /success/);
-      const read = (await admin.getAllGroups(addr)).get(g2);
-      assert.ok(read, 'group created by mqadmin is listed');
-      assert.deepEqual(
-        { r: read.retryMaxTimes, d: read.consumeBroadcastEnable, q: read.retryQueueNums, m: read.consumeFromMinEnable, e: read.consumeEnable },
-        { r: 7, d: false, q: 2, m: false, e: true },
-      );
-      if (c.version.startsWith('5')) {
-        assert.equal(read.groupRetryPolicy?.type, 'CUSTOMIZED');
-        assert.equal(read.consumeTimeoutMinute, 15);
-        assert.equal(read.consumeMessageOrderly, false);
-      } else {
-        assert.equal(read.groupRetryPolicy, undefined, '4.9.7 has no retry policy');
-      }
-      await admin.createOrUpdateGroup(addr, { ...read, retryMaxTimes: 9 });
-      const out = await mq(c, ['getConsumerConfig', '-g', g2]);
-      assert.equal(consumerConfigField(out, 'retryMaxTimes'), '9', out);
-      assert.equal(consumerConfigField(out, 'retryQueueNums'), '2');
-      assert.equal(consumerConfigField(out, 'consumeFromMinEnable'), 'false');
-      assert.equal(consumerConfigField(out, 'consumeBroadcastEnable'), 'false');
-      await admin.deleteGroup(c.name, g2);
-    });
+    if (full)
+      it('reads back a group that mqadmin created and writes it back changed, other fields kept', async () => {
+        const g2 = `${group}_mq`;
+        assert.match(
+          await mq(c, ['updateSubGroup', '-c', c.name, '-g', g2, '-r', '7', '-d', 'false', '-q', '2', '-m', 'false']),
+          /success/,
+        );
+        const read = (await admin.getAllGroups(addr)).get(g2);
+        assert.ok(read, 'group created by mqadmin is listed');
+        assert.deepEqual(
+          {
+            r: read.retryMaxTimes,
+            d: read.consumeBroadcastEnable,
+            q: read.retryQueueNums,
+            m: read.consumeFromMinEnable,
+            e: read.consumeEnable,
+          },
+          { r: 7, d: false, q: 2, m: false, e: true },
+        );
+        if (c.version.startsWith('5')) {
+          assert.equal(read.groupRetryPolicy?.type, 'CUSTOMIZED');
+          assert.equal(read.consumeTimeoutMinute, 15);
+          assert.equal(read.consumeMessageOrderly, false);
+        } else {
+          assert.equal(read.groupRetryPolicy, undefined, '4.9.7 has no retry policy');
+        }
+        await admin.createOrUpdateGroup(addr, { ...read, retryMaxTimes: 9 });
+        const out = await mq(c, ['getConsumerConfig', '-g', g2]);
+        assert.equal(consumerConfigField(out, 'retryMaxTimes'), '9', out);
+        assert.equal(consumerConfigField(out, 'retryQueueNums'), '2');
+        assert.equal(consumerConfigField(out, 'consumeFromMinEnable'), 'false');
+        assert.equal(consumerConfigField(out, 'consumeBroadcastEnable'), 'false');
+        await admin.deleteGroup(c.name, g2);
+      });
 
     it('deletes the group: mqadmin no longer finds it', async () => {
       await admin.deleteGroup(c.name, group, { cleanOffset: true });
@@ -180,13 +219,22 @@ for (const key of ['v4', 'v5', 'v4acl', 'v5acl'] as TestbedKey[]) {
     if (key === 'v5') {
       it('5.x topic attributes: creates with +k=v, updates by difference, refuses re-adding an unchangeable one', async () => {
         const t3 = `${topic}_attr`;
-        await admin.createOrUpdateTopic(addr, { topicName: t3, readQueueNums: 2, writeQueueNums: 2, attributes: { 'message.type': 'DELAY', 'queue.type': 'SimpleCQ' } });
+        await admin.createOrUpdateTopic(addr, {
+          topicName: t3,
+          readQueueNums: 2,
+          writeQueueNums: 2,
+          attributes: { 'message.type': 'DELAY', 'queue.type': 'SimpleCQ' },
+        });
         let current = (await admin.getAllTopicConfigs(addr)).get(t3);
         assert.deepEqual(current?.attributes, { 'message.type': 'DELAY', 'queue.type': 'SimpleCQ' });
         // Same desired attributes without `current` would send +queue.type again: 5.3.3 refuses.
         const err = await refused(admin.createOrUpdateTopic(addr, { ...current!, readQueueNums: 4 }), 'unchangeable attribute re-sent');
         assert.match(err.remark, /unchangeable attribute/);
-        await admin.createOrUpdateTopic(addr, { ...current!, readQueueNums: 4, attributes: { 'message.type': 'NORMAL', 'queue.type': 'SimpleCQ' } }, { current });
+        await admin.createOrUpdateTopic(
+          addr,
+          { ...current!, readQueueNums: 4, attributes: { 'message.type': 'NORMAL', 'queue.type': 'SimpleCQ' } },
+          { current },
+        );
         current = (await admin.getAllTopicConfigs(addr)).get(t3);
         assert.equal(current?.readQueueNums, 4);
         assert.deepEqual(current?.attributes, { 'message.type': 'NORMAL', 'queue.type': 'SimpleCQ' });
@@ -231,8 +279,13 @@ describe('admin: ACL 1.0 accounts on v4acl (4.9.7)', () => {
 
   it('creates an account that mqadmin getAclConfig lists; the account signs requests within its perms', async () => {
     await admin.createOrUpdateAclAccountInCluster(c.name, {
-      accessKey: ak, secretKey: sk, admin: false, defaultTopicPerm: 'DENY', defaultGroupPerm: 'DENY',
-      topicPerms: [`${topic}=PUB|SUB`], groupPerms: [`${group}=SUB`],
+      accessKey: ak,
+      secretKey: sk,
+      admin: false,
+      defaultTopicPerm: 'DENY',
+      defaultGroupPerm: 'DENY',
+      topicPerms: [`${topic}=PUB|SUB`],
+      groupPerms: [`${group}=SUB`],
     });
     const out = await mq(c, ['getAclConfig', '-c', c.name]);
     assert.match(out, new RegExp(`accessKey\\s*: ${ak}`), out);
@@ -252,7 +305,10 @@ describe('admin: ACL 1.0 accounts on v4acl (4.9.7)', () => {
       'non-admin account creating a topic',
     );
     const wrong = await refused(maxOffset(as(ak, 'not-the-secret'), addr, topic), 'wrong secret');
-    console.log(`# 4.9.7 ACL 1.0: denied topic -> ${denied.responseCode} "${denied.remark}"; non-admin topic create -> ${notAdmin.responseCode} "${notAdmin.remark}"; wrong secret -> ${wrong.responseCode} "${wrong.remark}"`);
+    console.log(
+      `# 4.9.7 ACL 1.0: denied topic -> ${denied.responseCode} "${denied.remark}"; non-admin topic create -> ` +
+        `${notAdmin.responseCode} "${notAdmin.remark}"; wrong secret -> ${wrong.responseCode} "${wrong.remark}"`,
+    );
     for (const e of [denied, notAdmin]) {
       assert.ok([ResponseCode.NO_PERMISSION, ResponseCode.SYSTEM_ERROR].includes(e.responseCode as 1 | 16));
       assert.match(e.remark, /permission/i);
@@ -263,17 +319,54 @@ describe('admin: ACL 1.0 accounts on v4acl (4.9.7)', () => {
 
   it('reads accounts back with getAclAccounts (code 54 exists in 4.9.7), including one mqadmin created', async () => {
     const ak2 = `${ak}mq`;
-    const created = await mq(c, ['updateAclConfig', '-c', c.name, '-a', ak2, '-s', `${sk}2`, '-t', `${topic}=SUB`, '-g', `${group}=DENY`, '-i', 'PUB', '-u', 'SUB', '-m', 'false']);
+    const created = await mq(c, [
+      'updateAclConfig',
+      '-c',
+      c.name,
+      '-a',
+      ak2,
+      '-s',
+      `${sk}2`,
+      '-t',
+      `${topic}=SUB`,
+      '-g',
+      `${group}=DENY`,
+      '-i',
+      'PUB',
+      '-u',
+      'SUB',
+      '-m',
+      'false',
+    ]);
     assert.match(created, /success/);
     const acl = await admin.getAclAccounts(addr);
-    assert.ok(acl.accounts.some((a) => a.accessKey === c.acl!.accessKey && a.admin), 'the admin account of plain_acl.yml');
+    assert.ok(
+      acl.accounts.some((a) => a.accessKey === c.acl!.accessKey && a.admin),
+      'the admin account of plain_acl.yml',
+    );
     assert.deepEqual(
       acl.accounts.find((a) => a.accessKey === ak),
-      { accessKey: ak, secretKey: sk, admin: false, defaultTopicPerm: 'DENY', defaultGroupPerm: 'DENY', topicPerms: [`${topic}=PUB|SUB`], groupPerms: [`${group}=SUB`] },
+      {
+        accessKey: ak,
+        secretKey: sk,
+        admin: false,
+        defaultTopicPerm: 'DENY',
+        defaultGroupPerm: 'DENY',
+        topicPerms: [`${topic}=PUB|SUB`],
+        groupPerms: [`${group}=SUB`],
+      },
     );
     assert.deepEqual(
       acl.accounts.find((a) => a.accessKey === ak2),
-      { accessKey: ak2, secretKey: `${sk}2`, admin: false, defaultTopicPerm: 'PUB', defaultGroupPerm: 'SUB', topicPerms: [`${topic}=SUB`], groupPerms: [`${group}=DENY`] },
+      {
+        accessKey: ak2,
+        secretKey: `${sk}2`,
+        admin: false,
+        defaultTopicPerm: 'PUB',
+        defaultGroupPerm: 'SUB',
+        topicPerms: [`${topic}=SUB`],
+        groupPerms: [`${group}=DENY`],
+      },
     );
     const version = await admin.getAclConfigVersion(addr);
     assert.equal(version.clusterName, c.name);
@@ -282,8 +375,13 @@ describe('admin: ACL 1.0 accounts on v4acl (4.9.7)', () => {
 
   it('updates the secret: the old one is refused, the new one accepted', async () => {
     await admin.createOrUpdateAclAccount(addr, {
-      accessKey: ak, secretKey: `${sk}-new`, admin: false, defaultTopicPerm: 'DENY', defaultGroupPerm: 'DENY',
-      topicPerms: [`${topic}=PUB|SUB`], groupPerms: [`${group}=SUB`],
+      accessKey: ak,
+      secretKey: `${sk}-new`,
+      admin: false,
+      defaultTopicPerm: 'DENY',
+      defaultGroupPerm: 'DENY',
+      topicPerms: [`${topic}=PUB|SUB`],
+      groupPerms: [`${group}=SUB`],
     });
     await maxOffset(as(ak, `${sk}-new`), addr, topic);
     await refused(maxOffset(as(ak, sk), addr, topic), 'old secret');
@@ -341,7 +439,9 @@ describe('admin: ACL 2.0 users and ACLs on v5acl (5.3.3)', () => {
     const sendDenied = await refused(new BrokerClient(as(user, password)).send(addr, topic, 0, msg()), 'send without an ACL');
     assert.match(sendDenied.remark, /no permission/);
     const wrong = await refused(pull(as(user, 'not-the-password'), addr, topic, group), 'wrong password');
-    console.log(`# 5.3.3 ACL 2.0: no ACL -> ${noAcl.responseCode} "${noAcl.remark}"; wrong password -> ${wrong.responseCode} "${wrong.remark}"`);
+    console.log(
+      `# 5.3.3 ACL 2.0: no ACL -> ${noAcl.responseCode} "${noAcl.remark}"; wrong password -> ${wrong.responseCode} "${wrong.remark}"`,
+    );
     assert.equal(noAcl.responseCode, ResponseCode.NO_PERMISSION);
     assert.equal(wrong.responseCode, ResponseCode.NO_PERMISSION);
     assert.notEqual(noAcl.remark, wrong.remark, 'authorization and authentication failures are told apart');
@@ -350,17 +450,23 @@ describe('admin: ACL 2.0 users and ACLs on v5acl (5.3.3)', () => {
   it('creates an ACL that mqadmin getAcl/listAcl show; the user can then send, pull and read offsets', async () => {
     const acl: AclInfo = {
       subject,
-      policies: [{
-        policyType: 'Custom',
-        entries: [
-          { resource: `Topic:${topic}`, actions: ['Pub', 'Sub', 'Get'], sourceIps: ['127.0.0.1'], decision: 'Allow' },
-          { resource: `Group:${group}`, actions: ['Sub'], decision: 'Allow' },
-        ],
-      }],
+      policies: [
+        {
+          policyType: 'Custom',
+          entries: [
+            { resource: `Topic:${topic}`, actions: ['Pub', 'Sub', 'Get'], sourceIps: ['127.0.0.1'], decision: 'Allow' },
+            { resource: `Group:${group}`, actions: ['Sub'], decision: 'Allow' },
+          ],
+        },
+      ],
     };
     await admin.createAcl(addr, acl);
     const out = await mq(c, ['getAcl', '-c', c.name, '-s', subject]);
-    assert.match(out, new RegExp(`${subject}\\s+Custom\\s+Topic:${topic}\\s+\\[?Pub,\\s*Sub,\\s*Get\\]?\\s+\\[?127\\.0\\.0\\.1\\]?\\s+Allow`), out);
+    assert.match(
+      out,
+      new RegExp(`${subject}\\s+Custom\\s+Topic:${topic}\\s+\\[?Pub,\\s*Sub,\\s*Get\\]?\\s+\\[?127\\.0\\.0\\.1\\]?\\s+Allow`),
+      out,
+    );
     assert.match(out, new RegExp(`${subject}\\s+Custom\\s+Group:${group}\\s+\\[?Sub\\]?`));
     assert.match(await mq(c, ['listAcl', '-c', c.name, '-s', user]), new RegExp(`Topic:${topic}`));
 
@@ -379,7 +485,10 @@ describe('admin: ACL 2.0 users and ACLs on v5acl (5.3.3)', () => {
   it('deletes one resource of the ACL, then the whole ACL', async () => {
     await admin.deleteAcl(addr, subject, { resource: `Group:${group}` });
     const left = await admin.getAcl(addr, subject);
-    assert.deepEqual(left?.policies.flatMap((p) => p.entries.map((e) => e.resource)), [`Topic:${topic}`]);
+    assert.deepEqual(
+      left?.policies.flatMap((p) => p.entries.map((e) => e.resource)),
+      [`Topic:${topic}`],
+    );
     await refused(pull(as(user, password), addr, topic, group), 'pull after the group entry is gone');
     await admin.deleteAcl(addr, subject);
     assert.equal(await admin.getAcl(addr, subject), undefined);
@@ -390,27 +499,52 @@ describe('admin: ACL 2.0 users and ACLs on v5acl (5.3.3)', () => {
   it('reads a user and an ACL that mqadmin created', async () => {
     const u2 = `${user}mq`;
     assert.match(await mq(c, ['createUser', '-c', c.name, '-u', u2, '-p', `${password}2`]), /success/);
-    assert.match(await mq(c, ['createAcl', '-c', c.name, '-s', `User:${u2}`, '-r', `Topic:${topic},Group:${group}`, '-a', 'Pub,Sub', '-d', 'Deny', '-i', '10.0.0.0/8']), /success/);
+    assert.match(
+      await mq(c, [
+        'createAcl',
+        '-c',
+        c.name,
+        '-s',
+        `User:${u2}`,
+        '-r',
+        `Topic:${topic},Group:${group}`,
+        '-a',
+        'Pub,Sub',
+        '-d',
+        'Deny',
+        '-i',
+        '10.0.0.0/8',
+      ]),
+      /success/,
+    );
     assert.deepEqual(await admin.getUser(addr, u2), { username: u2, password: `${password}2`, userType: 'Normal', userStatus: 'enable' });
     const users = await admin.listUsers(addr);
-    assert.ok(users.some((x) => x.username === c.acl!.accessKey && x.userType === 'Super'), 'the initial super user');
+    assert.ok(
+      users.some((x) => x.username === c.acl!.accessKey && x.userType === 'Super'),
+      'the initial super user',
+    );
     assert.ok(users.some((x) => x.username === u2));
     assert.deepEqual(await admin.getAcl(addr, `User:${u2}`), {
       subject: `User:${u2}`,
-      policies: [{
-        policyType: 'Custom',
-        entries: [
-          { resource: `Topic:${topic}`, actions: ['Pub', 'Sub'], sourceIps: ['10.0.0.0/8'], decision: 'Deny' },
-          { resource: `Group:${group}`, actions: ['Pub', 'Sub'], sourceIps: ['10.0.0.0/8'], decision: 'Deny' },
-        ],
-      }],
+      policies: [
+        {
+          policyType: 'Custom',
+          entries: [
+            { resource: `Topic:${topic}`, actions: ['Pub', 'Sub'], sourceIps: ['10.0.0.0/8'], decision: 'Deny' },
+            { resource: `Group:${group}`, actions: ['Pub', 'Sub'], sourceIps: ['10.0.0.0/8'], decision: 'Deny' },
+          ],
+        },
+      ],
     });
     await admin.deleteUser(addr, u2);
     assert.equal(await admin.getUser(addr, u2), undefined);
   });
 
   it('updates the password: the old one is refused, the new one accepted', async () => {
-    await admin.createAcl(addr, { subject, policies: [{ entries: [{ resource: `Topic:${topic}`, actions: ['Get'], decision: 'Allow' }] }] });
+    await admin.createAcl(addr, {
+      subject,
+      policies: [{ entries: [{ resource: `Topic:${topic}`, actions: ['Get'], decision: 'Allow' }] }],
+    });
     await maxOffset(as(user, password), addr, topic);
     await admin.updateUser(addr, { username: user, password: `${password}-new` });
     assert.match(await mq(c, ['getUser', '-c', c.name, '-u', user]), new RegExp(`${user}\\s+${password}-new`));
@@ -442,7 +576,16 @@ describe('admin: capability gaps surface as UnsupportedOperationError', () => {
     try {
       const addr = c.brokers[0]!.address;
       await assert.rejects(admin.getAclAccounts(addr), UnsupportedOperationError);
-      await assert.rejects(admin.createOrUpdateAclAccount(addr, { accessKey: `x${stamp}`, secretKey: 'whatever1', admin: false, topicPerms: [], groupPerms: [] }), UnsupportedOperationError);
+      await assert.rejects(
+        admin.createOrUpdateAclAccount(addr, {
+          accessKey: `x${stamp}`,
+          secretKey: 'whatever1',
+          admin: false,
+          topicPerms: [],
+          groupPerms: [],
+        }),
+        UnsupportedOperationError,
+      );
       await assert.rejects(admin.getAclConfigVersion(addr), UnsupportedOperationError);
     } finally {
       remoting.close();
@@ -464,7 +607,10 @@ describe('admin: capability gaps surface as UnsupportedOperationError', () => {
   it('4.9.7 without aclEnable never answers ACL 1.0 reads: reported as unsupported', async () => {
     const { c, remoting, admin } = await adminFor('v4', 2000);
     try {
-      const err = await admin.getAclAccounts(c.brokers[0]!.address).then(() => undefined, (e: unknown) => e);
+      const err = await admin.getAclAccounts(c.brokers[0]!.address).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       console.log(`# 4.9.7 without ACL: getAclAccounts -> ${String(err)}`);
       assert.ok(err instanceof UnsupportedOperationError);
     } finally {
@@ -475,7 +621,10 @@ describe('admin: capability gaps surface as UnsupportedOperationError', () => {
   it('5.3.3 without ACL 2.0 enabled: user listing is refused', async () => {
     const { c, remoting, admin } = await adminFor('v5');
     try {
-      const err = await admin.listUsers(c.brokers[0]!.address).then((v) => v, (e: unknown) => e);
+      const err = await admin.listUsers(c.brokers[0]!.address).then(
+        (v) => v,
+        (e: unknown) => e,
+      );
       console.log(`# 5.3.3 without auth: listUsers -> ${err instanceof Error ? err.message : JSON.stringify(err)}`);
       assert.ok(err instanceof RemotingResponseError || Array.isArray(err));
     } finally {

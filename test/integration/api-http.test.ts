@@ -63,7 +63,10 @@ for (const store of ['embedded', 'postgres'] as const) {
       assert.equal(list.status, 200);
       assert.ok(list.body.items.some((x: { id: string }) => x.id === t.id));
       const byName = await call('GET', `/v1/tasks?name=${encodeURIComponent('跨集群')}&status=initializing`);
-      assert.deepEqual(byName.body.items.map((x: { id: string }) => x.id), [t.id]);
+      assert.deepEqual(
+        byName.body.items.map((x: { id: string }) => x.id),
+        [t.id],
+      );
 
       const got = await call('GET', `/v1/tasks/${t.id}`);
       assert.equal(got.status, 200);
@@ -109,7 +112,12 @@ for (const store of ['embedded', 'postgres'] as const) {
       await expectError('POST', `/v1/tasks/${t.id}/reset-offset`, { timestamp: Date.now() }, 409, 'TASK_RUNNING');
       await expectError('POST', `/v1/tasks/${t.id}/start`, undefined, 409, 'INVALID_STATE');
       await call('POST', `/v1/tasks/${t.id}/stop`);
-      for (const [field, value] of [['direction', 'two-way'], ['tpsLimit', 10], ['source', {}], ['idempotentResume', false]] as const) {
+      for (const [field, value] of [
+        ['direction', 'two-way'],
+        ['tpsLimit', 10],
+        ['source', {}],
+        ['idempotentResume', false],
+      ] as const) {
         await expectError('PATCH', `/v1/tasks/${t.id}`, { [field]: value }, 400, 'FIELD_IMMUTABLE', field);
       }
       await expectError('PATCH', `/v1/tasks/${t.id}`, { name: 'fresh', version: 1 }, 409, 'CONFLICT', 'version');
@@ -128,15 +136,47 @@ for (const store of ['embedded', 'postgres'] as const) {
       ['empty name server', (t) => ({ ...t, source: { ...t.source, nameServer: '' } }), 'source.nameServer'],
       ['name server without port', (t) => ({ ...t, source: { ...t.source, nameServer: '127.0.0.1' } }), 'source.nameServer'],
       ['bad host:port', (t) => ({ ...t, target: { ...t.target, nameServer: '127.0.0.1:9876;bad host:70000' } }), 'target.nameServer'],
-      ['invalid regex', (t) => ({ ...t, filter: { ...t.filter, topics: { include: ['orders-(' ], exclude: [] } } }), 'filter.topics.include.0'],
-      ['catastrophic regex', (t) => ({ ...t, filter: { ...t.filter, topics: { include: ['.*'], exclude: ['(a+)+$'] } } }), 'filter.topics.exclude.0'],
-      ['invalid SQL92', (t) => ({ ...t, filter: { ...t.filter, expression: { type: 'SQL92', value: 'a > AND b' } } }), 'filter.expression.value'],
-      ['missing AK with ACL on', (t) => ({ ...t, source: { ...t.source, acl: { enabled: true, secretKey: 'x' } } }), 'source.acl.accessKey'],
-      ['missing SK with ACL on', (t) => ({ ...t, source: { ...t.source, acl: { enabled: true, accessKey: 'x' } } }), 'source.acl.secretKey'],
+      [
+        'invalid regex',
+        (t) => ({ ...t, filter: { ...t.filter, topics: { include: ['orders-('], exclude: [] } } }),
+        'filter.topics.include.0',
+      ],
+      [
+        'catastrophic regex',
+        (t) => ({ ...t, filter: { ...t.filter, topics: { include: ['.*'], exclude: ['(a+)+$'] } } }),
+        'filter.topics.exclude.0',
+      ],
+      [
+        'invalid SQL92',
+        (t) => ({ ...t, filter: { ...t.filter, expression: { type: 'SQL92', value: 'a > AND b' } } }),
+        'filter.expression.value',
+      ],
+      [
+        'missing AK with ACL on',
+        (t) => ({ ...t, source: { ...t.source, acl: { enabled: true, secretKey: 'x' } } }),
+        'source.acl.accessKey',
+      ],
+      [
+        'missing SK with ACL on',
+        (t) => ({ ...t, source: { ...t.source, acl: { enabled: true, accessKey: 'x' } } }),
+        'source.acl.secretKey',
+      ],
       ['tencent side without region', (t) => ({ ...t, target: { clusterType: 'tencent', clusterId: 'rocketmq-abc' } }), 'target.region'],
       ['unknown direction', (t) => ({ ...t, direction: 'sideways' }), 'direction'],
       ['vpc without vpc fields', (t) => ({ ...t, source: { ...t.source, networkType: 'vpc', resourceType: 'tencent' } }), 'source.vpc'],
-      ['other cloud without dedicated line', (t) => ({ ...t, source: { ...t.source, networkType: 'vpc', resourceType: 'other-cloud', vpc: { region: 'ap-guangzhou', vpcId: 'vpc-1', subnetId: 'subnet-1' } } }), 'source.dedicatedLine'],
+      [
+        'other cloud without dedicated line',
+        (t) => ({
+          ...t,
+          source: {
+            ...t.source,
+            networkType: 'vpc',
+            resourceType: 'other-cloud',
+            vpc: { region: 'ap-guangzhou', vpcId: 'vpc-1', subnetId: 'subnet-1' },
+          },
+        }),
+        'source.dedicatedLine',
+      ],
       ['timestamp start without timestamp', (t) => ({ ...t, startOffset: { type: 'timestamp' } }), 'startOffset.timestamp'],
       ['tps limit zero', (t) => ({ ...t, tpsLimit: 0 }), 'tpsLimit'],
       ['unknown field', (t) => ({ ...t, colour: 'blue' }), ''],
@@ -154,7 +194,21 @@ for (const store of ['embedded', 'postgres'] as const) {
     it('answers 5,000 random and mangled bodies without a single 5xx', async () => {
       const base = validTask();
       const mangled = fc.record({
-        path: fc.constantFrom('name', 'direction', 'source', 'target', 'source.nameServer', 'source.acl', 'filter', 'filter.expression.value', 'filter.topics.include', 'startOffset', 'tpsLimit', 'idempotentResume', 'target.clusterType'),
+        path: fc.constantFrom(
+          'name',
+          'direction',
+          'source',
+          'target',
+          'source.nameServer',
+          'source.acl',
+          'filter',
+          'filter.expression.value',
+          'filter.topics.include',
+          'startOffset',
+          'tpsLimit',
+          'idempotentResume',
+          'target.clusterType',
+        ),
         value: fc.anything({ maxDepth: 2 }),
       });
       const body = fc.oneof(
@@ -191,7 +245,12 @@ for (const store of ['embedded', 'postgres'] as const) {
       assert.equal((await anon('GET', '/v1/health')).status, 200);
       const reader = client(rt, rt.readerToken);
       assert.equal((await reader('GET', `/v1/tasks/${t.id}`)).status, 200);
-      for (const [m, p] of [['POST', '/v1/tasks'], ['POST', `/v1/tasks/${t.id}/start`], ['DELETE', `/v1/tasks/${t.id}`], ['PATCH', `/v1/tasks/${t.id}`]] as const) {
+      for (const [m, p] of [
+        ['POST', '/v1/tasks'],
+        ['POST', `/v1/tasks/${t.id}/start`],
+        ['DELETE', `/v1/tasks/${t.id}`],
+        ['PATCH', `/v1/tasks/${t.id}`],
+      ] as const) {
         const r = await reader(m, p, validTask());
         assert.equal(r.status, 403, `${m} ${p}`);
         assert.equal(r.body.error.code, 'FORBIDDEN');
@@ -244,7 +303,11 @@ describe('deployment policy requireManagedSide', () => {
     const refused = await api('POST', '/v1/tasks', validTask());
     assert.equal(refused.status, 400);
     assert.equal(refused.body.error.field, 'target.clusterType');
-    const ok = await api('POST', '/v1/tasks', validTask({ target: { clusterType: 'tencent', region: 'ap-guangzhou', clusterId: 'rocketmq-xyz' } }));
+    const ok = await api(
+      'POST',
+      '/v1/tasks',
+      validTask({ target: { clusterType: 'tencent', region: 'ap-guangzhou', clusterId: 'rocketmq-xyz' } }),
+    );
     assert.equal(ok.status, 201, ok.text);
   });
 });

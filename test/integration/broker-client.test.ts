@@ -15,11 +15,22 @@ const unhandled: unknown[] = [];
 process.on('unhandledRejection', (e) => unhandled.push(e));
 
 async function createTopic(c: ClusterInfo, topic: string, queues = 4): Promise<void> {
-  const r = await mqadmin(c.version, ['updateTopic', '-n', c.nameServer, '-c', c.name, '-t', topic, '-r', String(queues), '-w', String(queues)], { credentials: c.acl });
+  const r = await mqadmin(
+    c.version,
+    ['updateTopic', '-n', c.nameServer, '-c', c.name, '-t', topic, '-r', String(queues), '-w', String(queues)],
+    { credentials: c.acl },
+  );
   assert.match(r.stdout, /success/, r.stdout + r.stderr);
 }
 
-async function pullAll(client: BrokerClient, addr: string, topic: string, queueId: number, from: number, count: number): Promise<StoredMessage[]> {
+async function pullAll(
+  client: BrokerClient,
+  addr: string,
+  topic: string,
+  queueId: number,
+  from: number,
+  count: number,
+): Promise<StoredMessage[]> {
   const out: StoredMessage[] = [];
   let offset = from;
   const deadline = Date.now() + 15_000;
@@ -83,7 +94,10 @@ for (const key of ['v4', 'v5', 'v4acl', 'v5acl'] as TestbedKey[]) {
         assert.equal(r.queueId, 2);
         assert.equal(r.msgIds.length, 1);
       }
-      assert.deepEqual(results.map((r) => r.queueOffset), [results[0]!.queueOffset, results[0]!.queueOffset + 1, results[0]!.queueOffset + 2]);
+      assert.deepEqual(
+        results.map((r) => r.queueOffset),
+        [results[0]!.queueOffset, results[0]!.queueOffset + 1, results[0]!.queueOffset + 2],
+      );
       const got = await pullAll(broker, addr, topic, 2, results[0]!.queueOffset, 3);
       assert.equal(got.length, 3);
       got.forEach((g, i) => {
@@ -92,7 +106,10 @@ for (const key of ['v4', 'v5', 'v4acl', 'v5acl'] as TestbedKey[]) {
         assert.equal(g.uniqKey, results[i]!.msgIds[0]);
       });
       // RocketMQ readers drop empty values, so the client refuses them up front, naming the property.
-      await assert.rejects(broker.send(addr, topic, 2, { body: Buffer.from('x'), properties: { blank: '' } }), (e: unknown) => e instanceof InvalidPropertyError && e.property === 'blank');
+      await assert.rejects(
+        broker.send(addr, topic, 2, { body: Buffer.from('x'), properties: { blank: '' } }),
+        (e: unknown) => e instanceof InvalidPropertyError && e.property === 'blank',
+      );
     });
 
     it('sends a batch of 100 atomically and contiguously, and pulls all of it back', async () => {
@@ -122,7 +139,12 @@ for (const key of ['v4', 'v5', 'v4acl', 'v5acl'] as TestbedKey[]) {
       const q = 3;
       const stamps: number[] = [];
       for (let g = 0; g < 3; g++) {
-        await broker.sendBatch(addr, topic, q, Array.from({ length: 5 }, (_, i) => ({ body: Buffer.from(`g${g}-${i}`) })));
+        await broker.sendBatch(
+          addr,
+          topic,
+          q,
+          Array.from({ length: 5 }, (_, i) => ({ body: Buffer.from(`g${g}-${i}`) })),
+        );
         await new Promise((res) => setTimeout(res, 60));
       }
       const all = await pullAll(broker, addr, topic, q, 0, 15);
@@ -134,7 +156,16 @@ for (const key of ['v4', 'v5', 'v4acl', 'v5acl'] as TestbedKey[]) {
         const i = stamps.findIndex((s) => s >= t);
         return i < 0 ? 15 : i;
       };
-      const probes = [stamps[0]! - 1000, stamps[0]!, stamps[5]!, stamps[5]! - 1, stamps[10]!, stamps[14]!, stamps[14]! + 1, Date.now() + 60_000];
+      const probes = [
+        stamps[0]! - 1000,
+        stamps[0]!,
+        stamps[5]!,
+        stamps[5]! - 1,
+        stamps[10]!,
+        stamps[14]!,
+        stamps[14]! + 1,
+        Date.now() + 60_000,
+      ];
       for (const t of probes) assert.equal(await broker.offsetAtOrAfter(addr, topic, q, t), firstAtOrAfter(t), `timestamp ${t}`);
     });
 
@@ -155,7 +186,10 @@ for (const key of ['v4', 'v5', 'v4acl', 'v5acl'] as TestbedKey[]) {
       const r = await broker.pull(addr, { topic, queueId: 0, offset: 10_000, maxMessages: 1 });
       assert.equal(r.messages.length, 0);
       assert.notEqual(r.status, 'FOUND');
-      await assert.rejects(ns.topicRoute(`missing_${Date.now()}`), (e: unknown) => e instanceof RemotingResponseError && e.responseCode === 17);
+      await assert.rejects(
+        ns.topicRoute(`missing_${Date.now()}`),
+        (e: unknown) => e instanceof RemotingResponseError && e.responseCode === 17,
+      );
     });
 
     if (hasAcl(key)) {

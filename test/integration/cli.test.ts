@@ -67,8 +67,12 @@ describe('ferry CLI over the local runtime', () => {
   before(async () => {
     a = side(await testCluster('v5'));
     b = side(await testCluster('v5acl'));
-    for (const s of [a, b]) await s.admin.createOrUpdateTopicInCluster(s.c.name, { topicName: topic, readQueueNums: 2, writeQueueNums: 2, perm: 6 });
-    rt = await startRuntime({ store: 'embedded', env: { FERRY_RECONCILE_INTERVAL_MS: '500', FERRY_REPLICATOR_BUDGET_MS: '10000', LOG_LEVEL: 'info' } });
+    for (const s of [a, b])
+      await s.admin.createOrUpdateTopicInCluster(s.c.name, { topicName: topic, readQueueNums: 2, writeQueueNums: 2, perm: 6 });
+    rt = await startRuntime({
+      store: 'embedded',
+      env: { FERRY_RECONCILE_INTERVAL_MS: '500', FERRY_REPLICATOR_BUDGET_MS: '10000', LOG_LEVEL: 'info' },
+    });
     api = client(rt);
     dir = await mkdtemp(join(tmpdir(), 'ferry-cli-'));
   });
@@ -111,10 +115,19 @@ describe('ferry CLI over the local runtime', () => {
     assert.equal(row.indexOf('running'), header.indexOf('STATUS'));
     const items = JSON.parse(json.stdout) as { id: string; name: string; source: { acl: { accessKey: string; secretKeySet?: boolean } } }[];
     assert.ok(Array.isArray(items));
-    assert.deepEqual(items.map((t) => t.name), [name]);
-    assert.deepEqual((JSON.parse(running.stdout) as { id: string }[]).map((t) => t.id), [id]);
+    assert.deepEqual(
+      items.map((t) => t.name),
+      [name],
+    );
+    assert.deepEqual(
+      (JSON.parse(running.stdout) as { id: string }[]).map((t) => t.id),
+      [id],
+    );
     assert.deepEqual(JSON.parse(stopped.stdout), []);
-    assert.deepEqual((JSON.parse(byName.stdout) as { id: string }[]).map((t) => t.id), [id]);
+    assert.deepEqual(
+      (JSON.parse(byName.stdout) as { id: string }[]).map((t) => t.id),
+      [id],
+    );
     assert.ok(!json.stdout.includes(secret()));
   });
 
@@ -124,7 +137,10 @@ describe('ferry CLI over the local runtime', () => {
     assert.match(human.stdout, new RegExp(`^ID:\\s+${id}$`, 'm'));
     assert.match(human.stdout, /^Status:\s+running$/m);
     assert.match(human.stdout, new RegExp(`^Source:\\s+self-built ${a.c.name} ${a.c.nameServer} \\(remoting, public, ACL off\\)$`, 'm'));
-    assert.match(human.stdout, new RegExp(`^Target:\\s+self-built ${b.c.name} ${b.c.nameServer} \\(remoting, public, ACL \\S+\\*\\*\\*\\*\\)$`, 'm'));
+    assert.match(
+      human.stdout,
+      new RegExp(`^Target:\\s+self-built ${b.c.name} ${b.c.nameServer} \\(remoting, public, ACL \\S+\\*\\*\\*\\*\\)$`, 'm'),
+    );
     assert.match(human.stdout, new RegExp(`^Topics:\\s+include ${topic}; exclude none$`, 'm'));
     const t = JSON.parse(json.stdout);
     assert.equal(t.id, id);
@@ -165,16 +181,36 @@ describe('ferry CLI over the local runtime', () => {
         await new Promise((r) => setTimeout(r, 2000));
       }
     }
-    assert.ok(m && human, `the series kept changing after stop:\n${seen.join('\n')}\n${rt.output().split('\n').filter((l) => l.includes(id)).slice(-20).join('\n')}`);
+    assert.ok(
+      m && human,
+      `the series kept changing after stop:\n${seen.join('\n')}\n${rt
+        .output()
+        .split('\n')
+        .filter((l) => l.includes(id))
+        .slice(-20)
+        .join('\n')}`,
+    );
     assert.equal(human.code, 0, human.stderr);
     const forward = m.points.filter((p) => p.flow === 'forward').sort((x, y) => x.minuteMs - y.minuteMs);
     assert.equal(replicated(m), 20);
     // The table shows the newest minute and the sums of the series, column by column.
     const newest = forward[forward.length - 1]!;
     const sum = (k: string) => forward.reduce((s, p) => s + Number(p[k]), 0);
-    assert.match(human.stdout, /Latest minute per flow:\nFLOW\s+MINUTE\s+CONSUMED\s+REPLICATED\s+FAILED\s+THROTTLED\s+LAG\s+DELAY P99\s+DELAY MAX\n/);
-    assert.match(human.stdout, new RegExp(`\\nforward\\s+${new Date(newest.minuteMs).toISOString().slice(0, 19)}Z\\s+${newest.consumed}\\s+${newest.replicated}\\s+${newest.failed}\\s+${newest.throttled}\\s`));
-    assert.match(human.stdout, /Totals over the range:\nFLOW\s+MINUTES\s+CONSUMED\s+REPLICATED\s+FILTERED\s+LOOP-SKIPPED\s+FAILED\s+THROTTLED\n/);
+    assert.match(
+      human.stdout,
+      /Latest minute per flow:\nFLOW\s+MINUTE\s+CONSUMED\s+REPLICATED\s+FAILED\s+THROTTLED\s+LAG\s+DELAY P99\s+DELAY MAX\n/,
+    );
+    assert.match(
+      human.stdout,
+      new RegExp(
+        `\\nforward\\s+${new Date(newest.minuteMs).toISOString().slice(0, 19)}Z\\s+${newest.consumed}\\s+${newest.replicated}\\s+` +
+          `${newest.failed}\\s+${newest.throttled}\\s`,
+      ),
+    );
+    assert.match(
+      human.stdout,
+      /Totals over the range:\nFLOW\s+MINUTES\s+CONSUMED\s+REPLICATED\s+FILTERED\s+LOOP-SKIPPED\s+FAILED\s+THROTTLED\n/,
+    );
     const totals = ['consumed', 'replicated', 'filtered', 'loopSkipped', 'failed', 'throttled'].map(sum).join('\\s+');
     assert.match(human.stdout, new RegExp(`\\nforward\\s+${forward.length}\\s+${totals}\\n`));
 
@@ -212,7 +248,11 @@ describe('ferry CLI over the local runtime', () => {
   });
 
   it('refuses what the API refuses: delete, rename or start while running → exit 1 with the code', async () => {
-    const [del, ren, start] = await Promise.all([ferry(['tasks', 'delete', id]), ferry(['tasks', 'rename', id, 'x']), ferry(['tasks', 'start', id])]);
+    const [del, ren, start] = await Promise.all([
+      ferry(['tasks', 'delete', id]),
+      ferry(['tasks', 'rename', id, 'x']),
+      ferry(['tasks', 'start', id]),
+    ]);
     for (const r of [del, ren]) {
       assert.equal(r.code, 1);
       assert.match(r.stderr, /^ferry: TASK_RUNNING: .+\n$/);
@@ -232,7 +272,9 @@ describe('ferry CLI over the local runtime', () => {
   });
 
   it('create --no-start from stdin; delete --json', async () => {
-    const r = await ferry(['tasks', 'create', '-f', '-', '--no-start', '--json'], { input: JSON.stringify(taskBody({ name: `${name}-stdin` })) });
+    const r = await ferry(['tasks', 'create', '-f', '-', '--no-start', '--json'], {
+      input: JSON.stringify(taskBody({ name: `${name}-stdin` })),
+    });
     assert.equal(r.code, 0, r.stderr);
     const t = JSON.parse(r.stdout);
     assert.equal(t.status, 'stopped');
@@ -241,7 +283,7 @@ describe('ferry CLI over the local runtime', () => {
     assert.deepEqual(JSON.parse(del.stdout), { id: t.id, deleted: true });
   });
 
-  it('an invalid task file fails locally with the API\'s code, message and field (exit 1), and nothing is created', async () => {
+  it("an invalid task file fails locally with the API's code, message and field (exit 1), and nothing is created", async () => {
     const cases: [Record<string, unknown>, string | undefined][] = [
       [taskBody({ source: { ...endpointOf(a.c), nameServer: '127.0.0.1:99999' } }), 'source.nameServer'],
       [taskBody({ name: 'has space' }), 'name'],
@@ -250,7 +292,13 @@ describe('ferry CLI over the local runtime', () => {
       [{ ...taskBody(), tpsLimit: 0 }, 'tpsLimit'],
       [{ ...taskBody(), colour: 'blue' }, undefined], // unknown top-level field: the API names it in the message
     ];
-    const runs = await Promise.all(cases.map(async ([body, field], i) => ({ body, field, r: await ferry(['tasks', 'create', '-f', await taskFile(`bad-${i}.json`, body)]) })));
+    const runs = await Promise.all(
+      cases.map(async ([body, field], i) => ({
+        body,
+        field,
+        r: await ferry(['tasks', 'create', '-f', await taskFile(`bad-${i}.json`, body)]),
+      })),
+    );
     for (const { body, field, r } of runs) {
       // The same body straight to the API, for the reference wording (it refuses it too, so nothing is created).
       const ref = (await api('POST', '/v1/tasks', body)).body.error as { code: string; message: string; field?: string };
@@ -260,13 +308,24 @@ describe('ferry CLI over the local runtime', () => {
       assert.equal(r.stderr, `ferry: VALIDATION_FAILED: ${ref.message}${ref.field ? ` (field: ${ref.field})` : ''}\n`);
       assert.equal(r.stdout, '');
     }
-    const notJson = await ferry(['tasks', 'create', '-f', await taskFile('broken.json', {}).then(async (p) => (await writeFile(p, '{"name": '), p))]);
+    const notJson = await ferry([
+      'tasks',
+      'create',
+      '-f',
+      await taskFile('broken.json', {}).then(async (p) => {
+        await writeFile(p, '{"name": ');
+        return p;
+      }),
+    ]);
     assert.equal(notJson.code, 1);
     assert.match(notJson.stderr, /^ferry: VALIDATION_FAILED: .*broken\.json is not valid JSON: .+ \(field: body\)\n$/);
     const missing = await ferry(['tasks', 'create', '-f', join(dir, 'nope.json')]);
     assert.equal(missing.code, 1);
     assert.match(missing.stderr, /^ferry: cannot read .*nope\.json: ENOENT\n$/);
-    assert.deepEqual((await api('GET', '/v1/tasks?name=cli-')).body.items.filter((t: { name: string }) => t.name !== name), []);
+    assert.deepEqual(
+      (await api('GET', '/v1/tasks?name=cli-')).body.items.filter((t: { name: string }) => t.name !== name),
+      [],
+    );
   });
 
   it('unknown id → NOT_FOUND (exit 1) for every task command', async () => {
@@ -307,10 +366,16 @@ describe('ferry CLI over the local runtime', () => {
 
   it('an unreachable URL → exit 3 naming the URL', async () => {
     const url = `http://127.0.0.1:${await freePortBlock(1)}`;
-    const [flag, env] = await Promise.all([ferry(['--url', url, 'tasks', 'list']), ferry(['metrics', 'task-x'], { env: { FERRY_URL: url } })]);
+    const [flag, env] = await Promise.all([
+      ferry(['--url', url, 'tasks', 'list']),
+      ferry(['metrics', 'task-x'], { env: { FERRY_URL: url } }),
+    ]);
     for (const r of [flag, env]) {
       assert.equal(r.code, 3, r.stderr);
-      assert.equal(r.stderr, `ferry: cannot reach the Ferry API at ${url} (ECONNREFUSED); is Ferry running there? (set --url or FERRY_URL)\n`);
+      assert.equal(
+        r.stderr,
+        `ferry: cannot reach the Ferry API at ${url} (ECONNREFUSED); is Ferry running there? (set --url or FERRY_URL)\n`,
+      );
     }
   });
 
@@ -326,7 +391,10 @@ describe('ferry CLI over the local runtime', () => {
       [['tasks', 'create'], /^ferry: required option '-f, --file <path>' not specified/],
       [['tasks', 'create', '-f', file, '--no-start', '--wait'], /^ferry: --wait cannot be used with --no-start/],
       [['tasks', 'reset-offset', 'task-x'], /^ferry: required option '--time <time>' not specified/],
-      [['tasks', 'reset-offset', 'task-x', '--time', 'yesterday'], /^ferry: option '--time <time>' argument 'yesterday' is invalid\. expected ISO-8601/],
+      [
+        ['tasks', 'reset-offset', 'task-x', '--time', 'yesterday'],
+        /^ferry: option '--time <time>' argument 'yesterday' is invalid\. expected ISO-8601/,
+      ],
       [['tasks', 'start', 'task-x', '--wait', '--timeout', '-1'], /argument '-1' is invalid|unknown option '-1'/],
       [['metrics', 'task-x', '--from', '2025-13-45'], /^ferry: option '--from <time>' argument '2025-13-45' is invalid/],
       [['--url', 'ftp://x', 'tasks', 'list'], /^ferry: option '--url <url>' argument 'ftp:\/\/x' is invalid/],
@@ -343,9 +411,18 @@ describe('ferry CLI over the local runtime', () => {
 
   it('--wait on a task that cannot start: start_failed with the reason (exit 1); --timeout while still initializing (exit 1)', async () => {
     const dead = `127.0.0.1:${await freePortBlock(1)}`;
-    const failed = await ferry(['tasks', 'create', '-f', await taskFile('dead.json', taskBody({ name: `${name}-dead`, source: { ...endpointOf(a.c), nameServer: dead } })), '--wait']);
+    const failed = await ferry([
+      'tasks',
+      'create',
+      '-f',
+      await taskFile('dead.json', taskBody({ name: `${name}-dead`, source: { ...endpointOf(a.c), nameServer: dead } })),
+      '--wait',
+    ]);
     assert.equal(failed.code, 1, failed.stderr);
-    assert.match(failed.stderr, new RegExp(`\\n\\s+\\d+\\.\\ds\\s+start_failed: .*${dead}.*\\nferry: task-\\S+ failed to start: .*${dead}`));
+    assert.match(
+      failed.stderr,
+      new RegExp(`\\n\\s+\\d+\\.\\ds\\s+start_failed: .*${dead}.*\\nferry: task-\\S+ failed to start: .*${dead}`),
+    );
     const row = failed.stdout.split('\n')[1]!;
     assert.match(row, /\sstart_failed\s/);
     assert.ok(row.includes(dead), 'the table shows the reason');
@@ -357,7 +434,18 @@ describe('ferry CLI over the local runtime', () => {
     await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
     const port = (silent.address() as { port: number }).port;
     try {
-      const slow = await ferry(['tasks', 'create', '-f', await taskFile('silent.json', taskBody({ name: `${name}-silent`, source: { ...endpointOf(a.c), nameServer: `127.0.0.1:${port}` } })), '--wait', '--timeout', '1']);
+      const slow = await ferry([
+        'tasks',
+        'create',
+        '-f',
+        await taskFile(
+          'silent.json',
+          taskBody({ name: `${name}-silent`, source: { ...endpointOf(a.c), nameServer: `127.0.0.1:${port}` } }),
+        ),
+        '--wait',
+        '--timeout',
+        '1',
+      ]);
       assert.equal(slow.code, 1, slow.stderr);
       assert.match(slow.stderr, /\nferry: task-\S+ did not reach running within 1\.0s \(status: initializing\)\n$/);
     } finally {

@@ -11,10 +11,24 @@ import { RemotingClient } from '../../shared/rocketmq/remoting/client.ts';
 import { NameServerClient, masterAddress } from '../../shared/rocketmq/remoting/namesrv.ts';
 import { testCluster, type TestbedKey } from '../support/testbed.ts';
 
-interface JavaProduced { msgId: string; offsetMsgId: string; queueId: number; queueOffset: number; bodyBase64: string }
+interface JavaProduced {
+  msgId: string;
+  offsetMsgId: string;
+  queueId: number;
+  queueOffset: number;
+  bodyBase64: string;
+}
 interface JavaConsumed {
-  queueId: number; queueOffset: number; uniqKey: string | null; offsetMsgId: string; bodyBase64: string;
-  tags: string | null; keys: string | null; properties: Record<string, string>; bornTimestamp: number; flag: number;
+  queueId: number;
+  queueOffset: number;
+  uniqKey: string | null;
+  offsetMsgId: string;
+  bodyBase64: string;
+  tags: string | null;
+  keys: string | null;
+  properties: Record<string, string>;
+  bornTimestamp: number;
+  flag: number;
 }
 
 const UNICODE = '跨集群 réplication 🚀';
@@ -56,9 +70,30 @@ for (const key of ['v4', 'v5', 'v5acl'] as TestbedKey[]) {
         const produced: JavaProduced[] = [];
         for (const size of ['64', '20000']) {
           const r = await javaPeer(c.version, [
-            'produce', '--namesrv', c.nameServer, '--topic', topic, '--count', '3', '--body-size', size,
-            '--tags', 'TagJ', '--keys', 'key-{i} other-{i}', '--prop', `uni=${UNICODE}`, '--prop', 'seq={i}', '--flag', '5',
-            '--compress-over', '4096', '--compress-type', compress, ...creds(),
+            'produce',
+            '--namesrv',
+            c.nameServer,
+            '--topic',
+            topic,
+            '--count',
+            '3',
+            '--body-size',
+            size,
+            '--tags',
+            'TagJ',
+            '--keys',
+            'key-{i} other-{i}',
+            '--prop',
+            `uni=${UNICODE}`,
+            '--prop',
+            'seq={i}',
+            '--flag',
+            '5',
+            '--compress-over',
+            '4096',
+            '--compress-type',
+            compress,
+            ...creds(),
           ]);
           assert.equal(r.exitCode, 0, r.stderr.slice(-2000));
           produced.push(...(r.lines as JavaProduced[]));
@@ -80,14 +115,41 @@ for (const key of ['v4', 'v5', 'v5acl'] as TestbedKey[]) {
     it('writes what Java reads exactly (single sends and a batch)', async () => {
       const { topic, addr } = await newTopic('f2j');
       const sent: { msg: OutgoingMessage; queueId: number; queueOffset: number; uniqKey: string }[] = [];
-      const single: OutgoingMessage = { body: Buffer.alloc(12_000, 'é'), tags: 'TagF', keys: ['f-1', 'f-2'], properties: { uni: UNICODE, n: '1' }, flag: 9, bornTimestamp: 1_700_000_000_999 };
+      const single: OutgoingMessage = {
+        body: Buffer.alloc(12_000, 'é'),
+        tags: 'TagF',
+        keys: ['f-1', 'f-2'],
+        properties: { uni: UNICODE, n: '1' },
+        flag: 9,
+        bornTimestamp: 1_700_000_000_999,
+      };
       const r1 = await broker.send(addr, topic, 1, single);
       sent.push({ msg: single, queueId: 1, queueOffset: r1.queueOffset, uniqKey: r1.msgIds[0]! });
-      const batch: OutgoingMessage[] = Array.from({ length: 10 }, (_, i) => ({ body: Buffer.from(`batch ${i} ${UNICODE}`), tags: `T${i % 3}`, keys: [`b-${i}`], properties: { i: String(i) } }));
+      const batch: OutgoingMessage[] = Array.from({ length: 10 }, (_, i) => ({
+        body: Buffer.from(`batch ${i} ${UNICODE}`),
+        tags: `T${i % 3}`,
+        keys: [`b-${i}`],
+        properties: { i: String(i) },
+      }));
       const r2 = await broker.sendBatch(addr, topic, 3, batch);
-      batch.forEach((msg, i) => sent.push({ msg, queueId: 3, queueOffset: r2.queueOffset + i, uniqKey: r2.msgIds[i]! }));
+      batch.forEach((msg, i) => {
+        sent.push({ msg, queueId: 3, queueOffset: r2.queueOffset + i, uniqKey: r2.msgIds[i]! });
+      });
 
-      const r = await javaPeer(c.version, ['consume', '--namesrv', c.nameServer, '--topic', topic, '--expect', String(sent.length), '--timeout-ms', '30000', '--linger-ms', '500', ...creds()]);
+      const r = await javaPeer(c.version, [
+        'consume',
+        '--namesrv',
+        c.nameServer,
+        '--topic',
+        topic,
+        '--expect',
+        String(sent.length),
+        '--timeout-ms',
+        '30000',
+        '--linger-ms',
+        '500',
+        ...creds(),
+      ]);
       assert.equal(r.exitCode, 0, r.stderr.slice(-2000));
       const got = r.lines as JavaConsumed[];
       assert.equal(got.length, sent.length, 'exactly what we sent, nothing more');

@@ -49,7 +49,9 @@ function ok(r: JavaPeerResult, what: string): void {
 }
 
 async function createTopic(c: ClusterInfo, topic: string): Promise<void> {
-  const r = await mqadmin(c.version, ['updateTopic', '-n', c.nameServer, '-c', c.name, '-t', topic, '-r', '4', '-w', '4'], { credentials: c.acl });
+  const r = await mqadmin(c.version, ['updateTopic', '-n', c.nameServer, '-c', c.name, '-t', topic, '-r', '4', '-w', '4'], {
+    credentials: c.acl,
+  });
   assert.match(r.stdout, /success/, r.stdout + r.stderr);
 }
 
@@ -72,7 +74,17 @@ async function produce(c: ClusterInfo, topic: string, args: string[]): Promise<P
 
 async function consume(c: ClusterInfo, topic: string, expect: number, extra: string[] = []): Promise<Consumed[]> {
   const r = await javaPeer(c.version, [
-    'consume', '--namesrv', c.nameServer, '--topic', topic, '--expect', String(expect), '--timeout-ms', '30000', ...creds(c), ...extra,
+    'consume',
+    '--namesrv',
+    c.nameServer,
+    '--topic',
+    topic,
+    '--expect',
+    String(expect),
+    '--timeout-ms',
+    '30000',
+    ...creds(c),
+    ...extra,
   ]);
   ok(r, 'consume');
   return r.lines as Consumed[];
@@ -95,11 +107,34 @@ for (const key of ['v4', 'v5'] as const satisfies readonly TestbedKey[]) {
       const topic = `peer_rt_${key}_${Date.now()}`;
       await createTopic(c, topic);
       const small = await produce(c, topic, [
-        '--count', '19', '--body-text', `body {i} ${UNICODE}`, '--tags', 'tag{i}', '--keys', 'key{i} shared',
-        '--prop', `greeting=${UNICODE}`, '--prop', 'idx={i}', '--flag', '7',
+        '--count',
+        '19',
+        '--body-text',
+        `body {i} ${UNICODE}`,
+        '--tags',
+        'tag{i}',
+        '--keys',
+        'key{i} shared',
+        '--prop',
+        `greeting=${UNICODE}`,
+        '--prop',
+        'idx={i}',
+        '--flag',
+        '7',
       ]);
       const big = await produce(c, topic, [
-        '--count', '1', '--body-size', '10240', '--compress-over', '4096', '--tags', 'big', '--keys', 'bigkey', '--prop', `greeting=${UNICODE}`,
+        '--count',
+        '1',
+        '--body-size',
+        '10240',
+        '--compress-over',
+        '4096',
+        '--tags',
+        'big',
+        '--keys',
+        'bigkey',
+        '--prop',
+        `greeting=${UNICODE}`,
       ]);
       assert.equal(small.length, 19);
       assert.equal(big.length, 1);
@@ -149,7 +184,16 @@ for (const key of ['v4', 'v5'] as const satisfies readonly TestbedKey[]) {
         const c = await testCluster(key);
         const topic = `peer_${type.toLowerCase()}_${key}_${Date.now()}`;
         await createTopic(c, topic);
-        const produced = await produce(c, topic, ['--count', '3', '--body-size', '8192', '--compress-over', '4096', '--compress-type', type]);
+        const produced = await produce(c, topic, [
+          '--count',
+          '3',
+          '--body-size',
+          '8192',
+          '--compress-over',
+          '4096',
+          '--compress-type',
+          type,
+        ]);
         const got = byMsgId(await consume(c, topic, 3));
         for (const p of produced) {
           const m = got.get(p.msgId);
@@ -167,7 +211,16 @@ for (const key of ['v4', 'v5'] as const satisfies readonly TestbedKey[]) {
       const topic = `peer_q_${key}_${Date.now()}`;
       await createTopic(c, topic);
       const produced = await produce(c, topic, ['--count', '5', '--queue', '2']);
-      assert.deepEqual(produced.map((p) => [p.queueId, p.queueOffset]), [[2, 0], [2, 1], [2, 2], [2, 3], [2, 4]]);
+      assert.deepEqual(
+        produced.map((p) => [p.queueId, p.queueOffset]),
+        [
+          [2, 0],
+          [2, 1],
+          [2, 2],
+          [2, 3],
+          [2, 4],
+        ],
+      );
       const consumed = await consume(c, topic, 5);
       assert.deepEqual(new Set(consumed.map((m) => m.queueId)), new Set([2]));
     });

@@ -42,7 +42,11 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /** One side of the pipe: the topic created with QUEUES queues, and the address of its (single) master. */
 async function side(c: ClusterInfo, remoting: RemotingClient, topic: string): Promise<{ broker: BrokerClient; addr: string }> {
   const ns = new NameServerClient(remoting, c.nameServer);
-  await new RemotingAdmin(remoting, ns).createOrUpdateTopicInCluster(c.name, { topicName: topic, readQueueNums: QUEUES, writeQueueNums: QUEUES });
+  await new RemotingAdmin(remoting, ns).createOrUpdateTopicInCluster(c.name, {
+    topicName: topic,
+    readQueueNums: QUEUES,
+    writeQueueNums: QUEUES,
+  });
   const deadline = Date.now() + 15_000;
   for (;;) {
     try {
@@ -71,11 +75,19 @@ async function pullQueue(broker: BrokerClient, addr: string, topic: string, queu
 }
 
 function message(i: number): OutgoingMessage {
-  return { body: Buffer.from(`pipe-${i} ${'x'.repeat(i % 200)}`), tags: `t${i % 3}`, keys: [`k${i}`, 'pipe'], properties: { idx: String(i), note: 'héllo ✓' } };
+  return {
+    body: Buffer.from(`pipe-${i} ${'x'.repeat(i % 200)}`),
+    tags: `t${i % 3}`,
+    keys: [`k${i}`, 'pipe'],
+    properties: { idx: String(i), note: 'héllo ✓' },
+  };
 }
 
 function failure(r: JavaPeerResult): string {
-  return `bench-pipe exit ${r.exitCode}${r.timedOut ? ' (timed out)' : ''}\nstdout:\n${r.stdout.slice(-2000)}\nstderr:\n${r.stderr.slice(-4000)}`;
+  return (
+    `bench-pipe exit ${r.exitCode}${r.timedOut ? ' (timed out)' : ''}\nstdout:\n${r.stdout.slice(-2000)}\nstderr:\n` +
+    `${r.stderr.slice(-4000)}`
+  );
 }
 
 describe('FerryPeer bench-pipe (v5 source → v4 destination)', () => {
@@ -95,8 +107,21 @@ describe('FerryPeer bench-pipe (v5 source → v4 destination)', () => {
         const readyFile = join(dir, 'ready');
         const pipe = javaPeer(
           client,
-          ['bench-pipe', '--src-namesrv', src.nameServer, '--dst-namesrv', dst.nameServer, '--topic', topic, '--count', String(COUNT),
-            '--duration-ms', '120000', '--ready-file', readyFile],
+          [
+            'bench-pipe',
+            '--src-namesrv',
+            src.nameServer,
+            '--dst-namesrv',
+            dst.nameServer,
+            '--topic',
+            topic,
+            '--count',
+            String(COUNT),
+            '--duration-ms',
+            '120000',
+            '--ready-file',
+            readyFile,
+          ],
           { timeoutMs: 180_000 },
         );
         let done: JavaPeerResult | undefined;
@@ -123,14 +148,19 @@ describe('FerryPeer bench-pipe (v5 source → v4 destination)', () => {
         const final = lines[lines.length - 1] as unknown as Final;
         const progress = lines.slice(0, -1) as unknown as Progress[];
         for (const p of progress) assert.deepEqual(Object.keys(p), ['forwarded', 'elapsedMs'], JSON.stringify(p));
-        assert.deepEqual(progress.map((p) => p.forwarded), [...progress.map((p) => p.forwarded)].sort((a, b) => a - b), 'progress is monotonic');
+        assert.deepEqual(
+          progress.map((p) => p.forwarded),
+          [...progress.map((p) => p.forwarded)].sort((a, b) => a - b),
+          'progress is monotonic',
+        );
         assert.equal(final.count, COUNT, failure(r));
         assert.ok(final.msgsPerSec > 0 && final.elapsedMs > 0 && final.activeMs > 0, JSON.stringify(final));
         assert.equal(final.queues, QUEUES);
         assert.equal(r.stdout.trim().split('\n').length, lines.length, 'nothing but JSON lines on stdout');
         t.diagnostic(
           `${client} client: ${final.msgsPerSec.toFixed(0)} msg/s over ${final.activeMs.toFixed(0)} ms active ` +
-            `(${final.sendCalls} sends, ${final.sendRetries} retries, ${progress.length} progress lines; source produced in ${produceMs} ms)`,
+            `(${final.sendCalls} sends, ${final.sendRetries} retries, ${progress.length} progress lines; source produced in ` +
+            `${produceMs} ms)`,
         );
 
         let total = 0;

@@ -33,10 +33,15 @@ interface Side {
 
 function side(info: ClusterInfo): Side {
   const remoting = new RemotingClient({ credentials: info.acl, requestTimeoutMs: 10_000 });
-  return { info, remoting, admin: new RemotingAdmin(remoting, new NameServerClient(remoting, info.nameServer)), addr: info.brokers[0]!.address };
+  return {
+    info,
+    remoting,
+    admin: new RemotingAdmin(remoting, new NameServerClient(remoting, info.nameServer)),
+    addr: info.brokers[0]!.address,
+  };
 }
 
-describe('ACL 1.0 accounts between two real 4.9.7 ACL clusters (A: this file\'s own, B: the shared v4acl)', () => {
+describe("ACL 1.0 accounts between two real 4.9.7 ACL clusters (A: this file's own, B: the shared v4acl)", () => {
   let clusterA: RocketMQCluster;
   let A: Side;
   let B: Side;
@@ -63,7 +68,10 @@ describe('ACL 1.0 accounts between two real 4.9.7 ACL clusters (A: this file\'s 
   };
   const send = (b: BrokerClient, topic: string) => b.send(B.addr, topic, 0, { body: Buffer.from(`signed by ${AK}`) });
   const refused = async (p: Promise<unknown>, what: string) => {
-    const err = await p.then(() => undefined, (e: unknown) => e);
+    const err = await p.then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     assert.ok(err instanceof RemotingResponseError, `${what}: expected a refusal, got ${String(err)}`);
     assert.ok(([ResponseCode.NO_PERMISSION, ResponseCode.SYSTEM_ERROR] as number[]).includes(err.responseCode), `${what}: ${err.message}`);
     assert.match(err.remark, /permission|signature|No acl config/i, what);
@@ -77,7 +85,8 @@ describe('ACL 1.0 accounts between two real 4.9.7 ACL clusters (A: this file\'s 
     store = await openStore({ databaseUrl: db.value, dataDir: '' });
     const endpoint = (s: Side) => selfBuilt({ clusterId: s.info.name, nameServer: s.info.nameServer, acl: s.info.acl });
     task = await insertTestTask(store, taskSpec({ direction: 'one-way', source: endpoint(A), target: endpoint(B) }, cipher));
-    for (const t of [T, OTHER]) await A.admin.createOrUpdateTopicInCluster(A.info.name, { topicName: t, readQueueNums: 2, writeQueueNums: 2, perm: 6 });
+    for (const t of [T, OTHER])
+      await A.admin.createOrUpdateTopicInCluster(A.info.name, { topicName: t, readQueueNums: 2, writeQueueNums: 2, perm: 6 });
   });
 
   after(async () => {
@@ -93,32 +102,49 @@ describe('ACL 1.0 accounts between two real 4.9.7 ACL clusters (A: this file\'s 
     await clusterA?.stop();
   });
 
-  it('an account created on A appears on B with its secret and permissions; a client signing with it is served on B within them', async () => {
-    const created: PlainAccessConfig = {
-      accessKey: AK, secretKey: 'secret-one-1', admin: false, whiteRemoteAddress: '10.77.0.*',
-      defaultTopicPerm: 'DENY', defaultGroupPerm: 'SUB', topicPerms: [`${T}=PUB|SUB`], groupPerms: [`md_acl1_g_${stamp}=SUB`],
-    };
-    await A.admin.createOrUpdateAclAccount(A.addr, created);
-    const r = await sync();
-    assert.equal(r.first, true);
-    assert.deepEqual(await accountOn(B), created);
+  it(
+    'an account created on A appears on B with its secret and permissions; a client signing with it is served on B within ' + 'them',
+    async () => {
+      const created: PlainAccessConfig = {
+        accessKey: AK,
+        secretKey: 'secret-one-1',
+        admin: false,
+        whiteRemoteAddress: '10.77.0.*',
+        defaultTopicPerm: 'DENY',
+        defaultGroupPerm: 'SUB',
+        topicPerms: [`${T}=PUB|SUB`],
+        groupPerms: [`md_acl1_g_${stamp}=SUB`],
+      };
+      await A.admin.createOrUpdateAclAccount(A.addr, created);
+      const r = await sync();
+      assert.equal(r.first, true);
+      assert.deepEqual(await accountOn(B), created);
 
-    const user = as('secret-one-1');
-    assert.equal((await send(user, T)).status, 'SEND_OK');
-    await refused(send(user, OTHER), 'topic outside the account\'s permissions');
-    await refused(send(as('not-the-secret'), T), 'wrong secret');
+      const user = as('secret-one-1');
+      assert.equal((await send(user, T)).status, 'SEND_OK');
+      await refused(send(user, OTHER), "topic outside the account's permissions");
+      await refused(send(as('not-the-secret'), T), 'wrong secret');
 
-    const got = await rows();
-    assert.deepEqual([got.get(`acl_account/${AK}`)?.action, got.get(`acl_account/${AK}`)?.status], ['create', 'synced']);
-    assert.equal(got.get(`acl_account/${A.info.acl!.accessKey}`), undefined, 'the account Ferry signs with is never synced');
+      const got = await rows();
+      assert.deepEqual([got.get(`acl_account/${AK}`)?.action, got.get(`acl_account/${AK}`)?.status], ['create', 'synced']);
+      assert.equal(got.get(`acl_account/${A.info.acl!.accessKey}`), undefined, 'the account Ferry signs with is never synced');
 
-    // Absent and stated defaults read back alike: nothing to do next cycle.
-    const again = await sync();
-    assert.deepEqual([again.created, again.updated, again.deleted], [0, 0, 0]);
-  });
+      // Absent and stated defaults read back alike: nothing to do next cycle.
+      const again = await sync();
+      assert.deepEqual([again.created, again.updated, again.deleted], [0, 0, 0]);
+    },
+  );
 
   it('updated on A — new secret, topic permission moved, group permissions and white address removed — the same on B', async () => {
-    const updated: PlainAccessConfig = { accessKey: AK, secretKey: 'secret-two-2', admin: false, defaultTopicPerm: 'DENY', defaultGroupPerm: 'DENY', topicPerms: [`${OTHER}=PUB`], groupPerms: [] };
+    const updated: PlainAccessConfig = {
+      accessKey: AK,
+      secretKey: 'secret-two-2',
+      admin: false,
+      defaultTopicPerm: 'DENY',
+      defaultGroupPerm: 'DENY',
+      topicPerms: [`${OTHER}=PUB`],
+      groupPerms: [],
+    };
     await A.admin.createOrUpdateAclAccount(A.addr, updated, { replace: true });
     assert.deepEqual(await accountOn(A), updated, 'A holds the update as sent');
     const r = await sync();
@@ -139,6 +165,9 @@ describe('ACL 1.0 accounts between two real 4.9.7 ACL clusters (A: this file\'s 
     assert.equal(r.deleted, 1, JSON.stringify(r));
     assert.equal(await accountOn(B), undefined);
     await refused(send(as('secret-two-2'), OTHER), 'deleted account');
-    assert.deepEqual([(await rows()).get(`acl_account/${AK}`)?.action, (await rows()).get(`acl_account/${AK}`)?.status], ['delete', 'synced']);
+    assert.deepEqual(
+      [(await rows()).get(`acl_account/${AK}`)?.action, (await rows()).get(`acl_account/${AK}`)?.status],
+      ['delete', 'synced'],
+    );
   });
 });

@@ -58,7 +58,10 @@ describe('GET /v1/tasks/{id}/metadata over the local runtime (4.9.7 → 5.3.3 te
       if (!item) await new Promise((res) => setTimeout(res, 250));
     }
     assert.ok(item, `no synced item for ${topic}: ${last.slice(0, 2000)}`);
-    assert.deepEqual({ ...item, syncedAt: undefined }, { kind: 'topic', name: topic, direction: 'source_to_target', action: 'create', status: 'synced', error: null, syncedAt: undefined });
+    assert.deepEqual(
+      { ...item, syncedAt: undefined },
+      { kind: 'topic', name: topic, direction: 'source_to_target', action: 'create', status: 'synced', error: null, syncedAt: undefined },
+    );
     const syncedAt = Date.parse(item.syncedAt as string);
     assert.ok(syncedAt >= t0 - 1000 && syncedAt <= Date.now() + 1000, `syncedAt ${String(item.syncedAt)} is when it was synced`);
 

@@ -48,12 +48,17 @@ async function eventually(check: () => Promise<string | undefined>, timeoutMs = 
 const consumerConfigField = (out: string, field: string) => new RegExp(`^\\s*${field}\\s+=\\s+(\\S*)`, 'm').exec(out)?.[1];
 
 /** What mqadmin topicRoute says about a topic: queue data per broker. */
-async function route(c: ClusterInfo, topic: string): Promise<{ brokerName: string; readQueueNums: number; writeQueueNums: number; perm: number }[]> {
+async function route(
+  c: ClusterInfo,
+  topic: string,
+): Promise<{ brokerName: string; readQueueNums: number; writeQueueNums: number; perm: number }[]> {
   const out = await mq(c, ['topicRoute', '-t', topic]);
   const json = out.slice(out.indexOf('{'), out.lastIndexOf('}') + 1);
   try {
     // The route JSON keys brokerAddrs by bare integers ({0:"host:port"}).
-    return (parseLenientJson(json) as { queueDatas: { brokerName: string; readQueueNums: number; writeQueueNums: number; perm: number }[] }).queueDatas
+    return (
+      parseLenientJson(json) as { queueDatas: { brokerName: string; readQueueNums: number; writeQueueNums: number; perm: number }[] }
+    ).queueDatas
       .map(({ brokerName, readQueueNums, writeQueueNums, perm }) => ({ brokerName, readQueueNums, writeQueueNums, perm }))
       .sort((a, b) => a.brokerName.localeCompare(b.brokerName));
   } catch {
@@ -70,7 +75,12 @@ interface Side {
 
 function side(info: ClusterInfo): Side {
   const remoting = new RemotingClient({ credentials: info.acl, requestTimeoutMs: 10_000 });
-  return { info, remoting, admin: new RemotingAdmin(remoting, new NameServerClient(remoting, info.nameServer)), masters: info.brokers.map((b) => b.address) };
+  return {
+    info,
+    remoting,
+    admin: new RemotingAdmin(remoting, new NameServerClient(remoting, info.nameServer)),
+    masters: info.brokers.map((b) => b.address),
+  };
 }
 
 const topicsOf = async (s: Side, i = 0): Promise<Map<string, TopicConfig>> => s.admin.getAllTopicConfigs(s.masters[i]!);
@@ -98,14 +108,19 @@ describe('metadata sync on real 5.3.3 clusters (A: 2 brokers, B: 1 broker, both 
     assert.equal(r.outcome, expect, JSON.stringify(r));
     return r;
   };
-  const items = async (task: TaskRow) => new Map((await store.listMetadataItems(task.id)).map((r): [string, MetadataItem] => [`${r.kind}/${r.name}/${r.direction}`, r]));
+  const items = async (task: TaskRow) =>
+    new Map((await store.listMetadataItems(task.id)).map((r): [string, MetadataItem] => [`${r.kind}/${r.name}/${r.direction}`, r]));
 
   before(async () => {
     // Both starts are waited for, so after() stops whichever came up when the other did not.
     // Generous start timeouts: the test machine is shared and often busy.
     const started = await Promise.allSettled([
-      RocketMQCluster.start({ version: '5.3.3', name: `md-a-${process.pid}`, acl: true, brokers: 2, startTimeoutMs: 180_000 }).then((c) => (clusterA = c)),
-      RocketMQCluster.start({ version: '5.3.3', name: `md-b-${process.pid}`, acl: true, startTimeoutMs: 180_000 }).then((c) => (clusterB = c)),
+      RocketMQCluster.start({ version: '5.3.3', name: `md-a-${process.pid}`, acl: true, brokers: 2, startTimeoutMs: 180_000 }).then(
+        (c) => (clusterA = c),
+      ),
+      RocketMQCluster.start({ version: '5.3.3', name: `md-b-${process.pid}`, acl: true, startTimeoutMs: 180_000 }).then(
+        (c) => (clusterB = c),
+      ),
     ]);
     for (const s of started) if (s.status === 'rejected') throw s.reason;
     A = side(clusterA.info);
@@ -131,30 +146,46 @@ describe('metadata sync on real 5.3.3 clusters (A: 2 brokers, B: 1 broker, both 
     before(async () => {
       await A.admin.createOrUpdateTopicInCluster(A.info.name, { topicName: T1, readQueueNums: 4, writeQueueNums: 4, perm: 6 });
       await A.admin.createOrUpdateTopicInCluster(A.info.name, { topicName: T2, readQueueNums: 8, writeQueueNums: 8, perm: 6 });
-      await A.admin.createOrUpdateGroupInCluster(A.info.name, { groupName: G1, retryMaxTimes: 5, consumeBroadcastEnable: false, consumeEnable: false });
+      await A.admin.createOrUpdateGroupInCluster(A.info.name, {
+        groupName: G1,
+        retryMaxTimes: 5,
+        consumeBroadcastEnable: false,
+        consumeEnable: false,
+      });
       await B.admin.createOrUpdateTopicInCluster(B.info.name, { topicName: T2, readQueueNums: 2, writeQueueNums: 2, perm: 6 });
       await B.admin.createOrUpdateTopicInCluster(B.info.name, { topicName: B_ONLY, readQueueNums: 3, writeQueueNums: 3, perm: 6 });
-      bSystemBefore = new Map([...(await topicsOf(B))].filter(([n]) => isSystemTopic(n, new Set([B.info.name, ...B.info.brokers.map((b) => b.name)]))));
+      bSystemBefore = new Map(
+        [...(await topicsOf(B))].filter(([n]) => isSystemTopic(n, new Set([B.info.name, ...B.info.brokers.map((b) => b.name)]))),
+      );
       task = await insertTestTask(store, taskSpec({ direction: 'one-way', source: endpoint(A), target: endpoint(B) }, cipher));
     });
 
-    it('first sync: a topic created on A appears on B with the same per-broker queue counts and perm; a differing one is updated', async () => {
-      const r = await sync(task);
-      assert.equal(r.first, true);
-      assert.equal(r.deleted, 0);
-      await eventually(async () => {
-        const got = await route(B.info, T1);
-        const want = [{ brokerName: B.info.brokers[0]!.name, readQueueNums: 4, writeQueueNums: 4, perm: 6 }];
-        return JSON.stringify(got) === JSON.stringify(want) ? undefined : `route of ${T1} on B: ${JSON.stringify(got)}`;
-      });
-      // A has the topic on two brokers with 4 queues each: B's one broker gets 4, not 8.
-      assert.deepEqual((await route(A.info, T1)).map((q) => q.readQueueNums), [4, 4]);
-      const t2 = (await topicsOf(B)).get(T2);
-      assert.deepEqual([t2?.readQueueNums, t2?.writeQueueNums], [8, 8], 'the differing topic takes the source\'s counts');
-      const rows = await items(task);
-      assert.deepEqual([rows.get(`topic/${T1}/source_to_target`)?.action, rows.get(`topic/${T1}/source_to_target`)?.status], ['create', 'synced']);
-      assert.equal(rows.get(`topic/${T2}/source_to_target`)?.action, 'update');
-    });
+    it(
+      'first sync: a topic created on A appears on B with the same per-broker queue counts and perm; a differing one is ' + 'updated',
+      async () => {
+        const r = await sync(task);
+        assert.equal(r.first, true);
+        assert.equal(r.deleted, 0);
+        await eventually(async () => {
+          const got = await route(B.info, T1);
+          const want = [{ brokerName: B.info.brokers[0]!.name, readQueueNums: 4, writeQueueNums: 4, perm: 6 }];
+          return JSON.stringify(got) === JSON.stringify(want) ? undefined : `route of ${T1} on B: ${JSON.stringify(got)}`;
+        });
+        // A has the topic on two brokers with 4 queues each: B's one broker gets 4, not 8.
+        assert.deepEqual(
+          (await route(A.info, T1)).map((q) => q.readQueueNums),
+          [4, 4],
+        );
+        const t2 = (await topicsOf(B)).get(T2);
+        assert.deepEqual([t2?.readQueueNums, t2?.writeQueueNums], [8, 8], "the differing topic takes the source's counts");
+        const rows = await items(task);
+        assert.deepEqual(
+          [rows.get(`topic/${T1}/source_to_target`)?.action, rows.get(`topic/${T1}/source_to_target`)?.status],
+          ['create', 'synced'],
+        );
+        assert.equal(rows.get(`topic/${T2}/source_to_target`)?.action, 'update');
+      },
+    );
 
     it('first sync: the group appears on B with its settings (retry max times, broadcast, consume enable)', async () => {
       const out = await mq(B.info, ['getConsumerConfig', '-g', G1]);
@@ -165,16 +196,23 @@ describe('metadata sync on real 5.3.3 clusters (A: 2 brokers, B: 1 broker, both 
       assert.equal((await items(task)).get(`group/${G1}/source_to_target`)?.status, 'synced');
     });
 
-    it('first sync leaves the target-only topic alone and never changes system topics; A\'s own cluster/broker topics are not copied', async () => {
-      const b = await topicsOf(B);
-      assert.equal(b.get(B_ONLY)?.readQueueNums, 3);
-      for (const [name, cfg] of bSystemBefore) assert.deepEqual(b.get(name), cfg, `system topic ${name} unchanged`);
-      for (const own of [A.info.name, ...A.info.brokers.map((x) => x.name)]) assert.ok(!b.has(own), `${own} not copied`);
-      // A and B are fresh clusters: anything recorded besides this test's items would be a system
-      // topic/group (or Ferry's own user) that slipped through.
-      const synced = [...(await items(task)).keys()];
-      assert.deepEqual(synced.filter((k) => !k.includes(stamp)), [], 'only user items are synced');
-    });
+    it(
+      "first sync leaves the target-only topic alone and never changes system topics; A's own cluster/broker topics are not " + 'copied',
+      async () => {
+        const b = await topicsOf(B);
+        assert.equal(b.get(B_ONLY)?.readQueueNums, 3);
+        for (const [name, cfg] of bSystemBefore) assert.deepEqual(b.get(name), cfg, `system topic ${name} unchanged`);
+        for (const own of [A.info.name, ...A.info.brokers.map((x) => x.name)]) assert.ok(!b.has(own), `${own} not copied`);
+        // A and B are fresh clusters: anything recorded besides this test's items would be a system
+        // topic/group (or Ferry's own user) that slipped through.
+        const synced = [...(await items(task)).keys()];
+        assert.deepEqual(
+          synced.filter((k) => !k.includes(stamp)),
+          [],
+          'only user items are synced',
+        );
+      },
+    );
 
     it('nothing changed: the next cycle writes nothing (cheap)', async () => {
       const r = await sync(task);
@@ -183,12 +221,19 @@ describe('metadata sync on real 5.3.3 clusters (A: 2 brokers, B: 1 broker, both 
 
     it('modified on A (queue count up, read-only perm; group retry/broadcast/read-enable) → follows on B', async () => {
       await A.admin.createOrUpdateTopicInCluster(A.info.name, { topicName: T1, readQueueNums: 8, writeQueueNums: 8, perm: 4 });
-      await A.admin.createOrUpdateGroupInCluster(A.info.name, { groupName: G1, retryMaxTimes: 9, consumeBroadcastEnable: true, consumeEnable: true });
+      await A.admin.createOrUpdateGroupInCluster(A.info.name, {
+        groupName: G1,
+        retryMaxTimes: 9,
+        consumeBroadcastEnable: true,
+        consumeEnable: true,
+      });
       const r = await sync(task);
       assert.equal(r.updated, 2);
       await eventually(async () => {
         const got = await route(B.info, T1);
-        return got.length === 1 && got[0]!.readQueueNums === 8 && got[0]!.writeQueueNums === 8 && got[0]!.perm === 4 ? undefined : `route of ${T1} on B: ${JSON.stringify(got)}`;
+        return got.length === 1 && got[0]!.readQueueNums === 8 && got[0]!.writeQueueNums === 8 && got[0]!.perm === 4
+          ? undefined
+          : `route of ${T1} on B: ${JSON.stringify(got)}`;
       });
       const out = await mq(B.info, ['getConsumerConfig', '-g', G1]);
       assert.equal(consumerConfigField(out, 'retryMaxTimes'), '9', out);
@@ -230,8 +275,11 @@ describe('metadata sync on real 5.3.3 clusters (A: 2 brokers, B: 1 broker, both 
       await sync(task); // first sync of this task: copies B-only items to A, deletes nothing
     });
 
-    it('first two-way sync copied B\'s own topic to A, on both of A\'s brokers', async () => {
-      assert.deepEqual((await route(A.info, B_ONLY)).map((q) => q.readQueueNums), [3, 3]);
+    it("first two-way sync copied B's own topic to A, on both of A's brokers", async () => {
+      assert.deepEqual(
+        (await route(A.info, B_ONLY)).map((q) => q.readQueueNums),
+        [3, 3],
+      );
     });
 
     it('a topic and a group created on B appear on A', async () => {
@@ -299,8 +347,14 @@ describe('metadata sync on real 5.3.3 clusters (A: 2 brokers, B: 1 broker, both 
       };
       const maxOffset = (c: RemotingClient, topic: string) => c.invoke(B.masters[0]!, RequestCode.GET_MAX_OFFSET, { topic, queueId: '0' });
       const refused = async (p: Promise<unknown>, what: string) => {
-        const err = await p.then(() => undefined, (e: unknown) => e);
-        assert.ok(err instanceof RemotingResponseError && err.responseCode === ResponseCode.NO_PERMISSION, `${what}: expected NO_PERMISSION, got ${String(err)}`);
+        const err = await p.then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+        assert.ok(
+          err instanceof RemotingResponseError && err.responseCode === ResponseCode.NO_PERMISSION,
+          `${what}: expected NO_PERMISSION, got ${String(err)}`,
+        );
       };
       const aclOf = (topics: string[], actions: AclInfo['policies'][number]['entries'][number]['actions']): AclInfo => ({
         subject,
@@ -330,7 +384,7 @@ describe('metadata sync on real 5.3.3 clusters (A: 2 brokers, B: 1 broker, both 
         const rows = await items(task);
         assert.equal(rows.get(`acl_user/${user}/source_to_target`)?.status, 'synced');
         assert.equal(rows.get(`acl/${subject}/source_to_target`)?.status, 'synced');
-        assert.equal(rows.get('acl_user/ferryAdmin/source_to_target'), undefined, 'Ferry\'s own user is never synced');
+        assert.equal(rows.get('acl_user/ferryAdmin/source_to_target'), undefined, "Ferry's own user is never synced");
       });
 
       it('updated on A (new password, ACL moved to another topic) → the same on B', async () => {
@@ -368,26 +422,50 @@ describe('metadata sync on real 5.3.3 clusters (A: 2 brokers, B: 1 broker, both 
         const ak = `mdAk${stamp}`;
         await src.admin.createOrUpdateTopicInCluster(v4.name, { topicName: topic, readQueueNums: 3, writeQueueNums: 3, perm: 6 });
         await src.admin.createOrUpdateGroupInCluster(v4.name, { groupName: group, retryMaxTimes: 6 });
-        await src.admin.createOrUpdateAclAccountInCluster(v4.name, { accessKey: ak, secretKey: 'secret-123', admin: false, topicPerms: [`${topic}=PUB`], groupPerms: [] });
+        await src.admin.createOrUpdateAclAccountInCluster(v4.name, {
+          accessKey: ak,
+          secretKey: 'secret-123',
+          admin: false,
+          topicPerms: [`${topic}=PUB`],
+          groupPerms: [],
+        });
         // clusterId differs from the broker cluster name: the name server's only cluster is used.
-        const task = await insertTestTask(store, taskSpec({ direction: 'one-way', source: selfBuilt({ clusterId: 'legacy-4x', nameServer: v4.nameServer, acl: v4.acl }), target: endpoint(B) }, cipher));
+        const task = await insertTestTask(
+          store,
+          taskSpec(
+            {
+              direction: 'one-way',
+              source: selfBuilt({ clusterId: 'legacy-4x', nameServer: v4.nameServer, acl: v4.acl }),
+              target: endpoint(B),
+            },
+            cipher,
+          ),
+        );
         await sync(task);
         const t = (await topicsOf(B)).get(topic);
         assert.deepEqual([t?.readQueueNums, t?.perm, t?.attributes], [3, 6, {}]);
         const g = await groupOf(B, group);
         assert.equal(g?.retryMaxTimes, 6);
-        assert.equal(g?.groupRetryPolicy?.type, 'CUSTOMIZED', '5.x-only fields keep the target\'s defaults');
+        assert.equal(g?.groupRetryPolicy?.type, 'CUSTOMIZED', "5.x-only fields keep the target's defaults");
         const row = (await items(task)).get(`acl_account/${ak}/source_to_target`);
         assert.equal(row?.status, 'unsupported');
         assert.match(row?.error ?? '', /it has no ACL 1\.0/);
-        assert.equal((await items(task)).get(`acl_account/${v4.acl!.accessKey}/source_to_target`), undefined, 'Ferry\'s own account is not listed');
+        assert.equal(
+          (await items(task)).get(`acl_account/${v4.acl!.accessKey}/source_to_target`),
+          undefined,
+          "Ferry's own account is not listed",
+        );
         // v4acl is shared with other test files, so only this test's own items are looked at.
         const before = await items(task);
         await sync(task);
         const later = await items(task);
         for (const k of [`topic/${topic}/source_to_target`, `group/${group}/source_to_target`]) {
           assert.equal(later.get(k)?.status, 'synced');
-          assert.equal(later.get(k)?.syncedAt.getTime(), before.get(k)?.syncedAt.getTime(), `${k}: 4.x vs 5.x field differences do not look like changes`);
+          assert.equal(
+            later.get(k)?.syncedAt.getTime(),
+            before.get(k)?.syncedAt.getTime(),
+            `${k}: 4.x vs 5.x field differences do not look like changes`,
+          );
         }
         await src.admin.deleteTopic(v4.name, topic);
         await src.admin.deleteGroup(v4.name, group);

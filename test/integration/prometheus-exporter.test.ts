@@ -26,7 +26,14 @@ describe('Prometheus exporter', () => {
   before(async () => {
     dir = await throwawayDataDir();
     store = await openStore({ dataDir: dir.value });
-    const spec = taskSpec({ direction: 'two-way', source: selfBuilt({ clusterId: 'A', nameServer: '127.0.0.1:1' }), target: selfBuilt({ clusterId: 'B', nameServer: '127.0.0.1:2' }) }, aesGcmCipher(randomBytes(32)));
+    const spec = taskSpec(
+      {
+        direction: 'two-way',
+        source: selfBuilt({ clusterId: 'A', nameServer: '127.0.0.1:1' }),
+        target: selfBuilt({ clusterId: 'B', nameServer: '127.0.0.1:2' }),
+      },
+      aesGcmCipher(randomBytes(32)),
+    );
     task = await insertTestTask(store, spec, { name: 'orders "dr"\\eu' });
     exporter = new PrometheusExporter(store, () => clock);
   });
@@ -47,7 +54,18 @@ describe('Prometheus exporter', () => {
     await store.addMetrics([
       { taskId: task.id, flow: 'forward', minuteMs: T - 10 * MINUTE, consumed: 7, replicated: 5, filtered: 2, lag: 40, delayP99Ms: 900 },
       { taskId: task.id, flow: 'forward', minuteMs: T - MINUTE, consumed: 3, replicated: 3, lag: 4, delayP99Ms: 250, delayMaxMs: 400 },
-      { taskId: task.id, flow: 'forward', minuteMs: T, consumed: 2, replicated: 2, failed: 1, throttled: 6, lag: 1, delayP99Ms: 100, delayMaxMs: 300 },
+      {
+        taskId: task.id,
+        flow: 'forward',
+        minuteMs: T,
+        consumed: 2,
+        replicated: 2,
+        failed: 1,
+        throttled: 6,
+        lag: 1,
+        delayP99Ms: 100,
+        delayMaxMs: 300,
+      },
       { taskId: task.id, flow: 'reverse', minuteMs: T, consumed: 9, loopSkipped: 9, lag: 0 },
     ]);
     clock = T + 30_000;
@@ -78,7 +96,15 @@ describe('Prometheus exporter', () => {
   });
 
   it('shows the task status, parked messages and metadata items; another tenant sees none of it', async () => {
-    const base = { taskId: task.id, topic: 'orders', broker: 'broker-a', queueId: 0, reason: 'read-only topic', payload: new Uint8Array([1]), properties: {} };
+    const base = {
+      taskId: task.id,
+      topic: 'orders',
+      broker: 'broker-a',
+      queueId: 0,
+      reason: 'read-only topic',
+      payload: new Uint8Array([1]),
+      properties: {},
+    };
     await store.parkMessage({ ...base, flow: 'forward', queueOffset: 1 });
     await store.parkMessage({ ...base, flow: 'forward', queueOffset: 2 });
     await store.upsertMetadataItems(task.id, [

@@ -7,7 +7,12 @@ import { mqadmin } from '../testbed/mqadmin.ts';
 import { freePortBlock } from '../testbed/ports.ts';
 import { BrokerClient } from '../../shared/rocketmq/remoting/broker.ts';
 import { RemotingClient } from '../../shared/rocketmq/remoting/client.ts';
-import { RemotingConnectError, RemotingConnectionClosedError, RemotingError, RemotingTimeoutError } from '../../shared/rocketmq/remoting/errors.ts';
+import {
+  RemotingConnectError,
+  RemotingConnectionClosedError,
+  RemotingError,
+  RemotingTimeoutError,
+} from '../../shared/rocketmq/remoting/errors.ts';
 import { NameServerClient } from '../../shared/rocketmq/remoting/namesrv.ts';
 
 const unhandled: unknown[] = [];
@@ -41,7 +46,10 @@ describe('remoting failures', () => {
     const dead = `127.0.0.1:${await freePortBlock(1)}`;
     const client = new RemotingClient({ connectTimeoutMs: 1000 });
     const t0 = Date.now();
-    await assert.rejects(new NameServerClient(client, dead, 1500).topicList(), (e: unknown) => e instanceof RemotingConnectError && e.message.includes(dead));
+    await assert.rejects(
+      new NameServerClient(client, dead, 1500).topicList(),
+      (e: unknown) => e instanceof RemotingConnectError && e.message.includes(dead),
+    );
     assert.ok(Date.now() - t0 < 2000);
     client.close();
   });

@@ -28,13 +28,23 @@ describe('serverless package', () => {
 
   it('builds an artifact per function and a template listing all four', () => {
     const files = readdirSync(out);
-    for (const fn of ['api', 'reconciler', 'replicator', 'metadataSync']) assert.ok(files.includes(`${fn}.zip`), `${fn}.zip in ${files.join(', ')}`);
-    const template = JSON.parse(readFileSync(join(out, 'cloudformation-template-update-stack.json'), 'utf8')) as { Resources: Record<string, { Type: string; Properties?: Record<string, unknown> }> };
-    const lambdas = Object.entries(template.Resources).filter(([, r]) => r.Type === 'AWS::Lambda::Function').map(([k]) => k).sort();
+    for (const fn of ['api', 'reconciler', 'replicator', 'metadataSync'])
+      assert.ok(files.includes(`${fn}.zip`), `${fn}.zip in ${files.join(', ')}`);
+    const template = JSON.parse(readFileSync(join(out, 'cloudformation-template-update-stack.json'), 'utf8')) as {
+      Resources: Record<string, { Type: string; Properties?: Record<string, unknown> }>;
+    };
+    const lambdas = Object.entries(template.Resources)
+      .filter(([, r]) => r.Type === 'AWS::Lambda::Function')
+      .map(([k]) => k)
+      .sort();
     assert.deepEqual(lambdas, ['ApiLambdaFunction', 'MetadataSyncLambdaFunction', 'ReconcilerLambdaFunction', 'ReplicatorLambdaFunction']);
-    const rules = Object.values(template.Resources).filter((r) => r.Type === 'AWS::Events::Rule').map((r) => r.Properties?.ScheduleExpression);
+    const rules = Object.values(template.Resources)
+      .filter((r) => r.Type === 'AWS::Events::Rule')
+      .map((r) => r.Properties?.ScheduleExpression);
     assert.deepEqual(rules, ['rate(1 minute)', 'rate(1 minute)']);
-    const routes = Object.values(template.Resources).filter((r) => r.Type === 'AWS::ApiGatewayV2::Route').map((r) => r.Properties?.RouteKey);
+    const routes = Object.values(template.Resources)
+      .filter((r) => r.Type === 'AWS::ApiGatewayV2::Route')
+      .map((r) => r.Properties?.RouteKey);
     assert.ok(routes.includes('POST /v1/tasks') && routes.includes('GET /v1/tasks/{id}/metrics'), routes.join(', '));
   });
 
@@ -60,7 +70,12 @@ describe('serverless package', () => {
         await closeApi();`;
       const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script], {
         cwd: dir,
-        env: { PATH: process.env.PATH, DATABASE_URL: db.value, FERRY_SECRET_KEY: Buffer.alloc(32, 7).toString('base64'), LOG_LEVEL: 'silent' },
+        env: {
+          PATH: process.env.PATH,
+          DATABASE_URL: db.value,
+          FERRY_SECRET_KEY: Buffer.alloc(32, 7).toString('base64'),
+          LOG_LEVEL: 'silent',
+        },
         timeout: 60_000,
       });
       const res = JSON.parse(stdout.trim().split('\n').at(-1)!) as { statusCode: number; body: string };
@@ -72,18 +87,30 @@ describe('serverless package', () => {
       const script = `
         const { handler, closeApi } = await import(${JSON.stringify(pathToFileURL(join(dir, 'functions/api/handler.mjs')).href)});
         const base = JSON.parse(${JSON.stringify(readFileSync(join(root, 'test/fixtures/events/aws-http-api-health.json'), 'utf8'))});
-        const get = (path) => handler({ ...base, rawPath: path, requestContext: { ...base.requestContext, http: { ...base.requestContext.http, path } } }, {});
+        const get = (path) =>
+          handler({ ...base, rawPath: path, requestContext: { ...base.requestContext, http: { ...base.requestContext.http, path } } }, {});
         const index = await get('/tasks/task-1');
         const js = /src="([^"]+)"/.exec(index.body)[1];
         const asset = await get(js);
-        console.log(JSON.stringify({ index: [index.statusCode, index.headers['content-type']], asset: [asset.statusCode, asset.headers['content-type'], asset.body.length > 10000] }));
+        console.log(JSON.stringify({
+          index: [index.statusCode, index.headers['content-type']],
+          asset: [asset.statusCode, asset.headers['content-type'], asset.body.length > 10000],
+        }));
         await closeApi();`;
       const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script], {
         cwd: dir,
-        env: { PATH: process.env.PATH, DATABASE_URL: db.value, FERRY_SECRET_KEY: Buffer.alloc(32, 7).toString('base64'), LOG_LEVEL: 'silent' },
+        env: {
+          PATH: process.env.PATH,
+          DATABASE_URL: db.value,
+          FERRY_SECRET_KEY: Buffer.alloc(32, 7).toString('base64'),
+          LOG_LEVEL: 'silent',
+        },
         timeout: 60_000,
       });
-      assert.deepEqual(JSON.parse(stdout.trim().split('\n').at(-1)!), { index: [200, 'text/html; charset=utf-8'], asset: [200, 'text/javascript; charset=utf-8', true] });
+      assert.deepEqual(JSON.parse(stdout.trim().split('\n').at(-1)!), {
+        index: [200, 'text/html; charset=utf-8'],
+        asset: [200, 'text/javascript; charset=utf-8', true],
+      });
     });
   });
 });

@@ -171,9 +171,15 @@ function generatedExpressions(count: number): string[] {
       { depthSize: 'small', withCrossShrink: true },
       fc.tuple(tie('value'), fc.constantFrom('=', '<>', '>', '>=', '<', '<='), tie('value')).map(([l, op, r]) => `${l} ${op} ${r}`),
       fc.tuple(tie('value'), fc.boolean()).map(([v, not]) => `${v} IS ${not ? 'NOT ' : ''}NULL`),
-      fc.tuple(prop, fc.boolean(), fc.array(str, { minLength: 1, maxLength: 3 })).map(([p, not, xs]) => `${p} ${not ? 'NOT ' : ''}IN (${xs.join(', ')})`),
-      fc.tuple(tie('value'), fc.boolean(), tie('value'), tie('value')).map(([v, not, lo, hi]) => `${v} ${not ? 'NOT ' : ''}BETWEEN ${lo} AND ${hi}`),
-      fc.tuple(tie('value'), fc.boolean(), fc.constantFrom('CONTAINS', 'STARTSWITH', 'ENDSWITH'), str).map(([v, not, op, x]) => `${v} ${not ? 'NOT ' : ''}${op} ${x}`),
+      fc
+        .tuple(prop, fc.boolean(), fc.array(str, { minLength: 1, maxLength: 3 }))
+        .map(([p, not, xs]) => `${p} ${not ? 'NOT ' : ''}IN (${xs.join(', ')})`),
+      fc
+        .tuple(tie('value'), fc.boolean(), tie('value'), tie('value'))
+        .map(([v, not, lo, hi]) => `${v} ${not ? 'NOT ' : ''}BETWEEN ${lo} AND ${hi}`),
+      fc
+        .tuple(tie('value'), fc.boolean(), fc.constantFrom('CONTAINS', 'STARTSWITH', 'ENDSWITH'), str)
+        .map(([v, not, op, x]) => `${v} ${not ? 'NOT ' : ''}${op} ${x}`),
       tie('cond').map((c) => `NOT ${c}`),
       tie('cond').map((c) => `(${c})`),
       fc.tuple(tie('cond'), fc.constantFrom('AND', 'OR'), tie('cond')).map(([l, op, r]) => `${l} ${op} ${r}`),
@@ -215,7 +221,9 @@ describe('SQL92 filter agrees with a 5.3.3 broker', () => {
     remoting = new RemotingClient({ credentials: c.acl });
     const ns = new NameServerClient(remoting, c.nameServer);
     broker = new BrokerClient(remoting);
-    const made = await mqadmin(c.version, ['updateTopic', '-n', c.nameServer, '-c', c.name, '-t', topic, '-r', '1', '-w', '1'], { credentials: c.acl });
+    const made = await mqadmin(c.version, ['updateTopic', '-n', c.nameServer, '-c', c.name, '-t', topic, '-r', '1', '-w', '1'], {
+      credentials: c.acl,
+    });
     assert.match(made.stdout, /success/, made.stdout + made.stderr);
     addr = masterAddress((await ns.topicRoute(topic)).brokerDatas[0]!)!;
     const msgs: OutgoingMessage[] = PROPERTY_SETS.map((properties, i) => ({
@@ -252,16 +260,31 @@ describe('SQL92 filter agrees with a 5.3.3 broker', () => {
         continue;
       }
       const show = (offsets: number[]) => JSON.stringify(offsets.map((o) => PROPERTY_SETS[o - firstOffset]));
-      if (JSON.stringify(ours) !== JSON.stringify(theirs)) differences.push(`${expression}:\n  ours   ${show(ours)}\n  broker ${show(theirs)}`);
+      if (JSON.stringify(ours) !== JSON.stringify(theirs))
+        differences.push(`${expression}:\n  ours   ${show(ours)}\n  broker ${show(theirs)}`);
     }
     assert.deepEqual(differences, []);
   });
 
   /** Has the broker compile the expression; resolves to its error text, or undefined when it compiles. */
   async function brokerCompileError(expression: string): Promise<string | undefined> {
-    const body = { clientId: 'ferry-sql92-test', group: 'FERRY_SQL92_TEST', subscriptionData: { topic, subString: expression, expressionType: 'SQL92', classFilterMode: false, tagsSet: [], codeSet: [], subVersion: 0 } };
-    const res = await remoting.invoke(addr, CHECK_CLIENT_CONFIG, {}, Buffer.from(JSON.stringify(body)), { accept: [ResponseCode.SUBSCRIPTION_PARSE_FAILED] });
-    return res.code === ResponseCode.SUCCESS ? undefined : res.remark ?? 'refused';
+    const body = {
+      clientId: 'ferry-sql92-test',
+      group: 'FERRY_SQL92_TEST',
+      subscriptionData: {
+        topic,
+        subString: expression,
+        expressionType: 'SQL92',
+        classFilterMode: false,
+        tagsSet: [],
+        codeSet: [],
+        subVersion: 0,
+      },
+    };
+    const res = await remoting.invoke(addr, CHECK_CLIENT_CONFIG, {}, Buffer.from(JSON.stringify(body)), {
+      accept: [ResponseCode.SUBSCRIPTION_PARSE_FAILED],
+    });
+    return res.code === ResponseCode.SUCCESS ? undefined : (res.remark ?? 'refused');
   }
 
   it('compiles on the broker everything we accept', async () => {
@@ -275,7 +298,10 @@ describe('SQL92 filter agrees with a 5.3.3 broker', () => {
       const ours = validateSql92(expression);
       const theirs = await brokerCompileError(expression);
       if (ours.ok !== (theirs === undefined)) {
-        differences.push(`${expression}: we ${ours.ok ? 'accept' : `refuse (${ours.message})`}, the broker ${theirs === undefined ? 'accepts' : `refuses (${theirs})`}`);
+        differences.push(
+          `${expression}: we ${ours.ok ? 'accept' : `refuse (${ours.message})`}, the broker ` +
+            `${theirs === undefined ? 'accepts' : `refuses (${theirs})`}`,
+        );
         continue;
       }
       if (!ours.ok) continue;
@@ -283,7 +309,8 @@ describe('SQL92 filter agrees with a 5.3.3 broker', () => {
       const expr = parseSql92(expression);
       const selected = stored.filter((m) => evaluateSql92(expr, m.properties)).map((m) => m.queueOffset);
       const brokerSelected = await brokerSelection(expression);
-      if (JSON.stringify(selected) !== JSON.stringify(brokerSelected)) differences.push(`${expression}: ours ${JSON.stringify(selected)}, broker ${JSON.stringify(brokerSelected)}`);
+      if (JSON.stringify(selected) !== JSON.stringify(brokerSelected))
+        differences.push(`${expression}: ours ${JSON.stringify(selected)}, broker ${JSON.stringify(brokerSelected)}`);
     }
     assert.deepEqual(differences, []);
     assert.ok(accepted > 100, `only ${accepted} generated expressions were valid`);
@@ -299,7 +326,10 @@ describe('SQL92 filter agrees with a 5.3.3 broker', () => {
   it('does not filter at all when a pull carries an expression the broker cannot compile', async () => {
     // PullMessageProcessor only `assert`s the compiled filter exists (assertions are off), so the
     // pull goes on unfiltered: why Ferry must validate expressions itself before pulling.
-    assert.deepEqual(await brokerSelection('a = NULL'), stored.map((m) => m.queueOffset));
+    assert.deepEqual(
+      await brokerSelection('a = NULL'),
+      stored.map((m) => m.queueOffset),
+    );
   });
 
   it('is stricter than the broker only about leftover text and nesting depth', async () => {
@@ -307,7 +337,11 @@ describe('SQL92 filter agrees with a 5.3.3 broker', () => {
       assert.equal(validateSql92(expression).ok, false, expression);
       assert.equal(await brokerCompileError(expression), undefined, expression);
       const reading = parseSql92(brokerReading);
-      assert.deepEqual(await brokerSelection(expression), stored.filter((m) => evaluateSql92(reading, m.properties)).map((m) => m.queueOffset), expression);
+      assert.deepEqual(
+        await brokerSelection(expression),
+        stored.filter((m) => evaluateSql92(reading, m.properties)).map((m) => m.queueOffset),
+        expression,
+      );
     }
   });
 });
@@ -326,10 +360,17 @@ describe('SQL92 string matching on a 4.9.7 broker', () => {
     c = await testCluster('v4');
     remoting = new RemotingClient({ credentials: c.acl });
     broker = new BrokerClient(remoting);
-    const made = await mqadmin(c.version, ['updateTopic', '-n', c.nameServer, '-c', c.name, '-t', topic, '-r', '1', '-w', '1'], { credentials: c.acl });
+    const made = await mqadmin(c.version, ['updateTopic', '-n', c.nameServer, '-c', c.name, '-t', topic, '-r', '1', '-w', '1'], {
+      credentials: c.acl,
+    });
     assert.match(made.stdout, /success/, made.stdout + made.stderr);
     addr = masterAddress((await new NameServerClient(remoting, c.nameServer).topicRoute(topic)).brokerDatas[0]!)!;
-    await broker.sendBatch(addr, topic, 0, props.map((properties) => ({ body: Buffer.from('x'), properties })));
+    await broker.sendBatch(
+      addr,
+      topic,
+      0,
+      props.map((properties) => ({ body: Buffer.from('x'), properties })),
+    );
     // Wait until all of them are pullable, so "passes nothing" below means filtered, not not-yet-there.
     let seen = 0;
     for (const deadline = Date.now() + 15_000; seen < props.length && Date.now() < deadline; ) {

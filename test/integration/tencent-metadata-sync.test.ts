@@ -52,7 +52,12 @@ describe('metadata sync: Tencent Cloud 5.x instance (fake Cloud API) → real 5.
     const spec = taskSpec(
       {
         direction: 'one-way',
-        source: { clusterType: 'tencent', region: 'ap-guangzhou', clusterId: src.id, cloudApi: { secretId: SECRET_ID, secretKey: SECRET_KEY } },
+        source: {
+          clusterType: 'tencent',
+          region: 'ap-guangzhou',
+          clusterId: src.id,
+          cloudApi: { secretId: SECRET_ID, secretKey: SECRET_KEY },
+        },
         target: selfBuilt({ clusterId: v5.name, nameServer: v5.nameServer }),
       },
       cipher,
@@ -69,11 +74,25 @@ describe('metadata sync: Tencent Cloud 5.x instance (fake Cloud API) → real 5.
     await fake.stop();
   });
 
-  it('creates the instance\'s topics and groups on the broker; roles are reported as having no place there', async () => {
+  it("creates the instance's topics and groups on the broker; roles are reported as having no place there", async () => {
     src.topics.set(ORDERS, { InstanceId: src.id, Topic: ORDERS, TopicType: 'FIFO', QueueNum: 4, Remark: '' });
     src.topics.set(AUDIT, { InstanceId: src.id, Topic: AUDIT, TopicType: 'NORMAL', QueueNum: 3, Remark: '' });
-    src.groups.set(BILLING, { InstanceId: src.id, ConsumerGroup: BILLING, ConsumeEnable: false, ConsumeMessageOrderly: true, MaxRetryTimes: 5 });
-    src.roles.set('app', { RoleName: 'app', PermRead: true, PermWrite: true, AccessKey: 'ak-app', SecretKey: 'sk-app', Remark: '', PermType: 'Cluster' });
+    src.groups.set(BILLING, {
+      InstanceId: src.id,
+      ConsumerGroup: BILLING,
+      ConsumeEnable: false,
+      ConsumeMessageOrderly: true,
+      MaxRetryTimes: 5,
+    });
+    src.roles.set('app', {
+      RoleName: 'app',
+      PermRead: true,
+      PermWrite: true,
+      AccessKey: 'ak-app',
+      SecretKey: 'sk-app',
+      Remark: '',
+      PermType: 'Cluster',
+    });
 
     const r = await syncTaskMetadata(task, deps);
     assert.equal(r.outcome, 'ok', JSON.stringify(r));
@@ -92,7 +111,10 @@ describe('metadata sync: Tencent Cloud 5.x instance (fake Cloud API) → real 5.
     const items = await rows();
     for (const k of [`topic/${ORDERS}`, `topic/${AUDIT}`, `group/${BILLING}`]) assert.equal(items.get(k)?.status, 'synced', k);
     assert.equal(items.get('role/app')?.status, 'unsupported');
-    assert.match(items.get('role/app')?.error ?? '', new RegExp(`cannot sync role to ${v5.name}: roles exist only on Tencent Cloud clusters`));
+    assert.match(
+      items.get('role/app')?.error ?? '',
+      new RegExp(`cannot sync role to ${v5.name}: roles exist only on Tencent Cloud clusters`),
+    );
   });
 
   it('follows a queue-count increase, a group change and deletions made in the instance', async () => {

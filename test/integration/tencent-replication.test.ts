@@ -39,16 +39,26 @@ describe('replication from a Tencent 5.x instance (access point from the fake Cl
   let rt: Runtime;
   let v5: Side;
   let v4: Side;
-  const tencentSource = (clusterId: string) => ({ clusterType: 'tencent', region: REGION, clusterId, networkType: 'public', cloudApi: { secretId: SECRET_ID, secretKey: SECRET_KEY } });
+  const tencentSource = (clusterId: string) => ({
+    clusterType: 'tencent',
+    region: REGION,
+    clusterId,
+    networkType: 'public',
+    cloudApi: { secretId: SECRET_ID, secretKey: SECRET_KEY },
+  });
 
   before(async () => {
     v5 = side(await testCluster('v5'));
     v4 = side(await testCluster('v4'));
     instance.endpoints.public = v5.c.nameServer;
     instance.endpoints.vpc = '10.0.0.1:8080'; // not reachable here: the task's networkType must pick the public one
-    for (const s of [v5, v4]) await s.admin.createOrUpdateTopicInCluster(s.c.name, { topicName: topic, readQueueNums: QUEUES, writeQueueNums: QUEUES, perm: 6 });
+    for (const s of [v5, v4])
+      await s.admin.createOrUpdateTopicInCluster(s.c.name, { topicName: topic, readQueueNums: QUEUES, writeQueueNums: QUEUES, perm: 6 });
     const url = await fake.start();
-    rt = await startRuntime({ store: 'embedded', env: { FERRY_TENCENT_API_ENDPOINT: url, FERRY_RECONCILE_INTERVAL_MS: '500', FERRY_REPLICATOR_BUDGET_MS: '8000', LOG_LEVEL: 'info' } });
+    rt = await startRuntime({
+      store: 'embedded',
+      env: { FERRY_TENCENT_API_ENDPOINT: url, FERRY_RECONCILE_INTERVAL_MS: '500', FERRY_REPLICATOR_BUDGET_MS: '8000', LOG_LEVEL: 'info' },
+    });
   });
 
   after(async () => {
@@ -73,12 +83,18 @@ describe('replication from a Tencent 5.x instance (access point from the fake Cl
     assert.equal(created.status, 201, created.text);
     await waitForStatus(api, created.body.id, 'running');
     const lookups = fake.calls.filter((c) => c.action === 'DescribeInstance');
-    assert.ok(lookups.length > 0 && lookups.every((c) => c.region === REGION && c.body.InstanceId === instance.id && !c.error), JSON.stringify(lookups));
+    assert.ok(
+      lookups.length > 0 && lookups.every((c) => c.region === REGION && c.body.InstanceId === instance.id && !c.error),
+      JSON.stringify(lookups),
+    );
 
     const sent = new Map<number, string[]>();
     for (let n = 0; n < COUNT; n += 10) {
       const queueId = (n / 10) % QUEUES;
-      const batch: OutgoingMessage[] = Array.from({ length: 10 }, (_, i) => ({ body: Buffer.from(`tencent message ${n + i}`), properties: { seq: String(n + i) } }));
+      const batch: OutgoingMessage[] = Array.from({ length: 10 }, (_, i) => ({
+        body: Buffer.from(`tencent message ${n + i}`),
+        properties: { seq: String(n + i) },
+      }));
       const r = await v5.broker.sendBatch(v5.addr, topic, queueId, batch);
       sent.set(queueId, [...(sent.get(queueId) ?? []), ...r.msgIds]);
     }
@@ -87,7 +103,11 @@ describe('replication from a Tencent 5.x instance (access point from the fake Cl
     for (let q = 0; q < QUEUES; q++) {
       const expected = sent.get(q) ?? [];
       const got = await readQueue(v4, topic, q, expected.length, 60_000);
-      assert.deepEqual(got.map((m) => m.uniqKey), expected, `queue ${q}: every message once, in order`);
+      assert.deepEqual(
+        got.map((m) => m.uniqKey),
+        expected,
+        `queue ${q}: every message once, in order`,
+      );
       for (const m of got) {
         assert.ok(!seen.has(m.uniqKey!), 'exactly once');
         seen.add(m.uniqKey!);

@@ -20,10 +20,18 @@ for (const key of Object.keys(TESTBED_CLUSTERS) as TestbedKey[]) {
     it('creates a topic that topicList and topicRoute then show', async () => {
       const c = await testCluster(key);
       const topic = `smoke_${key}_${Date.now()}`;
-      const created = await mqadmin(c.version, ['updateTopic', '-n', c.nameServer, '-c', c.name, '-t', topic, '-r', '3', '-w', '3'], { credentials: c.acl });
+      const created = await mqadmin(c.version, ['updateTopic', '-n', c.nameServer, '-c', c.name, '-t', topic, '-r', '3', '-w', '3'], {
+        credentials: c.acl,
+      });
       assert.match(created.stdout, /success/, created.stdout + created.stderr);
       const list = await mqadmin(c.version, ['topicList', '-n', c.nameServer], { credentials: c.acl });
-      assert.ok(list.stdout.split('\n').map((l) => l.trim()).includes(topic), list.stdout + list.stderr);
+      assert.ok(
+        list.stdout
+          .split('\n')
+          .map((l) => l.trim())
+          .includes(topic),
+        list.stdout + list.stderr,
+      );
       const route = await mqadmin(c.version, ['topicRoute', '-n', c.nameServer, '-t', topic], { credentials: c.acl });
       assert.match(route.stdout, /"readQueueNums":3/, route.stdout + route.stderr);
       assert.match(route.stdout, /"writeQueueNums":3/);

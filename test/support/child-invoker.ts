@@ -13,14 +13,29 @@ export const REPLICATOR_ENTRY = join(root, 'infra/local/replicator-process.ts');
 export async function bundleReplicatorEntry(): Promise<string> {
   // Two directories below the root, as the source is: the store finds infra/migrations from there.
   const out = join(root, 'node_modules', '.ferry-bench', 'replicator-process.mjs');
-  await build({ entryPoints: [REPLICATOR_ENTRY], outfile: out, bundle: true, packages: 'external', platform: 'node', target: 'node20', format: 'esm', logLevel: 'warning' });
+  await build({
+    entryPoints: [REPLICATOR_ENTRY],
+    outfile: out,
+    bundle: true,
+    packages: 'external',
+    platform: 'node',
+    target: 'node20',
+    format: 'esm',
+    logLevel: 'warning',
+  });
   return out;
 }
 
 export class ChildInvoker extends ChildProcessInvoker {
   /** `bundle`: a bundled replicator entry to run with plain node (faster to start), else the source through tsx. */
   constructor(env: NodeJS.ProcessEnv, bundle?: string) {
-    super({ args: bundle ? [bundle] : ['--import', 'tsx', REPLICATOR_ENTRY], env, log: createLogger('warn'), handOver: false, output: 'ignore' });
+    super({
+      args: bundle ? [bundle] : ['--import', 'tsx', REPLICATOR_ENTRY],
+      env,
+      log: createLogger('warn'),
+      handOver: false,
+      output: 'ignore',
+    });
   }
 
   /** SIGKILLs one live child, chosen at random; false when none is alive. */

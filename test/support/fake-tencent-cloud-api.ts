@@ -11,12 +11,29 @@ import { createHash, createHmac, randomBytes, randomUUID, timingSafeEqual } from
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type {
-  CreateRocketMQRoleResponse, DeleteRocketMQRolesResponse, DescribeRocketMQClusterResponse, DescribeRocketMQEnvironmentRolesResponse, DescribeRocketMQGroupsResponse, DescribeRocketMQRolesResponse,
-  DescribeRocketMQTopicsResponse, EnvironmentRole, Role, RocketMQGroup, RocketMQTopic,
+  CreateRocketMQRoleResponse,
+  DeleteRocketMQRolesResponse,
+  DescribeRocketMQClusterResponse,
+  DescribeRocketMQEnvironmentRolesResponse,
+  DescribeRocketMQGroupsResponse,
+  DescribeRocketMQRolesResponse,
+  DescribeRocketMQTopicsResponse,
+  EnvironmentRole,
+  Role,
+  RocketMQGroup,
+  RocketMQTopic,
 } from 'tencentcloud-sdk-nodejs/tencentcloud/services/tdmq/v20200217/tdmq_models.js';
 import type {
-  ConsumeGroupItem, CreateConsumerGroupResponse, CreateRoleResponse, CreateTopicResponse, DescribeConsumerGroupListResponse, DescribeInstanceResponse, DescribeRoleListResponse,
-  DescribeTopicListResponse, RoleItem, TopicItem,
+  ConsumeGroupItem,
+  CreateConsumerGroupResponse,
+  CreateRoleResponse,
+  CreateTopicResponse,
+  DescribeConsumerGroupListResponse,
+  DescribeInstanceResponse,
+  DescribeRoleListResponse,
+  DescribeTopicListResponse,
+  RoleItem,
+  TopicItem,
 } from 'tencentcloud-sdk-nodejs/tencentcloud/services/trocket/v20230308/trocket_models.js';
 
 export const TDMQ_API_VERSION = '2020-02-17';
@@ -43,7 +60,10 @@ class FakeTdmqCluster {
   readonly grants = new Map<string, EnvironmentRole>();
   /** Access points (ClusterInfo.PublicEndPoint / VpcEndPoint); absent = none. */
   readonly endpoints: { public?: string; vpc?: string } = {};
-  constructor(readonly id: string, readonly region: string) {}
+  constructor(
+    readonly id: string,
+    readonly region: string,
+  ) {}
 }
 
 class FakeTrocketCluster {
@@ -52,7 +72,10 @@ class FakeTrocketCluster {
   readonly roles = new Map<string, RoleItem>();
   /** Access points (EndpointList entries of Type PUBLIC / VPC); absent = none. */
   readonly endpoints: { public?: string; vpc?: string } = {};
-  constructor(readonly id: string, readonly region: string) {}
+  constructor(
+    readonly id: string,
+    readonly region: string,
+  ) {}
 }
 
 type Body = Record<string, unknown>;
@@ -61,12 +84,16 @@ type Handler<C> = (c: C, b: Body) => Body;
 const answer = <T extends { RequestId?: string }>(r: Omit<T, 'RequestId'>): Body => r;
 
 class ApiError extends Error {
-  constructor(readonly code: string, message: string) {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
     super(message);
   }
 }
 
-const TC3 = /^TC3-HMAC-SHA256 Credential=([^/]+)\/(\d{4}-\d{2}-\d{2})\/([^/]+)\/tc3_request, SignedHeaders=([a-z0-9;-]+), Signature=([0-9a-f]{64})$/;
+const TC3 =
+  /^TC3-HMAC-SHA256 Credential=([^/]+)\/(\d{4}-\d{2}-\d{2})\/([^/]+)\/tc3_request, SignedHeaders=([a-z0-9;-]+), Signature=([0-9a-f]{64})$/;
 const sha256Hex = (data: string | Buffer) => createHash('sha256').update(data).digest('hex');
 const hmac = (key: string | Buffer, data: string) => createHmac('sha256', key).update(data).digest();
 
@@ -135,7 +162,15 @@ export class FakeTencentCloudApi {
       } catch {
         throw new ApiError('InvalidParameter', 'the request body is not JSON');
       }
-      call = { action, version: h('x-tc-version') ?? '', region: h('x-tc-region'), service: auth.service, secretId: auth.secretId, token: h('x-tc-token'), body };
+      call = {
+        action,
+        version: h('x-tc-version') ?? '',
+        region: h('x-tc-region'),
+        service: auth.service,
+        secretId: auth.secretId,
+        token: h('x-tc-token'),
+        body,
+      };
       this.calls.push(call);
       const i = this.injected.findIndex((x) => x.action === action);
       if (i >= 0) {
@@ -146,7 +181,17 @@ export class FakeTencentCloudApi {
     } catch (err) {
       const e = err instanceof ApiError ? err : new ApiError('InternalError', String(err));
       if (call) call.error = e.code;
-      else this.calls.push({ action, version: h('x-tc-version') ?? '', region: h('x-tc-region'), service: '', secretId: '', token: undefined, body: {}, error: e.code });
+      else
+        this.calls.push({
+          action,
+          version: h('x-tc-version') ?? '',
+          region: h('x-tc-region'),
+          service: '',
+          secretId: '',
+          token: undefined,
+          body: {},
+          error: e.code,
+        });
       return { Response: { Error: { Code: e.code, Message: e.message }, RequestId } };
     }
   }
@@ -160,20 +205,32 @@ export class FakeTencentCloudApi {
     if (secretKey === undefined) throw new ApiError('AuthFailure.SecretIdNotFound', `SecretId ${secretId} does not exist`);
     const timestamp = Number(req.headers['x-tc-timestamp']);
     if (!Number.isInteger(timestamp)) throw new ApiError('AuthFailure.InvalidAuthorization', 'X-TC-Timestamp is missing');
-    if (Math.abs(Date.now() / 1000 - timestamp) > 300) throw new ApiError('AuthFailure.SignatureExpire', 'X-TC-Timestamp is more than 5 minutes off');
-    if (date !== new Date(timestamp * 1000).toISOString().slice(0, 10)) throw new ApiError('AuthFailure.InvalidAuthorization', 'the credential scope date is not the date of X-TC-Timestamp');
+    if (Math.abs(Date.now() / 1000 - timestamp) > 300)
+      throw new ApiError('AuthFailure.SignatureExpire', 'X-TC-Timestamp is more than 5 minutes off');
+    if (date !== new Date(timestamp * 1000).toISOString().slice(0, 10))
+      throw new ApiError('AuthFailure.InvalidAuthorization', 'the credential scope date is not the date of X-TC-Timestamp');
     // Signed with the host the client addressed; the port of this local listener is not part of it.
     const host = String(req.headers.host ?? '').replace(/:\d+$/, '');
-    if (service !== host.split('.')[0]) throw new ApiError('AuthFailure.InvalidAuthorization', `credential scope service ${service} does not match host ${host}`);
+    if (service !== host.split('.')[0])
+      throw new ApiError('AuthFailure.InvalidAuthorization', `credential scope service ${service} does not match host ${host}`);
     const names = signedHeaders.split(';');
-    if (!names.includes('content-type') || !names.includes('host')) throw new ApiError('AuthFailure.InvalidAuthorization', 'content-type and host must be signed');
-    const canonicalHeaders = names.map((n) => `${n}:${(n === 'host' ? host : String(req.headers[n] ?? '')).trim().toLowerCase()}\n`).join('');
+    if (!names.includes('content-type') || !names.includes('host'))
+      throw new ApiError('AuthFailure.InvalidAuthorization', 'content-type and host must be signed');
+    const canonicalHeaders = names
+      .map((n) => `${n}:${(n === 'host' ? host : String(req.headers[n] ?? '')).trim().toLowerCase()}\n`)
+      .join('');
     const url = new URL(req.url ?? '/', 'http://fake');
-    const canonicalRequest = [req.method ?? '', url.pathname, url.search.slice(1), canonicalHeaders, signedHeaders, sha256Hex(raw)].join('\n');
+    const canonicalRequest = [req.method ?? '', url.pathname, url.search.slice(1), canonicalHeaders, signedHeaders, sha256Hex(raw)].join(
+      '\n',
+    );
     const stringToSign = ['TC3-HMAC-SHA256', String(timestamp), `${date}/${service}/tc3_request`, sha256Hex(canonicalRequest)].join('\n');
     const signingKey = hmac(hmac(hmac(`TC3${secretKey}`, date), service), 'tc3_request');
     const expected = hmac(signingKey, stringToSign);
-    if (!timingSafeEqual(expected, Buffer.from(signature, 'hex'))) throw new ApiError('AuthFailure.SignatureFailure', 'The provided credentials could not be validated. Please check your signature is correct.');
+    if (!timingSafeEqual(expected, Buffer.from(signature, 'hex')))
+      throw new ApiError(
+        'AuthFailure.SignatureFailure',
+        'The provided credentials could not be validated. Please check your signature is correct.',
+      );
     return { secretId, service };
   }
 
@@ -187,7 +244,8 @@ export class FakeTencentCloudApi {
     const id = str(call.body, tdmq ? 'ClusterId' : 'InstanceId');
     const c = this.clusters.get(id);
     const found = c && c.region === call.region && (tdmq ? c instanceof FakeTdmqCluster : c instanceof FakeTrocketCluster);
-    if (!found) throw new ApiError(tdmq ? 'ResourceNotFound.Cluster' : 'ResourceNotFound.Instance', `${id} does not exist in ${call.region}`);
+    if (!found)
+      throw new ApiError(tdmq ? 'ResourceNotFound.Cluster' : 'ResourceNotFound.Instance', `${id} does not exist in ${call.region}`);
     return tdmq ? tdmq(c as FakeTdmqCluster, call.body) : trocket!(c as FakeTrocketCluster, call.body);
   }
 }
@@ -205,10 +263,12 @@ const num = (b: Body, k: string) => field(b, k, 'number') as number;
 const bool = (b: Body, k: string) => field(b, k, 'boolean') as boolean;
 const strs = (b: Body, k: string): string[] => {
   const v = field(b, k, 'object');
-  if (!Array.isArray(v) || v.some((x) => typeof x !== 'string')) throw new ApiError('InvalidParameterValue', `${k} must be a list of strings`);
+  if (!Array.isArray(v) || v.some((x) => typeof x !== 'string'))
+    throw new ApiError('InvalidParameterValue', `${k} must be a list of strings`);
   return v as string[];
 };
-const opt = <T>(b: Body, k: string, read: (b: Body, k: string) => T): T | undefined => (b[k] === undefined || b[k] === null ? undefined : read(b, k));
+const opt = <T>(b: Body, k: string, read: (b: Body, k: string) => T): T | undefined =>
+  b[k] === undefined || b[k] === null ? undefined : read(b, k);
 
 function page<T>(b: Body, items: Map<string, T>, maxLimit: number, required: boolean): { TotalCount: number; list: T[] } {
   const offset = required ? num(b, 'Offset') : (opt(b, 'Offset', num) ?? 0);
@@ -239,13 +299,15 @@ function inRange(v: number, lo: number, hi: number, k: string): number {
 
 function namespace(b: Body, k: string): void {
   const ns = k === 'Namespaces' ? strs(b, k) : [str(b, k)];
-  if (ns.length !== 1 || ns[0] !== 'tdmq_default') throw new ApiError('ResourceNotFound.Namespace', `4.x general clusters have only namespace tdmq_default, not ${ns.join(',')}`);
+  if (ns.length !== 1 || ns[0] !== 'tdmq_default')
+    throw new ApiError('ResourceNotFound.Namespace', `4.x general clusters have only namespace tdmq_default, not ${ns.join(',')}`);
 }
 
 /** Role keys: given (MANUAL) or generated (AUTO, the default). */
 function roleKeys(b: Body): { AccessKey: string; SecretKey: string } {
   const mode = opt(b, 'RoleGenerateMode', str) ?? 'AUTO';
-  if (oneOf(mode, ['AUTO', 'MANUAL'], 'RoleGenerateMode') === 'MANUAL') return { AccessKey: str(b, 'AccessKey'), SecretKey: str(b, 'SecretKey') };
+  if (oneOf(mode, ['AUTO', 'MANUAL'], 'RoleGenerateMode') === 'MANUAL')
+    return { AccessKey: str(b, 'AccessKey'), SecretKey: str(b, 'SecretKey') };
   return { AccessKey: `ak${randomBytes(8).toString('hex')}`, SecretKey: `sk${randomBytes(12).toString('hex')}` };
 }
 
@@ -263,7 +325,14 @@ const TDMQ_TOPIC_TYPES = ['Normal', 'GlobalOrder', 'PartitionedOrder', 'Transact
 const TDMQ: Record<string, Handler<FakeTdmqCluster>> = {
   DescribeRocketMQCluster: (c) =>
     answer<DescribeRocketMQClusterResponse>({
-      ClusterInfo: { ClusterId: c.id, ClusterName: c.id, Region: c.region, CreateTime: 0, PublicEndPoint: c.endpoints.public ?? '', VpcEndPoint: c.endpoints.vpc ?? '' },
+      ClusterInfo: {
+        ClusterId: c.id,
+        ClusterName: c.id,
+        Region: c.region,
+        CreateTime: 0,
+        PublicEndPoint: c.endpoints.public ?? '',
+        VpcEndPoint: c.endpoints.vpc ?? '',
+      },
     }),
   DescribeRocketMQTopics: (c, b) => {
     namespace(b, 'NamespaceId');
@@ -276,7 +345,15 @@ const TDMQ: Record<string, Handler<FakeTdmqCluster>> = {
     const type = oneOf(str(b, 'Type'), TDMQ_TOPIC_TYPES, 'Type');
     absent(c.topics, name, 'Topic');
     const partitions = type === 'GlobalOrder' ? 1 : inRange(opt(b, 'PartitionNum', num) ?? 3, 1, 64, 'PartitionNum');
-    c.topics.set(name, { Name: name, Type: type, PartitionNum: partitions, Remark: opt(b, 'Remark', str) ?? '', Namespace: 'tdmq_default', CreateTime: Date.now(), UpdateTime: Date.now() });
+    c.topics.set(name, {
+      Name: name,
+      Type: type,
+      PartitionNum: partitions,
+      Remark: opt(b, 'Remark', str) ?? '',
+      Namespace: 'tdmq_default',
+      CreateTime: Date.now(),
+      UpdateTime: Date.now(),
+    });
     return {};
   },
   ModifyRocketMQTopic: (c, b) => {
@@ -285,7 +362,8 @@ const TDMQ: Record<string, Handler<FakeTdmqCluster>> = {
     t.Remark = str(b, 'Remark');
     const partitions = opt(b, 'PartitionNum', num);
     if (partitions !== undefined && t.Type !== 'GlobalOrder') {
-      if (partitions < (t.PartitionNum ?? 0)) throw new ApiError('InvalidParameterValue.PartitionNum', 'PartitionNum cannot be less than the current partition count');
+      if (partitions < (t.PartitionNum ?? 0))
+        throw new ApiError('InvalidParameterValue.PartitionNum', 'PartitionNum cannot be less than the current partition count');
       t.PartitionNum = inRange(partitions, 1, 64, 'PartitionNum');
     }
     t.UpdateTime = Date.now();
@@ -343,7 +421,14 @@ const TDMQ: Record<string, Handler<FakeTdmqCluster>> = {
     absent(c.roles, name, 'Role');
     const keys = roleKeys(b);
     const now = new Date().toISOString();
-    c.roles.set(name, { RoleName: name, Token: keys.AccessKey, Remark: opt(b, 'Remark', str) ?? '', PermType: oneOf(opt(b, 'PermType', str) ?? 'Cluster', ['Cluster', 'TopicAndGroup'], 'PermType'), CreateTime: now, UpdateTime: now });
+    c.roles.set(name, {
+      RoleName: name,
+      Token: keys.AccessKey,
+      Remark: opt(b, 'Remark', str) ?? '',
+      PermType: oneOf(opt(b, 'PermType', str) ?? 'Cluster', ['Cluster', 'TopicAndGroup'], 'PermType'),
+      CreateTime: now,
+      UpdateTime: now,
+    });
     return answer<CreateRocketMQRoleResponse>({ RoleName: name, Token: keys.AccessKey, Remark: c.roles.get(name)!.Remark });
   },
   ModifyRocketMQRole: (c, b) => {
@@ -398,7 +483,9 @@ const TROCKET: Record<string, Handler<FakeTrocketCluster>> = {
     answer<DescribeInstanceResponse>({
       InstanceId: c.id,
       InstanceName: c.id,
-      EndpointList: (['public', 'vpc'] as const).flatMap((k) => (c.endpoints[k] ? [{ Type: k.toUpperCase(), Status: 'OPEN', EndpointUrl: c.endpoints[k] }] : [])),
+      EndpointList: (['public', 'vpc'] as const).flatMap((k) =>
+        c.endpoints[k] ? [{ Type: k.toUpperCase(), Status: 'OPEN', EndpointUrl: c.endpoints[k] }] : [],
+      ),
     }),
   DescribeTopicList: (c, b) => {
     const { TotalCount, list } = page(b, c.topics, 100, false);
@@ -408,14 +495,22 @@ const TROCKET: Record<string, Handler<FakeTrocketCluster>> = {
     const name = str(b, 'Topic');
     const type = oneOf(str(b, 'TopicType'), ['NORMAL', 'FIFO', 'DELAY', 'TRANSACTION', 'LITE'], 'TopicType');
     absent(c.topics, name, 'Topic');
-    c.topics.set(name, { InstanceId: c.id, Topic: name, TopicType: type, QueueNum: inRange(opt(b, 'QueueNum', num) ?? 3, 3, 16, 'QueueNum'), Remark: opt(b, 'Remark', str) ?? '', MsgTTL: opt(b, 'MsgTTL', num) ?? 72 });
+    c.topics.set(name, {
+      InstanceId: c.id,
+      Topic: name,
+      TopicType: type,
+      QueueNum: inRange(opt(b, 'QueueNum', num) ?? 3, 3, 16, 'QueueNum'),
+      Remark: opt(b, 'Remark', str) ?? '',
+      MsgTTL: opt(b, 'MsgTTL', num) ?? 72,
+    });
     return answer<CreateTopicResponse>({ InstanceId: c.id, Topic: name });
   },
   ModifyTopic: (c, b) => {
     const t = must(c.topics, str(b, 'Topic'), 'Topic');
     const queues = opt(b, 'QueueNum', num);
     if (queues !== undefined) {
-      if (queues < (t.QueueNum ?? 0)) throw new ApiError('InvalidParameterValue.QueueNum', 'QueueNum cannot be less than the current queue count');
+      if (queues < (t.QueueNum ?? 0))
+        throw new ApiError('InvalidParameterValue.QueueNum', 'QueueNum cannot be less than the current queue count');
       t.QueueNum = inRange(queues, 3, 16, 'QueueNum');
     }
     t.Remark = opt(b, 'Remark', str) ?? t.Remark;

@@ -39,7 +39,16 @@ export async function startRuntime(opts: { store: 'embedded' | 'postgres'; env?:
   let output = '';
   const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', join(root, 'infra/local/main.ts')], {
     cwd: root,
-    env: { ...process.env, DATABASE_URL: '', FERRY_DATA_DIR: '', ...storeEnv, PORT: String(port), FERRY_API_TOKEN: adminToken, LOG_LEVEL: 'debug', ...opts.env },
+    env: {
+      ...process.env,
+      DATABASE_URL: '',
+      FERRY_DATA_DIR: '',
+      ...storeEnv,
+      PORT: String(port),
+      FERRY_API_TOKEN: adminToken,
+      LOG_LEVEL: 'debug',
+      ...opts.env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
@@ -85,7 +94,8 @@ export async function startRuntime(opts: { store: 'embedded' | 'postgres'; env?:
 
 export interface HttpResult {
   status: number;
-  body: any; // eslint-disable-line @typescript-eslint/no-explicit-any -- JSON of any shape, asserted by tests
+  // biome-ignore lint/suspicious/noExplicitAny: JSON of any shape, asserted by tests
+  body: any;
   text: string;
 }
 
@@ -94,7 +104,10 @@ export function client(rt: Runtime, token: string | null = rt.adminToken) {
   return async (method: string, path: string, body?: unknown, raw?: string): Promise<HttpResult> => {
     const res = await fetch(`${rt.baseUrl}${path}`, {
       method,
-      headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body !== undefined || raw !== undefined ? { 'content-type': 'application/json' } : {}) },
+      headers: {
+        ...(token ? { authorization: `Bearer ${token}` } : {}),
+        ...(body !== undefined || raw !== undefined ? { 'content-type': 'application/json' } : {}),
+      },
       body: raw ?? (body === undefined ? undefined : JSON.stringify(body)),
     });
     const text = await res.text();

@@ -6,11 +6,17 @@ import { RemotingAdmin } from '../../shared/rocketmq/remoting/admin.ts';
 import { BrokerClient } from '../../shared/rocketmq/remoting/broker.ts';
 import { RemotingClient } from '../../shared/rocketmq/remoting/client.ts';
 import { NameServerClient } from '../../shared/rocketmq/remoting/namesrv.ts';
-import type { client } from './runtime.ts';
+import type { client, HttpResult } from './runtime.ts';
 
 export function side(c: ClusterInfo) {
   const remoting = new RemotingClient({ credentials: c.acl, requestTimeoutMs: 3000, connectTimeoutMs: 1000 });
-  return { c, remoting, broker: new BrokerClient(remoting), admin: new RemotingAdmin(remoting, new NameServerClient(remoting, c.nameServer)), addr: c.brokers[0]!.address };
+  return {
+    c,
+    remoting,
+    broker: new BrokerClient(remoting),
+    admin: new RemotingAdmin(remoting, new NameServerClient(remoting, c.nameServer)),
+    addr: c.brokers[0]!.address,
+  };
 }
 export type Side = ReturnType<typeof side>;
 
@@ -25,7 +31,7 @@ export const endpointOf = (c: ClusterInfo, acl: AdminCredentials | undefined = c
 
 export async function waitForStatus(api: ReturnType<typeof client>, id: string, status: string, timeoutMs = 60_000) {
   const deadline = Date.now() + timeoutMs;
-  let last;
+  let last: HttpResult['body'];
   while (Date.now() < deadline) {
     last = (await api('GET', `/v1/tasks/${id}`)).body;
     if (last.status === status) return last;

@@ -22,7 +22,10 @@ export function selfBuilt(e: TestEndpoint): Record<string, unknown> {
   };
 }
 
-export function taskSpec(body: { direction: 'one-way' | 'two-way'; source: Record<string, unknown>; target: Record<string, unknown> }, cipher: SecretCipher): TaskSpec {
+export function taskSpec(
+  body: { direction: 'one-way' | 'two-way'; source: Record<string, unknown>; target: Record<string, unknown> },
+  cipher: SecretCipher,
+): TaskSpec {
   const input = TaskInput.parse({ name: 'test-task', ...body });
   return {
     direction: input.direction,
@@ -57,7 +60,11 @@ export function plainTaskSpec(overrides: Partial<TaskSpec> = {}): TaskSpec {
   };
 }
 
-export function insertTestTask(store: TaskStore, spec: TaskSpec, state: Partial<Pick<TaskRow, 'desiredState' | 'status' | 'name'>> = {}): Promise<TaskRow> {
+export function insertTestTask(
+  store: TaskStore,
+  spec: TaskSpec,
+  state: Partial<Pick<TaskRow, 'desiredState' | 'status' | 'name'>> = {},
+): Promise<TaskRow> {
   return store.insertTask({
     id: `task-${randomUUID()}`,
     tenant: 'default',

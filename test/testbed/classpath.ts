@@ -31,7 +31,7 @@ async function resolve(version: ServerVersion): Promise<string> {
   const cached = join(cacheDir, `cp-${version}-${hash}.txt`);
   if (existsSync(cached)) {
     const cp = readFileSync(cached, 'utf8').trim();
-    if (cp && cp.split(':').every((jar) => existsSync(jar))) return cp;
+    if (cp?.split(':').every((jar) => existsSync(jar))) return cp;
   }
   mkdirSync(cacheDir, { recursive: true });
   const out = `${cached}.tmp`;

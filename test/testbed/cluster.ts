@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { rocketmqClasspath } from './classpath.ts';
 import type { BrokerInfo, ClusterInfo } from './cluster-info.ts';
 import { brokerConf, proxyJson, writeNamesrvConf, writeRocketmqHome, type AdminCredentials } from './config-files.ts';
-import { JavaProcess } from './java-process.ts';
+import { JavaProcess, type JavaProcessSpec } from './java-process.ts';
 import { freePortBlock } from './ports.ts';
 import { waitUntilReady } from './readiness.ts';
 import { isV5, resolveVersion } from './versions.ts';
@@ -97,11 +97,19 @@ export class RocketMQCluster {
       const listenPort = base + 5 + 4 * i;
       writeFileSync(
         confFile,
-        brokerConf({ version, clusterName: name, brokerName: b.name, nameServer, listenPort, storeDir: join(this.dir, 'store', b.name), acl }),
+        brokerConf({
+          version,
+          clusterName: name,
+          brokerName: b.name,
+          nameServer,
+          listenPort,
+          storeDir: join(this.dir, 'store', b.name),
+          acl,
+        }),
       );
       // On 5.x the first broker runs inside the proxy (local mode), so both remoting and gRPC are served.
       const inProxy = isV5(version) && i === 0;
-      let spec;
+      let spec: Pick<JavaProcessSpec, 'name' | 'mainClass' | 'args' | 'jvmArgs'>;
       if (inProxy) {
         const proxyFile = join(this.dir, 'rmq-proxy.json');
         writeFileSync(

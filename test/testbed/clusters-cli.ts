@@ -29,7 +29,13 @@ for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => void s
 
 function summary(info: ClusterInfo): Record<string, unknown> {
   const { version, nameServer, brokers: b, proxyRemoting, grpcEndpoint, acl } = info;
-  return { version, nameServer, ...(grpcEndpoint ? { grpcEndpoint, proxyRemoting } : {}), brokers: b.map((x) => x.address), ...(acl ? { acl } : {}) };
+  return {
+    version,
+    nameServer,
+    ...(grpcEndpoint ? { grpcEndpoint, proxyRemoting } : {}),
+    brokers: b.map((x) => x.address),
+    ...(acl ? { acl } : {}),
+  };
 }
 
 async function check(info: ClusterInfo): Promise<string | undefined> {
@@ -49,8 +55,14 @@ try {
     }),
   );
   log(`ready in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
-  process.stdout.write(JSON.stringify({ A: summary(a!.info), B: summary(b!.info) }) + '\n');
-  for (const c of [a!, b!]) log(`${c.info.name} JVM memory: ${c.memory().map((m) => `${m.name} ${m.rssMb ?? '?'} MiB RSS`).join(', ')}`);
+  process.stdout.write(`${JSON.stringify({ A: summary(a!.info), B: summary(b!.info) })}\n`);
+  for (const c of [a!, b!])
+    log(
+      `${c.info.name} JVM memory: ${c
+        .memory()
+        .map((m) => `${m.name} ${m.rssMb ?? '?'} MiB RSS`)
+        .join(', ')}`,
+    );
   if (values.check) {
     const problems = (await Promise.all([check(a!.info), check(b!.info)])).filter(Boolean);
     await stopAll();

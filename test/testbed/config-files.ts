@@ -87,13 +87,19 @@ export function brokerConf(spec: BrokerFileSpec): string {
   ];
   if (spec.acl && !isV5(spec.version)) lines.push('aclEnable=true');
   if (spec.acl && isV5(spec.version)) lines.push(...acl2Lines(spec.acl, 'local'));
-  return lines.join('\n') + '\n';
+  return `${lines.join('\n')}\n`;
 }
 
 function acl2Lines(acl: AdminCredentials, provider: 'local' | 'proxy'): string[] {
   const pkg = 'org.apache.rocketmq.auth';
-  const authn = provider === 'local' ? `${pkg}.authentication.provider.LocalAuthenticationMetadataProvider` : 'org.apache.rocketmq.proxy.auth.ProxyAuthenticationMetadataProvider';
-  const authz = provider === 'local' ? `${pkg}.authorization.provider.LocalAuthorizationMetadataProvider` : 'org.apache.rocketmq.proxy.auth.ProxyAuthorizationMetadataProvider';
+  const authn =
+    provider === 'local'
+      ? `${pkg}.authentication.provider.LocalAuthenticationMetadataProvider`
+      : 'org.apache.rocketmq.proxy.auth.ProxyAuthenticationMetadataProvider';
+  const authz =
+    provider === 'local'
+      ? `${pkg}.authorization.provider.LocalAuthorizationMetadataProvider`
+      : 'org.apache.rocketmq.proxy.auth.ProxyAuthorizationMetadataProvider';
   return [
     'authenticationEnabled=true',
     `authenticationProvider=${pkg}.authentication.provider.DefaultAuthenticationProvider`,

@@ -16,7 +16,6 @@ const SOURCE = join(here, 'java', 'FerryPeer.java');
 const MAIN_CLASS = 'FerryPeer';
 const cacheDir = join(here, '..', '..', 'node_modules', '.cache', 'ferry-testbed');
 
-
 export interface JavaPeerResult {
   stdout: string;
   stderr: string;

@@ -124,6 +124,8 @@ export class JavaProcess {
  * handler runs), it kills the JVM's process group, so no broker outlives a crashed test run.
  */
 function startWatchdog(jvmPid: number): void {
-  const script = `while kill -0 ${process.pid} 2>/dev/null && kill -0 ${jvmPid} 2>/dev/null; do sleep 1; done; kill -9 -${jvmPid} 2>/dev/null; exit 0`;
+  const script =
+    `while kill -0 ${process.pid} 2>/dev/null && kill -0 ${jvmPid} 2>/dev/null; do sleep 1; done; kill -9 -${jvmPid} ` +
+    `2>/dev/null; exit 0`;
   spawn('sh', ['-c', script], { detached: true, stdio: 'ignore' }).unref();
 }

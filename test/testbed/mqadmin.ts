@@ -30,9 +30,15 @@ export async function mqadmin(
   writeRocketmqHome(home, version, undefined);
   writeToolsCredentials(home, opts.credentials);
   const jvm = [
-    '-Xms32m', '-Xmx128m', '-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1',
+    '-Xms32m',
+    '-Xmx128m',
+    '-XX:+UseSerialGC',
+    '-XX:TieredStopAtLevel=1',
     ...JAVA17_OPENS,
-    `-Drocketmq.home.dir=${home}`, `-Duser.home=${dir}`, '-Dcom.rocketmq.sendMessageWithVIPChannel=false', TESTBED_MARKER,
+    `-Drocketmq.home.dir=${home}`,
+    `-Duser.home=${dir}`,
+    '-Dcom.rocketmq.sendMessageWithVIPChannel=false',
+    TESTBED_MARKER,
   ];
   try {
     return await new Promise((resolve) => {

@@ -22,7 +22,13 @@ type Handler = (call: Call) => { extFields?: Record<string, string>; body?: unkn
 function fakeAdmin(handler: Handler, pageSize?: number) {
   const calls: Call[] = [];
   const remoting = {
-    async invoke(address: string, code: number, extFields: Record<string, string> = {}, body?: Buffer, _opts?: InvokeOptions): Promise<RemotingCommand> {
+    async invoke(
+      address: string,
+      code: number,
+      extFields: Record<string, string> = {},
+      body?: Buffer,
+      _opts?: InvokeOptions,
+    ): Promise<RemotingCommand> {
       const call = { address, code, extFields, body };
       calls.push(call);
       const r = handler(call);
@@ -35,13 +41,25 @@ function fakeAdmin(handler: Handler, pageSize?: number) {
   const nameServer = {
     addresses: ['ns1:9876', 'ns2:9876'],
     async masterAddresses() {
-      return [{ brokerName: 'b0', address: 'b0:10911' }, { brokerName: 'b1', address: 'b1:10911' }];
+      return [
+        { brokerName: 'b0', address: 'b0:10911' },
+        { brokerName: 'b1', address: 'b1:10911' },
+      ];
     },
   };
   return { admin: new RemotingAdmin(remoting, nameServer, pageSize ? { pageSize } : {}), calls };
 }
 
-const topicEntry = (name: string) => ({ topicName: name, readQueueNums: 4, writeQueueNums: 4, perm: 6, topicFilterType: 'SINGLE_TAG', topicSysFlag: 0, order: false, attributes: {} });
+const topicEntry = (name: string) => ({
+  topicName: name,
+  readQueueNums: 4,
+  writeQueueNums: 4,
+  perm: 6,
+  topicFilterType: 'SINGLE_TAG',
+  topicSysFlag: 0,
+  order: false,
+  attributes: {},
+});
 
 describe('RemotingAdmin paging (releases after 5.3.3)', () => {
   it('reads pages by topicSeq until totalTopicNum, passing the dataVersion back', async () => {
@@ -51,11 +69,17 @@ describe('RemotingAdmin paging (releases after 5.3.3)', () => {
       const seq = Number(extFields.topicSeq);
       const max = Number(extFields.maxTopicNum);
       const page = names.slice(seq, seq + max);
-      return { extFields: { totalTopicNum: String(names.length) }, body: { topicConfigTable: Object.fromEntries(page.map((n) => [n, topicEntry(n)])), dataVersion: version } };
+      return {
+        extFields: { totalTopicNum: String(names.length) },
+        body: { topicConfigTable: Object.fromEntries(page.map((n) => [n, topicEntry(n)])), dataVersion: version },
+      };
     }, 2);
     const all = await admin.getAllTopicConfigs('b0:10911');
     assert.deepEqual([...all.keys()].sort(), names, 'the last entry is not dropped (Java stops at total - 1)');
-    assert.deepEqual(calls.map((c) => c.extFields.topicSeq), ['0', '2', '4']);
+    assert.deepEqual(
+      calls.map((c) => c.extFields.topicSeq),
+      ['0', '2', '4'],
+    );
     assert.equal(calls[0]!.extFields.dataVersion, '');
     assert.deepEqual(JSON.parse(calls[1]!.extFields.dataVersion!), version);
   });
@@ -77,11 +101,17 @@ describe('RemotingAdmin paging (releases after 5.3.3)', () => {
     }, 2);
     const all = await admin.getAllGroups('b0:10911');
     assert.deepEqual([...all.keys()].sort(), ['g0', 'g1', 'g2', 'g3']);
-    assert.deepEqual(calls.map((c) => c.extFields.groupSeq), ['0', '2', '0', '2']);
+    assert.deepEqual(
+      calls.map((c) => c.extFields.groupSeq),
+      ['0', '2', '0', '2'],
+    );
   });
 
   it('takes a single answer without totalTopicNum as the whole table (4.x, 5.3.3)', async () => {
-    const { admin, calls } = fakeAdmin(() => ({ body: { topicConfigTable: { a: topicEntry('a'), b: topicEntry('b') }, dataVersion: {} } }), 1);
+    const { admin, calls } = fakeAdmin(
+      () => ({ body: { topicConfigTable: { a: topicEntry('a'), b: topicEntry('b') }, dataVersion: {} } }),
+      1,
+    );
     assert.equal((await admin.getAllTopicConfigs('b0:10911')).size, 2);
     assert.equal(calls.length, 1);
   });
@@ -104,7 +134,9 @@ describe('RemotingAdmin requests', () => {
 
   it('turns REQUEST_CODE_NOT_SUPPORTED into UnsupportedOperationError and keeps other refusals', async () => {
     const { admin } = fakeAdmin(({ code, address }) =>
-      code === RequestCode.GET_BROKER_CLUSTER_ACL_CONFIG ? new RemotingResponseError(3, ' request type 54 not supported', address, code) : new RemotingResponseError(16, 'no', address, code),
+      code === RequestCode.GET_BROKER_CLUSTER_ACL_CONFIG
+        ? new RemotingResponseError(3, ' request type 54 not supported', address, code)
+        : new RemotingResponseError(16, 'no', address, code),
     );
     const err = await admin.getAclAccounts('b0:10911').catch((e: unknown) => e);
     assert.ok(err instanceof UnsupportedOperationError);
@@ -124,35 +156,65 @@ describe('RemotingAdmin requests', () => {
   it('sends both removeOffset (4.x) and cleanOffset (5.x) when deleting a group', async () => {
     const { admin, calls } = fakeAdmin(() => ({}));
     await admin.deleteGroup('C1', 'G', { cleanOffset: true, deleteRetryAndDlqTopics: false });
-    assert.deepEqual(calls.map((c) => c.extFields), [
-      { groupName: 'G', removeOffset: 'true', cleanOffset: 'true' },
-      { groupName: 'G', removeOffset: 'true', cleanOffset: 'true' },
-    ]);
+    assert.deepEqual(
+      calls.map((c) => c.extFields),
+      [
+        { groupName: 'G', removeOffset: 'true', cleanOffset: 'true' },
+        { groupName: 'G', removeOffset: 'true', cleanOffset: 'true' },
+      ],
+    );
   });
 });
 
 describe('admin wire encodings', () => {
   it('topic attributes: all adds for a new topic, only differences for an existing one', () => {
-    assert.equal(topicAttributesModification({ 'message.type': 'FIFO', 'queue.type': 'SimpleCQ' }), '+message.type=FIFO,+queue.type=SimpleCQ');
-    assert.equal(topicAttributesModification({ 'message.type': 'NORMAL', 'queue.type': 'SimpleCQ' }, { 'message.type': 'FIFO', 'queue.type': 'SimpleCQ', 'reserve.time': '5' }), '+message.type=NORMAL,-reserve.time');
+    assert.equal(
+      topicAttributesModification({ 'message.type': 'FIFO', 'queue.type': 'SimpleCQ' }),
+      '+message.type=FIFO,+queue.type=SimpleCQ',
+    );
+    assert.equal(
+      topicAttributesModification(
+        { 'message.type': 'NORMAL', 'queue.type': 'SimpleCQ' },
+        { 'message.type': 'FIFO', 'queue.type': 'SimpleCQ', 'reserve.time': '5' },
+      ),
+      '+message.type=NORMAL,-reserve.time',
+    );
     assert.equal(topicAttributesModification({}, {}), '');
   });
 
   it('topic header: Java defaults, no attributes field when there is nothing to change', () => {
     assert.deepEqual(topicHeader({ topicName: 'T' }, 'TBW102'), {
-      topic: 'T', defaultTopic: 'TBW102', readQueueNums: '16', writeQueueNums: '16', perm: '6', topicFilterType: 'SINGLE_TAG', topicSysFlag: '0', order: 'false',
+      topic: 'T',
+      defaultTopic: 'TBW102',
+      readQueueNums: '16',
+      writeQueueNums: '16',
+      perm: '6',
+      topicFilterType: 'SINGLE_TAG',
+      topicSysFlag: '0',
+      order: 'false',
     });
     assert.equal(topicHeader({ topicName: 'T', attributes: { 'message.type': 'DELAY' } }, 'TBW102').attributes, '+message.type=DELAY');
   });
 
   it('group body: unknown fields survive a read/write round trip; attributes become additions', () => {
-    const read = parseGroupTable(JSON.stringify({
-      subscriptionGroupTable: { G: {
-        groupName: 'G', retryMaxTimes: 3, someFutureField: { x: 1 }, subscriptionDataSet: [{ topic: 'T', expression: '*' }], attributes: {},
-        groupRetryPolicy: { type: 'EXPONENTIAL', exponentialRetryPolicy: { initial: 1000, max: 60000, multiplier: 3, jitter: true } },
-      } },
-    })).table.get('G')!;
-    assert.deepEqual(read.groupRetryPolicy, { type: 'EXPONENTIAL', exponentialRetryPolicy: { initial: 1000, max: 60000, multiplier: 3, jitter: true } });
+    const read = parseGroupTable(
+      JSON.stringify({
+        subscriptionGroupTable: {
+          G: {
+            groupName: 'G',
+            retryMaxTimes: 3,
+            someFutureField: { x: 1 },
+            subscriptionDataSet: [{ topic: 'T', expression: '*' }],
+            attributes: {},
+            groupRetryPolicy: { type: 'EXPONENTIAL', exponentialRetryPolicy: { initial: 1000, max: 60000, multiplier: 3, jitter: true } },
+          },
+        },
+      }),
+    ).table.get('G')!;
+    assert.deepEqual(read.groupRetryPolicy, {
+      type: 'EXPONENTIAL',
+      exponentialRetryPolicy: { initial: 1000, max: 60000, multiplier: 3, jitter: true },
+    });
     assert.deepEqual(read.extra, { someFutureField: { x: 1 }, subscriptionDataSet: [{ topic: 'T', expression: '*' }] });
     const body = JSON.parse(groupConfigBody({ ...read, attributes: { 'some.attr': 'v' } }).toString()) as Record<string, unknown>;
     assert.deepEqual(body.someFutureField, { x: 1 });
@@ -165,8 +227,14 @@ describe('admin wire encodings', () => {
   });
 
   it('ACL 1.0 header: permission lists comma-joined, absent optional fields left out', () => {
-    assert.deepEqual(plainAccessHeader({ accessKey: 'ak', secretKey: 'sk123456', admin: false, topicPerms: ['a=PUB', 'b=PUB|SUB'], groupPerms: [] }), {
-      accessKey: 'ak', secretKey: 'sk123456', admin: 'false', topicPerms: 'a=PUB,b=PUB|SUB',
-    });
+    assert.deepEqual(
+      plainAccessHeader({ accessKey: 'ak', secretKey: 'sk123456', admin: false, topicPerms: ['a=PUB', 'b=PUB|SUB'], groupPerms: [] }),
+      {
+        accessKey: 'ak',
+        secretKey: 'sk123456',
+        admin: 'false',
+        topicPerms: 'a=PUB,b=PUB|SUB',
+      },
+    );
   });
 });

@@ -59,7 +59,12 @@ before(async () => {
   store = await openStore({ dataDir: db.value });
   const cipher = aesGcmCipher(randomBytes(32));
   // As the composition root builds them (shared/runtime).
-  deps = { store, storeKind: 'embedded', tasks: new TaskService(store, cipher, { requireManagedSide: false }), log: pino({ level: 'silent' }) };
+  deps = {
+    store,
+    storeKind: 'embedded',
+    tasks: new TaskService(store, cipher, { requireManagedSide: false }),
+    log: pino({ level: 'silent' }),
+  };
   admin = await issueToken(store, 'default', 'admin', 'contract admin');
   reader = await issueToken(store, 'default', 'reader', 'contract reader');
 });
@@ -69,7 +74,11 @@ after(async () => {
   await db.drop();
 });
 
-function request(method: string, path: string, opts: { body?: unknown; token?: string | null; query?: Record<string, string> } = {}): Promise<ApiResponse> {
+function request(
+  method: string,
+  path: string,
+  opts: { body?: unknown; token?: string | null; query?: Record<string, string> } = {},
+): Promise<ApiResponse> {
   const token = opts.token === undefined ? admin : opts.token;
   const req: ApiRequest = {
     method,
@@ -85,8 +94,12 @@ describe('API contract: what the router answers', () => {
   const seen = new Set<OperationId>();
 
   /** Calls an operation and checks its answer against the contract; returns the parsed body. */
-  // biome-ignore lint/suspicious/noExplicitAny: the body is checked here, read loosely by the steps
-  async function expectOp(operation: OperationId, path: string, opts: { body?: unknown; query?: Record<string, string>; token?: string | null } = {}): Promise<any> {
+  async function expectOp(
+    operation: OperationId,
+    path: string,
+    opts: { body?: unknown; query?: Record<string, string>; token?: string | null } = {},
+    // biome-ignore lint/suspicious/noExplicitAny: the body is checked here, read loosely by the steps
+  ): Promise<any> {
     const { method, status, response } = operations[operation];
     const res = await request(method, path, opts);
     assert.equal(res.status, status, `${operation}: ${res.body}`);
@@ -108,7 +121,12 @@ describe('API contract: what the router answers', () => {
 
     const first = await expectOp('createTask', '/v1/tasks', { body: taskBody('contract-one', { tpsLimit: 500, shards: 4 }) });
     const second = await expectOp('createTask', '/v1/tasks', {
-      body: taskBody('contract-two', { direction: 'two-way', target: tencent, startOffset: { type: 'timestamp', timestamp: Date.now() - 60_000 }, start: false }),
+      body: taskBody('contract-two', {
+        direction: 'two-way',
+        target: tencent,
+        startOffset: { type: 'timestamp', timestamp: Date.now() - 60_000 },
+        start: false,
+      }),
     });
     assert.equal(second.target.cloudApi.secretKeySet, true);
 
@@ -121,7 +139,17 @@ describe('API contract: what the router answers', () => {
     const minute = Math.floor(Date.now() / 60_000) * 60_000;
     await store.addMetrics([
       { taskId: first.id, flow: 'forward', minuteMs: minute - 60_000, consumed: 5, replicated: 4, failed: 1 },
-      { taskId: first.id, flow: 'forward', minuteMs: minute, consumed: 7, replicated: 7, lag: 3, delayP50Ms: 10, delayP99Ms: 40, delayMaxMs: 90 },
+      {
+        taskId: first.id,
+        flow: 'forward',
+        minuteMs: minute,
+        consumed: 7,
+        replicated: 7,
+        lag: 3,
+        delayP50Ms: 10,
+        delayP99Ms: 40,
+        delayMaxMs: 90,
+      },
     ]);
     await store.upsertMetadataItems(first.id, [
       { kind: 'topic', name: 'orders-1', direction: 'source_to_target', action: 'create', status: 'synced' },
@@ -142,7 +170,9 @@ describe('API contract: what the router answers', () => {
 
     const details = await expectOp('getTask', `/v1/tasks/${first.id}`);
     assert.ok(details.summary.length > 0, 'the summary has the latest minute');
-    const metrics = await expectOp('getMetrics', `/v1/tasks/${first.id}/metrics`, { query: { from: String(minute - 120_000), to: String(minute + 60_000) } });
+    const metrics = await expectOp('getMetrics', `/v1/tasks/${first.id}/metrics`, {
+      query: { from: String(minute - 120_000), to: String(minute + 60_000) },
+    });
     assert.equal(metrics.points.length, 2);
     const metadata = await expectOp('getMetadata', `/v1/tasks/${first.id}/metadata`);
     assert.equal(metadata.items.length, 2);
@@ -180,7 +210,9 @@ describe('API contract: what the router answers', () => {
   });
 
   it('health while the store is unreachable: 503 with the unavailable body', async () => {
-    const down = new Proxy(store, { get: (t, k) => (k === 'ping' ? () => Promise.reject(new Error('connection refused')) : Reflect.get(t, k)) });
+    const down = new Proxy(store, {
+      get: (t, k) => (k === 'ping' ? () => Promise.reject(new Error('connection refused')) : Reflect.get(t, k)),
+    });
     const res = await route({ method: 'GET', path: '/v1/health', query: {}, headers: {}, body: undefined }, { ...deps, store: down });
     assert.equal(res.status, 503);
     const body: unknown = JSON.parse(res.body);
@@ -217,8 +249,15 @@ describe('API contract: the OpenAPI document', () => {
   });
 
   it('lists exactly the contract operations, each with its success status and response schema', () => {
-    const listed = Object.entries(doc.paths as Record<string, Record<string, unknown>>).flatMap(([path, methods]) => Object.keys(methods).map((m) => `${m.toUpperCase()} ${path}`));
-    assert.deepEqual(listed.sort(), Object.values(operations).map((o) => `${o.method} ${o.path}`).sort());
+    const listed = Object.entries(doc.paths as Record<string, Record<string, unknown>>).flatMap(([path, methods]) =>
+      Object.keys(methods).map((m) => `${m.toUpperCase()} ${path}`),
+    );
+    assert.deepEqual(
+      listed.sort(),
+      Object.values(operations)
+        .map((o) => `${o.method} ${o.path}`)
+        .sort(),
+    );
     for (const [id, o] of Object.entries(operations)) {
       const operation = doc.paths[o.path][o.method.toLowerCase()];
       assert.equal(operation.operationId, id);
@@ -252,13 +291,20 @@ describe('API contract: the OpenAPI document', () => {
 
 describe('API client', () => {
   /** fetch that hands the request to the router in-process, as the local server would. */
-  const routerFetch = (seen: { method: string; url: string; headers: Record<string, string>; body: string | undefined }[] = []): typeof fetch =>
+  const routerFetch = (
+    seen: { method: string; url: string; headers: Record<string, string>; body: string | undefined }[] = [],
+  ): typeof fetch =>
     (async (input: string | URL | Request, init?: RequestInit) => {
       const url = new URL(String(input));
-      const headers = Object.fromEntries(Object.entries((init?.headers ?? {}) as Record<string, string>).map(([k, v]) => [k.toLowerCase(), v]));
+      const headers = Object.fromEntries(
+        Object.entries((init?.headers ?? {}) as Record<string, string>).map(([k, v]) => [k.toLowerCase(), v]),
+      );
       const body = typeof init?.body === 'string' ? init.body : undefined;
       seen.push({ method: init?.method ?? 'GET', url: url.pathname + url.search, headers, body });
-      const res = await route({ method: init?.method ?? 'GET', path: url.pathname, query: Object.fromEntries(url.searchParams), headers, body }, deps);
+      const res = await route(
+        { method: init?.method ?? 'GET', path: url.pathname, query: Object.fromEntries(url.searchParams), headers, body },
+        deps,
+      );
       return new Response(res.body === '' ? null : res.body, { status: res.status, headers: res.headers });
     }) as typeof fetch;
 
@@ -277,7 +323,10 @@ describe('API client', () => {
       body: JSON.stringify(taskBody('client-one', { start: false })),
     });
     assert.ok((await api.listAllTasks()).some((x) => x.id === t.id));
-    assert.deepEqual((await api.listTasks({ name: 'client-one', limit: 5 })).items.map((x) => x.id), [t.id]);
+    assert.deepEqual(
+      (await api.listTasks({ name: 'client-one', limit: 5 })).items.map((x) => x.id),
+      [t.id],
+    );
     assert.equal(sent.at(-1)!.url, '/v1/tasks?name=client-one&limit=5');
     assert.deepEqual((await api.getTask(t.id)).summary, []);
     const now = Date.now();
@@ -306,7 +355,10 @@ describe('API client', () => {
     const api = clientFor({ token: () => 'not-a-real-token', onUnauthorized: (e, token) => refused.push([e.code, token]) });
     await assert.rejects(api.listTasks(), (e) => e instanceof ApiError && e.status === 401 && e.code === 'UNAUTHENTICATED');
     assert.deepEqual(refused, [['UNAUTHENTICATED', 'not-a-real-token']]);
-    await assert.rejects(clientFor().renameTask('task-missing', 'x'), (e) => e instanceof ApiError && e.status === 404 && e.code === 'NOT_FOUND');
+    await assert.rejects(
+      clientFor().renameTask('task-missing', 'x'),
+      (e) => e instanceof ApiError && e.status === 404 && e.code === 'NOT_FOUND',
+    );
     await assert.rejects(
       clientFor().createTask({ ...taskBody('client-bad'), tpsLimit: 0 }),
       (e) => e instanceof ApiError && e.status === 400 && e.code === 'VALIDATION_FAILED' && e.field === 'tpsLimit',
@@ -320,16 +372,30 @@ describe('API client', () => {
       code: 'HTTP_502',
       message: 'unexpected answer from http://ferry.test (HTTP 502: <html> <b>Bad gateway</b></html>)',
     });
-    await assert.rejects(answer(200, '{"items": 3}').listTasks(), (e) => e instanceof ApiError && e.code === UNEXPECTED_RESPONSE && /GET \/v1\/tasks \(HTTP 200\): items: /.test(e.message));
-    await assert.rejects(answer(200, '<html></html>').getTask('t'), (e) => e instanceof ApiError && e.code === UNEXPECTED_RESPONSE && /: body: /.test(e.message));
+    await assert.rejects(
+      answer(200, '{"items": 3}').listTasks(),
+      (e) => e instanceof ApiError && e.code === UNEXPECTED_RESPONSE && /GET \/v1\/tasks \(HTTP 200\): items: /.test(e.message),
+    );
+    await assert.rejects(
+      answer(200, '<html></html>').getTask('t'),
+      (e) => e instanceof ApiError && e.code === UNEXPECTED_RESPONSE && /: body: /.test(e.message),
+    );
     // Without a check, the answer is handed over as it came.
-    assert.deepEqual(await clientFor({ fetch: (async () => new Response('{"items": 3}')) as typeof fetch, check: undefined }).listTasks(), { items: 3 });
+    assert.deepEqual(await clientFor({ fetch: (async () => new Response('{"items": 3}')) as typeof fetch, check: undefined }).listTasks(), {
+      items: 3,
+    });
 
-    const refused = clientFor({ fetch: (async () => Promise.reject(new TypeError('fetch failed', { cause: { code: 'ECONNREFUSED' } }))) as typeof fetch });
-    await assert.rejects(refused.listTasks(), (e) => e instanceof UnreachableError && e.message === 'cannot reach the Ferry API at http://ferry.test (ECONNREFUSED)');
+    const refused = clientFor({
+      fetch: (async () => Promise.reject(new TypeError('fetch failed', { cause: { code: 'ECONNREFUSED' } }))) as typeof fetch,
+    });
+    await assert.rejects(
+      refused.listTasks(),
+      (e) => e instanceof UnreachableError && e.message === 'cannot reach the Ferry API at http://ferry.test (ECONNREFUSED)',
+    );
     const silent = clientFor({
       timeoutMs: 50,
-      fetch: ((_: unknown, init?: RequestInit) => new Promise((_resolve, reject) => init!.signal!.addEventListener('abort', () => reject(init!.signal!.reason)))) as typeof fetch,
+      fetch: ((_: unknown, init?: RequestInit) =>
+        new Promise((_resolve, reject) => init!.signal!.addEventListener('abort', () => reject(init!.signal!.reason)))) as typeof fetch,
     });
     await assert.rejects(silent.listTasks(), (e) => e instanceof UnreachableError && e.reason === 'no answer within 0.05s');
   });

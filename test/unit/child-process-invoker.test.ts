@@ -16,10 +16,19 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 function setup(handOver = true) {
   const dir = mkdtempSync(join(tmpdir(), 'ferry-ipc-'));
   const log = join(dir, 'log.jsonl');
-  const invoker = new ChildProcessInvoker({ args: [fixture], env: { ...process.env, IPC_TEST_LOG: log }, log: createLogger('silent'), handOver });
+  const invoker = new ChildProcessInvoker({
+    args: [fixture],
+    env: { ...process.env, IPC_TEST_LOG: log },
+    log: createLogger('silent'),
+    handOver,
+  });
   const lines = (): Record<string, unknown>[] => {
     try {
-      return readFileSync(log, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
+      return readFileSync(log, 'utf8')
+        .trim()
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as Record<string, unknown>);
     } catch {
       return [];
     }
@@ -60,7 +69,11 @@ describe('process invoker', () => {
       await t.invoker.invokeReplicator({ tenant: 'hand-over', taskId: 't3', flow: 'forward', shard: 0 });
       await until(() => t.lines().length >= 2);
       await sleep(500);
-      assert.equal(t.lines().filter((l) => (l.job as ReplicatorJob | undefined)?.taskId === 't2').length, 1, 'the live job was not started again');
+      assert.equal(
+        t.lines().filter((l) => (l.job as ReplicatorJob | undefined)?.taskId === 't2').length,
+        1,
+        'the live job was not started again',
+      );
       assert.equal(t.lines().filter((l) => (l.job as ReplicatorJob | undefined)?.successor).length, 0, 'no successor without hand-over');
       assert.equal(t.invoker.pids().length, 1, 'the lingering child is alive');
       await t.invoker.drain();

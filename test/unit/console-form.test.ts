@@ -10,7 +10,12 @@ import { TaskInput } from '../../shared/tasks/schema.ts';
 import { parseInput } from '../../shared/tasks/service.ts';
 
 const side = (over: Partial<SideForm>): SideForm => ({ ...emptyForm().source, clusterId: 'c', nameServer: '127.0.0.1:9876', ...over });
-const good = (): TaskForm => ({ ...emptyForm(), name: 'orders-dr', source: side({ clusterId: 'a' }), target: side({ clusterId: 'b', nameServer: '127.0.0.1:9877' }) });
+const good = (): TaskForm => ({
+  ...emptyForm(),
+  name: 'orders-dr',
+  source: side({ clusterId: 'a' }),
+  target: side({ clusterId: 'b', nameServer: '127.0.0.1:9877' }),
+});
 
 function apiError(body: unknown): FerryError {
   try {
@@ -31,7 +36,19 @@ describe('console create form', () => {
     const f: TaskForm = {
       ...good(),
       direction: 'two-way',
-      target: side({ clusterId: 'b', nameServer: '10.0.0.2:9876', networkType: 'vpc', vpcRegion: 'ap-gz', vpcId: 'vpc-1', subnetId: 'subnet-1', resourceType: 'other-cloud', dedicatedLineId: 'ccn-1', aclEnabled: true, accessKey: 'ak', secretKey: 'sk' }),
+      target: side({
+        clusterId: 'b',
+        nameServer: '10.0.0.2:9876',
+        networkType: 'vpc',
+        vpcRegion: 'ap-gz',
+        vpcId: 'vpc-1',
+        subnetId: 'subnet-1',
+        resourceType: 'other-cloud',
+        dedicatedLineId: 'ccn-1',
+        aclEnabled: true,
+        accessKey: 'ak',
+        secretKey: 'sk',
+      }),
       startOffsetType: 'timestamp',
       startTime: '2026-01-02T03:04:05',
       include: 'orders-.*\n\n  pay-.* ',
@@ -46,17 +63,31 @@ describe('console create form', () => {
     assert.equal(validate(body).size, 0);
     const parsed = parseInput(TaskInput, body);
     assert.deepEqual(parsed.target, {
-      clusterType: 'self-built', clusterId: 'b', protocol: 'remoting', nameServer: '10.0.0.2:9876', networkType: 'vpc',
-      vpc: { region: 'ap-gz', vpcId: 'vpc-1', subnetId: 'subnet-1' }, resourceType: 'other-cloud', dedicatedLine: { type: 'ccn', id: 'ccn-1' },
+      clusterType: 'self-built',
+      clusterId: 'b',
+      protocol: 'remoting',
+      nameServer: '10.0.0.2:9876',
+      networkType: 'vpc',
+      vpc: { region: 'ap-gz', vpcId: 'vpc-1', subnetId: 'subnet-1' },
+      resourceType: 'other-cloud',
+      dedicatedLine: { type: 'ccn', id: 'ccn-1' },
       acl: { enabled: true, accessKey: 'ak', secretKey: 'sk' },
     });
     assert.deepEqual(parsed.startOffset, { type: 'timestamp', timestamp: new Date('2026-01-02T03:04:05').getTime() });
-    assert.deepEqual(parsed.filter, { topics: { include: ['orders-.*', 'pay-.*'], exclude: ['orders-dlq'] }, expression: { type: 'SQL92', value: "region = 'gz'" } });
+    assert.deepEqual(parsed.filter, {
+      topics: { include: ['orders-.*', 'pay-.*'], exclude: ['orders-dlq'] },
+      expression: { type: 'SQL92', value: "region = 'gz'" },
+    });
     assert.equal(parsed.tpsLimit, 500);
     assert.equal(parsed.idempotentResume, false);
     assert.equal(parsed.start, false);
     assert.equal(parsed.direction, 'two-way');
-    assert.deepEqual(toRequestBody({ ...good(), source: side({ clusterType: 'tencent', region: 'ap-gz', clusterId: 'rmq-1' }) }).source, { clusterType: 'tencent', region: 'ap-gz', clusterId: 'rmq-1', protocol: 'remoting' });
+    assert.deepEqual(toRequestBody({ ...good(), source: side({ clusterType: 'tencent', region: 'ap-gz', clusterId: 'rmq-1' }) }).source, {
+      clusterType: 'tencent',
+      region: 'ap-gz',
+      clusterId: 'rmq-1',
+      protocol: 'remoting',
+    });
   });
 
   const bad: [string, (f: TaskForm) => TaskForm][] = [
@@ -67,7 +98,13 @@ describe('console create form', () => {
     ['name server port 0', (f) => ({ ...f, target: { ...f.target, nameServer: 'ns.example.com:0' } })],
     ['empty cluster id', (f) => ({ ...f, target: { ...f.target, clusterId: '  ' } })],
     ['VPC without ids', (f) => ({ ...f, source: { ...f.source, networkType: 'vpc' } })],
-    ['other cloud without a line id', (f) => ({ ...f, source: { ...f.source, networkType: 'vpc', vpcRegion: 'r', vpcId: 'v', subnetId: 's', resourceType: 'other-cloud' } })],
+    [
+      'other cloud without a line id',
+      (f) => ({
+        ...f,
+        source: { ...f.source, networkType: 'vpc', vpcRegion: 'r', vpcId: 'v', subnetId: 's', resourceType: 'other-cloud' },
+      }),
+    ],
     ['ACL without keys', (f) => ({ ...f, target: { ...f.target, aclEnabled: true } })],
     ['ACL without the secret', (f) => ({ ...f, target: { ...f.target, aclEnabled: true, accessKey: 'ak' } })],
     ['Tencent cluster without a region', (f) => ({ ...f, source: side({ clusterType: 'tencent', clusterId: 'rmq-1' }) })],

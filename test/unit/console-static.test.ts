@@ -8,14 +8,20 @@ import { after, before, describe, it } from 'node:test';
 import type { ApiRequest } from '../../shared/api/http.ts';
 import { isConsoleRequest, serveConsole } from '../../shared/api/static.ts';
 
-const req = (path: string, method = 'GET', headers: Record<string, string> = {}): ApiRequest => ({ method, path, query: {}, headers, body: undefined });
+const req = (path: string, method = 'GET', headers: Record<string, string> = {}): ApiRequest => ({
+  method,
+  path,
+  query: {},
+  headers,
+  body: undefined,
+});
 
 describe('console static files', () => {
   let base: string;
   let root: string;
   before(() => {
     base = mkdtempSync(join(tmpdir(), 'ferry-static-'));
-    root = join(base, 'dist') + '/';
+    root = `${join(base, 'dist')}/`;
     mkdirSync(join(root, 'assets'), { recursive: true });
     writeFileSync(join(root, 'index.html'), '<!doctype html><title>Ferry</title>');
     writeFileSync(join(root, 'assets', 'main-ABC123.js'), 'console.log(1)');
@@ -83,7 +89,7 @@ describe('console static files', () => {
   });
 
   it('says how to build the console when it is not built', () => {
-    const r = serveConsole(req('/tasks/task-1'), join(base, 'nowhere') + '/');
+    const r = serveConsole(req('/tasks/task-1'), `${join(base, 'nowhere')}/`);
     assert.equal(r.status, 503);
     assert.match(r.body, /npm run build:console/);
   });

@@ -52,10 +52,25 @@ describe('detectHttpEvent', () => {
       // SCF timer trigger
       { Type: 'Timer', TriggerName: 'EveryMinute', Time: '2026-03-10T13:40:00Z', Message: '' },
       // AWS REST API (payload 1.0): has httpMethod and path too
-      { version: '1.0', resource: '/{proxy+}', path: '/v1/health', httpMethod: 'GET', headers: {}, multiValueHeaders: {}, requestContext: { stage: 'prod' } },
+      {
+        version: '1.0',
+        resource: '/{proxy+}',
+        path: '/v1/health',
+        httpMethod: 'GET',
+        headers: {},
+        multiValueHeaders: {},
+        requestContext: { stage: 'prod' },
+      },
       { resource: '/{proxy+}', path: '/v1/health', httpMethod: 'GET', headers: {}, requestContext: {} },
       // AWS payload 2.0 with a field of the wrong type
-      { version: '2.0', rawPath: '/v1/health', rawQueryString: '', headers: { accept: 1 }, requestContext: { http: { method: 'GET' } }, isBase64Encoded: false },
+      {
+        version: '2.0',
+        rawPath: '/v1/health',
+        rawQueryString: '',
+        headers: { accept: 1 },
+        requestContext: { http: { method: 'GET' } },
+        isBase64Encoded: false,
+      },
       { version: '2.0', rawPath: '/v1/health', requestContext: {}, isBase64Encoded: false },
       // SCF shape with a non-string body
       { httpMethod: 'POST', path: '/v1/tasks', headers: {}, body: { name: 'x' } },
@@ -160,7 +175,10 @@ describe('scf-api-gateway adapter (SCF API Gateway trigger)', () => {
 
   it('treats the empty body of a GET as no body', () => {
     const req = scfApiGateway.toApiRequest(detected('scf-api-gateway-health', 'scf-api-gateway'), { basePath: '/ferry' });
-    assert.deepEqual({ method: req.method, path: req.path, query: req.query, body: req.body }, { method: 'GET', path: '/v1/health', query: {}, body: undefined });
+    assert.deepEqual(
+      { method: req.method, path: req.path, query: req.query, body: req.body },
+      { method: 'GET', path: '/v1/health', query: {}, body: undefined },
+    );
   });
 
   it('uses the declared query parameters when queryString is missing', () => {
@@ -169,7 +187,12 @@ describe('scf-api-gateway adapter (SCF API Gateway trigger)', () => {
   });
 
   it('maps the response to the integration response', () => {
-    assert.deepEqual(scfApiGateway.fromApiResponse(RESPONSE), { isBase64Encoded: false, statusCode: 201, headers: RESPONSE.headers, body: RESPONSE.body });
+    assert.deepEqual(scfApiGateway.fromApiResponse(RESPONSE), {
+      isBase64Encoded: false,
+      statusCode: 201,
+      headers: RESPONSE.headers,
+      body: RESPONSE.body,
+    });
   });
 });
 
@@ -195,7 +218,10 @@ describe('scf-function-url adapter (SCF function URL, event function)', () => {
 
   it('maps the event as delivered, with the API-Gateway-only fields present but empty', () => {
     const req = scfFunctionUrl.toApiRequest(detected('scf-function-url-health', 'scf-function-url'));
-    assert.deepEqual({ method: req.method, path: req.path, query: req.query, body: req.body }, { method: 'GET', path: '/v1/health', query: {}, body: undefined });
+    assert.deepEqual(
+      { method: req.method, path: req.path, query: req.query, body: req.body },
+      { method: 'GET', path: '/v1/health', query: {}, body: undefined },
+    );
     assert.equal(req.headers['x-scf-remote-addr'], '111.206.96.145');
   });
 
@@ -207,13 +233,21 @@ describe('scf-function-url adapter (SCF function URL, event function)', () => {
   });
 
   it('maps the response', () => {
-    assert.deepEqual(scfFunctionUrl.fromApiResponse(RESPONSE), { isBase64Encoded: false, statusCode: 201, headers: RESPONSE.headers, body: RESPONSE.body });
+    assert.deepEqual(scfFunctionUrl.fromApiResponse(RESPONSE), {
+      isBase64Encoded: false,
+      statusCode: 201,
+      headers: RESPONSE.headers,
+      body: RESPONSE.body,
+    });
   });
 });
 
 describe('edge normalization rules', () => {
   it('lower-cases header names and joins names that collide', () => {
-    assert.deepEqual(lowerCaseHeaders({ 'X-Trace': 'a', 'x-trace': 'b', Accept: 'text/plain', Skip: undefined }), { 'x-trace': 'a,b', accept: 'text/plain' });
+    assert.deepEqual(lowerCaseHeaders({ 'X-Trace': 'a', 'x-trace': 'b', Accept: 'text/plain', Skip: undefined }), {
+      'x-trace': 'a,b',
+      accept: 'text/plain',
+    });
   });
 
   it('parses a raw query string, joining repeated keys', () => {
@@ -269,6 +303,9 @@ describe('functions/api handler end to end (embedded store)', () => {
   }
 
   it('fails the invocation for an event that is not an HTTP event', async () => {
-    await assert.rejects(api.handler({ Type: 'Timer', TriggerName: 'EveryMinute', Time: '2026-03-10T13:40:00Z', Message: '' }), /not an HTTP event/);
+    await assert.rejects(
+      api.handler({ Type: 'Timer', TriggerName: 'EveryMinute', Time: '2026-03-10T13:40:00Z', Message: '' }),
+      /not an HTTP event/,
+    );
   });
 });

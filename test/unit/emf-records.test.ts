@@ -21,21 +21,64 @@ describe('EMF records', () => {
 
   it('reports a replicator invocation only when it ran its shard; delay and lag only when measured', () => {
     assert.deepEqual(replicatorRecords({ exit: 'lease-held', job, durationMs: 12, task: { name: 't', route: 'A->B' } }), []);
-    const totals = { consumed: 5, replicated: 3, filtered: 1, loopSkipped: 1, failed: 0, throttled: 0, delayP50Ms: null, delayP99Ms: null, delayMaxMs: null, lag: null };
+    const totals = {
+      consumed: 5,
+      replicated: 3,
+      filtered: 1,
+      loopSkipped: 1,
+      failed: 0,
+      throttled: 0,
+      delayP50Ms: null,
+      delayP99Ms: null,
+      delayMaxMs: null,
+      lag: null,
+    };
     const [r] = replicatorRecords({ exit: 'task-stopped', job, durationMs: 900, task: { name: 't', route: 'A->B' }, totals });
     assert.deepEqual(r!.dimensions, [{ TaskId: 'task-1', Flow: 'A->B' }]);
-    assert.deepEqual(values(r!), { MessagesConsumed: 5, MessagesReplicated: 3, MessagesFiltered: 1, MessagesLoopSkipped: 1, MessagesFailed: 0, MessagesThrottled: 0, InvocationDuration: 900 });
+    assert.deepEqual(values(r!), {
+      MessagesConsumed: 5,
+      MessagesReplicated: 3,
+      MessagesFiltered: 1,
+      MessagesLoopSkipped: 1,
+      MessagesFailed: 0,
+      MessagesThrottled: 0,
+      InvocationDuration: 900,
+    });
     assert.equal(r!.properties.Exit, 'task-stopped');
   });
 
   it('sums metadata sync items across tasks and gives each task its own line', () => {
     const result = (taskId: string, created: number, updated: number, deleted: number, failed: number): MetadataSyncResult => ({
-      taskId, outcome: failed ? 'partial' : 'ok', first: false, created, updated, deleted, failed, unsupported: 0, conflicts: 0, stored: true, durationMs: 40,
+      taskId,
+      outcome: failed ? 'partial' : 'ok',
+      first: false,
+      created,
+      updated,
+      deleted,
+      failed,
+      unsupported: 0,
+      conflicts: 0,
+      stored: true,
+      durationMs: 40,
     });
-    const records = metadataSyncRecords({ tasks: 3, eligible: 2, results: [result('t1', 2, 1, 0, 0), result('t2', 0, 0, 1, 2)], deferred: 0, errors: [], durationMs: 95 });
+    const records = metadataSyncRecords({
+      tasks: 3,
+      eligible: 2,
+      results: [result('t1', 2, 1, 0, 0), result('t2', 0, 0, 1, 2)],
+      deferred: 0,
+      errors: [],
+      durationMs: 95,
+    });
     assert.equal(records.length, 3);
     assert.deepEqual(records[0]!.dimensions, [{}]);
-    assert.deepEqual(values(records[0]!), { MetadataSyncTasks: 2, MetadataItemsApplied: 4, MetadataItemsFailed: 2, MetadataSyncDeferred: 0, MetadataSyncErrors: 0, MetadataSyncDuration: 95 });
+    assert.deepEqual(values(records[0]!), {
+      MetadataSyncTasks: 2,
+      MetadataItemsApplied: 4,
+      MetadataItemsFailed: 2,
+      MetadataSyncDeferred: 0,
+      MetadataSyncErrors: 0,
+      MetadataSyncDuration: 95,
+    });
     assert.deepEqual(records[2]!.dimensions, [{ TaskId: 't2' }]);
     assert.equal(values(records[2]!).MetadataItemsFailed, 2);
   });

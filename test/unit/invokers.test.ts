@@ -80,22 +80,41 @@ const isInvokeError = (check: (e: InvokeError) => void) => (e: unknown) => {
   return true;
 };
 
-const SIGV4 = /^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8})\/([^/]+)\/([^/]+)\/aws4_request, SignedHeaders=([a-z0-9;-]+), Signature=([0-9a-f]{64})$/;
+const SIGV4 =
+  /^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8})\/([^/]+)\/([^/]+)\/aws4_request, SignedHeaders=([a-z0-9;-]+), Signature=([0-9a-f]{64})$/;
 
 /** Checks a request's SigV4 signature from the request alone and the secret for its access key. */
 function sigV4Problem(r: Seen, secrets: Record<string, string>): string | undefined {
   const m = SIGV4.exec(String(r.headers.authorization));
   if (!m) return `malformed Authorization: ${String(r.headers.authorization)}`;
-  const [, keyId, date, region, service, signedHeaders, signature] = m as unknown as [string, string, string, string, string, string, string];
+  const [, keyId, date, region, service, signedHeaders, signature] = m as unknown as [
+    string,
+    string,
+    string,
+    string,
+    string,
+    string,
+    string,
+  ];
   const secret = secrets[keyId];
   if (!secret) return `unknown access key ${keyId}`;
   const amzDate = String(r.headers['x-amz-date']);
   if (!amzDate.startsWith(date)) return 'credential scope date does not match X-Amz-Date';
   const names = signedHeaders.split(';');
   if (!names.includes('host') || !names.includes('x-amz-date')) return 'host and x-amz-date must be signed';
-  const canonicalHeaders = names.map((h) => `${h}:${String(r.headers[h] ?? '').trim().replace(/\s+/g, ' ')}\n`).join('');
+  const canonicalHeaders = names
+    .map(
+      (h) =>
+        `${h}:${String(r.headers[h] ?? '')
+          .trim()
+          .replace(/\s+/g, ' ')}\n`,
+    )
+    .join('');
   const url = new URL(r.url, 'http://fake');
-  const query = [...url.searchParams].map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`).sort().join('&');
+  const query = [...url.searchParams]
+    .map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`)
+    .sort()
+    .join('&');
   const canonicalRequest = [r.method, url.pathname, query, canonicalHeaders, signedHeaders, sha256Hex(r.body)].join('\n');
   const scope = `${date}/${region}/${service}/aws4_request`;
   const stringToSign = ['AWS4-HMAC-SHA256', amzDate, scope, sha256Hex(canonicalRequest)].join('\n');
@@ -115,7 +134,9 @@ describe('AWS Lambda invoker (InvocationType Event)', () => {
   // Like Lambda: a bad signature is refused before anything else is looked at.
   const fake = fakeEndpoint((r) => {
     const problem = sigV4Problem(r, { [awsCredentials.accessKeyId]: awsCredentials.secretAccessKey });
-    return problem ? { status: 403, headers: { 'x-amzn-errortype': 'InvalidSignatureException' }, body: JSON.stringify({ message: problem }) } : reply;
+    return problem
+      ? { status: 403, headers: { 'x-amzn-errortype': 'InvalidSignatureException' }, body: JSON.stringify({ message: problem }) }
+      : reply;
   });
   let endpoint: string;
   before(async () => {
@@ -139,7 +160,10 @@ describe('AWS Lambda invoker (InvocationType Event)', () => {
     assert.equal(r.headers['x-amz-invocation-type'], 'Event');
     assert.match(
       String(r.headers.authorization),
-      /^AWS4-HMAC-SHA256 Credential=AKIDFERRYTEST\/\d{8}\/ap-southeast-1\/lambda\/aws4_request, SignedHeaders=[a-z0-9;-]*x-amz-invocation-type[a-z0-9;-]*, Signature=[0-9a-f]{64}$/,
+      new RegExp(
+        /^AWS4-HMAC-SHA256 Credential=AKIDFERRYTEST\/\d{8}\/ap-southeast-1\/lambda\/aws4_request, /.source +
+          /SignedHeaders=[a-z0-9;-]*x-amz-invocation-type[a-z0-9;-]*, Signature=[0-9a-f]{64}$/.source,
+      ),
     );
     assert.equal(sigV4Problem(r, { [awsCredentials.accessKeyId]: awsCredentials.secretAccessKey }), undefined);
     assert.deepEqual(JSON.parse(r.body.toString('utf8')), job);
@@ -180,29 +204,53 @@ describe('AWS Lambda invoker (InvocationType Event)', () => {
 
   it('treats any status but 202 as not queued, and a FunctionError as an error', async () => {
     reply = { status: 200, body: '{}' };
-    await assert.rejects(invoker().invokeReplicator(job), isInvokeError((e) => assert.equal(e.status, 200)));
+    await assert.rejects(
+      invoker().invokeReplicator(job),
+      isInvokeError((e) => assert.equal(e.status, 200)),
+    );
     reply = { status: 202, headers: { 'x-amz-function-error': 'Unhandled' } };
-    await assert.rejects(invoker().invokeReplicator(job), isInvokeError((e) => assert.equal(e.code, 'Unhandled')));
+    await assert.rejects(
+      invoker().invokeReplicator(job),
+      isInvokeError((e) => assert.equal(e.code, 'Unhandled')),
+    );
   });
 
   it('is refused by the verifying fake when signed with the wrong secret', async () => {
     reply = { status: 202 };
-    const inv = new AwsLambdaInvoker({ functionName: 'f', region: 'ap-southeast-1', endpoint, credentials: { ...awsCredentials, secretAccessKey: 'wrong' } });
-    await assert.rejects(inv.invokeReplicator(job), isInvokeError((e) => assert.equal(e.code, 'InvalidSignatureException')));
+    const inv = new AwsLambdaInvoker({
+      functionName: 'f',
+      region: 'ap-southeast-1',
+      endpoint,
+      credentials: { ...awsCredentials, secretAccessKey: 'wrong' },
+    });
+    await assert.rejects(
+      inv.invokeReplicator(job),
+      isInvokeError((e) => assert.equal(e.code, 'InvalidSignatureException')),
+    );
   });
 
   it('rejects with a typed error when nothing answers', async () => {
     const gone = fakeEndpoint(() => ({ status: 202 }));
     const url = await gone.start();
     await gone.stop();
-    const inv = new AwsLambdaInvoker({ functionName: 'f', region: 'ap-southeast-1', endpoint: url, credentials: awsCredentials, maxAttempts: 1 });
-    await assert.rejects(inv.invokeReplicator(job), isInvokeError((e) => assert.equal(e.code, 'ECONNREFUSED')));
+    const inv = new AwsLambdaInvoker({
+      functionName: 'f',
+      region: 'ap-southeast-1',
+      endpoint: url,
+      credentials: awsCredentials,
+      maxAttempts: 1,
+    });
+    await assert.rejects(
+      inv.invokeReplicator(job),
+      isInvokeError((e) => assert.equal(e.code, 'ECONNREFUSED')),
+    );
   });
 });
 
 // --- Tencent Cloud API 3.0 -------------------------------------------------------------------
 
-const TC3 = /^TC3-HMAC-SHA256 Credential=([^/]+)\/(\d{4}-\d{2}-\d{2})\/([^/]+)\/tc3_request, SignedHeaders=([a-z0-9;-]+), Signature=([0-9a-f]{64})$/;
+const TC3 =
+  /^TC3-HMAC-SHA256 Credential=([^/]+)\/(\d{4}-\d{2}-\d{2})\/([^/]+)\/tc3_request, SignedHeaders=([a-z0-9;-]+), Signature=([0-9a-f]{64})$/;
 /**
  * Checks a request's TC3-HMAC-SHA256 signature the way the Cloud API does, from the request alone
  * and the secret known for its SecretId. Returns why it fails, or undefined when it is valid.
@@ -222,7 +270,9 @@ function tc3Problem(r: Seen, secrets: Record<string, string>, nowS = Date.now() 
   if (date !== new Date(timestamp * 1000).toISOString().slice(0, 10)) return 'credential scope date does not match X-TC-Timestamp';
   const names = signedHeaders.split(';');
   if (!names.includes('host') || !names.includes('content-type')) return 'content-type and host must be signed';
-  const canonicalHeaders = names.map((h) => `${h}:${(h === 'host' ? hostname : String(r.headers[h] ?? '')).trim().toLowerCase()}\n`).join('');
+  const canonicalHeaders = names
+    .map((h) => `${h}:${(h === 'host' ? hostname : String(r.headers[h] ?? '')).trim().toLowerCase()}\n`)
+    .join('');
   const url = new URL(r.url, 'http://fake');
   const canonicalRequest = [r.method, url.pathname, url.search.slice(1), canonicalHeaders, signedHeaders, sha256Hex(r.body)].join('\n');
   const stringToSign = ['TC3-HMAC-SHA256', String(timestamp), `${date}/${service}/tc3_request`, sha256Hex(canonicalRequest)].join('\n');
@@ -239,7 +289,10 @@ const cloudApiError = (code: string, message: string, requestId: string): Reply 
 describe('Tencent SCF invoker (Invoke, InvocationType Event)', () => {
   const secrets: Record<string, string> = { AKIDscftest: 'scf-test-secret', AKIDtemp: 'temp-secret' };
   // Like the Cloud API: a bad signature is an AuthFailure before anything else is looked at.
-  let reply: (r: Seen) => Reply = () => ({ status: 200, body: JSON.stringify({ Response: { Result: { FunctionRequestId: 'f-1' }, RequestId: 'r-1' } }) });
+  let reply: (r: Seen) => Reply = () => ({
+    status: 200,
+    body: JSON.stringify({ Response: { Result: { FunctionRequestId: 'f-1' }, RequestId: 'r-1' } }),
+  });
   const fake = fakeEndpoint((r) => {
     const problem = tc3Problem(r, secrets);
     return problem ? cloudApiError('AuthFailure.SignatureFailure', problem, 'r-auth') : reply(r);
@@ -255,7 +308,14 @@ describe('Tencent SCF invoker (Invoke, InvocationType Event)', () => {
   });
 
   const invoker = (extra: Partial<ConstructorParameters<typeof TencentScfInvoker>[0]> = {}) =>
-    new TencentScfInvoker({ functionName: 'ferry-replicator', region: 'ap-guangzhou', secretId: 'AKIDscftest', secretKey: 'scf-test-secret', endpoint, ...extra });
+    new TencentScfInvoker({
+      functionName: 'ferry-replicator',
+      region: 'ap-guangzhou',
+      secretId: 'AKIDscftest',
+      secretKey: 'scf-test-secret',
+      endpoint,
+      ...extra,
+    });
 
   it('calls the Cloud API Invoke action with the job as ClientContext, TC3-signed; success resolves', async () => {
     await invoker().invokeReplicator(job);
@@ -308,19 +368,25 @@ describe('Tencent SCF invoker (Invoke, InvocationType Event)', () => {
 
   it('rejects a non-200 answer with its HTTP status', async () => {
     reply = () => ({ status: 502, body: 'bad gateway' });
-    await assert.rejects(invoker().invokeReplicator(job), isInvokeError((e) => assert.equal(e.status, 502)));
+    await assert.rejects(
+      invoker().invokeReplicator(job),
+      isInvokeError((e) => assert.equal(e.status, 502)),
+    );
   });
 
   it("reads the role's temporary keys and session token from the environment at each call", async () => {
-    await withEnv({ TENCENTCLOUD_SECRETID: 'AKIDtemp', TENCENTCLOUD_SECRETKEY: 'temp-secret', TENCENTCLOUD_SESSIONTOKEN: 'tok-1' }, async () => {
-      const inv = new TencentScfInvoker({ functionName: 'ferry-replicator', region: 'ap-guangzhou', endpoint });
-      await inv.invokeReplicator(job);
-      assert.equal(fake.last().headers['x-tc-token'], 'tok-1');
-      assert.match(String(fake.last().headers.authorization), /Credential=AKIDtemp\//);
-      process.env.TENCENTCLOUD_SESSIONTOKEN = 'tok-2';
-      await inv.invokeReplicator(job);
-      assert.equal(fake.last().headers['x-tc-token'], 'tok-2');
-    });
+    await withEnv(
+      { TENCENTCLOUD_SECRETID: 'AKIDtemp', TENCENTCLOUD_SECRETKEY: 'temp-secret', TENCENTCLOUD_SESSIONTOKEN: 'tok-1' },
+      async () => {
+        const inv = new TencentScfInvoker({ functionName: 'ferry-replicator', region: 'ap-guangzhou', endpoint });
+        await inv.invokeReplicator(job);
+        assert.equal(fake.last().headers['x-tc-token'], 'tok-1');
+        assert.match(String(fake.last().headers.authorization), /Credential=AKIDtemp\//);
+        process.env.TENCENTCLOUD_SESSIONTOKEN = 'tok-2';
+        await inv.invokeReplicator(job);
+        assert.equal(fake.last().headers['x-tc-token'], 'tok-2');
+      },
+    );
   });
 
   it('fails before sending when there are no credentials at all', async () => {
@@ -341,7 +407,10 @@ describe('createInvoker', () => {
     const config = loadConfig({});
     assert.equal(config.invoker, 'local');
     assert.equal(config.replicatorFunction, 'ferry-dev-replicator');
-    assert.equal(createInvoker(config, () => local), local);
+    assert.equal(
+      createInvoker(config, () => local),
+      local,
+    );
     assert.throws(() => createInvoker(config), /local runtime/);
   });
 
@@ -354,15 +423,23 @@ describe('createInvoker', () => {
     const endpoint = await fake.start();
     try {
       // Keys in the environment: the SDK's default chain takes them before any instance-role lookup.
-      await withEnv({ AWS_ACCESS_KEY_ID: 'AKIDENV', AWS_SECRET_ACCESS_KEY: 'env-secret', AWS_SESSION_TOKEN: undefined, AWS_PROFILE: undefined }, async () => {
-        const config = loadConfig({ FERRY_INVOKER: 'aws-lambda', FERRY_REPLICATOR_FUNCTION: 'ferry-prod-replicator', FERRY_INVOKER_REGION: 'eu-west-1', FERRY_INVOKER_ENDPOINT: endpoint });
-        const inv = createInvoker(config);
-        assert.ok(inv instanceof AwsLambdaInvoker);
-        assert.equal(createInvoker(config), inv);
-        await inv.invokeReplicator(job);
-        assert.equal(fake.last().url, '/2015-03-31/functions/ferry-prod-replicator/invocations');
-        assert.match(String(fake.last().headers.authorization), /Credential=AKIDENV\/\d{8}\/eu-west-1\/lambda\//);
-      });
+      await withEnv(
+        { AWS_ACCESS_KEY_ID: 'AKIDENV', AWS_SECRET_ACCESS_KEY: 'env-secret', AWS_SESSION_TOKEN: undefined, AWS_PROFILE: undefined },
+        async () => {
+          const config = loadConfig({
+            FERRY_INVOKER: 'aws-lambda',
+            FERRY_REPLICATOR_FUNCTION: 'ferry-prod-replicator',
+            FERRY_INVOKER_REGION: 'eu-west-1',
+            FERRY_INVOKER_ENDPOINT: endpoint,
+          });
+          const inv = createInvoker(config);
+          assert.ok(inv instanceof AwsLambdaInvoker);
+          assert.equal(createInvoker(config), inv);
+          await inv.invokeReplicator(job);
+          assert.equal(fake.last().url, '/2015-03-31/functions/ferry-prod-replicator/invocations');
+          assert.match(String(fake.last().headers.authorization), /Credential=AKIDENV\/\d{8}\/eu-west-1\/lambda\//);
+        },
+      );
     } finally {
       await fake.stop();
     }
@@ -371,21 +448,36 @@ describe('createInvoker', () => {
   it('builds the Tencent SCF adapter from the environment settings', async () => {
     const secrets = { AKIDenv: 'env-secret' };
     const fake = fakeEndpoint((r) =>
-      tc3Problem(r, secrets) ? cloudApiError('AuthFailure.SignatureFailure', 'bad', 'x') : { status: 200, body: JSON.stringify({ Response: { Result: {}, RequestId: 'x' } }) },
+      tc3Problem(r, secrets)
+        ? cloudApiError('AuthFailure.SignatureFailure', 'bad', 'x')
+        : { status: 200, body: JSON.stringify({ Response: { Result: {}, RequestId: 'x' } }) },
     );
     const endpoint = await fake.start();
     try {
-      await withEnv({ TENCENTCLOUD_SECRETID: 'AKIDenv', TENCENTCLOUD_SECRETKEY: 'env-secret', TENCENTCLOUD_SESSIONTOKEN: undefined, SCF_NAMESPACE: undefined }, async () => {
-        const config = loadConfig({ FERRY_INVOKER: 'tencent-scf', FERRY_REPLICATOR_FUNCTION: 'ferry-prod-replicator', FERRY_INVOKER_REGION: 'ap-shanghai', FERRY_INVOKER_ENDPOINT: endpoint });
-        const inv = createInvoker(config);
-        assert.ok(inv instanceof TencentScfInvoker);
-        await inv.invokeReplicator(job);
-        const r = fake.last();
-        assert.equal(r.headers['x-tc-region'], 'ap-shanghai');
-        const body = JSON.parse(r.body.toString('utf8')) as Record<string, unknown>;
-        assert.equal(body.FunctionName, 'ferry-prod-replicator');
-        assert.equal(body.Namespace, 'default');
-      });
+      await withEnv(
+        {
+          TENCENTCLOUD_SECRETID: 'AKIDenv',
+          TENCENTCLOUD_SECRETKEY: 'env-secret',
+          TENCENTCLOUD_SESSIONTOKEN: undefined,
+          SCF_NAMESPACE: undefined,
+        },
+        async () => {
+          const config = loadConfig({
+            FERRY_INVOKER: 'tencent-scf',
+            FERRY_REPLICATOR_FUNCTION: 'ferry-prod-replicator',
+            FERRY_INVOKER_REGION: 'ap-shanghai',
+            FERRY_INVOKER_ENDPOINT: endpoint,
+          });
+          const inv = createInvoker(config);
+          assert.ok(inv instanceof TencentScfInvoker);
+          await inv.invokeReplicator(job);
+          const r = fake.last();
+          assert.equal(r.headers['x-tc-region'], 'ap-shanghai');
+          const body = JSON.parse(r.body.toString('utf8')) as Record<string, unknown>;
+          assert.equal(body.FunctionName, 'ferry-prod-replicator');
+          assert.equal(body.Namespace, 'default');
+        },
+      );
     } finally {
       await fake.stop();
     }

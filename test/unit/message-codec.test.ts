@@ -15,12 +15,12 @@ import {
   SYSTEM_PROPERTY_KEYS,
   UnsupportedCompressionError,
   buildMessageProperties,
-  createUniqKey,
   decodeProperties,
   decodeStoredMessages,
   encodeBatchBody,
   encodeProperties,
 } from '../../shared/rocketmq/remoting/message-codec.ts';
+import { createUniqKey } from '../../shared/rocketmq/remoting/uniq-key.ts';
 
 // ---- fixtures written by RocketMQ 5.3.3 itself (test/fixtures/rocketmq/GenMessageCodecFixtures.java) ----
 // All but V2 come from MessageDecoder.encode with: topic TopicA, queueId 3, flag 7, queueOffset 42,
@@ -150,8 +150,28 @@ function stored(spec: Spec): Buffer {
     parts.push(b);
   };
   const size =
-    4 + 4 + 4 + 4 + 4 + 8 + 8 + 4 + 8 + bornIp.length + 4 + 8 + storeIp.length + 4 + 4 + 8 +
-    4 + body.length + topicLenSize + topic.length + 2 + props.length;
+    4 +
+    4 +
+    4 +
+    4 +
+    4 +
+    8 +
+    8 +
+    4 +
+    8 +
+    bornIp.length +
+    4 +
+    8 +
+    storeIp.length +
+    4 +
+    4 +
+    8 +
+    4 +
+    body.length +
+    topicLenSize +
+    topic.length +
+    2 +
+    props.length;
   int(size);
   int(spec.v2 ? MESSAGE_MAGIC_V2 : MESSAGE_MAGIC_V1);
   int(spec.bodyCRC ?? 0);
@@ -264,7 +284,9 @@ describe('decodeStoredMessages on messages written by RocketMQ 5.3.3', () => {
   });
 
   it('decodes them back to back, and their bodies do not hold on to the pull buffer', () => {
-    const parts = Object.entries(JAVA).filter(([k]) => k !== 'batch').map(([, b]) => b);
+    const parts = Object.entries(JAVA)
+      .filter(([k]) => k !== 'batch')
+      .map(([, b]) => b);
     // Like a pull response: a buffer of its own, not a slice of Node's small-buffer pool.
     const all = Buffer.allocUnsafeSlow(parts.reduce((n, b) => n + b.length, 0));
     Buffer.concat(parts).copy(all);
@@ -363,7 +385,10 @@ describe('decodeStoredMessages on hand-built messages', () => {
     assert.equal(err.index, 1);
     assert.equal(err.byteOffset, good.length);
     assert.equal(err.queueOffset, 11);
-    assert.deepEqual(err.decoded.map((m) => m.queueOffset), [10]);
+    assert.deepEqual(
+      err.decoded.map((m) => m.queueOffset),
+      [10],
+    );
     assert.ok(!Object.keys(err).includes('decoded'), 'the decoded messages stay out of logs');
   });
 
@@ -374,10 +399,7 @@ describe('decodeStoredMessages on hand-built messages', () => {
       [1, Buffer.from(lz4js.compress(Buffer.from(BODY))).subarray(0, 20)],
       [2, ZSTD_CLI.subarray(0, ZSTD_CLI.length - 6)],
     ] as const) {
-      const err = thrown(
-        () => decodeStoredMessages(stored({ sysFlag: 0x1 | (type << 8), body })),
-        MessageDecodeError,
-      );
+      const err = thrown(() => decodeStoredMessages(stored({ sysFlag: 0x1 | (type << 8), body })), MessageDecodeError);
       assert.ok(err.cause instanceof DecompressionError, `type ${type}: ${String(err.cause)}`);
     }
   });
@@ -441,7 +463,7 @@ describe('decodeStoredMessages on truncated or garbled input', () => {
 
   it('survives random corruption: either a typed error or a message, never anything else', () => {
     let seed = 1;
-    const rnd = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x80000000);
+    const rnd = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x80000000;
     const all = Buffer.concat([JAVA.v1Lz4, JAVA.v1Zstd, JAVA.v1Ipv6Zlib]);
     for (let i = 0; i < 3000; i++) {
       const b = Buffer.from(all);
@@ -505,7 +527,7 @@ describe('LZ4 frames', () => {
     assert.equal(decompressBody('LZ4', frame([0x30, 0x61, 0x62, 0x63]), 100).toString(), 'abc');
     // 'a', then a 20-byte match at offset 1 (overlapping copy), then 'b'.
     const overlapping = frame([0x1f, 0x61, 0x01, 0x00, 0x01, 0x10, 0x62]);
-    assert.equal(decompressBody('LZ4', overlapping, 100).toString(), 'a'.repeat(21) + 'b');
+    assert.equal(decompressBody('LZ4', overlapping, 100).toString(), `${'a'.repeat(21)}b`);
     assert.throws(() => decompressBody('LZ4', frame([0x50, 0x61]), 100), /literals run past/);
     assert.throws(() => decompressBody('LZ4', frame([0x10, 0x61, 0x05, 0x00, 0x00]), 100), /match offset/);
     assert.throws(() => decompressBody('LZ4', frame([0x10, 0x61, 0x00, 0x00, 0x00]), 100), /match offset/);
@@ -542,6 +564,8 @@ describe('properties', () => {
     assert.deepEqual(decodeProperties(''), {});
     const proto = decodeProperties('__proto__\u0001x\u0002');
     assert.equal(Object.getPrototypeOf(proto), Object.prototype);
+    // biome-ignore lint/suspicious/noProto: an own key named __proto__ is what is being checked
+    // biome-ignore lint/complexity/useLiteralKeys: dot access would read as the prototype accessor
     assert.equal(proto['__proto__'], 'x');
   });
 
@@ -571,10 +595,7 @@ describe('properties', () => {
   it('refuses user properties named like system properties', () => {
     assert.equal(SYSTEM_PROPERTY_KEYS.size, 51);
     for (const key of ['TAGS', 'KEYS', 'UNIQ_KEY', 'DELAY', 'TIMER_DELIVER_MS', 'WAIT', '__CRC32#', 'CLUSTER']) {
-      const err = thrown(
-        () => buildMessageProperties({ body: Buffer.alloc(0), properties: { [key]: 'x' } }, 'U'),
-        InvalidPropertyError,
-      );
+      const err = thrown(() => buildMessageProperties({ body: Buffer.alloc(0), properties: { [key]: 'x' } }, 'U'), InvalidPropertyError);
       assert.equal(err.property, key);
       assert.equal(err.reason, 'reserved');
       assert.match(err.message, new RegExp(key));
@@ -654,7 +675,7 @@ describe('createUniqKey', () => {
   });
 
   it('differs between two module instances with the same pid and clock (the random part)', async () => {
-    const other = (await import(`../../shared/rocketmq/remoting/message-codec.ts?instance=${Date.now()}`)) as {
+    const other = (await import(`../../shared/rocketmq/remoting/uniq-key.ts?instance=${Date.now()}`)) as {
       createUniqKey: () => string;
     };
     const a = createUniqKey();

@@ -43,7 +43,8 @@ class FakeBroker {
   answer(code: number, ext: Record<string, string>, body: Buffer | undefined): { body?: unknown } {
     const json = body ? (JSON.parse(body.toString('utf8')) as Json) : {};
     const refused = (what: string) => new RemotingResponseError(ResponseCode.SYSTEM_ERROR, `refused ${what}`, this.address, code);
-    const unknown = () => new RemotingResponseError(ResponseCode.REQUEST_CODE_NOT_SUPPORTED, ` request type ${code} not supported`, this.address, code);
+    const unknown = () =>
+      new RemotingResponseError(ResponseCode.REQUEST_CODE_NOT_SUPPORTED, ` request type ${code} not supported`, this.address, code);
     const v5 = this.version.startsWith('V5');
     switch (code) {
       case RequestCode.GET_BROKER_RUNTIME_INFO:
@@ -55,7 +56,13 @@ class FakeBroker {
       case RequestCode.UPDATE_AND_CREATE_TOPIC:
         this.requests.push({ code, count: 1, ext });
         if (this.refuse.has(ext.topic!)) throw refused(ext.topic!);
-        this.topics.set(ext.topic!, { topicName: ext.topic, readQueueNums: Number(ext.readQueueNums), writeQueueNums: Number(ext.writeQueueNums), perm: Number(ext.perm), order: ext.order === 'true' });
+        this.topics.set(ext.topic!, {
+          topicName: ext.topic,
+          readQueueNums: Number(ext.readQueueNums),
+          writeQueueNums: Number(ext.writeQueueNums),
+          perm: Number(ext.perm),
+          order: ext.order === 'true',
+        });
         return {};
       case RequestCode.UPDATE_AND_CREATE_TOPIC_LIST: {
         if (!v5) throw unknown();
@@ -114,9 +121,14 @@ function fakeCluster(name: string, ...brokers: FakeBroker[]) {
   };
   const info = {
     clusterAddrTable: { [name]: brokers.map((_, i) => `${name}-b${i}`) },
-    brokerAddrTable: Object.fromEntries(brokers.map((b, i) => [`${name}-b${i}`, { cluster: name, brokerName: `${name}-b${i}`, brokerAddrs: { '0': b.address } }])),
+    brokerAddrTable: Object.fromEntries(
+      brokers.map((b, i) => [`${name}-b${i}`, { cluster: name, brokerName: `${name}-b${i}`, brokerAddrs: { '0': b.address } }]),
+    ),
   };
-  const nameServer = { addresses: ['ns:9876'], masterAddresses: async () => brokers.map((b, i) => ({ brokerName: `${name}-b${i}`, address: b.address })) };
+  const nameServer = {
+    addresses: ['ns:9876'],
+    masterAddresses: async () => brokers.map((b, i) => ({ brokerName: `${name}-b${i}`, address: b.address })),
+  };
   return {
     clusterId: name,
     remoting: remoting as never,
@@ -128,40 +140,71 @@ function fakeCluster(name: string, ...brokers: FakeBroker[]) {
 
 const topic = (name: string, q = 4): TopicItem => ({ kind: 'topic', name, readQueueNums: q, writeQueueNums: q, perm: 6, order: false });
 const group = (name: string, retryMaxTimes = 16): GroupItem => ({
-  kind: 'group', name, consumeEnable: true, consumeFromMinEnable: true, consumeBroadcastEnable: true, retryQueueNums: 1, retryMaxTimes, brokerId: 0, whichBrokerWhenConsumeSlowly: 1, notifyConsumerIdsChangedEnable: true,
+  kind: 'group',
+  name,
+  consumeEnable: true,
+  consumeFromMinEnable: true,
+  consumeBroadcastEnable: true,
+  retryQueueNums: 1,
+  retryMaxTimes,
+  brokerId: 0,
+  whichBrokerWhenConsumeSlowly: 1,
+  notifyConsumerIdsChangedEnable: true,
 });
-const create = (item: TopicItem | GroupItem): SyncAction => ({ kind: item.kind, name: item.name, op: 'create', direction: 'source_to_target', to: 'target', item });
-const topicRow = (t: TopicItem) => ({ topicName: t.name, readQueueNums: t.readQueueNums, writeQueueNums: t.writeQueueNums, perm: t.perm, topicFilterType: 'SINGLE_TAG', topicSysFlag: 0, order: false, attributes: {} });
+const create = (item: TopicItem | GroupItem): SyncAction => ({
+  kind: item.kind,
+  name: item.name,
+  op: 'create',
+  direction: 'source_to_target',
+  to: 'target',
+  item,
+});
+const topicRow = (t: TopicItem) => ({
+  topicName: t.name,
+  readQueueNums: t.readQueueNums,
+  writeQueueNums: t.writeQueueNums,
+  perm: t.perm,
+  topicFilterType: 'SINGLE_TAG',
+  topicSysFlag: 0,
+  order: false,
+  attributes: {},
+});
 
 describe('remoting ClusterAdmin: many writes', () => {
-  it('5.x masters take topics and groups in list requests of at most 1000, only those that differ there; 4.x masters one by one', async () => {
-    const v5 = new FakeBroker('b5:10911', 'V5_3_3');
-    const v4 = new FakeBroker('b4:10911', 'V4_9_7');
-    const topics = Array.from({ length: 2500 }, (_, i) => topic(`t${i}`));
-    v5.topics.set('t7', topicRow(topics[7]!)); // already as wanted on the 5.x broker
-    const admin = new RemotingClusterAdmin(fakeCluster('C', v5, v4), { aclEnabled: false });
-    await admin.readSnapshot();
-    const groups = Array.from({ length: 30 }, (_, i) => group(`g${i}`, i));
-    const errors = [...(await admin.applyMany(topics.map(create))), ...(await admin.applyMany(groups.map(create)))];
-    assert.deepEqual(errors.filter(Boolean), []);
-    assert.deepEqual(v5.sent(RequestCode.UPDATE_AND_CREATE_TOPIC_LIST), [1000, 1000, 499]);
-    assert.deepEqual(v5.sent(RequestCode.UPDATE_AND_CREATE_TOPIC), []);
-    assert.deepEqual(v5.sent(RequestCode.UPDATE_AND_CREATE_SUBSCRIPTIONGROUP_LIST), [30]);
-    assert.equal(v4.sent(RequestCode.UPDATE_AND_CREATE_TOPIC).length, 2500);
-    assert.equal(v4.sent(RequestCode.UPDATE_AND_CREATE_SUBSCRIPTIONGROUP).length, 30);
-    for (const b of [v5, v4]) {
-      assert.equal(b.topics.size, 2500);
-      assert.equal(b.groups.get('g29')?.retryMaxTimes, 29);
-    }
-  });
+  it(
+    '5.x masters take topics and groups in list requests of at most 1000, only those that differ there; 4.x masters one by ' + 'one',
+    async () => {
+      const v5 = new FakeBroker('b5:10911', 'V5_3_3');
+      const v4 = new FakeBroker('b4:10911', 'V4_9_7');
+      const topics = Array.from({ length: 2500 }, (_, i) => topic(`t${i}`));
+      v5.topics.set('t7', topicRow(topics[7]!)); // already as wanted on the 5.x broker
+      const admin = new RemotingClusterAdmin(fakeCluster('C', v5, v4), { aclEnabled: false });
+      await admin.readSnapshot();
+      const groups = Array.from({ length: 30 }, (_, i) => group(`g${i}`, i));
+      const errors = [...(await admin.applyMany(topics.map(create))), ...(await admin.applyMany(groups.map(create)))];
+      assert.deepEqual(errors.filter(Boolean), []);
+      assert.deepEqual(v5.sent(RequestCode.UPDATE_AND_CREATE_TOPIC_LIST), [1000, 1000, 499]);
+      assert.deepEqual(v5.sent(RequestCode.UPDATE_AND_CREATE_TOPIC), []);
+      assert.deepEqual(v5.sent(RequestCode.UPDATE_AND_CREATE_SUBSCRIPTIONGROUP_LIST), [30]);
+      assert.equal(v4.sent(RequestCode.UPDATE_AND_CREATE_TOPIC).length, 2500);
+      assert.equal(v4.sent(RequestCode.UPDATE_AND_CREATE_SUBSCRIPTIONGROUP).length, 30);
+      for (const b of [v5, v4]) {
+        assert.equal(b.topics.size, 2500);
+        assert.equal(b.groups.get('g29')?.retryMaxTimes, 29);
+      }
+    },
+  );
 
-  it('a refused list is retried item by item: only the bad item fails, with the broker\'s answer', async () => {
+  it("a refused list is retried item by item: only the bad item fails, with the broker's answer", async () => {
     const b = new FakeBroker('b5:10911', 'V5_3_3');
     b.refuse.add('bad');
     const admin = new RemotingClusterAdmin(fakeCluster('C', b), { aclEnabled: false });
     await admin.readSnapshot();
     const errors = await admin.applyMany(['a', 'bad', 'c'].map((n) => create(topic(n))));
-    assert.deepEqual(errors.map((e) => e?.message.match(/refused \w+/)?.[0]), [undefined, 'refused bad', undefined]);
+    assert.deepEqual(
+      errors.map((e) => e?.message.match(/refused \w+/)?.[0]),
+      [undefined, 'refused bad', undefined],
+    );
     assert.deepEqual([...b.topics.keys()].sort(), ['a', 'c']);
   });
 
@@ -182,7 +225,13 @@ describe('metadata sync: ACL 1.0 accounts a server cannot hand out', () => {
   let store: Store;
   const cipher = aesGcmCipher(randomBytes(32));
   const creds = { accessKey: 'ferryAdmin', secretKey: 'ferry-admin-secret' };
-  const account = (accessKey: string, secretKey?: string) => ({ accessKey, ...(secretKey === undefined ? {} : { secretKey }), admin: false, topicPerms: ['t=PUB'], groupPerms: [] });
+  const account = (accessKey: string, secretKey?: string) => ({
+    accessKey,
+    ...(secretKey === undefined ? {} : { secretKey }),
+    admin: false,
+    topicPerms: ['t=PUB'],
+    groupPerms: [],
+  });
 
   before(async () => {
     db = await throwawayDataDir();
@@ -199,26 +248,44 @@ describe('metadata sync: ACL 1.0 accounts a server cannot hand out', () => {
       ['SRC', fakeCluster('SRC', source)],
       ['TGT', fakeCluster('TGT', target)],
     ]);
-    const task = await insertTestTask(store, taskSpec({ direction: 'one-way', source: selfBuilt({ clusterId: 'SRC', nameServer: 'ns:1', acl: creds }), target: selfBuilt({ clusterId: 'TGT', nameServer: 'ns:2', acl: creds }) }, cipher));
+    const task = await insertTestTask(
+      store,
+      taskSpec(
+        {
+          direction: 'one-way',
+          source: selfBuilt({ clusterId: 'SRC', nameServer: 'ns:1', acl: creds }),
+          target: selfBuilt({ clusterId: 'TGT', nameServer: 'ns:2', acl: creds }),
+        },
+        cipher,
+      ),
+    );
     const r = await syncTaskMetadata(task, {
-      store, cipher, log: pino({ level: 'silent' }),
+      store,
+      cipher,
+      log: pino({ level: 'silent' }),
       openAdmin: (e) => new RemotingClusterAdmin(clusters.get(e.clusterId)!, { aclEnabled: true }),
     });
     const rows = new Map((await store.listMetadataItems(task.id)).map((row) => [`${row.kind}/${row.name}`, row]));
     return { r, rows, target };
   };
 
-  it('a server without the listing request (4.9.8, 5.2+): the kind is reported unsupported with the reason; topics still sync', async () => {
-    const source = new FakeBroker('src:10911', 'V4_9_8');
-    source.topics.set('t', topicRow(topic('t')));
-    const { r, rows, target } = await syncOnce(source);
-    assert.equal(r.outcome, 'ok');
-    assert.equal(rows.get('topic/t')?.status, 'synced');
-    const kind = rows.get('acl_account/*');
-    assert.equal(kind?.status, 'unsupported');
-    assert.match(kind?.error ?? '', /acl_account cannot be read from SRC: ACL 1\.0 accounts cannot be read from this cluster: .*GET_BROKER_CLUSTER_ACL_CONFIG/);
-    assert.deepEqual(target.sent(RequestCode.UPDATE_AND_CREATE_ACL_CONFIG), []);
-  });
+  it(
+    'a server without the listing request (4.9.8, 5.2+): the kind is reported unsupported with the reason; topics still ' + 'sync',
+    async () => {
+      const source = new FakeBroker('src:10911', 'V4_9_8');
+      source.topics.set('t', topicRow(topic('t')));
+      const { r, rows, target } = await syncOnce(source);
+      assert.equal(r.outcome, 'ok');
+      assert.equal(rows.get('topic/t')?.status, 'synced');
+      const kind = rows.get('acl_account/*');
+      assert.equal(kind?.status, 'unsupported');
+      assert.match(
+        kind?.error ?? '',
+        /acl_account cannot be read from SRC: ACL 1\.0 accounts cannot be read from this cluster: .*GET_BROKER_CLUSTER_ACL_CONFIG/,
+      );
+      assert.deepEqual(target.sent(RequestCode.UPDATE_AND_CREATE_ACL_CONFIG), []);
+    },
+  );
 
   it('a server that lists accounts without secret keys: unsupported, saying so; nothing is copied', async () => {
     const source = new FakeBroker('src:10911', 'V4_9_7');
@@ -237,7 +304,14 @@ describe('metadata sync: ACL 1.0 accounts a server cannot hand out', () => {
     const { rows, target } = await syncOnce(source);
     assert.equal(rows.get('acl_account/plainUser1')?.status, 'synced');
     assert.deepEqual(target.requests.find((q) => q.code === RequestCode.UPDATE_AND_CREATE_ACL_CONFIG)?.ext, {
-      accessKey: 'plainUser1', secretKey: 'secret-1234', admin: 'false', whiteRemoteAddress: '', defaultTopicPerm: 'DENY', defaultGroupPerm: 'DENY', topicPerms: ',', groupPerms: ',',
+      accessKey: 'plainUser1',
+      secretKey: 'secret-1234',
+      admin: 'false',
+      whiteRemoteAddress: '',
+      defaultTopicPerm: 'DENY',
+      defaultGroupPerm: 'DENY',
+      topicPerms: ',',
+      groupPerms: ',',
     });
   });
 });
@@ -245,7 +319,12 @@ describe('metadata sync: ACL 1.0 accounts a server cannot hand out', () => {
 describe('metadata comparison', () => {
   it('sameJson agrees with comparing canonical JSON texts (key order and undefined-valued keys do not count)', () => {
     const json = fc.letrec((tie) => ({
-      value: fc.oneof({ depthSize: 'small' }, fc.constantFrom(null, undefined, true, false, 0, 1, -1, 'a', 'b', ''), tie('array'), tie('object')),
+      value: fc.oneof(
+        { depthSize: 'small' },
+        fc.constantFrom(null, undefined, true, false, 0, 1, -1, 'a', 'b', ''),
+        tie('array'),
+        tie('object'),
+      ),
       array: fc.array(tie('value'), { maxLength: 3 }),
       object: fc.dictionary(fc.constantFrom('a', 'b', 'c', 'é', '__proto__'), tie('value'), { maxKeys: 3 }),
     })).value;

@@ -25,7 +25,10 @@ class FakeCluster {
   unreachable = false;
   failWrites = new Set<string>();
   writes: string[] = [];
-  constructor(readonly id: string, ...items: TopicItem[]) {
+  constructor(
+    readonly id: string,
+    ...items: TopicItem[]
+  ) {
     for (const t of items) this.topics.set(t.name, t);
   }
   admin(): ClusterAdmin {
@@ -36,7 +39,10 @@ class FakeCluster {
         return {
           clusterId: this.id,
           reservedNames: [this.id],
-          kinds: { topic: { status: 'ok', items: new Map([...this.topics].map(([k, v]) => [k, { ...v }])) }, group: { status: 'ok', items: new Map() } },
+          kinds: {
+            topic: { status: 'ok', items: new Map([...this.topics].map(([k, v]) => [k, { ...v }])) },
+            group: { status: 'ok', items: new Map() },
+          },
         };
       },
       apply: async (a: SyncAction) => {
@@ -57,16 +63,35 @@ describe('metadata sync shell', () => {
   const log = pino({ level: 'silent' });
   const clusters = new Map<string, FakeCluster>();
   const deps = (): MetadataSyncRunDeps => ({
-    store, cipher, log,
+    store,
+    cipher,
+    log,
     openAdmin: (e: StoredEndpoint) => {
       const c = clusters.get(e.clusterId);
       if (!c) throw new MetadataUnsupportedError(`no fake cluster ${e.clusterId}`);
       return c.admin();
     },
   });
-  const newTask = (a: string, b: string, direction: 'one-way' | 'two-way' = 'one-way', state: Partial<Pick<TaskRow, 'desiredState' | 'status'>> = {}) =>
-    insertTestTask(store, taskSpec({ direction, source: selfBuilt({ clusterId: a, nameServer: '127.0.0.1:1' }), target: selfBuilt({ clusterId: b, nameServer: '127.0.0.1:2' }) }, cipher), state);
-  const rows = async (taskId: string) => new Map((await store.listMetadataItems(taskId)).map((r): [string, MetadataItem] => [`${r.kind}/${r.name}/${r.direction}`, r]));
+  const newTask = (
+    a: string,
+    b: string,
+    direction: 'one-way' | 'two-way' = 'one-way',
+    state: Partial<Pick<TaskRow, 'desiredState' | 'status'>> = {},
+  ) =>
+    insertTestTask(
+      store,
+      taskSpec(
+        {
+          direction,
+          source: selfBuilt({ clusterId: a, nameServer: '127.0.0.1:1' }),
+          target: selfBuilt({ clusterId: b, nameServer: '127.0.0.1:2' }),
+        },
+        cipher,
+      ),
+      state,
+    );
+  const rows = async (taskId: string) =>
+    new Map((await store.listMetadataItems(taskId)).map((r): [string, MetadataItem] => [`${r.kind}/${r.name}/${r.direction}`, r]));
 
   before(async () => {
     db = await throwawayDataDir();
@@ -152,7 +177,10 @@ describe('metadata sync shell', () => {
     const back = await syncTaskMetadata(task, deps());
     assert.equal(back.deleted, 1);
     assert.ok(!b.topics.has('t'));
-    assert.deepEqual([...(await rows(task.id)).values()].filter((x) => x.name === '*').map((x) => x.status), ['synced', 'synced', 'synced', 'synced']);
+    assert.deepEqual(
+      [...(await rows(task.id)).values()].filter((x) => x.name === '*').map((x) => x.status),
+      ['synced', 'synced', 'synced', 'synced'],
+    );
   });
 
   it('one cycle per task at a time: a held lease answers busy; a deleted task answers gone', async () => {
@@ -165,14 +193,34 @@ describe('metadata sync shell', () => {
   });
 
   it('a Tencent cluster id that names no TDMQ API is unsupported; a Tencent cluster without Cloud API keys fails naming them', async () => {
-    const unknown = await insertTestTask(store, taskSpec({ direction: 'one-way', source: { clusterType: 'tencent', region: 'ap-guangzhou', clusterId: 'cluster-xyz' }, target: { clusterType: 'tencent', region: 'ap-guangzhou', clusterId: 'cluster-abc' } }, cipher));
+    const unknown = await insertTestTask(
+      store,
+      taskSpec(
+        {
+          direction: 'one-way',
+          source: { clusterType: 'tencent', region: 'ap-guangzhou', clusterId: 'cluster-xyz' },
+          target: { clusterType: 'tencent', region: 'ap-guangzhou', clusterId: 'cluster-abc' },
+        },
+        cipher,
+      ),
+    );
     assert.equal((await syncTaskMetadata(unknown, { store, cipher, log })).outcome, 'unreachable');
     const row = (await rows(unknown.id)).get('topic/*/source_to_target');
     assert.equal(row?.status, 'unsupported');
     assert.match(row?.error ?? '', /cluster-xyz: not a TDMQ RocketMQ cluster id/);
 
     assert.equal(process.env.TENCENTCLOUD_SECRETID, undefined, 'the test environment has no deployment-wide Tencent keys');
-    const keyless = await insertTestTask(store, taskSpec({ direction: 'one-way', source: { clusterType: 'tencent', region: 'ap-guangzhou', clusterId: 'rocketmq-xyz' }, target: { clusterType: 'tencent', region: 'ap-guangzhou', clusterId: 'rmq-abc' } }, cipher));
+    const keyless = await insertTestTask(
+      store,
+      taskSpec(
+        {
+          direction: 'one-way',
+          source: { clusterType: 'tencent', region: 'ap-guangzhou', clusterId: 'rocketmq-xyz' },
+          target: { clusterType: 'tencent', region: 'ap-guangzhou', clusterId: 'rmq-abc' },
+        },
+        cipher,
+      ),
+    );
     assert.equal((await syncTaskMetadata(keyless, { store, cipher, log })).outcome, 'unreachable');
     const failed = (await rows(keyless.id)).get('topic/*/source_to_target');
     assert.equal(failed?.status, 'failed');
@@ -181,7 +229,12 @@ describe('metadata sync shell', () => {
 
   it('a timer run syncs running tasks only: stopped, start_failed and deleting tasks are skipped', async () => {
     const a = new FakeCluster('s5a', topic('from_running'));
-    clusters.set('s5a', a).set('s5b', new FakeCluster('s5b')).set('s5c', new FakeCluster('s5c')).set('s5d', new FakeCluster('s5d')).set('s5e', new FakeCluster('s5e'));
+    clusters
+      .set('s5a', a)
+      .set('s5b', new FakeCluster('s5b'))
+      .set('s5c', new FakeCluster('s5c'))
+      .set('s5d', new FakeCluster('s5d'))
+      .set('s5e', new FakeCluster('s5e'));
     const running = await newTask('s5a', 's5b');
     const stopped = await newTask('s5a', 's5c', 'one-way', { desiredState: 'stopped', status: 'stopped' });
     const failed = await newTask('s5a', 's5d', 'one-way', { desiredState: 'running', status: 'start_failed' });

@@ -40,7 +40,10 @@ describe('ReadAhead', () => {
     const got: number[] = [];
     while (got.length < 200) got.push(...offsets(await reader.take()));
     reader.stop();
-    assert.deepEqual(got, Array.from({ length: 200 }, (_, i) => i));
+    assert.deepEqual(
+      got,
+      Array.from({ length: 200 }, (_, i) => i),
+    );
     assert.equal(q.maxInFlight(), 1);
   });
 
@@ -49,7 +52,10 @@ describe('ReadAhead', () => {
     const reader = new ReadAhead(q.pull, 0, 3);
     await sleep(50); // the sender is busy: nothing is taken
     assert.equal(q.calls.length, 3, 'pulling stopped at the depth');
-    assert.deepEqual(offsets(await reader.take()), Array.from({ length: 12 }, (_, i) => i));
+    assert.deepEqual(
+      offsets(await reader.take()),
+      Array.from({ length: 12 }, (_, i) => i),
+    );
     reader.stop();
   });
 
@@ -59,8 +65,14 @@ describe('ReadAhead', () => {
     assert.deepEqual(offsets(await reader.take()), [0, 1, 2, 3]);
     await sleep(30);
     reader.stop();
-    assert.deepEqual(q.calls.slice(0, 2), [{ from: 0, idle: true }, { from: 4, idle: false }]);
-    assert.ok(q.calls.slice(2).every((c) => c.idle && c.from === 4), JSON.stringify(q.calls));
+    assert.deepEqual(q.calls.slice(0, 2), [
+      { from: 0, idle: true },
+      { from: 4, idle: false },
+    ]);
+    assert.ok(
+      q.calls.slice(2).every((c) => c.idle && c.from === 4),
+      JSON.stringify(q.calls),
+    );
   });
 
   it('hands over what it has, then the failure', async () => {
@@ -91,10 +103,16 @@ describe('ReadAhead', () => {
     while (got.length < 203) got.push(...offsets(await reader.take()));
     await sleep(20);
     reader.stop();
-    assert.deepEqual(got, Array.from({ length: 203 }, (_, i) => i));
+    assert.deepEqual(
+      got,
+      Array.from({ length: 203 }, (_, i) => i),
+    );
     assert.ok(q.maxInFlight() > 1, 'more than one pull in flight');
     assert.ok(q.maxInFlight() <= 4);
-    assert.ok(q.calls.every((c) => c.from <= 203), `a pull past the end: ${JSON.stringify(q.calls.filter((c) => c.from > 203))}`);
+    assert.ok(
+      q.calls.every((c) => c.from <= 203),
+      `a pull past the end: ${JSON.stringify(q.calls.filter((c) => c.from > 203))}`,
+    );
   });
 
   it('drops a pipelined pull that started where the one before did not end, and pulls from the right offset', async () => {
@@ -104,7 +122,10 @@ describe('ReadAhead', () => {
     const got: number[] = [];
     while (got.length < 500) got.push(...offsets(await reader.take()));
     reader.stop();
-    assert.deepEqual(got, Array.from({ length: 500 }, (_, i) => i));
+    assert.deepEqual(
+      got,
+      Array.from({ length: 500 }, (_, i) => i),
+    );
   });
 
   it('a failed pull that was mispredicted anyway is not a failure', async () => {
@@ -115,7 +136,13 @@ describe('ReadAhead', () => {
     const got: number[] = [];
     while (got.length < 60) got.push(...offsets(await reader.take()));
     reader.stop();
-    assert.deepEqual(got, Array.from({ length: 60 }, (_, i) => i));
-    assert.ok(q.calls.some((c) => c.from === 8), 'the pull at 8 was made');
+    assert.deepEqual(
+      got,
+      Array.from({ length: 60 }, (_, i) => i),
+    );
+    assert.ok(
+      q.calls.some((c) => c.from === 8),
+      'the pull at 8 was made',
+    );
   });
 });

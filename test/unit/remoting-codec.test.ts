@@ -26,7 +26,10 @@ describe('remoting codec', () => {
     const a = encodeCommand({ code: 1, opaque: 1, flag: 1 });
     const b = encodeCommand({ code: 2, opaque: 2, flag: 1, body: Buffer.alloc(10, 7) });
     const frames = new FrameDecoder().push(Buffer.concat([a, b]));
-    assert.deepEqual(frames.map((f) => decodeFrame(f).opaque), [1, 2]);
+    assert.deepEqual(
+      frames.map((f) => decodeFrame(f).opaque),
+      [1, 2],
+    );
   });
 
   it('rejects an absurd frame length instead of buffering forever', () => {
@@ -36,7 +39,10 @@ describe('remoting codec', () => {
   });
 
   it('decodes the binary ROCKETMQ header type', () => {
-    const ext: [string, string][] = [['topic', 'TopicA'], ['queueId', '3']];
+    const ext: [string, string][] = [
+      ['topic', 'TopicA'],
+      ['queueId', '3'],
+    ];
     const parts: Buffer[] = [];
     const head = Buffer.alloc(13);
     head.writeInt16BE(17, 0); // code
@@ -46,14 +52,23 @@ describe('remoting codec', () => {
     head.writeInt32BE(1, 9);
     parts.push(head);
     const remark = Buffer.from('ok');
-    const rl = Buffer.alloc(4); rl.writeInt32BE(remark.length); parts.push(rl, remark);
-    const extBytes = Buffer.concat(ext.flatMap(([k, v]) => {
-      const kb = Buffer.from(k), vb = Buffer.from(v);
-      const kl = Buffer.alloc(2); kl.writeInt16BE(kb.length);
-      const vl = Buffer.alloc(4); vl.writeInt32BE(vb.length);
-      return [kl, kb, vl, vb];
-    }));
-    const el = Buffer.alloc(4); el.writeInt32BE(extBytes.length); parts.push(el, extBytes);
+    const rl = Buffer.alloc(4);
+    rl.writeInt32BE(remark.length);
+    parts.push(rl, remark);
+    const extBytes = Buffer.concat(
+      ext.flatMap(([k, v]) => {
+        const kb = Buffer.from(k),
+          vb = Buffer.from(v);
+        const kl = Buffer.alloc(2);
+        kl.writeInt16BE(kb.length);
+        const vl = Buffer.alloc(4);
+        vl.writeInt32BE(vb.length);
+        return [kl, kb, vl, vb];
+      }),
+    );
+    const el = Buffer.alloc(4);
+    el.writeInt32BE(extBytes.length);
+    parts.push(el, extBytes);
     const header = Buffer.concat(parts);
     const frame = Buffer.alloc(4 + header.length);
     frame.writeInt32BE((1 << 24) | header.length, 0);

@@ -17,9 +17,23 @@ import { startCheckpoints } from '../../shared/replication/start-offsets.ts';
 import { Topology, type Route } from '../../shared/replication/topology.ts';
 import type { OutgoingMessage, StoredMessage } from '../../shared/rocketmq/message.ts';
 import type { CheckpointEntry, CheckpointStore } from '../../shared/store/store.ts';
-import { BrokerBusyError, MessageRejectedError, RemotingConnectError, RemotingConnectionClosedError, RemotingTimeoutError, responseError, ResponseCode, TopicNotFoundError } from '../../shared/rocketmq/remoting/errors.ts';
+import {
+  BrokerBusyError,
+  MessageRejectedError,
+  RemotingConnectError,
+  RemotingConnectionClosedError,
+  RemotingTimeoutError,
+  responseError,
+  ResponseCode,
+  TopicNotFoundError,
+} from '../../shared/rocketmq/remoting/errors.ts';
 
-const queue = (topic: string, queueId: number, brokerName = 'broker-a'): SourceQueue => ({ topic, brokerName, address: '127.0.0.1:1', queueId });
+const queue = (topic: string, queueId: number, brokerName = 'broker-a'): SourceQueue => ({
+  topic,
+  brokerName,
+  address: '127.0.0.1:1',
+  queueId,
+});
 
 describe('shard assignment', () => {
   it('puts every queue in exactly one shard, the same one every time, spread over all shards', () => {
@@ -68,10 +82,19 @@ describe('queue mapping', () => {
 
   it('orders queues by broker then id and maps source index i to target queue i mod n', () => {
     const src = readableQueues('t', route);
-    assert.deepEqual(src.map((q) => `${q.brokerName}/${q.queueId}`), ['broker-a/0', 'broker-a/1', 'broker-a/2', 'broker-b/0', 'broker-b/1']);
+    assert.deepEqual(
+      src.map((q) => `${q.brokerName}/${q.queueId}`),
+      ['broker-a/0', 'broker-a/1', 'broker-a/2', 'broker-b/0', 'broker-b/1'],
+    );
     const dst = writableQueues(route);
-    assert.deepEqual(dst.map((q) => `${q.brokerName}/${q.queueId}`), ['broker-a/0', 'broker-b/0', 'broker-b/1']);
-    assert.deepEqual(src.map((_, i) => targetFor(i, dst)!.queueId), [0, 0, 1, 0, 0]);
+    assert.deepEqual(
+      dst.map((q) => `${q.brokerName}/${q.queueId}`),
+      ['broker-a/0', 'broker-b/0', 'broker-b/1'],
+    );
+    assert.deepEqual(
+      src.map((_, i) => targetFor(i, dst)!.queueId),
+      [0, 0, 1, 0, 0],
+    );
     assert.equal(targetFor(3, [])?.queueId, undefined);
   });
 
@@ -111,7 +134,10 @@ describe('loop rule and provenance', () => {
     assert.equal(r1.properties![ORIGIN.path], 'A,B');
     assert.equal(r1.properties![ORIGIN.cluster], 'A');
     assert.equal(r1.properties![ORIGIN.offset], '42');
-    assert.deepEqual([r1.flag, r1.bornTimestamp, r1.uniqKey, r1.tags, r1.keys, r1.properties!.color], [5, 1_700_000_000_001, 'UNIQ', 'TagA', ['k1', 'k2'], 'red']);
+    assert.deepEqual(
+      [r1.flag, r1.bornTimestamp, r1.uniqKey, r1.tags, r1.keys, r1.properties!.color],
+      [5, 1_700_000_000_001, 'UNIQ', 'TagA', ['k1', 'k2'], 'red'],
+    );
     const onB = stored({ properties: { ...r1.properties!, TAGS: 'TagA' }, queueOffset: 7 });
     assert.equal(wouldLoop(onB, 'B', 'A'), true, 'back to where it came from');
     assert.equal(wouldLoop(onB, 'B', 'C'), false);
@@ -119,8 +145,15 @@ describe('loop rule and provenance', () => {
     assert.equal(r2.properties![ORIGIN.path], 'A,B,C');
     assert.equal(r2.properties![ORIGIN.cluster], 'A');
     assert.equal(r2.properties![ORIGIN.offset], '42', 'origin offset kept');
-    assert.equal(hopOffset(stored({ properties: r2.properties! }), { clusterId: 'B', brokerName: 'broker-b', queueId: 3, generation: 0 }), 7);
-    assert.equal(hopOffset(stored({ properties: r2.properties! }), { clusterId: 'B', brokerName: 'broker-b', queueId: 3, generation: 1 }), undefined, 'another replay generation');
+    assert.equal(
+      hopOffset(stored({ properties: r2.properties! }), { clusterId: 'B', brokerName: 'broker-b', queueId: 3, generation: 0 }),
+      7,
+    );
+    assert.equal(
+      hopOffset(stored({ properties: r2.properties! }), { clusterId: 'B', brokerName: 'broker-b', queueId: 3, generation: 1 }),
+      undefined,
+      'another replay generation',
+    );
     assert.equal(wouldLoop(stored(), 'A', 'A'), true, 'never to the cluster it is on');
   });
 });
@@ -130,9 +163,15 @@ describe('delivery parts', () => {
 
   it('batches consecutive replicas of one born time, splitting at a new born time and at the byte limit, keeping order', () => {
     const items = [rep(1), rep(1), rep(2), rep(2), rep(2), rep(1), rep(3)];
-    assert.deepEqual([...batchesOf(items)].map((b) => b.map((x) => x.out.bornTimestamp)), [[1, 1], [2, 2, 2], [1], [3]]);
+    assert.deepEqual(
+      [...batchesOf(items)].map((b) => b.map((x) => x.out.bornTimestamp)),
+      [[1, 1], [2, 2, 2], [1], [3]],
+    );
     const big = Array.from({ length: 10 }, () => rep(1, 1000));
-    assert.deepEqual([...batchesOf(big, 3100)].map((b) => b.length), [2, 2, 2, 2, 2]);
+    assert.deepEqual(
+      [...batchesOf(big, 3100)].map((b) => b.length),
+      [2, 2, 2, 2, 2],
+    );
     assert.deepEqual([...batchesOf([])], []);
   });
 
@@ -150,12 +189,23 @@ describe('delivery parts', () => {
 
   it('backs off exponentially up to a cap', () => {
     const p = new RetryPolicy(3, 100, 1000);
-    assert.deepEqual([0, 1, 2, 3, 4, 20].map((a) => p.delayMs(a)), [100, 200, 400, 800, 1000, 1000]);
+    assert.deepEqual(
+      [0, 1, 2, 3, 4, 20].map((a) => p.delayMs(a)),
+      [100, 200, 400, 800, 1000, 1000],
+    );
     assert.equal(p.attempts, 3);
   });
 
   it('a parked replica comes back as it was: body, tags, keys, producer id, properties, flag, born time', () => {
-    const out: OutgoingMessage = { body: Buffer.from('x'), tags: 'T', keys: ['a', 'b'], uniqKey: 'U', properties: { p: '1' }, flag: 9, bornTimestamp: 123 };
+    const out: OutgoingMessage = {
+      body: Buffer.from('x'),
+      tags: 'T',
+      keys: ['a', 'b'],
+      uniqKey: 'U',
+      properties: { p: '1' },
+      flag: 9,
+      bornTimestamp: 123,
+    };
     const back = fromParked({ payload: new Uint8Array(out.body), properties: parkedProperties(out), flag: 9, bornTimestamp: 123 });
     assert.deepEqual(back, out);
   });
@@ -204,12 +254,21 @@ describe('start offsets', () => {
 
   it('latest, earliest and a timestamp become one checkpoint per queue', async () => {
     const qs = [queue('t', 0), queue('t', 1)];
-    assert.deepEqual((await startCheckpoints(fake, qs, { type: 'latest' })).map((c) => c.nextOffset), [100, 101]);
-    assert.deepEqual((await startCheckpoints(fake, qs, { type: 'earliest' })).map((c) => c.nextOffset), [0, 1]);
-    assert.deepEqual((await startCheckpoints(fake, qs, { type: 'timestamp', timestamp: 50 })).map((c) => [c.topic, c.broker, c.queueId, c.nextOffset]), [
-      ['t', 'broker-a', 0, 50],
-      ['t', 'broker-a', 1, 51],
-    ]);
+    assert.deepEqual(
+      (await startCheckpoints(fake, qs, { type: 'latest' })).map((c) => c.nextOffset),
+      [100, 101],
+    );
+    assert.deepEqual(
+      (await startCheckpoints(fake, qs, { type: 'earliest' })).map((c) => c.nextOffset),
+      [0, 1],
+    );
+    assert.deepEqual(
+      (await startCheckpoints(fake, qs, { type: 'timestamp', timestamp: 50 })).map((c) => [c.topic, c.broker, c.queueId, c.nextOffset]),
+      [
+        ['t', 'broker-a', 0, 50],
+        ['t', 'broker-a', 1, 51],
+      ],
+    );
   });
 });
 
@@ -245,7 +304,10 @@ describe('checkpoint writer', () => {
     );
     assert.ok(f.writes.length < 40, `batched: ${f.writes.length} writes`);
     assert.equal(new Set(f.writes.flat().map((e) => e.queueId)).size, 200, 'every queue written');
-    assert.ok(Math.max(...waits) < 200, `at most two writes' wait each (slowest ${Math.max(...waits).toFixed(0)} ms, all ${(performance.now() - started).toFixed(0)} ms)`);
+    assert.ok(
+      Math.max(...waits) < 200,
+      `at most two writes' wait each (slowest ${Math.max(...waits).toFixed(0)} ms, all ${(performance.now() - started).toFixed(0)} ms)`,
+    );
     await w.close([{ topic: 't', broker: 'broker-a', queueId: 0, nextOffset: 9 }]);
     assert.deepEqual(f.writes.at(-1), [{ topic: 't', broker: 'broker-a', queueId: 0, nextOffset: 9, exact: true }]);
   });
@@ -323,7 +385,11 @@ describe('topology-aware forwarding', () => {
     const routes = [...twoWay('A', 'B'), ...twoWay('B', 'C'), ...twoWay('A', 'C', onlyPayments)];
     assert.deepEqual(deliver(routes, 'A', msg('orders')), { A: 1, B: 1, C: 1 }, 'orders reach C through B');
     assert.deepEqual(deliver(routes, 'A', msg('payments')), { A: 1, B: 1, C: 1 }, 'payments reach C directly');
-    const tagged = [...twoWay('A', 'B'), ...twoWay('B', 'C'), { from: 'A', to: 'C', topics: all, accepts: (m: StoredMessage) => m.tags === 'x' }];
+    const tagged = [
+      ...twoWay('A', 'B'),
+      ...twoWay('B', 'C'),
+      { from: 'A', to: 'C', topics: all, accepts: (m: StoredMessage) => m.tags === 'x' },
+    ];
     assert.deepEqual(deliver(tagged, 'A', msg('orders', 'y')), { A: 1, B: 1, C: 1 });
     assert.deepEqual(deliver(tagged, 'A', msg('orders', 'x')), { A: 1, B: 1, C: 1 });
   });

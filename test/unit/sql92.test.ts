@@ -3,7 +3,14 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { evaluateSql92, FilterSyntaxError, parseSql92, SQL92_MAX_LENGTH, sql92NeedsRocketMQ5, validateSql92 } from '../../shared/filter/index.ts';
+import {
+  evaluateSql92,
+  FilterSyntaxError,
+  parseSql92,
+  SQL92_MAX_LENGTH,
+  sql92NeedsRocketMQ5,
+  validateSql92,
+} from '../../shared/filter/index.ts';
 
 type Props = Record<string, string>;
 const matches = (expression: string, props: Props) => evaluateSql92(parseSql92(expression), props);
@@ -224,7 +231,12 @@ describe('parseSql92 + evaluateSql92', () => {
   }
 
   it('tells which filters only RocketMQ 5 understands', () => {
-    for (const e of ["s CONTAINS 'o'", "a = 1 AND (b = 2 OR NOT (s NOT ENDSWITH 'x'))", "(s STARTSWITH 'a') = TRUE", "a BETWEEN 1 AND -(s CONTAINS 'x')"]) {
+    for (const e of [
+      "s CONTAINS 'o'",
+      "a = 1 AND (b = 2 OR NOT (s NOT ENDSWITH 'x'))",
+      "(s STARTSWITH 'a') = TRUE",
+      "a BETWEEN 1 AND -(s CONTAINS 'x')",
+    ]) {
       assert.equal(sql92NeedsRocketMQ5(parseSql92(e)), true, e);
     }
     for (const e of ["a = 1 AND (b = 2 OR NOT (s IN ('x')))", 'a IS NULL', "s = 'CONTAINS'", 'TRUE']) {
@@ -271,7 +283,11 @@ describe('parseSql92 errors', () => {
 
   it('validateSql92 reports the same without throwing', () => {
     assert.deepEqual(validateSql92("a = 'x' OR b IS NULL"), { ok: true });
-    assert.deepEqual(validateSql92('a = '), { ok: false, column: 5, message: "SQL92 filter invalid at column 5: expected a value after '=', found end of input" });
+    assert.deepEqual(validateSql92('a = '), {
+      ok: false,
+      column: 5,
+      message: "SQL92 filter invalid at column 5: expected a value after '=', found end of input",
+    });
   });
 });
 
@@ -317,7 +333,47 @@ describe('parseSql92 on hostile input', () => {
   });
 
   // Token soup reaches deep into the grammar, where random characters rarely get.
-  const TOKENS = ['a', 'b', 'TAGS', '=', '<>', '>', '>=', '<', '<=', '(', ')', ',', '+', '-', 'NOT', 'AND', 'OR', 'BETWEEN', 'IN', 'IS', 'NULL', 'TRUE', 'FALSE', 'CONTAINS', 'STARTSWITH', 'ENDSWITH', "'x'", "'1'", "''", '1', '0', '2147483648', '1.5', '1e3', '0.0', '9223372036854775808', '--', '/**/', '.'];
+  const TOKENS = [
+    'a',
+    'b',
+    'TAGS',
+    '=',
+    '<>',
+    '>',
+    '>=',
+    '<',
+    '<=',
+    '(',
+    ')',
+    ',',
+    '+',
+    '-',
+    'NOT',
+    'AND',
+    'OR',
+    'BETWEEN',
+    'IN',
+    'IS',
+    'NULL',
+    'TRUE',
+    'FALSE',
+    'CONTAINS',
+    'STARTSWITH',
+    'ENDSWITH',
+    "'x'",
+    "'1'",
+    "''",
+    '1',
+    '0',
+    '2147483648',
+    '1.5',
+    '1e3',
+    '0.0',
+    '9223372036854775808',
+    '--',
+    '/**/',
+    '.',
+  ];
   const VALUES = ['1', '1.0', 'x', 'true', ' 2 ', '3000000000', 'NaN', '', '-0', '\u0661'];
   const soup = fc.array(fc.constantFrom(...TOKENS), { maxLength: 25 }).map((ts) => ts.join(' '));
   const props = fc.dictionary(fc.constantFrom('a', 'b', 'TAGS'), fc.constantFrom(...VALUES));
@@ -326,7 +382,7 @@ describe('parseSql92 on hostile input', () => {
     let parsed = 0;
     fc.assert(
       fc.property(soup, props, (text, properties) => {
-        let expr;
+        let expr: ReturnType<typeof parseSql92>;
         try {
           expr = parseSql92(text);
         } catch (e) {

@@ -52,11 +52,16 @@ describe('parseTagExpression + matchesTag', () => {
 describe('parseTagExpression errors', () => {
   for (const [expression, column] of INVALID) {
     it(`${JSON.stringify(expression)} fails at column ${column}`, () => {
-      assert.throws(() => parseTagExpression(expression), (e: unknown) => e instanceof FilterSyntaxError && e.language === 'TAG' && e.column === column);
+      assert.throws(
+        () => parseTagExpression(expression),
+        (e: unknown) => e instanceof FilterSyntaxError && e.language === 'TAG' && e.column === column,
+      );
     });
   }
 
   it('says what is wrong', () => {
-    assert.throws(() => parseTagExpression('a || || b'), { message: "TAG filter invalid at column 6: expected a tag between '||' separators, found '||'" });
+    assert.throws(() => parseTagExpression('a || || b'), {
+      message: "TAG filter invalid at column 6: expected a tag between '||' separators, found '||'",
+    });
   });
 });

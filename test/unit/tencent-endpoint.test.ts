@@ -20,7 +20,16 @@ const stamp = `${Date.now().toString(36)}${Math.floor(Math.random() * 1e4)}`;
 
 type Tencent = Extract<StoredEndpoint, { clusterType: 'tencent' }>;
 const endpoint = (clusterId: string, extra: Record<string, unknown> = {}): Tencent =>
-  sealEndpoint(EndpointInput.parse({ clusterType: 'tencent', region: REGION, clusterId, cloudApi: { secretId: SECRET_ID, secretKey: SECRET_KEY }, ...extra }), cipher) as Tencent;
+  sealEndpoint(
+    EndpointInput.parse({
+      clusterType: 'tencent',
+      region: REGION,
+      clusterId,
+      cloudApi: { secretId: SECRET_ID, secretKey: SECRET_KEY },
+      ...extra,
+    }),
+    cipher,
+  ) as Tencent;
 
 describe('Tencent access point resolution (fake Cloud API server)', () => {
   const fake = new FakeTencentCloudApi({ [SECRET_ID]: SECRET_KEY });
@@ -46,7 +55,7 @@ describe('Tencent access point resolution (fake Cloud API server)', () => {
     assert.ok(calls.every((c) => c.version === '2020-02-17' && c.region === REGION && c.body.ClusterId === v4.id));
   });
 
-  it('5.x: DescribeInstance\'s EndpointList; a resolution is cached', async () => {
+  it("5.x: DescribeInstance's EndpointList; a resolution is cached", async () => {
     const before = fake.actions().filter((a) => a === 'DescribeInstance').length;
     const e = endpoint(v5.id, { networkType: 'vpc' });
     const first = await resolveTencentAccess(e, cipher, { apiEndpoint });
@@ -57,10 +66,19 @@ describe('Tencent access point resolution (fake Cloud API server)', () => {
   });
 
   it('no public access point, an unknown cluster and refused keys are told apart', async () => {
-    await assert.rejects(resolveTencentAccess(endpoint(v5.id, { networkType: 'public' }), cipher, { apiEndpoint }), (err: unknown) => err instanceof TencentAccessError && /no open public access point/.test(err.message));
-    await assert.rejects(resolveTencentAccess(endpoint(`rmq-none${stamp}`), cipher, { apiEndpoint }), (err: unknown) => err instanceof TencentCloudApiError && err.failure === 'gone');
+    await assert.rejects(
+      resolveTencentAccess(endpoint(v5.id, { networkType: 'public' }), cipher, { apiEndpoint }),
+      (err: unknown) => err instanceof TencentAccessError && /no open public access point/.test(err.message),
+    );
+    await assert.rejects(
+      resolveTencentAccess(endpoint(`rmq-none${stamp}`), cipher, { apiEndpoint }),
+      (err: unknown) => err instanceof TencentCloudApiError && err.failure === 'gone',
+    );
     const badKeys = endpoint(`rocketmq-other${stamp}`, { cloudApi: { secretId: SECRET_ID, secretKey: 'wrong' } });
-    await assert.rejects(resolveTencentAccess(badKeys, cipher, { apiEndpoint }), (err: unknown) => err instanceof TencentCloudApiError && err.failure === 'auth' && !err.message.includes('wrong'));
+    await assert.rejects(
+      resolveTencentAccess(badKeys, cipher, { apiEndpoint }),
+      (err: unknown) => err instanceof TencentCloudApiError && err.failure === 'auth' && !err.message.includes('wrong'),
+    );
     await assert.rejects(resolveTencentAccess(endpoint(`cluster-${stamp}`), cipher, { apiEndpoint }), TencentAccessError);
   });
 

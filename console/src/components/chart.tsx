@@ -27,7 +27,15 @@ export function Chart(props: { title: string; metric: string; unit?: string; x: 
         scales: { x: { time: true }, y: { range: (_u, min, max) => [Math.min(0, min ?? 0), Math.max(1, (max ?? 1) * 1.1)] } },
         axes: [{}, { size: 56, label: props.unit ?? '' }],
         // Gauges (with a unit) are measured only in minutes with traffic: dots keep a lone minute visible.
-        series: [{}, ...props.series.map((s, i) => ({ label: s.label, stroke: COLORS[i % COLORS.length]!, width: 2, points: { show: props.unit !== undefined, size: 5 } }))],
+        series: [
+          {},
+          ...props.series.map((s, i) => ({
+            label: s.label,
+            stroke: COLORS[i % COLORS.length]!,
+            width: 2,
+            points: { show: props.unit !== undefined, size: 5 },
+          })),
+        ],
       },
       [[], ...props.series.map(() => [])],
       el,
@@ -56,7 +64,9 @@ export function Chart(props: { title: string; metric: string; unit?: string; x: 
     <figure class="chart" data-metric={props.metric}>
       <figcaption>
         {props.title}
-        <span class="chart-figure">{props.unit ? `latest ${latest.map((v) => (v === null ? '–' : v)).join(' / ')} ${props.unit}` : `${total} in the last hour`}</span>
+        <span class="chart-figure">
+          {props.unit ? `latest ${latest.map((v) => (v === null ? '–' : v)).join(' / ')} ${props.unit}` : `${total} in the last hour`}
+        </span>
       </figcaption>
       <div ref={box} class="chart-canvas" />
     </figure>

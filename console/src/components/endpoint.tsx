@@ -21,7 +21,10 @@ export function EndpointDetails({ e }: { e: Endpoint }) {
   const cloudApi = (e as { cloudApi?: { secretId?: string } }).cloudApi;
   if (cloudApi) rows.push(['Cloud API keys', `SecretId ${cloudApi.secretId ?? ''}, SecretKey set`]);
   // The API returns the access key masked and never the secret: show exactly that.
-  rows.push(['ACL', e.acl?.enabled ? `enabled, access key ${e.acl.accessKey ?? ''}${e.acl.secretKeySet ? ', secret key set' : ''}` : 'disabled']);
+  rows.push([
+    'ACL',
+    e.acl?.enabled ? `enabled, access key ${e.acl.accessKey ?? ''}${e.acl.secretKeySet ? ', secret key set' : ''}` : 'disabled',
+  ]);
   return (
     <dl class="kv">
       {rows.map(([k, v]) => (

@@ -5,7 +5,13 @@ import type { FieldProblem } from '../../../shared/tasks/issue.ts';
 
 export const inputId = (path: string) => `f-${path.replace(/\./g, '-')}`;
 
-export function Field(props: { path: string; label: string; problem?: FieldProblem | undefined; hint?: string; children: ComponentChildren }) {
+export function Field(props: {
+  path: string;
+  label: string;
+  problem?: FieldProblem | undefined;
+  hint?: string;
+  children: ComponentChildren;
+}) {
   const { path, problem } = props;
   const field = problem?.field ?? path;
   return (

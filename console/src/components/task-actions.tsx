@@ -58,8 +58,8 @@ export function TaskActions(props: { task: Task; onChanged: () => void; onDelete
       {open === 'delete' && (
         <Dialog title={`Delete ${task.name}?`} onClose={() => setOpen(null)}>
           <p>
-            Replication stops and the task's configuration is removed. Later metadata changes (topics, groups, users) in the source cluster are no longer
-            copied to the target.
+            Replication stops and the task's configuration is removed. Later metadata changes (topics, groups, users) in the source cluster
+            are no longer copied to the target.
           </p>
           <div class="dialog-buttons">
             <button type="button" onClick={() => setOpen(null)}>
@@ -115,7 +115,16 @@ function RenameDialog(props: { task: Task; onClose: () => void; onDone: () => vo
       <form onSubmit={submit} noValidate>
         <p class="hint">Only the name can be changed after creation.</p>
         <label for="rename-name">Task name</label>
-        <input id="rename-name" name="name" value={name} onInput={(e) => (setName(e.currentTarget.value), setProblem(null))} aria-invalid={problem !== null} />
+        <input
+          id="rename-name"
+          name="name"
+          value={name}
+          onInput={(e) => {
+            setName(e.currentTarget.value);
+            setProblem(null);
+          }}
+          aria-invalid={problem !== null}
+        />
         {problem && (
           <p class="field-error" role="alert" data-field="name">
             {problem}
@@ -159,7 +168,17 @@ function ResetDialog(props: { task: Task; onClose: () => void; onDone: () => voi
       <form onSubmit={submit} noValidate>
         <p class="hint">When the task starts again, replication restarts from the first message stored at or after this time.</p>
         <label for="reset-time">Replicate again from</label>
-        <input id="reset-time" name="timestamp" type="datetime-local" step={1} value={value} onInput={(e) => (setValue(e.currentTarget.value), setProblem(null))} />
+        <input
+          id="reset-time"
+          name="timestamp"
+          type="datetime-local"
+          step={1}
+          value={value}
+          onInput={(e) => {
+            setValue(e.currentTarget.value);
+            setProblem(null);
+          }}
+        />
         {problem && (
           <p class="field-error" role="alert" data-field="timestamp">
             {problem}

@@ -16,14 +16,18 @@ export function CreateTask() {
   const [busy, setBusy] = useState(false);
 
   const problems = validate(toRequestBody(form));
-  const errorOf = (path: string): FieldProblem | undefined => (submitted || touched.has(path) ? problems.get(path) : undefined) ?? apiErrors.get(path);
+  const errorOf = (path: string): FieldProblem | undefined =>
+    (submitted || touched.has(path) ? problems.get(path) : undefined) ?? apiErrors.get(path);
 
   const update = (path: string, change: (f: TaskForm) => TaskForm) => {
     setForm(change);
     setTouched((t) => new Set(t).add(path));
     if (apiErrors.size) setApiErrors((m) => new Map([...m].filter(([k]) => k !== path)));
   };
-  const setTop = <K extends keyof TaskForm>(path: string, key: K) => (value: TaskForm[K]) => update(path, (f) => ({ ...f, [key]: value }));
+  const setTop =
+    <K extends keyof TaskForm>(path: string, key: K) =>
+    (value: TaskForm[K]) =>
+      update(path, (f) => ({ ...f, [key]: value }));
   const setSide = (side: 'source' | 'target', path: string, key: keyof SideForm) => (value: SideForm[keyof SideForm]) =>
     update(`${side}.${path}`, (f) => ({ ...f, [side]: { ...f[side], [key]: value } }));
 
@@ -70,7 +74,9 @@ export function CreateTask() {
       ))}
     </select>
   );
-  const check = (path: string, value: boolean, set: (v: boolean) => void) => <input type="checkbox" {...attrs(path)} checked={value} onChange={(e) => set(e.currentTarget.checked)} />;
+  const check = (path: string, value: boolean, set: (v: boolean) => void) => (
+    <input type="checkbox" {...attrs(path)} checked={value} onChange={(e) => set(e.currentTarget.checked)} />
+  );
 
   const side = (which: 'source' | 'target', title: string) => {
     const s = form[which];
@@ -131,15 +137,26 @@ export function CreateTask() {
                         ['dcg', 'Direct Connect Gateway'],
                       ])}
                     </Field>
-                    <Field path={p('dedicatedLine.id')} label="Dedicated connect gateway ID / CCN ID" problem={errorOf(p('dedicatedLine.id'))}>
+                    <Field
+                      path={p('dedicatedLine.id')}
+                      label="Dedicated connect gateway ID / CCN ID"
+                      problem={errorOf(p('dedicatedLine.id'))}
+                    >
                       {text(p('dedicatedLine.id'), s.dedicatedLineId, setSide(which, 'dedicatedLine.id', 'dedicatedLineId'))}
                     </Field>
                   </>
                 )}
               </>
             )}
-            <Field path={p('nameServer')} label="Name server address" hint="host:port; separate several with ;" problem={errorOf(p('nameServer'))}>
-              {text(p('nameServer'), s.nameServer, setSide(which, 'nameServer', 'nameServer'), { placeholder: '10.0.0.1:9876;10.0.0.2:9876' })}
+            <Field
+              path={p('nameServer')}
+              label="Name server address"
+              hint="host:port; separate several with ;"
+              problem={errorOf(p('nameServer'))}
+            >
+              {text(p('nameServer'), s.nameServer, setSide(which, 'nameServer', 'nameServer'), {
+                placeholder: '10.0.0.1:9876;10.0.0.2:9876',
+              })}
             </Field>
           </>
         )}
@@ -152,7 +169,10 @@ export function CreateTask() {
               {text(p('acl.accessKey'), s.accessKey, setSide(which, 'acl.accessKey', 'accessKey'), { autocomplete: 'off' })}
             </Field>
             <Field path={p('acl.secretKey')} label="Secret key" problem={errorOf(p('acl.secretKey'))}>
-              {text(p('acl.secretKey'), s.secretKey, setSide(which, 'acl.secretKey', 'secretKey'), { type: 'password', autocomplete: 'new-password' })}
+              {text(p('acl.secretKey'), s.secretKey, setSide(which, 'acl.secretKey', 'secretKey'), {
+                type: 'password',
+                autocomplete: 'new-password',
+              })}
             </Field>
           </>
         )}
@@ -171,13 +191,20 @@ export function CreateTask() {
       <form class="task-form" onSubmit={submit} noValidate aria-label="New task">
         {formError && (
           <p class="form-error" role="alert">
-            {formError.field && !formError.message.startsWith(`${formError.field}: `) && <code class="field-path">{formError.field}: </code>}
+            {formError.field && !formError.message.startsWith(`${formError.field}: `) && (
+              <code class="field-path">{formError.field}: </code>
+            )}
             {formError.message}
           </p>
         )}
         <fieldset>
           <legend>Basic information</legend>
-          <Field path="name" label="Task name" hint="Up to 200 characters: Chinese characters, letters, digits, - and _" problem={errorOf('name')}>
+          <Field
+            path="name"
+            label="Task name"
+            hint="Up to 200 characters: Chinese characters, letters, digits, - and _"
+            problem={errorOf('name')}
+          >
             {text('name', form.name, setTop('name', 'name'))}
           </Field>
           <Field path="direction" label="Replication direction" problem={errorOf('direction')}>
@@ -202,14 +229,37 @@ export function CreateTask() {
           </Field>
           {form.startOffsetType === 'timestamp' && (
             <Field path="startOffset.timestamp" label="Start time" problem={errorOf('startOffset.timestamp')}>
-              {text('startOffset.timestamp', form.startTime, setTop('startOffset.timestamp', 'startTime'), { type: 'datetime-local', step: 1 })}
+              {text('startOffset.timestamp', form.startTime, setTop('startOffset.timestamp', 'startTime'), {
+                type: 'datetime-local',
+                step: 1,
+              })}
             </Field>
           )}
-          <Field path="filter.topics.include" label="Topics to include" hint="Regular expressions on whole topic names, one per line" problem={errorOf('filter.topics.include')}>
-            <textarea {...attrs('filter.topics.include')} rows={2} value={form.include} onInput={(e) => setTop('filter.topics.include', 'include')(e.currentTarget.value)} />
+          <Field
+            path="filter.topics.include"
+            label="Topics to include"
+            hint="Regular expressions on whole topic names, one per line"
+            problem={errorOf('filter.topics.include')}
+          >
+            <textarea
+              {...attrs('filter.topics.include')}
+              rows={2}
+              value={form.include}
+              onInput={(e) => setTop('filter.topics.include', 'include')(e.currentTarget.value)}
+            />
           </Field>
-          <Field path="filter.topics.exclude" label="Topics to exclude" hint="One per line; empty excludes nothing" problem={errorOf('filter.topics.exclude')}>
-            <textarea {...attrs('filter.topics.exclude')} rows={2} value={form.exclude} onInput={(e) => setTop('filter.topics.exclude', 'exclude')(e.currentTarget.value)} />
+          <Field
+            path="filter.topics.exclude"
+            label="Topics to exclude"
+            hint="One per line; empty excludes nothing"
+            problem={errorOf('filter.topics.exclude')}
+          >
+            <textarea
+              {...attrs('filter.topics.exclude')}
+              rows={2}
+              value={form.exclude}
+              onInput={(e) => setTop('filter.topics.exclude', 'exclude')(e.currentTarget.value)}
+            />
           </Field>
           <Field path="filter.expression.type" label="Message filter" problem={errorOf('filter.expression.type')}>
             {select('filter.expression.type', form.expressionType, setTop('filter.expression.type', 'expressionType'), [
@@ -225,7 +275,12 @@ export function CreateTask() {
           >
             {text('filter.expression.value', form.expressionValue, setTop('filter.expression.value', 'expressionValue'))}
           </Field>
-          <Field path="tpsLimit" label="TPS limit" hint="Replicated messages per second for the whole task; empty for no limit" problem={errorOf('tpsLimit')}>
+          <Field
+            path="tpsLimit"
+            label="TPS limit"
+            hint="Replicated messages per second for the whole task; empty for no limit"
+            problem={errorOf('tpsLimit')}
+          >
             {text('tpsLimit', form.tpsLimit, setTop('tpsLimit', 'tpsLimit'), { type: 'number', min: 1, step: 1 })}
           </Field>
           <Field path="idempotentResume" label="Idempotent resume (no duplicates after a crash)" problem={errorOf('idempotentResume')}>

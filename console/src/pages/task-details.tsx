@@ -1,7 +1,13 @@
 // One task: basic information with the actions, the configuration (secrets masked as the API
 // returns them), charts per flow, the metadata sync items, parked failures with retry, the audit trail.
 import { useCallback, useState } from 'preact/hooks';
-import type { AuditEventView, TaskDetails as Details, MetadataItemView, MetricsSeries, ParkedMessageView } from '../../../shared/api/contract.ts';
+import type {
+  AuditEventView,
+  TaskDetails as Details,
+  MetadataItemView,
+  MetricsSeries,
+  ParkedMessageView,
+} from '../../../shared/api/contract.ts';
 import { ApiError, tasksApi } from '../api.ts';
 import { Chart } from '../components/chart.tsx';
 import { EndpointDetails } from '../components/endpoint.tsx';
@@ -66,7 +72,18 @@ export function TaskDetails({ id }: { id: string }) {
       </section>
     );
   }
-  if (!task) return <section class="page">{error ? <p class="banner" role="alert">{error}</p> : <p class="muted">Loading…</p>}</section>;
+  if (!task)
+    return (
+      <section class="page">
+        {error ? (
+          <p class="banner" role="alert">
+            {error}
+          </p>
+        ) : (
+          <p class="muted">Loading…</p>
+        )}
+      </section>
+    );
 
   return (
     <section class="page" data-task-id={task.id}>
@@ -116,7 +133,9 @@ function BasicInfo({ task, onChanged }: { task: Details; onChanged: () => void }
         {task.pendingReset && (
           <>
             <dt>Pending offset reset</dt>
-            <dd data-pending-reset={task.pendingReset.timestamp}>from {formatTime(task.pendingReset.timestamp)}, applied at the next start</dd>
+            <dd data-pending-reset={task.pendingReset.timestamp}>
+              from {formatTime(task.pendingReset.timestamp)}, applied at the next start
+            </dd>
           </>
         )}
       </dl>
@@ -213,7 +232,13 @@ function MetadataSync({ items }: { items: MetadataItemView[] }) {
     <section class="card" aria-labelledby="metadata">
       <header class="card-head">
         <h2 id="metadata">Metadata sync</h2>
-        <input type="search" placeholder="Filter by name" aria-label="Filter metadata by name" value={filter} onInput={(e) => setFilter(e.currentTarget.value)} />
+        <input
+          type="search"
+          placeholder="Filter by name"
+          aria-label="Filter metadata by name"
+          value={filter}
+          onInput={(e) => setFilter(e.currentTarget.value)}
+        />
       </header>
       <p class="muted">
         Topics, consumer groups and ACL users/accounts copied between the clusters: {items.length} item{items.length === 1 ? '' : 's'},{' '}

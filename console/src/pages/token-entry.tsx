@@ -16,7 +16,13 @@ export function TokenEntry(props: { notice: string | null; onToken: (token: stri
       await apiClient(t).listTasks({ limit: 1 });
       props.onToken(t);
     } catch (err) {
-      setProblem(err instanceof ApiError && err.status === 401 ? `This token was not accepted: ${err.message}` : err instanceof Error ? err.message : String(err));
+      setProblem(
+        err instanceof ApiError && err.status === 401
+          ? `This token was not accepted: ${err.message}`
+          : err instanceof Error
+            ? err.message
+            : String(err),
+      );
     } finally {
       setBusy(false);
     }
@@ -32,7 +38,17 @@ export function TokenEntry(props: { notice: string | null; onToken: (token: stri
           </p>
         )}
         <label for="token">API token</label>
-        <input id="token" name="token" type="password" autocomplete="off" value={token} onInput={(e) => (setToken(e.currentTarget.value), setProblem(null))} />
+        <input
+          id="token"
+          name="token"
+          type="password"
+          autocomplete="off"
+          value={token}
+          onInput={(e) => {
+            setToken(e.currentTarget.value);
+            setProblem(null);
+          }}
+        />
         <p class="hint">Printed by the first `npm start`, or minted with `npm run tokens`. Kept for this browser tab only.</p>
         {problem && (
           <p class="field-error" role="alert">

@@ -26,8 +26,12 @@ export function detectHttpEvent(event: unknown): HttpEvent | null {
   }
   if (isScfHttpEvent(event)) {
     // Only an API Gateway trigger says which API service forwarded the request.
-    if (isScfApiGatewayContext(event.requestContext)) return { kind: 'scf-api-gateway', event: { ...event, requestContext: event.requestContext } };
-    return { kind: 'scf-function-url', event: { ...event, requestContext: isRecord(event.requestContext) ? event.requestContext : undefined } };
+    if (isScfApiGatewayContext(event.requestContext))
+      return { kind: 'scf-api-gateway', event: { ...event, requestContext: event.requestContext } };
+    return {
+      kind: 'scf-function-url',
+      event: { ...event, requestContext: isRecord(event.requestContext) ? event.requestContext : undefined },
+    };
   }
   return null;
 }

@@ -24,7 +24,9 @@ export function lowerCaseHeaders(headers: Readonly<Record<string, string | undef
 }
 
 /** One string per query key; repeated keys are joined with ',' — what AWS HTTP APIs do in payload 2.0. */
-export function singleValueQuery(query: Readonly<Record<string, string | readonly string[] | undefined>> | null | undefined): Record<string, string> {
+export function singleValueQuery(
+  query: Readonly<Record<string, string | readonly string[] | undefined>> | null | undefined,
+): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [key, value] of Object.entries(query ?? {})) {
     if (value === undefined || value === null) continue;

@@ -29,7 +29,6 @@ export interface TencentFlavour {
   deleteRole(name: string): Promise<void>;
 }
 
-
 /** The message type a desired topic asks for: its 5.x `message.type`, else FIFO for a 4.x ordered topic. */
 export function desiredMessageType(t: TopicItem): string {
   return t.attributes?.['message.type'] ?? (t.order ? 'FIFO' : 'NORMAL');
@@ -40,7 +39,15 @@ export function desiredMessageType(t: TopicItem): string {
  * (the Cloud API has no perm), its type as the 5.x `message.type` attribute, no order flag.
  */
 export function tencentTopic(name: string, queues: number, messageType: string): TopicItem {
-  return { kind: 'topic', name, readQueueNums: queues, writeQueueNums: queues, perm: 6, order: false, attributes: { 'message.type': messageType } };
+  return {
+    kind: 'topic',
+    name,
+    readQueueNums: queues,
+    writeQueueNums: queues,
+    perm: 6,
+    order: false,
+    attributes: { 'message.type': messageType },
+  };
 }
 
 /** The queue count a topic needs: RocketMQ keeps read and write counts apart, Tencent has one. */
@@ -60,5 +67,12 @@ export const FIXED_GROUP_SETTINGS = {
 
 /** Role fields both flavours write; the caller decides detailedPerms. */
 export function roleBase(desired: RoleItem): RoleItem {
-  return { kind: 'role', name: desired.name, remark: desired.remark, permType: desired.permType, permRead: desired.permRead, permWrite: desired.permWrite };
+  return {
+    kind: 'role',
+    name: desired.name,
+    remark: desired.remark,
+    permType: desired.permType,
+    permRead: desired.permRead,
+    permWrite: desired.permWrite,
+  };
 }

@@ -2,7 +2,13 @@
 // cluster's only namespace `tdmq_default`, and roles with their grant on that namespace (the
 // RocketMQ role actions that replace the older generic role API).
 import { Client } from 'tencentcloud-sdk-nodejs/tencentcloud/services/tdmq/v20200217/tdmq_client.js';
-import type { DetailedRolePerm, EnvironmentRole, Role, RocketMQGroup, RocketMQTopic } from 'tencentcloud-sdk-nodejs/tencentcloud/services/tdmq/v20200217/tdmq_models.js';
+import type {
+  DetailedRolePerm,
+  EnvironmentRole,
+  Role,
+  RocketMQGroup,
+  RocketMQTopic,
+} from 'tencentcloud-sdk-nodejs/tencentcloud/services/tdmq/v20200217/tdmq_models.js';
 import type { GroupItem, RoleItem, RolePerm, TopicItem } from '../model.ts';
 import { allSettledOrThrow, ignoreGone, paginate, type Caller } from '../../tencent-cloud/cloud-api.ts';
 import { FIXED_GROUP_SETTINGS, desiredMessageType, roleBase, tencentTopic, wantedQueues, type TencentFlavour } from './flavour.ts';
@@ -41,7 +47,10 @@ function apiType(messageType: string, queues: number): string {
 export class TdmqFlavour implements TencentFlavour {
   readonly service = 'tdmq' as const;
   readonly label = 'TDMQ RocketMQ 4.x';
-  /** As last read: tdmq types (GlobalOrder topics keep one partition), remarks (ModifyRocketMQTopic needs one), roles granted on the namespace. */
+  /**
+   * As last read: tdmq types (GlobalOrder topics keep one partition), remarks (ModifyRocketMQTopic
+   * needs one), roles granted on the namespace.
+   */
   private topicTypes = new Map<string, string>();
   private topicRemarks = new Map<string, string>();
   private grantedRoles = new Set<string>();
@@ -54,7 +63,9 @@ export class TdmqFlavour implements TencentFlavour {
 
   async readTopics(): Promise<TopicItem[]> {
     const list = await paginate<RocketMQTopic>(PAGE, async (Offset, Limit) => {
-      const r = await this.call('DescribeRocketMQTopics', () => this.client.DescribeRocketMQTopics({ ClusterId: this.clusterId, NamespaceId: TDMQ_NAMESPACE, Offset, Limit }));
+      const r = await this.call('DescribeRocketMQTopics', () =>
+        this.client.DescribeRocketMQTopics({ ClusterId: this.clusterId, NamespaceId: TDMQ_NAMESPACE, Offset, Limit }),
+      );
       return { total: r.TotalCount, items: r.Topics };
     });
     this.topicTypes = new Map();
@@ -72,19 +83,23 @@ export class TdmqFlavour implements TencentFlavour {
 
   async readGroups(): Promise<GroupItem[]> {
     const list = await paginate<RocketMQGroup>(PAGE, async (Offset, Limit) => {
-      const r = await this.call('DescribeRocketMQGroups', () => this.client.DescribeRocketMQGroups({ ClusterId: this.clusterId, NamespaceId: TDMQ_NAMESPACE, Offset, Limit }));
+      const r = await this.call('DescribeRocketMQGroups', () =>
+        this.client.DescribeRocketMQGroups({ ClusterId: this.clusterId, NamespaceId: TDMQ_NAMESPACE, Offset, Limit }),
+      );
       return { total: r.TotalCount, items: r.Groups };
     });
     return list.flatMap((g) =>
       g.Name
-        ? [{
-            kind: 'group' as const,
-            name: g.Name,
-            ...FIXED_GROUP_SETTINGS,
-            consumeEnable: g.ReadEnabled ?? true,
-            consumeBroadcastEnable: g.BroadcastEnabled ?? false,
-            retryMaxTimes: g.RetryMaxTimes ?? 16,
-          }]
+        ? [
+            {
+              kind: 'group' as const,
+              name: g.Name,
+              ...FIXED_GROUP_SETTINGS,
+              consumeEnable: g.ReadEnabled ?? true,
+              consumeBroadcastEnable: g.BroadcastEnabled ?? false,
+              retryMaxTimes: g.RetryMaxTimes ?? 16,
+            },
+          ]
         : [],
     );
   }
@@ -92,7 +107,9 @@ export class TdmqFlavour implements TencentFlavour {
   async readRoles(): Promise<RoleItem[]> {
     const [roles, grants] = await allSettledOrThrow([
       paginate<Role>(ROLE_PAGE, async (Offset, Limit) => {
-        const r = await this.call('DescribeRocketMQRoles', () => this.client.DescribeRocketMQRoles({ ClusterId: this.clusterId, Offset, Limit }));
+        const r = await this.call('DescribeRocketMQRoles', () =>
+          this.client.DescribeRocketMQRoles({ ClusterId: this.clusterId, Offset, Limit }),
+        );
         return { total: r.TotalCount, items: r.RoleSets };
       }),
       paginate<EnvironmentRole>(ROLE_PAGE, async (Offset, Limit) => {
@@ -176,7 +193,9 @@ export class TdmqFlavour implements TencentFlavour {
   }
 
   async deleteTopic(name: string): Promise<void> {
-    await this.call('DeleteRocketMQTopic', () => this.client.DeleteRocketMQTopic({ ClusterId: this.clusterId, NamespaceId: TDMQ_NAMESPACE, Topic: name }));
+    await this.call('DeleteRocketMQTopic', () =>
+      this.client.DeleteRocketMQTopic({ ClusterId: this.clusterId, NamespaceId: TDMQ_NAMESPACE, Topic: name }),
+    );
   }
 
   async createGroup(g: GroupItem): Promise<void> {
@@ -206,7 +225,9 @@ export class TdmqFlavour implements TencentFlavour {
   }
 
   async deleteGroup(name: string): Promise<void> {
-    await this.call('DeleteRocketMQGroup', () => this.client.DeleteRocketMQGroup({ ClusterId: this.clusterId, NamespaceId: TDMQ_NAMESPACE, GroupId: name }));
+    await this.call('DeleteRocketMQGroup', () =>
+      this.client.DeleteRocketMQGroup({ ClusterId: this.clusterId, NamespaceId: TDMQ_NAMESPACE, GroupId: name }),
+    );
   }
 
   async createRole(r: RoleItem, keys?: { accessKey: string; secretKey: string }): Promise<void> {
@@ -223,7 +244,9 @@ export class TdmqFlavour implements TencentFlavour {
   }
 
   async updateRole(r: RoleItem): Promise<void> {
-    await this.call('ModifyRocketMQRole', () => this.client.ModifyRocketMQRole({ RoleName: r.name, ClusterId: this.clusterId, Remark: r.remark, PermType: r.permType }));
+    await this.call('ModifyRocketMQRole', () =>
+      this.client.ModifyRocketMQRole({ RoleName: r.name, ClusterId: this.clusterId, Remark: r.remark, PermType: r.permType }),
+    );
     await this.writeGrant(r, this.grantedRoles.has(r.name));
   }
 
@@ -237,7 +260,13 @@ export class TdmqFlavour implements TencentFlavour {
     const Permissions = [...(r.permWrite ? ['produce'] : []), ...(r.permRead ? ['consume'] : [])];
     const DetailedPerms = (r.detailedPerms ?? []).map(apiPerm);
     const wanted = Permissions.length > 0 || DetailedPerms.length > 0;
-    const req = { EnvironmentId: TDMQ_NAMESPACE, RoleName: r.name, Permissions, ClusterId: this.clusterId, ...(DetailedPerms.length > 0 ? { DetailedPerms } : {}) };
+    const req = {
+      EnvironmentId: TDMQ_NAMESPACE,
+      RoleName: r.name,
+      Permissions,
+      ClusterId: this.clusterId,
+      ...(DetailedPerms.length > 0 ? { DetailedPerms } : {}),
+    };
     if (wanted && granted) await this.call('ModifyRocketMQEnvironmentRole', () => this.client.ModifyRocketMQEnvironmentRole(req));
     else if (wanted) await this.call('CreateRocketMQEnvironmentRole', () => this.client.CreateRocketMQEnvironmentRole(req));
     else if (granted) await this.deleteGrant(r.name);
@@ -246,7 +275,9 @@ export class TdmqFlavour implements TencentFlavour {
   }
 
   private async deleteGrant(name: string): Promise<void> {
-    await this.call('DeleteRocketMQEnvironmentRoles', () => this.client.DeleteRocketMQEnvironmentRoles({ EnvironmentId: TDMQ_NAMESPACE, RoleNames: [name], ClusterId: this.clusterId }));
+    await this.call('DeleteRocketMQEnvironmentRoles', () =>
+      this.client.DeleteRocketMQEnvironmentRoles({ EnvironmentId: TDMQ_NAMESPACE, RoleNames: [name], ClusterId: this.clusterId }),
+    );
   }
 }
 

@@ -1,7 +1,12 @@
 // TDMQ RocketMQ 5.x instances (`rmq-…`) through trocket 2023-03-08: topics, consumer groups and
 // roles of one instance, no namespaces.
 import { Client } from 'tencentcloud-sdk-nodejs/tencentcloud/services/trocket/v20230308/trocket_client.js';
-import type { ConsumeGroupItem, DetailedRolePerm, RoleItem as ApiRole, TopicItem as ApiTopic } from 'tencentcloud-sdk-nodejs/tencentcloud/services/trocket/v20230308/trocket_models.js';
+import type {
+  ConsumeGroupItem,
+  DetailedRolePerm,
+  RoleItem as ApiRole,
+  TopicItem as ApiTopic,
+} from 'tencentcloud-sdk-nodejs/tencentcloud/services/trocket/v20230308/trocket_models.js';
 import type { GroupItem, RoleItem, RolePerm, TopicItem } from '../model.ts';
 import { paginate, type Caller } from '../../tencent-cloud/cloud-api.ts';
 import { FIXED_GROUP_SETTINGS, desiredMessageType, roleBase, tencentTopic, wantedQueues, type TencentFlavour } from './flavour.ts';
@@ -38,21 +43,25 @@ export class TrocketFlavour implements TencentFlavour {
 
   async readGroups(): Promise<GroupItem[]> {
     const list = await paginate<ConsumeGroupItem>(PAGE, async (Offset, Limit) => {
-      const r = await this.call('DescribeConsumerGroupList', () => this.client.DescribeConsumerGroupList({ InstanceId: this.instanceId, Offset, Limit }));
+      const r = await this.call('DescribeConsumerGroupList', () =>
+        this.client.DescribeConsumerGroupList({ InstanceId: this.instanceId, Offset, Limit }),
+      );
       return { total: r.TotalCount, items: r.Data };
     });
     return list.flatMap((g) =>
       g.ConsumerGroup
-        ? [{
-            kind: 'group' as const,
-            name: g.ConsumerGroup,
-            ...FIXED_GROUP_SETTINGS,
-            consumeEnable: g.ConsumeEnable ?? true,
-            // 5.x instances have no broadcast switch: clients may always consume in broadcast mode.
-            consumeBroadcastEnable: true,
-            retryMaxTimes: g.MaxRetryTimes ?? 16,
-            consumeMessageOrderly: g.ConsumeMessageOrderly ?? false,
-          }]
+        ? [
+            {
+              kind: 'group' as const,
+              name: g.ConsumerGroup,
+              ...FIXED_GROUP_SETTINGS,
+              consumeEnable: g.ConsumeEnable ?? true,
+              // 5.x instances have no broadcast switch: clients may always consume in broadcast mode.
+              consumeBroadcastEnable: true,
+              retryMaxTimes: g.MaxRetryTimes ?? 16,
+              consumeMessageOrderly: g.ConsumeMessageOrderly ?? false,
+            },
+          ]
         : [],
     );
   }
@@ -105,12 +114,19 @@ export class TrocketFlavour implements TencentFlavour {
 
   async createTopic(t: TopicItem): Promise<void> {
     await this.call('CreateTopic', () =>
-      this.client.CreateTopic({ InstanceId: this.instanceId, Topic: t.name, TopicType: t.attributes?.['message.type'] ?? 'NORMAL', QueueNum: t.writeQueueNums }),
+      this.client.CreateTopic({
+        InstanceId: this.instanceId,
+        Topic: t.name,
+        TopicType: t.attributes?.['message.type'] ?? 'NORMAL',
+        QueueNum: t.writeQueueNums,
+      }),
     );
   }
 
   async updateTopic(t: TopicItem): Promise<void> {
-    await this.call('ModifyTopic', () => this.client.ModifyTopic({ InstanceId: this.instanceId, Topic: t.name, QueueNum: t.writeQueueNums }));
+    await this.call('ModifyTopic', () =>
+      this.client.ModifyTopic({ InstanceId: this.instanceId, Topic: t.name, QueueNum: t.writeQueueNums }),
+    );
   }
 
   async deleteTopic(name: string): Promise<void> {

@@ -132,7 +132,10 @@ export interface AclInfo {
 }
 
 export function userInfoBody(u: UserInfo): Buffer {
-  return Buffer.from(JSON.stringify(definedOnly({ username: u.username, password: u.password, userType: u.userType, userStatus: u.userStatus })), 'utf8');
+  return Buffer.from(
+    JSON.stringify(definedOnly({ username: u.username, password: u.password, userType: u.userType, userStatus: u.userStatus })),
+    'utf8',
+  );
 }
 
 export function aclInfoBody(a: AclInfo): Buffer {

@@ -177,7 +177,13 @@ const GROUP_DEFAULTS = {
 } satisfies Omit<GroupConfig, 'groupName'>;
 
 const GROUP_KNOWN = new Set([
-  'groupName', ...Object.keys(GROUP_DEFAULTS), 'consumeMessageOrderly', 'groupRetryPolicy', 'groupSysFlag', 'consumeTimeoutMinute', 'attributes',
+  'groupName',
+  ...Object.keys(GROUP_DEFAULTS),
+  'consumeMessageOrderly',
+  'groupRetryPolicy',
+  'groupSysFlag',
+  'consumeTimeoutMinute',
+  'attributes',
 ]);
 
 /** JSON body of UPDATE_AND_CREATE_SUBSCRIPTIONGROUP (a SubscriptionGroupConfig). */

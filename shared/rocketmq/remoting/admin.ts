@@ -11,13 +11,7 @@
 //   ACL 2.0 (3001 … 3010)   5.3.0+; per broker (each broker keeps its own users and ACLs).
 import type { RemotingCommand } from './codec.ts';
 import type { RemotingClient } from './client.ts';
-import {
-  RemotingError,
-  RemotingResponseError,
-  RemotingTimeoutError,
-  ResponseCode,
-  UnsupportedOperationError,
-} from './errors.ts';
+import { RemotingError, RemotingResponseError, RemotingTimeoutError, ResponseCode, UnsupportedOperationError } from './errors.ts';
 import type { NameServerClient } from './namesrv.ts';
 import { RequestCode } from './request-codes.ts';
 import {
@@ -122,7 +116,14 @@ export class RemotingAdmin {
    */
   async createOrUpdateTopicList(brokerAddr: string, entries: readonly TopicListEntry[]): Promise<void> {
     if (entries.length === 0) return;
-    await this.call(brokerAddr, RequestCode.UPDATE_AND_CREATE_TOPIC_LIST, 'create/update topic list', {}, topicListBody(entries), LIST_MISSING);
+    await this.call(
+      brokerAddr,
+      RequestCode.UPDATE_AND_CREATE_TOPIC_LIST,
+      'create/update topic list',
+      {},
+      topicListBody(entries),
+      LIST_MISSING,
+    );
   }
 
   /** Creates/updates the topic on every master of the cluster; returns their addresses. */
@@ -166,7 +167,14 @@ export class RemotingAdmin {
   /** Several groups in one request (UPDATE_AND_CREATE_SUBSCRIPTIONGROUP_LIST, 5.x), persisted once; 4.x has none. */
   async createOrUpdateGroupList(brokerAddr: string, cfgs: readonly GroupConfigInput[]): Promise<void> {
     if (cfgs.length === 0) return;
-    await this.call(brokerAddr, RequestCode.UPDATE_AND_CREATE_SUBSCRIPTIONGROUP_LIST, 'create/update group list', {}, groupListBody(cfgs), LIST_MISSING);
+    await this.call(
+      brokerAddr,
+      RequestCode.UPDATE_AND_CREATE_SUBSCRIPTIONGROUP_LIST,
+      'create/update group list',
+      {},
+      groupListBody(cfgs),
+      LIST_MISSING,
+    );
   }
 
   async createOrUpdateGroupInCluster(clusterName: string, cfg: GroupConfigInput): Promise<string[]> {
@@ -190,7 +198,11 @@ export class RemotingAdmin {
     const clean = String(opts.cleanOffset ?? false);
     for (const addr of masters) {
       // 4.9.7 reads removeOffset, 5.3.3 cleanOffset; each ignores the other's field.
-      await this.call(addr, RequestCode.DELETE_SUBSCRIPTIONGROUP, 'delete group', { groupName: group, removeOffset: clean, cleanOffset: clean });
+      await this.call(addr, RequestCode.DELETE_SUBSCRIPTIONGROUP, 'delete group', {
+        groupName: group,
+        removeOffset: clean,
+        cleanOffset: clean,
+      });
     }
     if (opts.deleteRetryAndDlqTopics ?? true) {
       // Best effort like mqadmin: these topics usually do not exist, and deleting a missing topic succeeds anyway.
@@ -212,7 +224,14 @@ export class RemotingAdmin {
    * white address included).
    */
   async createOrUpdateAclAccount(brokerAddr: string, account: PlainAccessConfig, opts: { replace?: boolean } = {}): Promise<void> {
-    await this.call(brokerAddr, RequestCode.UPDATE_AND_CREATE_ACL_CONFIG, 'ACL 1.0 account update', plainAccessHeader(account, opts), undefined, ACL1_REMOVED);
+    await this.call(
+      brokerAddr,
+      RequestCode.UPDATE_AND_CREATE_ACL_CONFIG,
+      'ACL 1.0 account update',
+      plainAccessHeader(account, opts),
+      undefined,
+      ACL1_REMOVED,
+    );
   }
 
   async createOrUpdateAclAccountInCluster(clusterName: string, account: PlainAccessConfig): Promise<string[]> {
@@ -260,12 +279,26 @@ export class RemotingAdmin {
 
   /** Creates a user; fails with NO_PERMISSION "The user is existed" when it exists. */
   async createUser(brokerAddr: string, user: UserInfo): Promise<void> {
-    await this.call(brokerAddr, RequestCode.AUTH_CREATE_USER, 'ACL 2.0 user create', { username: user.username }, userInfoBody(user), ACL2_MISSING);
+    await this.call(
+      brokerAddr,
+      RequestCode.AUTH_CREATE_USER,
+      'ACL 2.0 user create',
+      { username: user.username },
+      userInfoBody(user),
+      ACL2_MISSING,
+    );
   }
 
   /** Updates the fields given (a missing password/type/status is left as is); the user must exist. */
   async updateUser(brokerAddr: string, user: UserInfo): Promise<void> {
-    await this.call(brokerAddr, RequestCode.AUTH_UPDATE_USER, 'ACL 2.0 user update', { username: user.username }, userInfoBody(user), ACL2_MISSING);
+    await this.call(
+      brokerAddr,
+      RequestCode.AUTH_UPDATE_USER,
+      'ACL 2.0 user update',
+      { username: user.username },
+      userInfoBody(user),
+      ACL2_MISSING,
+    );
   }
 
   /** Deletes the user and its ACL; deleting a missing user succeeds. */
@@ -281,7 +314,14 @@ export class RemotingAdmin {
 
   /** All users (passwords in plain text), optionally those whose name contains `filter`. */
   async listUsers(brokerAddr: string, filter?: string): Promise<UserInfo[]> {
-    const res = await this.call(brokerAddr, RequestCode.AUTH_LIST_USER, 'ACL 2.0 user listing', filter ? { filter } : {}, undefined, ACL2_MISSING);
+    const res = await this.call(
+      brokerAddr,
+      RequestCode.AUTH_LIST_USER,
+      'ACL 2.0 user listing',
+      filter ? { filter } : {},
+      undefined,
+      ACL2_MISSING,
+    );
     return res.body?.length ? parseUserInfoList(bodyText(res)) : [];
   }
 
@@ -292,7 +332,14 @@ export class RemotingAdmin {
    * and update alike). The subject (e.g. a user) must exist.
    */
   async createAcl(brokerAddr: string, acl: AclInfo): Promise<void> {
-    await this.call(brokerAddr, RequestCode.AUTH_CREATE_ACL, 'ACL 2.0 acl create', { subject: acl.subject }, aclInfoBody(acl), ACL2_MISSING);
+    await this.call(
+      brokerAddr,
+      RequestCode.AUTH_CREATE_ACL,
+      'ACL 2.0 acl create',
+      { subject: acl.subject },
+      aclInfoBody(acl),
+      ACL2_MISSING,
+    );
   }
 
   /**
@@ -344,7 +391,12 @@ export class RemotingAdmin {
       if (err instanceof RemotingTimeoutError && ACL1_READ_CODES.has(code)) {
         // 4.x brokers with aclEnable=false hit a null validator in these two handlers and never
         // answer (the write handlers do answer, with UPDATE_AND_CREATE/DELETE_ACL_CONFIG_FAILED).
-        throw new UnsupportedOperationError(operation, address, 'no answer: ACL 1.0 is probably not enabled on this broker (aclEnable=false)', { cause: err });
+        throw new UnsupportedOperationError(
+          operation,
+          address,
+          'no answer: ACL 1.0 is probably not enabled on this broker (aclEnable=false)',
+          { cause: err },
+        );
       }
       throw err;
     }

@@ -12,7 +12,11 @@ export interface BrokerVersion {
   major: number;
 }
 
-async function brokerRuntimeInfo(remoting: Pick<RemotingClient, 'invoke'>, address: string, timeoutMs = 5000): Promise<Record<string, string>> {
+async function brokerRuntimeInfo(
+  remoting: Pick<RemotingClient, 'invoke'>,
+  address: string,
+  timeoutMs = 5000,
+): Promise<Record<string, string>> {
   const res = await remoting.invoke(address, RequestCode.GET_BROKER_RUNTIME_INFO, {}, undefined, { timeoutMs });
   const root = parseLenientJson(res.body?.toString('utf8') ?? '{}');
   const table = typeof root === 'object' && root !== null && 'table' in root ? (root as { table: unknown }).table : undefined;
@@ -23,6 +27,7 @@ async function brokerRuntimeInfo(remoting: Pick<RemotingClient, 'invoke'>, addre
 export async function brokerVersion(remoting: Pick<RemotingClient, 'invoke'>, address: string, timeoutMs?: number): Promise<BrokerVersion> {
   const desc = (await brokerRuntimeInfo(remoting, address, timeoutMs)).brokerVersionDesc;
   const major = desc ? Number(/^V(\d+)_/.exec(desc)?.[1]) : NaN;
-  if (!desc || !Number.isInteger(major)) throw new RemotingError(`broker ${address} did not report its version (brokerVersionDesc=${String(desc)})`);
+  if (!desc || !Number.isInteger(major))
+    throw new RemotingError(`broker ${address} did not report its version (brokerVersionDesc=${String(desc)})`);
   return { desc, major };
 }

@@ -2,7 +2,8 @@
 import type { OutgoingMessage, StoredMessage } from '../message.ts';
 import type { RemotingClient } from './client.ts';
 import { RemotingError, ResponseCode } from './errors.ts';
-import { buildMessageProperties, createUniqKey, decodeStoredMessages, encodeBatchBody, encodeProperties } from './message-codec.ts';
+import { createUniqKey } from './uniq-key.ts';
+import { buildMessageProperties, decodeStoredMessages, encodeBatchBody, encodeProperties } from './message-codec.ts';
 import { RequestCode } from './request-codes.ts';
 
 export type SendStatus = 'SEND_OK' | 'FLUSH_DISK_TIMEOUT' | 'FLUSH_SLAVE_TIMEOUT' | 'SLAVE_NOT_AVAILABLE';
@@ -156,13 +157,17 @@ export class BrokerClient {
   }
 
   async minOffset(address: string, topic: string, queueId: number): Promise<number> {
-    const res = await this.remoting.invoke(address, RequestCode.GET_MIN_OFFSET, { topic, queueId: String(queueId) }, undefined, { timeoutMs: this.timeoutMs });
+    const res = await this.remoting.invoke(address, RequestCode.GET_MIN_OFFSET, { topic, queueId: String(queueId) }, undefined, {
+      timeoutMs: this.timeoutMs,
+    });
     return Number(res.extFields?.offset ?? 0);
   }
 
   /** The offset the next message will get (one past the last stored message). */
   async maxOffset(address: string, topic: string, queueId: number): Promise<number> {
-    const res = await this.remoting.invoke(address, RequestCode.GET_MAX_OFFSET, { topic, queueId: String(queueId) }, undefined, { timeoutMs: this.timeoutMs });
+    const res = await this.remoting.invoke(address, RequestCode.GET_MAX_OFFSET, { topic, queueId: String(queueId) }, undefined, {
+      timeoutMs: this.timeoutMs,
+    });
     return Number(res.extFields?.offset ?? 0);
   }
 
@@ -228,7 +233,14 @@ export class BrokerClient {
     );
   }
 
-  private sendHeader(topic: string, queueId: number, flag: number, bornTimestamp: number, properties: string, batch: boolean): Record<string, string> {
+  private sendHeader(
+    topic: string,
+    queueId: number,
+    flag: number,
+    bornTimestamp: number,
+    properties: string,
+    batch: boolean,
+  ): Record<string, string> {
     return {
       a: this.producerGroup,
       b: topic,

@@ -45,7 +45,13 @@ export class RemotingClient {
     return budget(() => this.send(address, code, extFields, body, options));
   }
 
-  private async send(address: string, code: number, extFields: Record<string, string>, body: Buffer | undefined, options: InvokeOptions): Promise<RemotingCommand> {
+  private async send(
+    address: string,
+    code: number,
+    extFields: Record<string, string>,
+    body: Buffer | undefined,
+    options: InvokeOptions,
+  ): Promise<RemotingCommand> {
     const conn = await this.connection(address);
     const fields = this.opts.credentials ? signRequest(extFields, body, this.opts.credentials) : extFields;
     const response = await conn.request({ code, extFields: fields, body }, options.timeoutMs ?? this.opts.requestTimeoutMs ?? 5000);
@@ -57,7 +63,11 @@ export class RemotingClient {
 
   close(): void {
     this.closed = true;
-    for (const p of this.connections.values()) p.then((c) => c.close(), () => undefined);
+    for (const p of this.connections.values())
+      p.then(
+        (c) => c.close(),
+        () => undefined,
+      );
     this.connections.clear();
   }
 
@@ -65,7 +75,10 @@ export class RemotingClient {
     if (this.closed) return Promise.reject(new Error('remoting client is closed'));
     const existing = this.connections.get(address);
     if (existing) {
-      return existing.then((c) => (c.isOpen ? c : this.reconnect(address, existing)), () => this.reconnect(address, existing));
+      return existing.then(
+        (c) => (c.isOpen ? c : this.reconnect(address, existing)),
+        () => this.reconnect(address, existing),
+      );
     }
     return this.reconnect(address, undefined);
   }

@@ -54,8 +54,7 @@ export function decodeFrame(frame: Buffer): RemotingCommand {
   if (4 + headerLen > frame.length) throw new Error(`remoting header length ${headerLen} exceeds frame`);
   const headerBytes = frame.subarray(4, 4 + headerLen);
   const body = frame.length > 4 + headerLen ? Buffer.from(frame.subarray(4 + headerLen)) : undefined;
-  const header =
-    serializeType === SERIALIZE_ROCKETMQ ? decodeBinaryHeader(headerBytes) : decodeJsonHeader(headerBytes);
+  const header = serializeType === SERIALIZE_ROCKETMQ ? decodeBinaryHeader(headerBytes) : decodeJsonHeader(headerBytes);
   return body ? { ...header, body } : header;
 }
 
@@ -90,32 +89,44 @@ function decodeBinaryHeader(b: Buffer): RemotingCommand {
     if (p + n > b.length) throw new Error('truncated ROCKETMQ binary header');
   };
   need(15);
-  const code = b.readInt16BE(p); p += 2;
-  const language = LANGUAGES[b.readUInt8(p)] ?? 'OTHER'; p += 1;
-  const version = b.readInt16BE(p); p += 2;
-  const opaque = b.readInt32BE(p); p += 4;
-  const flag = b.readInt32BE(p); p += 4;
+  const code = b.readInt16BE(p);
+  p += 2;
+  const language = LANGUAGES[b.readUInt8(p)] ?? 'OTHER';
+  p += 1;
+  const version = b.readInt16BE(p);
+  p += 2;
+  const opaque = b.readInt32BE(p);
+  p += 4;
+  const flag = b.readInt32BE(p);
+  p += 4;
   need(4);
-  const remarkLen = b.readInt32BE(p); p += 4;
+  const remarkLen = b.readInt32BE(p);
+  p += 4;
   let remark: string | null = null;
   if (remarkLen > 0) {
     need(remarkLen);
-    remark = b.toString('utf8', p, p + remarkLen); p += remarkLen;
+    remark = b.toString('utf8', p, p + remarkLen);
+    p += remarkLen;
   }
   need(4);
-  const extLen = b.readInt32BE(p); p += 4;
+  const extLen = b.readInt32BE(p);
+  p += 4;
   const extFields: Record<string, string> = {};
   const end = p + Math.max(0, extLen);
   if (end > b.length) throw new Error('truncated ROCKETMQ binary header ext fields');
   while (p < end) {
     need(2);
-    const kl = b.readInt16BE(p); p += 2;
+    const kl = b.readInt16BE(p);
+    p += 2;
     need(kl);
-    const k = b.toString('utf8', p, p + kl); p += kl;
+    const k = b.toString('utf8', p, p + kl);
+    p += kl;
     need(4);
-    const vl = b.readInt32BE(p); p += 4;
+    const vl = b.readInt32BE(p);
+    p += 4;
     need(vl);
-    extFields[k] = b.toString('utf8', p, p + vl); p += vl;
+    extFields[k] = b.toString('utf8', p, p + vl);
+    p += vl;
   }
   return { code, language, version, opaque, flag, remark, extFields };
 }

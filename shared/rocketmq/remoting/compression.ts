@@ -37,7 +37,11 @@ export function compressionTypeOf(sysFlag: number): CompressionType | undefined 
 
 /** The compressed bytes are corrupt, or inflate past the allowed size. */
 export class DecompressionError extends RemotingError {
-  constructor(readonly compression: CompressionType, message: string, options?: { cause?: unknown }) {
+  constructor(
+    readonly compression: CompressionType,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
     super(`${compression} body: ${message}`, options);
   }
 }
@@ -165,9 +169,7 @@ function decompressLz4Frame(src: Uint8Array, maxBytes: number): Buffer {
   const out = Buffer.allocUnsafe(total);
   let d = 0;
   for (const b of blocks) {
-    const next = b.stored
-      ? d + view.copy(out, d, b.start, b.start + b.size)
-      : lz4js.decompressBlock(view, out, b.start, b.size, d);
+    const next = b.stored ? d + view.copy(out, d, b.start, b.start + b.size) : lz4js.decompressBlock(view, out, b.start, b.size, d);
     if (next - d !== b.outputSize) lz4Fail('block decoded to an unexpected size');
     d = next;
   }

@@ -19,7 +19,10 @@ export class Connection {
   private nextOpaque = 1;
   private closedError: Error | undefined;
 
-  private constructor(readonly address: string, private readonly socket: Socket) {
+  private constructor(
+    readonly address: string,
+    private readonly socket: Socket,
+  ) {
     socket.setNoDelay(true);
     socket.on('data', (chunk) => this.onData(chunk));
     socket.on('error', (err) => this.fail(new RemotingConnectionClosedError(address, `connection to ${address} failed: ${err.message}`)));

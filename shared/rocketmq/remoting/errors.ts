@@ -9,21 +9,32 @@ export class RemotingError extends Error {
 
 /** The peer could not be reached (refused, DNS, connect timeout). Safe to retry elsewhere. */
 export class RemotingConnectError extends RemotingError {
-  constructor(readonly address: string, message: string, options?: { cause?: unknown }) {
+  constructor(
+    readonly address: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
     super(message, options);
   }
 }
 
 /** No response within the request's timeout; the request may or may not have been processed. */
 export class RemotingTimeoutError extends RemotingError {
-  constructor(readonly address: string, readonly timeoutMs: number, readonly requestCode: number) {
+  constructor(
+    readonly address: string,
+    readonly timeoutMs: number,
+    readonly requestCode: number,
+  ) {
     super(`request code ${requestCode} to ${address} timed out after ${timeoutMs} ms`);
   }
 }
 
 /** The connection closed while the request was in flight; outcome unknown. */
 export class RemotingConnectionClosedError extends RemotingError {
-  constructor(readonly address: string, message = `connection to ${address} closed`) {
+  constructor(
+    readonly address: string,
+    message = `connection to ${address} closed`,
+  ) {
     super(message);
   }
 }

@@ -1,9 +1,7 @@
 // Message bytes of the remoting protocol: stored messages in PULL_MESSAGE bodies, the
-// SEND_BATCH_MESSAGE body, the property string, and producer ids (UNIQ_KEY). Layouts follow
+// SEND_BATCH_MESSAGE body and the property string (producer ids: uniq-key.ts). Layouts follow
 // MessageDecoder / MessageExtEncoder of RocketMQ 4.9.7 and 5.3.3; all integers are big-endian.
 
-import { randomBytes } from 'node:crypto';
-import { networkInterfaces } from 'node:os';
 import * as zlib from 'node:zlib';
 import type { OutgoingMessage, StoredMessage } from '../message.ts';
 import { compressionTypeOf, decompressBody } from './compression.ts';
@@ -28,14 +26,57 @@ const PROPERTY_UNIQ_KEY = 'UNIQ_KEY';
 
 /** MessageConst.STRING_HASH_SET of 5.3.3: names Message.putUserProperty refuses. */
 export const SYSTEM_PROPERTY_KEYS: ReadonlySet<string> = new Set([
-  'TRACE_ON', 'MSG_REGION', 'KEYS', 'TAGS', 'WAIT', 'DELAY', 'RETRY_TOPIC', 'REAL_TOPIC', 'REAL_QID',
-  'TRAN_MSG', 'PGROUP', 'MIN_OFFSET', 'MAX_OFFSET', 'BUYER_ID', 'ORIGIN_MESSAGE_ID', 'TRANSFER_FLAG',
-  'CORRECTION_FLAG', 'MQ2_FLAG', 'RECONSUME_TIME', 'UNIQ_KEY', 'MAX_RECONSUME_TIMES', 'CONSUME_START_TIME',
-  'POP_CK', 'POP_CK_OFFSET', '1ST_POP_TIME', 'TRAN_PREPARED_QUEUE_OFFSET', 'DUP_INFO', 'EXTEND_UNIQ_INFO',
-  'INSTANCE_ID', 'CORRELATION_ID', 'REPLY_TO_CLIENT', 'TTL', 'ARRIVE_TIME', 'PUSH_REPLY_TIME', 'CLUSTER',
-  'MSG_TYPE', 'INNER_MULTI_QUEUE_OFFSET', 'TIMER_DELAY_MS', 'TIMER_DELAY_SEC', 'TIMER_DELIVER_MS',
-  'TIMER_ENQUEUE_MS', 'TIMER_DEQUEUE_MS', 'TIMER_ROLL_TIMES', 'TIMER_OUT_MS', 'TIMER_DEL_UNIQKEY',
-  'TIMER_DELAY_LEVEL', '__BORNHOST', 'BORN_TIMESTAMP', 'DLQ_ORIGIN_TOPIC', 'DLQ_ORIGIN_MESSAGE_ID', '__CRC32#',
+  'TRACE_ON',
+  'MSG_REGION',
+  'KEYS',
+  'TAGS',
+  'WAIT',
+  'DELAY',
+  'RETRY_TOPIC',
+  'REAL_TOPIC',
+  'REAL_QID',
+  'TRAN_MSG',
+  'PGROUP',
+  'MIN_OFFSET',
+  'MAX_OFFSET',
+  'BUYER_ID',
+  'ORIGIN_MESSAGE_ID',
+  'TRANSFER_FLAG',
+  'CORRECTION_FLAG',
+  'MQ2_FLAG',
+  'RECONSUME_TIME',
+  'UNIQ_KEY',
+  'MAX_RECONSUME_TIMES',
+  'CONSUME_START_TIME',
+  'POP_CK',
+  'POP_CK_OFFSET',
+  '1ST_POP_TIME',
+  'TRAN_PREPARED_QUEUE_OFFSET',
+  'DUP_INFO',
+  'EXTEND_UNIQ_INFO',
+  'INSTANCE_ID',
+  'CORRELATION_ID',
+  'REPLY_TO_CLIENT',
+  'TTL',
+  'ARRIVE_TIME',
+  'PUSH_REPLY_TIME',
+  'CLUSTER',
+  'MSG_TYPE',
+  'INNER_MULTI_QUEUE_OFFSET',
+  'TIMER_DELAY_MS',
+  'TIMER_DELAY_SEC',
+  'TIMER_DELIVER_MS',
+  'TIMER_ENQUEUE_MS',
+  'TIMER_DEQUEUE_MS',
+  'TIMER_ROLL_TIMES',
+  'TIMER_OUT_MS',
+  'TIMER_DEL_UNIQKEY',
+  'TIMER_DELAY_LEVEL',
+  '__BORNHOST',
+  'BORN_TIMESTAMP',
+  'DLQ_ORIGIN_TOPIC',
+  'DLQ_ORIGIN_MESSAGE_ID',
+  '__CRC32#',
 ]);
 
 /** Default cap on one decompressed body: far above any real message, low enough to survive a bomb. */
@@ -82,10 +123,11 @@ export class UnsupportedCompressionError extends RemotingError implements Decode
   declare readonly byteOffset: number;
   declare readonly queueOffset: number | undefined;
   declare readonly decoded: readonly StoredMessage[];
-  constructor(readonly compressionType: number, at: DecodeFailure) {
-    super(
-      `message #${at.index} (queue offset ${at.queueOffset}): unsupported body compression type ${compressionType}`,
-    );
+  constructor(
+    readonly compressionType: number,
+    at: DecodeFailure,
+  ) {
+    super(`message #${at.index} (queue offset ${at.queueOffset}): unsupported body compression type ${compressionType}`);
     attachFailure(this, at);
   }
 }
@@ -94,14 +136,21 @@ export type InvalidPropertyReason = 'separator' | 'empty' | 'reserved';
 
 /** A property (or tag/key) cannot be carried: a separator character, an empty part, or a system name. */
 export class InvalidPropertyError extends RemotingError {
-  constructor(readonly property: string, readonly reason: InvalidPropertyReason, detail: string) {
+  constructor(
+    readonly property: string,
+    readonly reason: InvalidPropertyReason,
+    detail: string,
+  ) {
     super(`property ${JSON.stringify(property)}: ${detail}`);
   }
 }
 
 /** A message cannot be laid out for sending (e.g. properties over 32767 bytes). */
 export class MessageEncodeError extends RemotingError {
-  constructor(readonly index: number, message: string) {
+  constructor(
+    readonly index: number,
+    message: string,
+  ) {
     super(`message #${index}: ${message}`);
   }
 }
@@ -428,57 +477,4 @@ export function encodeBatchBody(messages: OutgoingMessageEncoded[]): Buffer {
     p += out.write(m.properties, p, propLen, 'utf8');
   });
   return out;
-}
-
-// ---- UNIQ_KEY ----
-
-// Layout of MessageClientIDSetter (16 bytes, upper-case hex): IPv4 (4), pid (2), a per-process
-// value (4; Java uses the class loader's hash, here random so two processes with the same pid —
-// containers — still differ), ms since the start of the month (4), counter (2).
-let uniqPrefix: string | undefined;
-let lastMs = 0;
-let seq = 0;
-let monthStart = 0;
-let nextMonthStart = 0;
-
-function processPrefix(): string {
-  const ip = firstIpv4() ?? [127, 0, 0, 1];
-  const fixed = Buffer.alloc(10);
-  fixed.set(ip, 0);
-  fixed.writeUInt16BE(process.pid & 0xffff, 4);
-  randomBytes(4).copy(fixed, 6);
-  return fixed.toString('hex').toUpperCase();
-}
-
-function firstIpv4(): number[] | undefined {
-  for (const addrs of Object.values(networkInterfaces())) {
-    for (const a of addrs ?? []) {
-      if (a.family === 'IPv4' && !a.internal) return a.address.split('.').map(Number);
-    }
-  }
-  return undefined;
-}
-
-/** A new producer message id (UNIQ_KEY): 32 upper-case hex characters, unique across processes. */
-export function createUniqKey(): string {
-  // (ms, seq) only moves forward, even when the clock steps back or 65536 ids fall in one ms.
-  const now = Date.now();
-  if (now > lastMs) {
-    lastMs = now;
-    seq = 0;
-  } else if (++seq > 0xffff) {
-    lastMs++;
-    seq = 0;
-  }
-  if (uniqPrefix === undefined || lastMs >= nextMonthStart) {
-    const d = new Date(lastMs);
-    monthStart = new Date(d.getFullYear(), d.getMonth(), 1).getTime();
-    nextMonthStart = new Date(d.getFullYear(), d.getMonth() + 1, 1).getTime();
-    // The time field restarts every month; a fresh random part keeps last month's ids from recurring.
-    uniqPrefix = processPrefix();
-  }
-  const tail = Buffer.allocUnsafe(6);
-  tail.writeUInt32BE((lastMs - monthStart) >>> 0, 0);
-  tail.writeUInt16BE(seq, 4);
-  return uniqPrefix + tail.toString('hex').toUpperCase();
 }

@@ -51,6 +51,14 @@ export interface Page<T> {
  * FerryError('INTERNAL') naming the task and the field. Writes check the spec the same way first,
  * so no row is stored that could not be read back.
  */
+export interface ListAllTasksOptions {
+  /**
+   * Given a row that does not decode (FerryError INTERNAL naming the task and field), which is then
+   * left out, so one damaged row cannot stop the work for every other task. Without it, it throws.
+   */
+  onUndecodable?: (err: Error) => void;
+}
+
 export interface TaskStore {
   insertTask(task: NewTask): Promise<TaskRow>;
   /** null when absent or owned by another tenant. */
@@ -58,7 +66,7 @@ export interface TaskStore {
   /** Newest first, keyset-paginated by (createdAt, id). */
   listTasks(tenant: string, query: ListTasksQuery): Promise<Page<TaskRow>>;
   /** Every task of every tenant, oldest first (for the reconciler). */
-  listAllTasks(): Promise<TaskRow[]>;
+  listAllTasks(opts?: ListAllTasksOptions): Promise<TaskRow[]>;
   /** Throws NOT_FOUND when absent, CONFLICT when the stored version is not expectedVersion. */
   updateTask(tenant: string, id: string, expectedVersion: number, patch: TaskPatch): Promise<TaskRow>;
   /** Removes the task and everything hanging off it (audit events stay). false when absent. */

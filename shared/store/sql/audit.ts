@@ -37,10 +37,11 @@ export const sqlAuditStore = (db: SqlExecutor): AuditStore => ({
   },
 
   async listAudit(tenant: string, taskId: string, query: { limit: number }): Promise<AuditEvent[]> {
-    const rows = await db.query<AuditDbRow>(
-      'SELECT * FROM audit_events WHERE task_id = $1 AND tenant = $2 ORDER BY id DESC LIMIT $3',
-      [taskId, tenant, requireCount(query.limit, 'limit', MAX_PAGE)],
-    );
+    const rows = await db.query<AuditDbRow>('SELECT * FROM audit_events WHERE task_id = $1 AND tenant = $2 ORDER BY id DESC LIMIT $3', [
+      taskId,
+      tenant,
+      requireCount(query.limit, 'limit', MAX_PAGE),
+    ]);
     return rows.map(toAudit);
   },
 });

@@ -146,7 +146,17 @@ export const sqlLeaseStore = (db: SqlExecutor): LeaseStore => ({
        WHERE task_id = $1 AND flow = $2 AND shard = $3 AND owner = $4 AND epoch = $5
          AND generation = coalesce((SELECT p.generation FROM shard_plans p WHERE p.task_id = $1 AND p.flow = $2), 0)
        RETURNING 1`,
-      [key.taskId, key.flow, key.shard, owner, epoch, requireCount(ttlMs, 'ttlMs'), stats !== undefined, stats?.lag ?? null, stats?.rate ?? null],
+      [
+        key.taskId,
+        key.flow,
+        key.shard,
+        owner,
+        epoch,
+        requireCount(ttlMs, 'ttlMs'),
+        stats !== undefined,
+        stats?.lag ?? null,
+        stats?.rate ?? null,
+      ],
     );
     return rows.length > 0;
   },
@@ -162,10 +172,7 @@ export const sqlLeaseStore = (db: SqlExecutor): LeaseStore => ({
   },
 
   async listLeases(taskId: string): Promise<Lease[]> {
-    const rows = await db.query<LeaseDbRow>(
-      'SELECT * FROM leases WHERE task_id = $1 ORDER BY flow, shard',
-      [taskId],
-    );
+    const rows = await db.query<LeaseDbRow>('SELECT * FROM leases WHERE task_id = $1 ORDER BY flow, shard', [taskId]);
     return rows.map(toLease);
   },
 
@@ -208,13 +215,17 @@ export const sqlCheckpointStore = (db: SqlExecutor): CheckpointStore => ({
         [holder.taskId, holder.flow, holder.shard],
       );
       if (lease && lease.generation !== (plan?.generation ?? 0)) {
-        throw new FerryError('STALE_EPOCH', `lease ${holder.taskId}/${holder.flow}/${holder.shard} belongs to shard layout ${lease.generation}, now ${plan?.generation ?? 0}`);
+        throw new FerryError(
+          'STALE_EPOCH',
+          `lease ${holder.taskId}/${holder.flow}/${holder.shard} belongs to shard layout ${lease.generation}, now ${plan?.generation ?? 0}`,
+        );
       }
       if (!lease || lease.owner !== holder.owner || lease.epoch !== holder.epoch) {
         throw new FerryError(
           'STALE_EPOCH',
           lease
-            ? `lease ${holder.taskId}/${holder.flow}/${holder.shard} is held by ${lease.owner} at epoch ${lease.epoch}, not ${holder.owner} at ${holder.epoch}`
+            ? `lease ${holder.taskId}/${holder.flow}/${holder.shard} is held by ${lease.owner} at epoch ${lease.epoch}, not ` +
+                `${holder.owner} at ${holder.epoch}`
             : `lease ${holder.taskId}/${holder.flow}/${holder.shard} no longer exists`,
         );
       }
@@ -232,7 +243,10 @@ export const sqlCheckpointStore = (db: SqlExecutor): CheckpointStore => ({
   },
 
   async countCheckpoints(taskId: string): Promise<Record<string, number>> {
-    const rows = await db.query<{ flow: string; n: number }>('SELECT flow, count(*)::int AS n FROM checkpoints WHERE task_id = $1 GROUP BY flow', [taskId]);
+    const rows = await db.query<{ flow: string; n: number }>(
+      'SELECT flow, count(*)::int AS n FROM checkpoints WHERE task_id = $1 GROUP BY flow',
+      [taskId],
+    );
     return Object.fromEntries(rows.map((r) => [r.flow, r.n]));
   },
 

@@ -55,10 +55,10 @@ export const sqlMetadataStateStore = (db: SqlExecutor): MetadataStateStore => ({
   },
 
   async getSnapshot(taskId: string, side: ClusterSide): Promise<MetadataSnapshot | null> {
-    const [row] = await db.query<SnapshotDbRow>(
-      'SELECT * FROM metadata_snapshots WHERE task_id = $1 AND cluster_side = $2',
-      [taskId, side],
-    );
+    const [row] = await db.query<SnapshotDbRow>('SELECT * FROM metadata_snapshots WHERE task_id = $1 AND cluster_side = $2', [
+      taskId,
+      side,
+    ]);
     return row ? { taskId: row.task_id, side: row.cluster_side as ClusterSide, takenAt: row.taken_at, items: row.items } : null;
   },
 
@@ -92,10 +92,9 @@ export const sqlMetadataStateStore = (db: SqlExecutor): MetadataStateStore => ({
   },
 
   async listMetadataItems(taskId: string): Promise<MetadataItem[]> {
-    const rows = await db.query<MetadataItemDbRow>(
-      'SELECT * FROM metadata_items WHERE task_id = $1 ORDER BY kind, name, direction',
-      [taskId],
-    );
+    const rows = await db.query<MetadataItemDbRow>('SELECT * FROM metadata_items WHERE task_id = $1 ORDER BY kind, name, direction', [
+      taskId,
+    ]);
     return rows.map(toMetadataItem);
   },
 });

@@ -51,7 +51,8 @@ export const sqlParkedStore = (db: SqlExecutor): ParkedStore => ({
   async parkMessage(message: NewParkedMessage): Promise<number> {
     const rows = await taskMustExist(message.taskId, () =>
       db.query<{ id: number }>(
-        `INSERT INTO parked_messages (task_id, flow, topic, broker, queue_id, queue_offset, reason, payload, properties, flag, born_timestamp)
+        `INSERT INTO parked_messages (task_id, flow, topic, broker, queue_id, queue_offset, reason, payload, properties, flag, ` +
+          `born_timestamp)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8::bytea, $9::jsonb, $10, $11)
          RETURNING id`,
         [
@@ -115,7 +116,8 @@ export const sqlParkedStore = (db: SqlExecutor): ParkedStore => ({
 
   async retryRequestedFlows(taskId: string): Promise<string[]> {
     const rows = await db.query<{ flow: string }>(
-      'SELECT DISTINCT flow FROM parked_messages WHERE task_id = $1 AND retry_requested_at IS NOT NULL AND resolved_at IS NULL ORDER BY flow',
+      'SELECT DISTINCT flow FROM parked_messages WHERE task_id = $1 AND retry_requested_at IS NOT NULL AND resolved_at IS NULL ' +
+        'ORDER BY flow',
       [taskId],
     );
     return rows.map((r) => r.flow);

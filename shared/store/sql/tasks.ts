@@ -7,7 +7,7 @@ import { FerryError } from '../../errors.ts';
 import { describeIssue } from '../../tasks/issue.ts';
 import { DesiredStateSchema, TaskSpecSchema, TaskStatusSchema, type TaskSpec } from '../../tasks/stored-task.ts';
 import type { SqlExecutor, SqlParam } from '../executor.ts';
-import type { ListTasksQuery, NewTask, Page, TaskPatch, TaskRow, TaskStore } from '../ports/tasks.ts';
+import type { ListAllTasksOptions, ListTasksQuery, NewTask, Page, TaskPatch, TaskRow, TaskStore } from '../ports/tasks.ts';
 import { MAX_PAGE, json, requireCount } from './common.ts';
 
 interface TaskDbRow {
@@ -65,8 +65,7 @@ const encodeSpec = (taskId: string, spec: TaskSpec): string | null => {
 // and repeat or skip rows) plus its id to break ties.
 const CREATED_AT_TEXT = `to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
 
-const encodeCursor = (createdAt: string, id: string): string =>
-  Buffer.from(JSON.stringify([createdAt, id]), 'utf8').toString('base64url');
+const encodeCursor = (createdAt: string, id: string): string => Buffer.from(JSON.stringify([createdAt, id]), 'utf8').toString('base64url');
 
 const decodeCursor = (cursor: string): [string, string] => {
   try {
@@ -168,9 +167,19 @@ export const sqlTaskStore = (db: SqlExecutor): TaskStore => {
       };
     },
 
-    async listAllTasks(): Promise<TaskRow[]> {
+    async listAllTasks(opts: ListAllTasksOptions = {}): Promise<TaskRow[]> {
       const rows = await db.query<TaskDbRow>('SELECT * FROM tasks ORDER BY created_at, id');
-      return rows.map(toTask);
+      if (!opts.onUndecodable) return rows.map(toTask);
+      const tasks: TaskRow[] = [];
+      for (const r of rows) {
+        try {
+          tasks.push(toTask(r));
+        } catch (err) {
+          if (!(err instanceof FerryError)) throw err;
+          opts.onUndecodable(err);
+        }
+      }
+      return tasks;
     },
 
     async updateTask(tenant: string, id: string, expectedVersion: number, patch: TaskPatch): Promise<TaskRow> {
@@ -192,10 +201,7 @@ export const sqlTaskStore = (db: SqlExecutor): TaskStore => {
       if (row) return toTask(row);
       const current = await getTask(tenant, id);
       if (!current) throw new FerryError('NOT_FOUND', `task ${id} not found`);
-      throw new FerryError(
-        'CONFLICT',
-        `task ${id} was changed concurrently (version ${current.version}, expected ${expectedVersion})`,
-      );
+      throw new FerryError('CONFLICT', `task ${id} was changed concurrently (version ${current.version}, expected ${expectedVersion})`);
     },
 
     deleteTask(tenant: string, id: string): Promise<boolean> {

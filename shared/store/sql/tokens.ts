@@ -30,10 +30,7 @@ export const sqlTokenStore = (db: SqlExecutor): TokenStore => ({
   },
 
   async findToken(tokenHash: string): Promise<ApiToken | null> {
-    const [row] = await db.query<TokenDbRow>(
-      'SELECT * FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL',
-      [tokenHash],
-    );
+    const [row] = await db.query<TokenDbRow>('SELECT * FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL', [tokenHash]);
     return row ? toToken(row) : null;
   },
 
