@@ -32,7 +32,8 @@ if (files.length === 0) {
   console.error('no test files found');
   process.exit(1);
 }
-const needsClusters = files.some((f) => /test\/(integration|e2e)\//.test(f));
+// A test bed already running (FERRY_TESTBED from test/testbed/testbed-cli.ts) is reused as it is.
+const needsClusters = files.some((f) => /test\/(integration|e2e)\//.test(f)) && !process.env[TESTBED_ENV];
 
 const clusters: RocketMQCluster[] = [];
 let stopping: Promise<void> | undefined;
