@@ -2,29 +2,77 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
 
+/** A setting the environment gets wrong: the message names the variable (never its value, which may be a secret). */
+export class ConfigError extends Error {
+  constructor(
+    readonly variables: string[],
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+const whole = (min: number, max?: number) =>
+  z.coerce
+    .number()
+    .int()
+    .min(min)
+    .max(max ?? Number.MAX_SAFE_INTEGER)
+    .meta({ expects: max === undefined ? `a whole number of at least ${min}` : `a whole number from ${min} to ${max}` });
+
+const oneOf = <const T extends readonly [string, ...string[]]>(values: T) =>
+  z.enum(values).meta({ expects: `one of ${values.join(', ')}` });
+
+const FLAG = ['true', 'false', '1', '0'] as const;
+
+/** 32 bytes as 64 hex characters or base64 (shared/secrets parses it the same way). */
+const SecretKey = z
+  .string()
+  .refine((t) => /^[0-9a-fA-F]{64}$/.test(t.trim()) || Buffer.from(t.trim(), 'base64').length === 32)
+  .meta({ expects: '32 bytes, as 64 hex characters or base64 (e.g. `openssl rand -base64 32`)' });
+
 const EnvSchema = z.object({
-  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  PORT: whole(0, 65535).default(3000),
   FERRY_DATA_DIR: z.string().min(1).default('.ferry'),
-  DATABASE_URL: z.string().url().optional(),
-  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  FERRY_SECRET_KEY: z.string().min(1).optional(),
-  FERRY_API_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
-  FERRY_REQUIRE_MANAGED_SIDE: z.enum(['true', 'false', '1', '0']).default('false'),
-  FERRY_REPLICATOR_BUFFER_MB: z.coerce.number().int().min(4).max(4096).default(64),
-  FERRY_REPLICATOR_BUDGET_MS: z.coerce.number().int().min(5_000).max(900_000).default(60_000),
-  FERRY_LEASE_TTL_MS: z.coerce.number().int().min(1000).max(300_000).default(15_000),
-  FERRY_RECONCILE_INTERVAL_MS: z.coerce.number().int().min(200).default(3000),
-  FERRY_METADATA_SYNC_INTERVAL_MS: z.coerce.number().int().min(200).default(10_000),
-  FERRY_INVOKER: z.enum(['local', 'process', 'aws-lambda', 'tencent-scf']).default('local'),
+  DATABASE_URL: z
+    .string()
+    .regex(/^(postgres|postgresql|socket):\/\/\S+$/)
+    .optional()
+    .meta({ expects: 'a PostgreSQL URL such as postgres://user@host:5432/db' }),
+  LOG_LEVEL: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  FERRY_SECRET_KEY: SecretKey.optional(),
+  FERRY_API_TOKEN: z.string().min(16).optional().meta({ expects: 'at least 16 characters' }),
+  FERRY_REQUIRE_MANAGED_SIDE: oneOf(FLAG).default('false'),
+  FERRY_REPLICATOR_BUFFER_MB: whole(4, 4096).default(64),
+  FERRY_REPLICATOR_BUDGET_MS: whole(5_000, 900_000).default(60_000),
+  FERRY_LEASE_TTL_MS: whole(1000, 300_000).default(15_000),
+  FERRY_RECONCILE_INTERVAL_MS: whole(200).default(3000),
+  FERRY_METADATA_SYNC_INTERVAL_MS: whole(200).default(10_000),
+  FERRY_INVOKER: oneOf(['local', 'process', 'aws-lambda', 'tencent-scf']).default('local'),
   FERRY_REPLICATOR_FUNCTION: z.string().min(1).default('ferry-dev-replicator'),
   FERRY_INVOKER_REGION: z.string().min(1).optional(),
   FERRY_INVOKER_ENDPOINT: z.string().min(1).optional(),
   FERRY_TENCENT_API_ENDPOINT: z.string().min(1).optional(),
   FERRY_API_BASE_PATH: z.string().optional(),
-  FERRY_EMF: z.enum(['true', 'false', '1', '0']).optional(),
+  FERRY_EMF: oneOf(FLAG).optional(),
   // Set by Lambda in every function: EMF lines are then on unless FERRY_EMF says otherwise.
   AWS_LAMBDA_FUNCTION_NAME: z.string().min(1).optional(),
 });
+
+/** What a variable must be, from its schema's `expects` (or zod's own words). */
+function expectation(variable: string, fallback: string): string {
+  const shape = EnvSchema.shape as Record<string, z.ZodType>;
+  let s: z.ZodType | undefined = shape[variable];
+  // Through .default()/.optional() to the schema that carries the description.
+  while (s) {
+    const meta = s.meta() as { expects?: string } | undefined;
+    if (meta?.expects) return `must be ${meta.expects}`;
+    const inner = (s as unknown as { def: { innerType?: z.ZodType } }).def.innerType;
+    s = inner;
+  }
+  return fallback;
+}
 
 export interface FerryConfig {
   port: number;
@@ -69,13 +117,20 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): FerryConfig {
   const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
   const parsed = EnvSchema.safeParse(present);
   if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw new Error(`invalid environment variable ${String(issue.path[0])}: ${issue.message}`);
+    // Every variable that is wrong, in one line: fixing them one start at a time is tedious.
+    const problems = new Map<string, string>();
+    for (const issue of parsed.error.issues) {
+      const variable = String(issue.path[0]);
+      if (!problems.has(variable)) problems.set(variable, expectation(variable, issue.message));
+    }
+    const list = [...problems].map(([variable, problem]) => `${variable} ${problem}`);
+    const noun = problems.size === 1 ? 'variable' : 'variables';
+    throw new ConfigError([...problems.keys()], `invalid environment ${noun}: ${list.join('; ')}`);
   }
   const e = parsed.data;
   // The embedded store lives in one process: replicators in other processes cannot share it.
   if (e.FERRY_INVOKER === 'process' && !e.DATABASE_URL)
-    throw new Error('invalid environment variable FERRY_INVOKER: "process" needs DATABASE_URL (PostgreSQL)');
+    throw new ConfigError(['FERRY_INVOKER'], 'invalid environment variable: FERRY_INVOKER "process" needs DATABASE_URL (PostgreSQL)');
   return {
     port: e.PORT,
     dataDir: resolve(e.FERRY_DATA_DIR),

@@ -1,7 +1,7 @@
 // `npm start`: Ferry in one process — the HTTP API, the reconciler and metadata sync on timers,
 // replicator invocations in-process — on the embedded store (or PostgreSQL when DATABASE_URL is set).
 import { mkdirSync } from 'node:fs';
-import { loadConfig } from '../../shared/config.ts';
+import { ConfigError, loadConfig, type FerryConfig } from '../../shared/config.ts';
 import { ChildProcessInvoker } from '../../shared/invoker/child-process.ts';
 import { LocalInvoker } from '../../shared/invoker/local.ts';
 import { PrometheusExporter } from '../../shared/monitoring/prometheus.ts';
@@ -11,8 +11,37 @@ import { replicatorProcessArgs } from './replicator-bundle.ts';
 import { createHttpServer } from './server.ts';
 import { every } from './timer.ts';
 
-const config = loadConfig();
-mkdirSync(config.dataDir, { recursive: true });
+/**
+ * What an operator fixes in the environment — a malformed variable, a data directory that cannot be
+ * made, a database that is not there, a port in use — is one line naming the setting and exit code
+ * 1; anything else keeps its stack trace.
+ */
+function exitOnSetupError(err: unknown, setting?: (reason: string, code: string) => string | undefined): never {
+  const code = (err as { code?: unknown } | null)?.code;
+  const message = String((err as Error | null)?.message ?? '');
+  const reason = typeof code !== 'string' ? message : message.startsWith(code) ? message : message ? `${code}: ${message}` : code;
+  const line = err instanceof ConfigError ? err.message : typeof code === 'string' ? setting?.(reason, code) : undefined;
+  if (line === undefined) throw err;
+  process.stderr.write(`ferry: ${line}\n`);
+  process.exit(1);
+}
+
+// Connection refused or unknown host, or PostgreSQL refusing the login or the database.
+const UNREACHABLE = ['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'ECONNRESET', 'EHOSTUNREACH', '28P01', '28000', '3D000'];
+
+let config: FerryConfig;
+try {
+  config = loadConfig();
+} catch (err) {
+  exitOnSetupError(err);
+}
+try {
+  mkdirSync(config.dataDir, { recursive: true });
+} catch (err) {
+  exitOnSetupError(err, (reason) => `cannot create FERRY_DATA_DIR ${config.dataDir} (${reason})`);
+}
+const storeProblem = (reason: string, code: string) =>
+  config.databaseUrl && UNREACHABLE.includes(code) ? `cannot open the PostgreSQL store at DATABASE_URL (${reason})` : undefined;
 const shutdownSignal = new AbortController();
 // In-process by default; FERRY_INVOKER=process gives each invocation its own process (and root).
 const processArgs = config.invoker === 'process' ? await replicatorProcessArgs() : undefined;
@@ -27,7 +56,7 @@ const ferry = await composeFerry(config, {
             .then(() => undefined)
             .catch((err: unknown) => f.log.error({ err, job }, 'replicator invocation failed')),
         )),
-});
+}).catch((err: unknown) => exitOnSetupError(err, storeProblem));
 const { log } = ferry;
 await ensureBootstrapToken(ferry.store, config.apiToken, log);
 
@@ -37,6 +66,11 @@ const timers = [
 ];
 
 const server = createHttpServer(ferry.api, log, new PrometheusExporter(ferry.store));
+server.once('error', (err) =>
+  exitOnSetupError(err, (reason, code) =>
+    code === 'EADDRINUSE' || code === 'EACCES' ? `cannot listen on PORT ${config.port} (${reason})` : undefined,
+  ),
+);
 server.listen(config.port, () => {
   const addr = server.address();
   const port = typeof addr === 'object' && addr ? addr.port : config.port;

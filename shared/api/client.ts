@@ -125,9 +125,18 @@ export class ApiClient {
     return this.call('createTask', { path: '/v1/tasks', body });
   }
 
-  /** The name is the only editable field; `version` makes the rename fail with CONFLICT if the task changed since. */
+  /**
+   * PATCH: a JSON merge patch of the task's definition (rename; while stopped or start_failed also
+   * endpoints, filter, tpsLimit, shards). `version` in the body makes it fail with CONFLICT if the
+   * task changed since. A patch that changes nothing answers the task unchanged (same version).
+   */
+  updateTask(id: string, patch: Record<string, unknown>): Promise<TaskView> {
+    return this.call('updateTask', { path: `/v1/tasks/${enc(id)}`, body: patch });
+  }
+
+  /** A rename; `version` makes it fail with CONFLICT if the task changed since. */
   renameTask(id: string, name: string, version?: number): Promise<TaskView> {
-    return this.call('renameTask', { path: `/v1/tasks/${enc(id)}`, body: version === undefined ? { name } : { name, version } });
+    return this.updateTask(id, version === undefined ? { name } : { name, version });
   }
 
   startTask(id: string): Promise<TaskView> {
@@ -248,7 +257,7 @@ const METHODS = {
   createTask: 'POST',
   listTasks: 'GET',
   getTask: 'GET',
-  renameTask: 'PATCH',
+  updateTask: 'PATCH',
   deleteTask: 'DELETE',
   startTask: 'POST',
   stopTask: 'POST',

@@ -18,7 +18,7 @@ export const ErrorBody = z.object({
   error: z.object({
     /**
      * A FerryErrorCode: VALIDATION_FAILED, FIELD_IMMUTABLE, UNAUTHENTICATED, FORBIDDEN, NOT_FOUND,
-     * TASK_RUNNING, INVALID_STATE, CONFLICT, INTERNAL.
+     * TASK_RUNNING, INVALID_STATE, CONFLICT (a stale version, or a task name the tenant already has), INTERNAL.
      */
     code: z.string(),
     message: z.string(),
@@ -99,7 +99,7 @@ export const TaskView = z.object({
   pendingReset: z.object({ timestamp: z.number(), requestedAt: z.string() }).nullable(),
   createdAt: z.string(),
   updatedAt: z.string(),
-  /** Optimistic-concurrency token: a rename may name the version it edits. */
+  /** Optimistic-concurrency token: +1 on every change; an edit (PATCH) may name the version it is based on. */
   version: z.number(),
 });
 export type TaskView = z.infer<typeof TaskView>;
@@ -246,7 +246,8 @@ export const operations = {
   createTask: op('POST', '/v1/tasks', 201, TaskView),
   listTasks: op('GET', '/v1/tasks', 200, TaskPage),
   getTask: op('GET', '/v1/tasks/{id}', 200, TaskDetails),
-  renameTask: op('PATCH', '/v1/tasks/{id}', 200, TaskView),
+  // Rename; while stopped or start_failed also edit (a JSON merge patch of the definition, TaskPatchInput).
+  updateTask: op('PATCH', '/v1/tasks/{id}', 200, TaskView),
   deleteTask: op('DELETE', '/v1/tasks/{id}', 204, null),
   startTask: op('POST', '/v1/tasks/{id}/start', 202, TaskView),
   stopTask: op('POST', '/v1/tasks/{id}/stop', 202, TaskView),

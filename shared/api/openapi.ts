@@ -3,7 +3,7 @@
 // (contract.ts) that types the router's answers and the client — so the document cannot drift
 // from either.
 import { z } from 'zod';
-import { RenameInput, ResetOffsetInput, TaskInput } from '../tasks/schema.ts';
+import { ResetOffsetInput, TaskInput, TaskPatchInput } from '../tasks/schema.ts';
 import {
   AuditEventView,
   AuditList,
@@ -94,7 +94,7 @@ export function openApiDocument(): OpenApiDocument {
     401: errorAnswer('missing or invalid token'),
     403: errorAnswer('a reader token on a write'),
     404: errorAnswer('no such task in this tenant'),
-    409: errorAnswer('TASK_RUNNING, INVALID_STATE, or CONFLICT (stale version)'),
+    409: errorAnswer('TASK_RUNNING, INVALID_STATE, or CONFLICT (stale version, or a name the tenant already uses)'),
   };
   const TASK = 'the task: input fields (secrets masked) plus id, tenant, status, statusReason, desiredState, createdAt, updatedAt, version';
   // The success answer of an operation: its status and schema from the contract.
@@ -124,7 +124,7 @@ export function openApiDocument(): OpenApiDocument {
       securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
       schemas: {
         TaskInput: schema(TaskInput),
-        RenameInput: schema(RenameInput),
+        TaskPatchInput: schema(TaskPatchInput),
         ResetOffsetInput: schema(ResetOffsetInput),
         ...responseSchemas(),
       },
@@ -143,7 +143,14 @@ export function openApiDocument(): OpenApiDocument {
       },
       '/v1/tasks/{id}': {
         get: byId('getTask', 'Describe a task, with its current lag/delay summary', TASK),
-        patch: byId('renameTask', 'Rename a task (the only editable field)', TASK, { requestBody: jsonBody('RenameInput') }),
+        patch: byId('updateTask', 'Edit a task: a JSON merge patch (RFC 7396) of its definition', TASK, {
+          description:
+            'Rename unless running; while stopped or start_failed also source/target (an omitted secret keeps the stored one), ' +
+            "filter, tpsLimit, shards. Checkpoints are kept. direction, startOffset, idempotentResume and a side's " +
+            'clusterType/clusterId/region are FIELD_IMMUTABLE (their current value is accepted). A patch that changes nothing ' +
+            'writes nothing and answers the task as it is.',
+          requestBody: jsonBody('TaskPatchInput'),
+        }),
         delete: byId('deleteTask', 'Delete a task that is not running', 'deleted'),
       },
       '/v1/tasks/{id}/start': { post: byId('startTask', 'Start a stopped or failed task', TASK) },

@@ -41,7 +41,7 @@ const on = <K extends OperationId>(operation: K, handler: Handler<K>) => {
 on('createTask', async ({ p, body, deps }) => deps.tasks.create(p, body()));
 on('listTasks', async ({ p, req, deps }) => deps.tasks.list(p, req.query));
 on('getTask', async ({ p, id, deps }) => deps.tasks.describe(p, id));
-on('renameTask', async ({ p, id, body, deps }) => deps.tasks.rename(p, id, body()));
+on('updateTask', async ({ p, id, body, deps }) => deps.tasks.update(p, id, body()));
 on('deleteTask', async ({ p, id, deps }) => {
   await deps.tasks.remove(p, id);
 });

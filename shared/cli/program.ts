@@ -5,6 +5,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { FerryError } from '../errors.ts';
 import { ApiClient, ApiError, UNEXPECTED_RESPONSE, UnreachableError, type ResponseCheck } from '../api/client.ts';
 import type { TaskView } from '../api/contract.ts';
+import { MustStop, applyTask } from './apply.ts';
 import { parseTime, parseTimeoutSeconds, parseUrl } from './args.ts';
 import { metricsView, taskDetails, taskTable } from './views.ts';
 import { waitForRunning } from './wait.ts';
@@ -17,7 +18,8 @@ const EXIT_HELP = `
 Exit codes:
   0  success
   1  the API refused the request (its code and message are printed), the task file is invalid,
-     or --wait ended without the task running (start_failed with its reason, stopped, or --timeout)
+     apply found the task running (stop it first), or --wait ended without the task running
+     (start_failed with its reason, stopped, or --timeout)
   2  usage error: unknown command or option, missing or malformed argument
   3  the API could not be reached at --url (refused, DNS, no answer within 30s)
   4  unauthenticated: no token, or an unknown or revoked one
@@ -77,6 +79,10 @@ function report(err: unknown, io: CliIo, g: Partial<Globals>): number {
     io.stderr(`ferry: ${err.code}: ${err.message}${field}${hint}\n`);
     return err.code === 'UNAUTHENTICATED' ? EXIT.unauthenticated : EXIT.failed;
   }
+  if (err instanceof MustStop) {
+    io.stderr(`ferry: TASK_RUNNING: ${err.message}\n`);
+    return EXIT.failed;
+  }
   if (err instanceof CliFailure) {
     io.stderr(`ferry: ${err.message}\n`);
     return err.exitCode;
@@ -127,6 +133,22 @@ export function buildProgram(io: CliIo): Command {
     c
       .option('--wait', 'wait until the task is running, printing progress to stderr')
       .addOption(new Option('--timeout <seconds>', 'how long --wait waits').default(120).argParser(parseTimeoutSeconds));
+
+  program
+    .command('apply')
+    .description(
+      'create the task of a JSON definition, or update the task of that name to match it (stopped or start_failed only); ' +
+        'says created, updated (with what changed) or unchanged',
+    )
+    .requiredOption('-f, --file <path>', 'task definition, JSON as in POST /v1/tasks ("-" reads stdin)')
+    .action(async (opts: { file: string }, cmd: Command) => {
+      const { api, out } = ctx(cmd);
+      const body = await readTaskFile(io, opts.file);
+      const { validateTask } = await import('./validate-task.ts');
+      const r = await applyTask(api, body, validateTask(body));
+      const what = r.action === 'updated' ? `: ${r.changed.join(', ')}` : '';
+      out(`${r.action} ${r.task.id} (${r.task.name})${what}\n${taskTable([r.task])}`, r);
+    });
 
   const tasks = program.command('tasks').description('list, create, start, stop, rename, reset and delete tasks');
 
@@ -188,7 +210,7 @@ export function buildProgram(io: CliIo): Command {
 
   tasks
     .command('rename')
-    .description('rename a task (not while running; the name is the only editable field)')
+    .description('rename a task (not while running; `ferry apply` edits the rest of a stopped task)')
     .argument('<id>', 'task id')
     .argument('<name>', 'the new name')
     .action(async (id: string, name: string, _opts: unknown, cmd: Command) => {

@@ -12,8 +12,11 @@ export interface ChildProcessInvokerOptions {
   log: Logger;
   /** Start the successors children ask for (default true). */
   handOver?: boolean;
-  /** Where the children's output goes (default: this process's stdout/stderr). */
-  output?: 'inherit' | 'ignore';
+  /**
+   * Where the children's output goes (default: this process's stdout/stderr); 'pipe' leaves each
+   * child's stdout/stderr streams for a subclass to read (it must read them, or a child stalls).
+   */
+  output?: 'inherit' | 'ignore' | 'pipe';
 }
 
 const jobKey = (job: ReplicatorJob) =>

@@ -46,6 +46,7 @@ import type {
   SyncKind,
   TopicItem,
 } from './model.ts';
+import { writeOrderConfig, writeOrderConfigs } from './order-topics.ts';
 import type { SyncAction } from './plan.ts';
 import { accountConfig, accountItem, definedOnly, groupItem, topicItem, userItem } from './remoting-items.ts';
 
@@ -210,7 +211,11 @@ export class RemotingClusterAdmin implements ClusterAdmin {
       errors[i] ??= this.unsupported(err);
     };
     await Promise.all([
-      topics.length > 0 ? this.upsertMany(state, topics, fail, this.topicWriter(state)) : undefined,
+      topics.length > 0
+        ? this.upsertMany(state, topics, fail, this.topicWriter(state)).then(() =>
+            writeOrderConfigs(this.admin, state, topics, errors, fail),
+          )
+        : undefined,
       groups.length > 0 ? this.upsertMany(state, groups, fail, this.groupWriter(state)) : undefined,
       pLimit(CONCURRENCY).map(single, async (i) => {
         try {
@@ -374,6 +379,7 @@ export class RemotingClusterAdmin implements ClusterAdmin {
       const current = state.topics.get(address)?.get(t.name);
       await this.admin.createOrUpdateTopic(address, topicInput(state, t, current), current ? { current } : {});
     }
+    await writeOrderConfig(this.admin, state, t);
   }
 
   private async writeGroup(state: ReadState, g: GroupItem): Promise<void> {

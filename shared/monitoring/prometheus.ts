@@ -27,7 +27,7 @@ const COUNTERS: readonly [keyof MetricsCounters, string, string][] = [
   ['replicated', 'ferry_messages_replicated_total', 'Messages sent to the target cluster (parked messages re-sent included).'],
   ['filtered', 'ferry_messages_filtered_total', 'Messages skipped by the task filter (tag or SQL92).'],
   ['loopSkipped', 'ferry_messages_loop_skipped_total', 'Messages not sent because the target is already on their path (two-way tasks).'],
-  ['failed', 'ferry_messages_failed_total', 'Messages parked after the send retry budget (replication failures).'],
+  ['failed', 'ferry_messages_failed_total', 'Messages parked: refused by the target, or failing past the send retry budget.'],
   ['throttled', 'ferry_messages_throttled_total', 'Messages delayed by the task TPS limit or the target broker flow control.'],
 ];
 

@@ -8,11 +8,13 @@ import type { Logger } from '../log.ts';
 import type { OutgoingMessage, StoredMessage } from '../rocketmq/message.ts';
 import {
   BrokerBusyError,
+  MessageRejectedError,
   RemotingConnectError,
   RemotingConnectionClosedError,
   RemotingTimeoutError,
   TopicNotFoundError,
 } from '../rocketmq/remoting/errors.ts';
+import { InvalidPropertyError, MessageEncodeError } from '../rocketmq/remoting/message-codec.ts';
 import type { NewParkedMessage } from '../store/store.ts';
 import type { FlowMetrics } from './flow-metrics.ts';
 import { hopOffset } from './origin.ts';
@@ -37,14 +39,19 @@ export class RetryPolicy {
   }
 }
 
-/** What a failed send means for the next step. */
-export type SendFailure = 'unknown-outcome' | 'outage' | 'busy' | 'missing-topic' | 'message';
+/**
+ * What a failed send means for the next step. 'refused': the message itself cannot be stored (the
+ * broker's MESSAGE_ILLEGAL, or properties Ferry cannot lay out) — the same every time, so it is not
+ * tried again.
+ */
+export type SendFailure = 'unknown-outcome' | 'outage' | 'busy' | 'missing-topic' | 'refused' | 'message';
 
 export function classifySendFailure(err: unknown): SendFailure {
   if (err instanceof RemotingTimeoutError || err instanceof RemotingConnectionClosedError) return 'unknown-outcome';
   if (err instanceof RemotingConnectError) return 'outage';
   if (err instanceof BrokerBusyError) return 'busy';
   if (isFerryError(err, 'NOT_FOUND')) return 'missing-topic';
+  if (err instanceof MessageRejectedError || err instanceof MessageEncodeError || err instanceof InvalidPropertyError) return 'refused';
   return 'message';
 }
 
@@ -138,10 +145,12 @@ export class Delivery {
   constructor(private readonly ctx: DeliveryContext) {}
 
   /**
-   * Sends every replica of source queue q (#index in its topic) or parks what keeps failing.
-   * Returns false when the run stopped first: nothing past that point may be checkpointed.
+   * Sends every replica of source queue q (#index in its topic) or parks what keeps failing: true.
+   * When the run stopped first: the source offset from which nothing was sent, when every failed
+   * send of the batch in hand was refused outright (a stop there is clean: resuming needs no tail
+   * read), or false when a send's outcome is unknown — nothing past the last checkpoint is certain.
    */
-  async deliver(q: SourceQueue, index: number, replicas: readonly Replica[]): Promise<boolean> {
+  async deliver(q: SourceQueue, index: number, replicas: readonly Replica[]): Promise<true | number | false> {
     const { ctx } = this;
     for (let batch of batchesOf(replicas)) {
       if (ctx.limiter) {
@@ -152,32 +161,56 @@ export class Delivery {
       // A send whose outcome is unknown may have stored part of the batch: until the target's tail
       // has been read (which needs the target back), nothing of the batch is sent again.
       let unresolved = false;
+      // Whether part of the batch may be stored (without idempotent resume there is no tail read to settle it).
+      let uncertain = false;
+      // Where the last send went: an unknown outcome is settled by reading that queue, whatever the route says by then.
+      let sentTo: TargetQueue | undefined;
       for (let attempt = 0; ; attempt++) {
-        if (ctx.stopped()) return false;
+        if (ctx.stopped()) return uncertain ? false : batch[0]!.m.queueOffset;
         try {
           if (unresolved) {
-            const done = await this.replicatedUpTo(q, index);
-            unresolved = false;
+            const done = await this.replicatedUpTo(q, index, sentTo);
+            // (Only without a send to read from.) Unsettled: waited out like a missing topic.
+            if (done === 'no-route') throw new FerryError('NOT_FOUND', `topic ${q.topic} has no route on the target`);
+            unresolved = uncertain = false;
+            const before = batch.length;
             if (done !== undefined) batch = batch.filter((c) => c.m.queueOffset > done);
+            const at = sentTo && `${sentTo.brokerName}/${sentTo.queueId}`;
+            ctx.log.info({ queue: queueKey(q), at, onTarget: done ?? null, stored: before - batch.length }, 'unknown send outcome settled');
             if (batch.length === 0) break;
           }
           const t = await ctx.routes.queueFor(q.topic, index, attempt > 0);
-          await ctx.target.broker.sendBatch(
-            t.address,
-            q.topic,
-            t.queueId,
-            batch.map((c) => c.out),
-          );
+          sentTo = t;
+          // A lone message goes as a single send: a batch counts its framing and properties against the
+          // target's maxMessageSize, a single message its body only, so a body at the limit needs it.
+          if (batch.length === 1) await ctx.target.broker.send(t.address, q.topic, t.queueId, batch[0]!.out);
+          else
+            await ctx.target.broker.sendBatch(
+              t.address,
+              q.topic,
+              t.queueId,
+              batch.map((c) => c.out),
+            );
           const now = Date.now();
           ctx.metrics.replicated += batch.length;
           for (const c of batch) ctx.metrics.recordDelay(now - c.m.storeTimestamp);
           break;
         } catch (err) {
           const failure = classifySendFailure(err);
-          if (failure === 'unknown-outcome' && ctx.idempotentResume) unresolved = true;
+          const [from, to] = [batch[0]!.m.queueOffset, batch.at(-1)!.m.queueOffset];
+          ctx.log.debug({ queue: queueKey(q), from, to, attempt, failure, reason: (err as Error).message }, 'send failed');
+          if (failure === 'unknown-outcome') [uncertain, unresolved] = [true, ctx.idempotentResume];
           if (failure === 'busy') ctx.metrics.throttled += batch.length;
           if (failure === 'missing-topic') ctx.requestMetadataSync?.();
-          if (failure === 'message' && ++failures >= ctx.policy.attempts) {
+          // A refused batch is sent again message by message, so only the refused message is parked.
+          if (failure === 'refused' && batch.length > 1) {
+            for (const one of batch) {
+              const sent = await this.deliver(q, index, [one]);
+              if (sent !== true) return sent;
+            }
+            break;
+          }
+          if (failure === 'refused' || (failure === 'message' && ++failures >= ctx.policy.attempts)) {
             await this.park(q, batch, err);
             break;
           }
@@ -190,18 +223,26 @@ export class Delivery {
 
   /**
    * The newest source offset of queue q already stored on its target queue, found by reading the
-   * target tail backwards (bounded); undefined when none is found within the bound.
+   * target tail backwards (bounded); undefined when none is found within the bound. `at` is the
+   * queue a send with an unknown outcome went to (read there, whatever the route says now); else
+   * the route's queue for q, and 'no-route' when the target has no route for the topic: missing,
+   * or its broker down (the name server drops a dead broker's queues at once) — no answer yet.
    */
-  async replicatedUpTo(q: SourceQueue, index: number): Promise<number | undefined> {
+  async replicatedUpTo(q: SourceQueue, index: number, at?: TargetQueue): Promise<number | undefined | 'no-route'> {
     const { ctx } = this;
-    let t: TargetQueue;
-    try {
-      t = await ctx.routes.queueFor(q.topic, index);
-    } catch (err) {
-      // No writable target queue (topic missing or read-only) holds nothing new of ours; an
-      // unreachable target is no answer at all, so that is thrown.
-      if (err instanceof FerryError) return undefined;
-      throw err;
+    let t = at;
+    if (!t) {
+      try {
+        t = await ctx.routes.queueFor(q.topic, index);
+      } catch (err) {
+        if (isFerryError(err, 'NOT_FOUND')) {
+          ctx.requestMetadataSync?.();
+          return 'no-route';
+        }
+        // A read-only target topic takes nothing of ours; an unreachable target is no answer, so that is thrown.
+        if (err instanceof FerryError) return undefined;
+        throw err;
+      }
     }
     const broker = ctx.target.broker;
     const [min, max] = await Promise.all([
@@ -225,7 +266,7 @@ export class Delivery {
     return undefined;
   }
 
-  /** After the retry budget a batch is parked — stored for the retry action — never dropped. */
+  /** After the retry budget (a refused message: at once) a batch is parked — stored for the retry action — never dropped. */
   private async park(q: SourceQueue, batch: readonly Replica[], err: unknown): Promise<void> {
     const reason = err instanceof Error ? err.message : String(err);
     for (const { m, out } of batch) {
@@ -242,7 +283,7 @@ export class Delivery {
       });
     }
     this.ctx.metrics.failed += batch.length;
-    this.ctx.log.warn({ queue: queueKey(q), count: batch.length, reason }, 'messages parked after the retry budget');
+    this.ctx.log.warn({ queue: queueKey(q), count: batch.length, reason }, 'messages parked');
   }
 }
 

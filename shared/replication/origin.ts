@@ -50,6 +50,13 @@ export const wouldLoop = (m: Pick<StoredMessage, 'properties'>, sourceClusterId:
   pathOf(m, sourceClusterId).includes(targetClusterId);
 
 /**
+ * A committed transaction's bookkeeping outside MessageConst.STRING_HASH_SET (the client's transaction
+ * id, the broker's check-back count): a replica is a plain message (sent with no transaction flag),
+ * so like TRAN_MSG, PGROUP, REAL_TOPIC and REAL_QID these stay behind.
+ */
+const TRANSACTION_PROPERTY_KEYS: ReadonlySet<string> = new Set(['__transactionId__', 'TRANSACTION_CHECK_TIMES']);
+
+/**
  * The replica of a stored message: same body (decompressed), tags, keys, user properties, flag,
  * born time and producer id; provenance is kept from the first hop on, and the path grows by one.
  */
@@ -60,7 +67,7 @@ export function toReplica(
 ): OutgoingMessage {
   const properties: Record<string, string> = {};
   for (const [k, v] of Object.entries(m.properties)) {
-    if (!SYSTEM_PROPERTY_KEYS.has(k) && v !== '') properties[k] = v;
+    if (!SYSTEM_PROPERTY_KEYS.has(k) && !TRANSACTION_PROPERTY_KEYS.has(k) && v !== '') properties[k] = v;
   }
   const firstHop = m.properties[ORIGIN.cluster] === undefined;
   if (firstHop) {

@@ -1,9 +1,11 @@
-// The parked-message retry job: re-sends messages whose retry was asked for through the API, to
-// the target queue the replicator would have used (queue index within the source topic's readable
-// queues, mod the target's writable ones), with flag, born time and properties as parked. What
-// still fails stays parked until the next request.
+// The parked-message retry job: re-sends messages whose retry was asked for through the API, in the
+// order they were parked, to the target queue the replicator would have used (the queue's position
+// among the source topic's readable queues, mod the target's writable ones: see queues.ts), with
+// flag, born time, tags, keys, producer id and properties as parked. What still fails stays parked
+// until the next request.
 import type { ClusterConnection } from '../clusters/connect.ts';
 import type { Logger } from '../log.ts';
+import { TopicNotFoundError } from '../rocketmq/remoting/errors.ts';
 import type { ParkedMessage, ParkedStore } from '../store/store.ts';
 import { TargetRoutes, fromParked } from './delivery.ts';
 import type { FlowMetrics } from './flow-metrics.ts';
@@ -17,22 +19,27 @@ export async function retryParked(
   ctx: { store: ParkedStore; source: ClusterConnection; target: ClusterConnection; metrics: FlowMetrics; log: Logger; deadline: number },
 ): Promise<void> {
   const routes = new TargetRoutes(ctx.target);
-  const sourceIndex = new Map<string, Map<string, number>>();
-  /** The queue's index among the source topic's readable queues; its queue id when the source no longer lists it. */
+  /** Per topic, asked once per job: each source queue's index, or why the source could not say. */
+  const sourceIndex = new Map<string, Promise<Map<string, number>>>();
+  /**
+   * The queue's index among the source topic's readable queues; its queue id when the source no
+   * longer has the topic or the queue. A source that does not answer leaves the message parked
+   * (thrown) rather than guessed onto another queue.
+   */
   const indexOf = async (p: ParkedMessage): Promise<number> => {
     let byQueue = sourceIndex.get(p.topic);
     if (!byQueue) {
-      byQueue = new Map();
-      try {
-        readableQueues(p.topic, await ctx.source.nameServers.topicRoute(p.topic)).forEach((q, i) => {
-          byQueue!.set(`${q.brokerName}/${q.queueId}`, i);
-        });
-      } catch (err) {
-        ctx.log.warn({ err, topic: p.topic }, 'source route unknown; parked messages keep their queue id');
-      }
+      byQueue = ctx.source.nameServers.topicRoute(p.topic).then(
+        (route) => new Map(readableQueues(p.topic, route).map((q, i): [string, number] => [`${q.brokerName}/${q.queueId}`, i])),
+        (err: unknown) => {
+          if (!(err instanceof TopicNotFoundError)) throw err;
+          ctx.log.warn({ topic: p.topic }, 'topic gone from the source; its parked messages go by their queue id');
+          return new Map<string, number>();
+        },
+      );
       sourceIndex.set(p.topic, byQueue);
     }
-    return byQueue.get(`${p.broker}/${p.queueId}`) ?? p.queueId;
+    return (await byQueue).get(`${p.broker}/${p.queueId}`) ?? p.queueId;
   };
   while (Date.now() < ctx.deadline) {
     const batch = await ctx.store.takeRetryBatch(taskId, flow, BATCH);

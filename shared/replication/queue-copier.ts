@@ -54,8 +54,11 @@ export class QueueCopier {
 
   constructor(
     private readonly q: SourceQueue,
-    /** The queue's index among its topic's readable queues: it maps to target queue index mod n. */
-    private readonly index: number,
+    /**
+     * The queue's position among its topic's readable queues (mapping order, see queues.ts): it maps
+     * to target queue index mod n. Discovery sets it again when the topic's queues change.
+     */
+    public index: number,
     private readonly ctx: CopierContext,
   ) {}
 
@@ -79,11 +82,18 @@ export class QueueCopier {
     // A crash between send and checkpoint left replicas the checkpoint does not know about; a
     // clean stop did not, and its checkpoint says so.
     if (ctx.idempotentResume && !checkpoint?.exact) {
-      const done = await ctx.delivery.replicatedUpTo(q, this.index);
-      if (done !== undefined && done + 1 > offset) {
-        ctx.log.info({ queue: k, checkpoint: offset, resumeAt: done + 1 }, 'resuming after replicas found on the target');
-        offset = done + 1;
+      let done = await ctx.delivery.replicatedUpTo(q, this.index);
+      // No route to the target queue: its tail cannot be read, nor anything sent there. Stopped
+      // while waiting, the stored checkpoint stays as it is (not exact).
+      for (let waits = 0; done === 'no-route'; waits++) {
+        if (waits === 0) ctx.log.warn({ queue: k }, 'no route to the target topic: resuming once its tail can be read');
+        if (this.stopped || Date.now() >= ctx.deadline) return undefined;
+        await this.pause(2000);
+        done = await ctx.delivery.replicatedUpTo(q, this.index);
       }
+      const resumeAt = done !== undefined && done + 1 > offset ? done + 1 : offset;
+      ctx.log.info({ queue: k, checkpoint: offset, onTarget: done ?? null, resumeAt }, 'resuming after an unclean stop: target tail read');
+      offset = resumeAt;
     }
     const start = offset;
     // A clean stop's checkpoint promises that nothing past it was sent. Before sending past it,
@@ -122,11 +132,14 @@ export class QueueCopier {
             promised = false;
           }
           // What piled up while the previous batch was sent goes out together. Stopped in the
-          // middle: part of it may be on the target, so the last checkpoint must not be exact.
-          if (replicas.length && !(await ctx.delivery.deliver(q, this.index, replicas))) {
+          // middle: part of it may be on the target, so the last checkpoint must not be exact —
+          // unless every send in hand was refused outright: then it is a clean stop where that began.
+          const sent = replicas.length ? await ctx.delivery.deliver(q, this.index, replicas) : true;
+          if (sent === false) {
             ctx.checkpoints.report(q, offset);
             return undefined;
           }
+          if (sent !== true) return { topic: q.topic, broker: q.brokerName, queueId: q.queueId, nextOffset: sent };
           offset = results.at(-1)!.nextBeginOffset;
           ctx.checkpoints.report(q, offset);
         }

@@ -11,12 +11,17 @@ export interface SourceQueue {
   queueId: number;
 }
 
-const byBrokerThenQueue = (a: { brokerName: string; queueId: number }, b: { brokerName: string; queueId: number }) =>
-  a.brokerName.localeCompare(b.brokerName) || a.queueId - b.queueId;
+/**
+ * The order in which a topic's queues are numbered for the mapping: queue id first, then broker name
+ * (character code order) — queue 0 of every broker, then queue 1 of every broker, and so on — so
+ * the first positions of a topic on several brokers take turns between its brokers.
+ */
+const byQueueThenBroker = (a: { brokerName: string; queueId: number }, b: { brokerName: string; queueId: number }) =>
+  a.queueId - b.queueId || (a.brokerName < b.brokerName ? -1 : a.brokerName > b.brokerName ? 1 : 0);
 
 export const queueKey = (q: Pick<SourceQueue, 'topic' | 'brokerName' | 'queueId'>): string => `${q.topic}/${q.brokerName}/${q.queueId}`;
 
-/** Readable queues of a route, ordered by broker then queue id. */
+/** Readable queues of a route, in mapping order (byQueueThenBroker). */
 export function readableQueues(topic: string, route: TopicRoute): SourceQueue[] {
   const out: SourceQueue[] = [];
   for (const qd of route.queueDatas) {
@@ -26,7 +31,7 @@ export function readableQueues(topic: string, route: TopicRoute): SourceQueue[] 
     if (!address) continue;
     for (let q = 0; q < qd.readQueueNums; q++) out.push({ topic, brokerName: qd.brokerName, address, queueId: q });
   }
-  return out.sort(byBrokerThenQueue);
+  return out.sort(byQueueThenBroker);
 }
 
 export interface TargetQueue {
@@ -35,7 +40,7 @@ export interface TargetQueue {
   queueId: number;
 }
 
-/** Writable queues of the target topic in a stable order; empty when the topic is not writable. */
+/** Writable queues of the target topic in mapping order (byQueueThenBroker); empty when the topic is not writable. */
 export function writableQueues(route: TopicRoute): TargetQueue[] {
   const out: TargetQueue[] = [];
   for (const qd of route.queueDatas) {
@@ -45,12 +50,15 @@ export function writableQueues(route: TopicRoute): TargetQueue[] {
     if (!address) continue;
     for (let q = 0; q < qd.writeQueueNums; q++) out.push({ brokerName: qd.brokerName, address, queueId: q });
   }
-  return out.sort(byBrokerThenQueue);
+  return out.sort(byQueueThenBroker);
 }
 
 /**
- * Source queue i (in readableQueues order) goes to target queue i mod n: with equal queue counts,
- * which metadata sync keeps, queue q maps to queue q and order within a queue is kept.
+ * Source queue i (its position in readableQueues order) goes to target queue i mod n (writableQueues
+ * order). Each source queue has one target queue, so its order holds there; with equal layouts (as
+ * many brokers, the same counts) queue q of the k-th broker lands on queue q of the k-th target broker;
+ * target queues get ⌊m/n⌋ or ⌈m/n⌉ of the m source queues, and fewer source queues than target
+ * ones take the first positions, which alternate between the target's brokers.
  */
 export function targetFor(sourceIndex: number, targets: readonly TargetQueue[]): TargetQueue | undefined {
   return targets.length ? targets[sourceIndex % targets.length] : undefined;
@@ -94,7 +102,7 @@ async function queuesFromBrokers(
       for (let q = 0; q < cfg.readQueueNums; q++) list.push({ topic, brokerName, address, queueId: q });
     }
   }
-  return [...byTopic.keys()].sort().map((topic) => ({ topic, queues: byTopic.get(topic)!.sort(byBrokerThenQueue) }));
+  return [...byTopic.keys()].sort().map((topic) => ({ topic, queues: byTopic.get(topic)!.sort(byQueueThenBroker) }));
 }
 
 async function queuesFromRoutes(

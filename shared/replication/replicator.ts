@@ -107,7 +107,7 @@ export async function runReplicator(job: ReplicatorJob, deps: ReplicatorDeps, op
     lease = await deps.store.acquireLease(request);
   }
   if (!lease) return report('lease-held', { task: about });
-  log.info({ leaseAfterMs: Date.now() - started, successor: job.successor === true }, 'shard lease taken');
+  log.info({ leaseAfterMs: Date.now() - started, successor: job.successor === true, epoch: lease.epoch }, 'shard lease taken');
   const holder: LeaseHolder = { ...key, owner, epoch: lease.epoch };
   // The successor is started this long before the deadline, so it is ready when the lease comes free.
   const handOverLead = Math.min(HAND_OVER_LEAD_MS, opts.budgetMs / 6);

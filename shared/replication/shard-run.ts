@@ -210,7 +210,10 @@ export class ShardRun {
     for (const { queues } of listed) {
       queues.forEach((q, index) => {
         const k = queueKey(q);
-        if (this.stop || !isOwnQueue(q, this.job) || this.copiers.has(k)) return;
+        const running = this.copiers.get(k);
+        // Queues added or gone elsewhere in the topic move this one's position, so its target queue.
+        if (running) running.copier.index = index;
+        if (this.stop || !isOwnQueue(q, this.job) || running) return;
         const copier = new QueueCopier(q, index, ctx);
         const c = checkpoints.get(k);
         const done = copier.run(c && { nextOffset: c.nextOffset, exact: c.exact === true }).catch((err: unknown) => {

@@ -176,33 +176,36 @@ const FilterInput = z
   })
   .strict();
 
+const Direction = z.enum(['one-way', 'two-way'], { error: 'direction must be "one-way" or "two-way"' });
+
+const TpsLimit = z
+  .number({ error: 'tpsLimit must be a number' })
+  .int('tpsLimit must be a whole number')
+  .min(1, 'tpsLimit must be at least 1')
+  .max(1_000_000, 'tpsLimit must be at most 1000000')
+  .nullable();
+
+const Shards = z.union(
+  [
+    z.literal('auto'),
+    z.number().int('shards must be a whole number').min(1, 'shards must be at least 1').max(256, 'shards must be at most 256'),
+  ],
+  { error: 'shards must be "auto" or a number from 1 to 256' },
+);
+
+const IdempotentResume = z.boolean({ error: 'idempotentResume must be true or false' });
+
 export const TaskInput = z
   .object({
     name: TaskName,
-    direction: z.enum(['one-way', 'two-way'], { error: 'direction must be "one-way" or "two-way"' }),
+    direction: Direction,
     source: EndpointInput,
     target: EndpointInput,
     startOffset: StartOffset.default({ type: 'latest' }),
     filter: FilterInput.default({ topics: { include: ['.*'], exclude: [] }, expression: { type: 'TAG', value: '*' } }),
-    tpsLimit: z
-      .number({ error: 'tpsLimit must be a number' })
-      .int('tpsLimit must be a whole number')
-      .min(1, 'tpsLimit must be at least 1')
-      .max(1_000_000, 'tpsLimit must be at most 1000000')
-      .nullable()
-      .default(null),
-    idempotentResume: z.boolean({ error: 'idempotentResume must be true or false' }).default(true),
-    shards: z
-      .union(
-        [
-          z.literal('auto'),
-          z.number().int('shards must be a whole number').min(1, 'shards must be at least 1').max(256, 'shards must be at most 256'),
-        ],
-        {
-          error: 'shards must be "auto" or a number from 1 to 256',
-        },
-      )
-      .default('auto'),
+    tpsLimit: TpsLimit.default(null),
+    idempotentResume: IdempotentResume.default(true),
+    shards: Shards.default('auto'),
     start: z.boolean({ error: 'start must be true or false' }).default(true),
   })
   .strict();
@@ -211,6 +214,41 @@ export type TaskInput = z.output<typeof TaskInput>;
 export type EndpointInput = z.output<typeof EndpointInput>;
 
 export const RenameInput = z.object({ name: TaskName, version: z.number().int().positive().optional() }).strict();
+
+/** An object in a PATCH body: the fields to change of the stored one (JSON merge patch, RFC 7396). */
+const MergePatch = (what: string, description: string) =>
+  z.record(z.string(), z.unknown(), { error: `${what} must be an object of the fields to change` }).describe(description);
+
+/**
+ * PATCH /v1/tasks/{id}: a JSON merge patch (RFC 7396) of the task definition. Fields given replace
+ * the stored ones, objects (`source`, `target`, `filter`) merge field by field, `null` removes a
+ * field (so `"tpsLimit": null` lifts the limit); an omitted `secretKey` (or `accessKey`, Cloud API
+ * key) keeps the stored one. The merged definition is checked with TaskInput's rules. `direction`,
+ * `startOffset`, `idempotentResume` and each side's `clusterType`/`clusterId` (and a Tencent side's
+ * `region`) cannot change: they may be sent with their current value only (FIELD_IMMUTABLE otherwise).
+ */
+export const TaskPatchInput = z
+  .object({
+    version: z
+      .number({ error: 'version must be a number' })
+      .int('version must be a whole number')
+      .positive('version must be positive')
+      .optional()
+      .describe('the version this edit is based on: CONFLICT when the task has changed since'),
+    name: TaskName.optional(),
+    source: MergePatch('source', 'endpoint fields to change; an omitted secret keeps the stored one').optional(),
+    target: MergePatch('target', 'endpoint fields to change; an omitted secret keeps the stored one').optional(),
+    filter: MergePatch('filter', 'filter fields to change (topics, expression)').optional(),
+    tpsLimit: TpsLimit.optional(),
+    shards: Shards.optional(),
+    direction: Direction.optional().describe('cannot change: accepted with the current value only'),
+    startOffset: StartOffset.optional().describe('cannot change (use reset-offset): accepted with the current value only'),
+    idempotentResume: IdempotentResume.optional().describe('cannot change: accepted with the current value only'),
+  })
+  .strict()
+  .describe('A JSON merge patch (RFC 7396) of the task definition: the merged definition is checked like TaskInput');
+export type TaskPatchInput = z.output<typeof TaskPatchInput>;
+
 export const ResetOffsetInput = z
   .object({ timestamp: z.number({ error: 'timestamp must be milliseconds since the epoch' }).int().positive() })
   .strict();

@@ -1,7 +1,6 @@
 // Task use cases: validation, the deployment policy, state guards, optimistic versions and an
 // audit event for every change, written in the same transaction as the change.
 import { randomUUID } from 'node:crypto';
-import type { z } from 'zod';
 import type { Principal } from '../auth/principal.ts';
 import { FerryError } from '../errors.ts';
 import type { SecretCipher } from '../secrets/cipher.ts';
@@ -16,9 +15,12 @@ import type {
   TaskStore,
   Transactional,
 } from '../store/store.ts';
-import { describeIssue } from './issue.ts';
+import { planEdit, refuseSameCluster } from './edit.ts';
+import { parseInput } from './issue.ts';
 import { isActive, sealEndpoint, toView, type TaskSpec, type TaskView } from './model.ts';
-import { RenameInput, ResetOffsetInput, TaskInput } from './schema.ts';
+import { ResetOffsetInput, TaskInput, TaskPatchInput } from './schema.ts';
+
+export { parseInput } from './issue.ts';
 
 export interface TaskServiceOptions {
   /** The spec's rule "at least one side must be a Tencent cluster" (on for the Tencent stage). */
@@ -33,14 +35,6 @@ export interface ListQuery {
 }
 
 const STATUSES: readonly TaskStatus[] = ['initializing', 'running', 'stopped', 'start_failed', 'deleting'];
-
-/** Parses with zod; the first issue becomes a VALIDATION_FAILED naming its field path. */
-export function parseInput<S extends z.ZodType>(schema: S, body: unknown, prefix = ''): z.output<S> {
-  const r = schema.safeParse(body);
-  if (r.success) return r.data;
-  const { field, message } = describeIssue(r.error.issues[0]!, prefix);
-  throw new FerryError('VALIDATION_FAILED', message, field);
-}
 
 /** What the task use cases need of the store; a change and its audit event share a transaction. */
 type TaskServiceStore = TaskStore & AuditStore & MetricsStore & MetadataStateStore & ParkedStore & Transactional<TaskStore & AuditStore>;
@@ -64,13 +58,7 @@ export class TaskService {
         'target.clusterType',
       );
     }
-    if (
-      input.source.clusterType === 'self-built' &&
-      input.target.clusterType === 'self-built' &&
-      sameNameServers(input.source.nameServer, input.target.nameServer)
-    ) {
-      throw new FerryError('VALIDATION_FAILED', 'source and target are the same cluster', 'target.nameServer');
-    }
+    refuseSameCluster(input);
     const spec: TaskSpec = {
       direction: input.direction,
       source: sealEndpoint(input.source, this.cipher),
@@ -117,18 +105,39 @@ export class TaskService {
     return toView(await this.row(p, id));
   }
 
-  async rename(p: Principal, id: string, body: unknown): Promise<TaskView> {
+  /**
+   * PATCH: rename, and while stopped or start_failed change the endpoints, filter, tpsLimit and
+   * shards (edit.ts has the rules). Checkpoints are kept. An edit that changes nothing writes
+   * nothing and answers the task as it is, whatever its state, so applying a task file is idempotent.
+   */
+  async update(p: Principal, id: string, body: unknown): Promise<TaskView> {
     requireWriter(p);
     if (body === null || typeof body !== 'object' || Array.isArray(body))
       throw new FerryError('VALIDATION_FAILED', 'body must be a JSON object');
-    const immutable = Object.keys(body).find((k) => k !== 'name' && k !== 'version');
-    if (immutable)
-      throw new FerryError('FIELD_IMMUTABLE', `${immutable} cannot be changed after creation; only the name can be edited`, immutable);
-    const input = parseInput(RenameInput, body);
-    return this.change(p, id, 'rename', input.version, (row) => {
+    const patch = parseInput(TaskPatchInput, body);
+    const row = await this.store.withTransaction(async (tx) => {
+      const row = await this.current(tx, p, id, patch.version);
+      const edit = planEdit(row, patch, this.cipher);
+      if (edit.changed.length === 0) return row;
       if (isActive(row)) throw running('edited');
-      return { name: input.name };
+      if (row.status === 'deleting') throw new FerryError('INVALID_STATE', 'the task is being deleted', 'status');
+      const renameOnly = edit.changed.every((f) => f === 'name');
+      const next = await tx.updateTask(p.tenant, id, row.version, {
+        ...(edit.name !== row.name ? { name: edit.name } : {}),
+        ...(renameOnly ? {} : { spec: edit.spec }),
+      });
+      // The views mask every secret; `changedFields` names what changed, a secret included, never its value.
+      await tx.appendAudit({
+        taskId: id,
+        tenant: p.tenant,
+        actor: p.subject,
+        action: renameOnly ? 'rename' : 'update',
+        before: toView(row),
+        after: { ...toView(next), changedFields: edit.changed },
+      });
+      return next;
     });
+    return toView(row);
   }
 
   async start(p: Principal, id: string): Promise<TaskView> {
@@ -251,20 +260,26 @@ export class TaskService {
     decide: (row: TaskRow) => TaskPatch,
   ): Promise<TaskView> {
     const updated = await this.store.withTransaction(async (tx) => {
-      const row = await tx.getTask(p.tenant, id);
-      if (!row) throw notFound(id);
-      if (expectedVersion !== undefined && expectedVersion !== row.version) {
-        throw new FerryError(
-          'CONFLICT',
-          `the task changed since version ${expectedVersion} (now ${row.version}); reload and retry`,
-          'version',
-        );
-      }
+      const row = await this.current(tx, p, id, expectedVersion);
       const next = await tx.updateTask(p.tenant, id, row.version, decide(row));
       await tx.appendAudit({ taskId: id, tenant: p.tenant, actor: p.subject, action, before: toView(row), after: toView(next) });
       return next;
     });
     return toView(updated);
+  }
+
+  /** The task inside a transaction: NOT_FOUND, or CONFLICT when it is no longer the version the caller edits. */
+  private async current(tx: TaskStore, p: Principal, id: string, expectedVersion: number | undefined): Promise<TaskRow> {
+    const row = await tx.getTask(p.tenant, id);
+    if (!row) throw notFound(id);
+    if (expectedVersion !== undefined && expectedVersion !== row.version) {
+      throw new FerryError(
+        'CONFLICT',
+        `the task changed since version ${expectedVersion} (now ${row.version}); reload and retry`,
+        'version',
+      );
+    }
+    return row;
   }
 }
 
@@ -274,14 +289,3 @@ export function requireWriter(p: Principal): void {
 
 const notFound = (id: string) => new FerryError('NOT_FOUND', `task ${id} not found`);
 const running = (what: string) => new FerryError('TASK_RUNNING', `a running task cannot be ${what}; stop it first`, 'status');
-
-function sameNameServers(a: string, b: string): boolean {
-  const norm = (s: string) =>
-    s
-      .split(';')
-      .map((x) => x.trim())
-      .filter(Boolean)
-      .sort()
-      .join(';');
-  return norm(a) === norm(b);
-}

@@ -106,7 +106,7 @@ export const uid = (prefix: string): string => `${prefix}-${randomUUID().slice(0
 export const newTask = (tenant: string, overrides: Partial<NewTask> = {}): NewTask => ({
   id: uid('task'),
   tenant,
-  name: 'replicate-orders',
+  name: uid('replicate-orders'), // names are unique per tenant
   spec: plainTaskSpec(),
   desiredState: 'stopped',
   status: 'stopped',

@@ -1,10 +1,14 @@
 // Store contract, TaskStore: task rows, pagination, optimistic updates, the delete cascade, and
-// the spec decoded as it leaves the store — on both adapters (store-contract.ts).
+// the spec decoded as it leaves the store, unique names per tenant (and the migration that brought
+// them) — on both adapters (store-contract.ts).
 import { describe, it, before } from 'node:test';
 import assert from 'node:assert/strict';
+import { copyFile, mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { isFerryError } from '../../shared/errors.ts';
 import { openDatabase } from '../../shared/store/index.ts';
-import { migrate } from '../../shared/store/migrate.ts';
+import { MIGRATIONS_DIR, migrate } from '../../shared/store/migrate.ts';
 import { sqlStore } from '../../shared/store/sql/store.ts';
 import type { SqlParam } from '../../shared/store/executor.ts';
 import type { Store, TaskRow } from '../../shared/store/store.ts';
@@ -171,6 +175,66 @@ storeContract('TaskStore', (db) => {
       const loser = results.find((r) => r.status === 'rejected');
       assert.ok(loser && isFerryError(loser.reason, 'CONFLICT'));
       assert.equal((await store.getTask('t-upd', t.id))?.version, 4);
+    });
+
+    it('keeps names unique per tenant: a taken name is CONFLICT naming the field, also between racing writers', async () => {
+      const tenant = uid('t-names');
+      const first = await store.insertTask(newTask(tenant, { name: 'orders' }));
+      const taken = (p: Promise<unknown>) =>
+        assert.rejects(p, (err: unknown) => isFerryError(err, 'CONFLICT') && err.field === 'name' && err.message.includes('"orders"'));
+      await taken(store.insertTask(newTask(tenant, { name: 'orders' })));
+      const second = await store.insertTask(newTask(tenant, { name: 'payments' }));
+      await taken(store.updateTask(tenant, second.id, 1, { name: 'orders' }));
+      assert.equal((await store.getTask(tenant, second.id))?.version, 1, 'the refused rename changed nothing');
+      await store.insertTask(newTask(uid('t-names-other'), { name: 'orders' })); // another tenant's own name
+      assert.equal((await store.updateTask(tenant, first.id, 1, { name: 'orders' })).version, 2, 'keeping its own name is no conflict');
+
+      const racers = await db.racers(4);
+      const results = await Promise.allSettled(racers.map((s) => s.insertTask(newTask(tenant, { name: 'raced' }))));
+      assert.equal(results.filter((r) => r.status === 'fulfilled').length, 1);
+      for (const r of results) if (r.status === 'rejected') assert.ok(isFerryError(r.reason, 'CONFLICT'), String(r.reason));
+    });
+
+    it('the unique-name migration applies over existing duplicates: the oldest keeps the name, later ones are renamed', async () => {
+      const raw = await openDatabase(await db.adapter.fresh());
+      const before = await mkdtemp(join(tmpdir(), 'ferry-migrations-'));
+      try {
+        for (const f of (await readdir(MIGRATIONS_DIR)).filter((f) => f < '003')) await copyFile(join(MIGRATIONS_DIR, f), join(before, f));
+        await migrate(raw, before);
+        const old = sqlStore(raw);
+        const long = 'n'.repeat(200);
+        const at = (day: number) => new Date(`2024-01-0${day}T00:00:00Z`);
+        const rows = [
+          newTask('t-a', { id: 'task-1', name: 'orders', createdAt: at(1) }),
+          newTask('t-a', { id: 'task-3', name: 'orders', createdAt: at(3) }),
+          newTask('t-a', { id: 'task-2', name: 'orders', createdAt: at(2) }),
+          newTask('t-b', { id: 'task-4', name: 'orders', createdAt: at(4) }),
+          newTask('t-a', { id: 'task-5', name: long, createdAt: at(1) }),
+          newTask('t-a', { id: 'task-6', name: long, createdAt: at(2) }),
+        ];
+        for (const t of rows) await old.insertTask(t);
+
+        assert.deepEqual(await migrate(raw), ['003_unique_task_names.sql']);
+        const s = sqlStore(raw);
+        const name = async (tenant: string, id: string) => (await s.getTask(tenant, id))!.name;
+        assert.equal(await name('t-a', 'task-1'), 'orders', 'the oldest keeps the name');
+        assert.equal(await name('t-a', 'task-2'), 'orders-task-2');
+        assert.equal(await name('t-a', 'task-3'), 'orders-task-3');
+        assert.equal(await name('t-b', 'task-4'), 'orders', "another tenant's task is not a duplicate");
+        assert.equal(await name('t-a', 'task-5'), long);
+        assert.equal(await name('t-a', 'task-6'), `${'n'.repeat(193)}-task-6`, 'cut to stay within 200 characters');
+        assert.equal((await s.getTask('t-a', 'task-2'))!.version, 2, 'a renamed task has a new version');
+        assert.equal((await s.getTask('t-a', 'task-1'))!.version, 1);
+        const [event] = await s.listAudit('t-a', 'task-3', { limit: 5 });
+        assert.deepEqual(
+          { actor: event?.actor, action: event?.action, before: event?.before, after: event?.after },
+          { actor: 'migration 003_unique_task_names', action: 'rename', before: { name: 'orders' }, after: { name: 'orders-task-3' } },
+        );
+        await rejectsWith(s.insertTask(newTask('t-a', { name: 'orders' })), 'CONFLICT');
+      } finally {
+        await raw.close();
+        await rm(before, { recursive: true, force: true });
+      }
     });
 
     it('deletes a task with all its leases, checkpoints, metrics, parked messages and metadata, keeping audit', async () => {

@@ -81,18 +81,25 @@ describe('Prometheus /metrics on the local runtime', () => {
 
   it('counts what the task replicated, per task and flow, with the task status; a scrape sees its own tenant only', async () => {
     const api = client(rt);
+    // The messages wait for the task (it starts from the earliest offset): each one's delay is at
+    // least the time from the end of producing to the task's creation, and at most the time from
+    // the start of producing to the scrape that counted them all.
+    const producedFrom = Date.now();
+    await produce(a, topic);
+    const producedBy = Date.now();
+    await new Promise((r) => setTimeout(r, 1500));
+    const createdAt = Date.now();
     const created = await api('POST', '/v1/tasks', {
       name: 'monitoring-prom',
       direction: 'one-way',
       source: endpointOf(a.c),
       target: endpointOf(b.c),
-      startOffset: { type: 'latest' },
+      startOffset: { type: 'earliest' },
       filter: { topics: { include: [topic], exclude: [] }, expression: { type: 'TAG', value: 'keep' } },
     });
     assert.equal(created.status, 201, created.text);
     const id: string = created.body.id;
     await waitForStatus(api, id, 'running');
-    await produce(a, topic);
     await eventually(
       'messages on the target',
       () => stored(b, topic),
@@ -117,6 +124,7 @@ describe('Prometheus /metrics on the local runtime', () => {
         find(p.samples, 'ferry_messages_replicated_total', flow)[0]?.value === KEPT &&
         find(p.samples, 'ferry_replication_lag_messages', flow)[0]?.value === 0,
     );
+    const scrapedBy = Date.now();
 
     assert.equal(await stored(b, topic), KEPT, 'the target holds exactly the kept messages');
     assert.equal(one(samples, 'ferry_messages_replicated_total', flow), KEPT);
@@ -126,7 +134,14 @@ describe('Prometheus /metrics on the local runtime', () => {
     assert.equal(one(samples, 'ferry_messages_failed_total', flow), 0);
     assert.equal(one(samples, 'ferry_parked_messages', flow), 0);
     assert.equal(one(samples, 'ferry_replication_lag_messages', flow), 0);
-    assert.ok(one(samples, 'ferry_replication_delay_p99_seconds', flow) >= 0);
+    const p99 = one(samples, 'ferry_replication_delay_p99_seconds', flow);
+    const max = one(samples, 'ferry_replication_delay_max_seconds', flow);
+    const waited = (createdAt - producedBy) / 1000;
+    const span = (scrapedBy - producedFrom) / 1000;
+    console.log(`# prometheus delay: p99 ${p99} s, max ${max} s; messages waited ≥ ${waited} s, span ${span} s`);
+    assert.ok(p99 >= waited, `delay p99 ${p99} s ≥ ${waited} s, the least any message waited for the task`);
+    assert.ok(p99 <= max, `delay p99 ${p99} s ≤ max ${max} s`);
+    assert.ok(max <= span + 0.002, `delay max ${max} s ≤ ${span} s, from the first send to the scrape`);
     for (const [name, type] of [
       ['ferry_messages_replicated_total', 'counter'],
       ['ferry_messages_throttled_total', 'counter'],
@@ -297,7 +312,9 @@ describe('CloudWatch EMF lines from the functions', () => {
       status: 'running',
       startOffsetsCaptured: true,
     });
+    const producedFrom = Date.now();
     await produce(a, topic);
+    const producedBy = Date.now();
 
     // The reconciler, as Lambda runs it: EMF on because AWS_LAMBDA_FUNCTION_NAME is set.
     const rec = await runFunction('reconciler', {}, 60_000, { ...env, AWS_LAMBDA_FUNCTION_NAME: 'ferry-test-reconciler' });
@@ -321,7 +338,9 @@ describe('CloudWatch EMF lines from the functions', () => {
     assert.deepEqual(job, { tenant: 'default', taskId: task.id, flow: 'forward', shard: 0, shards: 1, generation: 1 });
 
     // The replicator with FERRY_EMF=1 off Lambda: one line at the end of the invocation.
+    const replicatorFrom = Date.now();
     const rep = await runFunction('replicator', job, 15_000, { ...env, FERRY_EMF: '1' });
+    const replicatorBy = Date.now();
     assert.equal(rep.code, 0, rep.stderr + rep.stdout);
     assert.deepEqual(JSON.parse(rep.stderr.trim().split('\n').at(-1)!), { result: { exit: 'budget' } });
     const lines = emfLines(rep.stdout);
@@ -350,8 +369,20 @@ describe('CloudWatch EMF lines from the functions', () => {
     assert.deepEqual(m.MessagesFailed, { value: 0, unit: 'Count' });
     assert.deepEqual(m.MessagesLoopSkipped, { value: 0, unit: 'Count' });
     assert.deepEqual(m.Lag, { value: 0, unit: 'Count' });
-    assert.equal(m.SyncDelayP99!.unit, 'Milliseconds');
-    assert.ok((m.SyncDelayP99!.value as number) >= 0 && (m.SyncDelayP99!.value as number) <= (m.SyncDelayMax!.value as number));
+    // Every message was stored before the replicator process started and sent before it ended.
+    const [p50, p99, max] = (['SyncDelayP50', 'SyncDelayP99', 'SyncDelayMax'] as const).map((k) => {
+      assert.equal(m[k]?.unit, 'Milliseconds', k);
+      return m[k]!.value as number;
+    }) as [number, number, number];
+    console.log(
+      `# EMF delay: p50 ${p50} ms, p99 ${p99} ms, max ${max} ms; bounds ${replicatorFrom - producedBy}..${replicatorBy - producedFrom} ms`,
+    );
+    assert.ok(p50 >= replicatorFrom - producedBy, `delay p50 ${p50} ms ≥ ${replicatorFrom - producedBy} ms, stored to replicator start`);
+    assert.ok(p50 <= p99 && p99 <= max, `p50 ${p50} ≤ p99 ${p99} ≤ max ${max}`);
+    assert.ok(
+      max <= replicatorBy - producedFrom + 2,
+      `delay max ${max} ms ≤ ${replicatorBy - producedFrom} ms, first send to replicator end`,
+    );
     // Its hand-over went to the (fake) platform as the same job, for its successor.
     assert.deepEqual(JSON.parse(invokes.at(-1)!.body), { ...job, successor: true });
   });

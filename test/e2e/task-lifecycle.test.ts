@@ -7,7 +7,7 @@ import type { OutgoingMessage, StoredMessage } from '../../shared/rocketmq/messa
 import { openStore } from '../../shared/store/index.ts';
 import type { TaskSpec } from '../../shared/tasks/model.ts';
 import { client, startRuntime, type Runtime } from '../support/runtime.ts';
-import { endpointOf, side, waitForStatus, type Side } from '../support/sides.ts';
+import { endpointOf, readUntilQuiet, side, waitForStatus, type Side } from '../support/sides.ts';
 import { testCluster } from '../support/testbed.ts';
 
 async function topic(sides: Side[], name: string, queues = 2): Promise<string> {
@@ -29,30 +29,9 @@ async function produce(s: Side, t: string, n: number, label: string, queues = 2)
   return ids;
 }
 
-/** Every message of the topic on one side, waiting until `expect` are there and then a little longer. */
-async function readTopic(s: Side, t: string, expect: number, queues = 2, timeoutMs = 60_000): Promise<StoredMessage[]> {
-  const deadline = Date.now() + timeoutMs;
-  let all: StoredMessage[] = [];
-  let settledAt = 0;
-  while (Date.now() < deadline) {
-    all = [];
-    for (let q = 0; q < queues; q++) {
-      let offset = 0;
-      for (;;) {
-        const r = await s.broker.pull(s.addr, { topic: t, queueId: q, offset, maxMessages: 32 });
-        all.push(...r.messages);
-        if (r.messages.length === 0) break;
-        offset = r.nextBeginOffset;
-      }
-    }
-    if (all.length >= expect) {
-      settledAt ||= Date.now();
-      if (Date.now() - settledAt > 3000) return all; // no late extras (duplicates, ping-pong)
-    }
-    await new Promise((r) => setTimeout(r, 500));
-  }
-  return all;
-}
+/** Every message of the topic on one side: at least `expect`, read until nothing new came for 3 s (late extras show). */
+const readTopic = async (s: Side, t: string, expect: number, queues = 2, timeoutMs = 60_000): Promise<StoredMessage[]> =>
+  (await readUntilQuiet(s, t, queues, { expect, quietMs: 3000, timeoutMs })).flat();
 
 describe('task life cycle on real clusters', () => {
   let rt: Runtime;
@@ -181,7 +160,7 @@ describe('task life cycle on real clusters', () => {
     });
     const failed2 = await waitForStatus(api, unreachable, 'start_failed');
     assert.ok(failed2.statusReason.includes(dead), failed2.statusReason);
-    // A failed task can be corrected only by delete/recreate (only the name is editable), and deleted.
+    // A failed task can be corrected with a PATCH while start_failed (test/e2e/task-edit.test.ts), or deleted.
     assert.equal((await api('DELETE', `/v1/tasks/${wrong}`)).status, 204);
   });
 });

@@ -108,17 +108,18 @@ for (const store of ['embedded', 'postgres'] as const) {
         assert.ok(r.body.error.message.length > 0);
       };
       await expectError('PATCH', `/v1/tasks/${t.id}`, { name: 'x' }, 409, 'TASK_RUNNING');
+      await expectError('PATCH', `/v1/tasks/${t.id}`, { tpsLimit: 10 }, 409, 'TASK_RUNNING', 'status');
       await expectError('DELETE', `/v1/tasks/${t.id}`, undefined, 409, 'TASK_RUNNING');
       await expectError('POST', `/v1/tasks/${t.id}/reset-offset`, { timestamp: Date.now() }, 409, 'TASK_RUNNING');
       await expectError('POST', `/v1/tasks/${t.id}/start`, undefined, 409, 'INVALID_STATE');
       await call('POST', `/v1/tasks/${t.id}/stop`);
-      for (const [field, value] of [
-        ['direction', 'two-way'],
-        ['tpsLimit', 10],
-        ['source', {}],
-        ['idempotentResume', false],
+      for (const [patch, field] of [
+        [{ direction: 'two-way' }, 'direction'],
+        [{ source: { clusterId: 'elsewhere' } }, 'source.clusterId'],
+        [{ target: { clusterType: 'tencent', region: 'ap-guangzhou' } }, 'target.clusterType'],
+        [{ idempotentResume: false }, 'idempotentResume'],
       ] as const) {
-        await expectError('PATCH', `/v1/tasks/${t.id}`, { [field]: value }, 400, 'FIELD_IMMUTABLE', field);
+        await expectError('PATCH', `/v1/tasks/${t.id}`, patch, 400, 'FIELD_IMMUTABLE', field);
       }
       await expectError('PATCH', `/v1/tasks/${t.id}`, { name: 'fresh', version: 1 }, 409, 'CONFLICT', 'version');
       await expectError('POST', `/v1/tasks/${t.id}/reset-offset`, { timestamp: 'yesterday' }, 400, 'VALIDATION_FAILED', 'timestamp');
@@ -127,6 +128,54 @@ for (const store of ['embedded', 'postgres'] as const) {
       const raw = await api('POST', '/v1/tasks', undefined, '{"name": ');
       assert.equal(raw.status, 400);
       assert.equal(raw.body.error.field, 'body');
+    });
+
+    it('edits a stopped task (endpoints, credentials, filter, tpsLimit, shards) and keeps names unique', async () => {
+      const t = (await call('POST', '/v1/tasks', validTask({ name: 'editable', start: false }))).body;
+      const taken = await call('POST', '/v1/tasks', validTask({ name: 'editable' }));
+      assert.equal(taken.status, 409, taken.text);
+      assert.deepEqual([taken.body.error.code, taken.body.error.field], ['CONFLICT', 'name']);
+      const edited = await call('PATCH', `/v1/tasks/${t.id}`, {
+        version: t.version,
+        source: { nameServer: '127.0.0.1:9886', acl: { secretKey: 'sk-ROTATED-9d1e' } },
+        filter: { expression: { type: 'TAG', value: 'paid' } },
+        tpsLimit: null,
+        shards: 4,
+      });
+      assert.equal(edited.status, 200, edited.text);
+      assert.deepEqual(
+        [
+          edited.body.source.nameServer,
+          edited.body.source.acl,
+          edited.body.filter.topics.include,
+          edited.body.tpsLimit,
+          edited.body.shards,
+        ],
+        ['127.0.0.1:9886', { enabled: true, accessKey: 'ak-v****', secretKeySet: true }, ['orders-.*'], null, 4],
+      );
+      assert.equal(edited.body.version, t.version + 1);
+      const again = await call('PATCH', `/v1/tasks/${t.id}`, { source: { nameServer: '127.0.0.1:9886' }, shards: 4 });
+      assert.equal(again.body.version, edited.body.version, 'nothing to change: nothing written');
+      const other = (await call('POST', '/v1/tasks', validTask({ name: 'editable-2', start: false }))).body;
+      const rename = await call('PATCH', `/v1/tasks/${other.id}`, { name: 'editable' });
+      assert.equal(rename.status, 409, rename.text);
+      assert.deepEqual([rename.body.error.code, rename.body.error.field], ['CONFLICT', 'name']);
+      const events = (await call('GET', `/v1/tasks/${t.id}/events`)).body.items;
+      assert.deepEqual(events[0].after.changedFields, [
+        'filter.expression.type',
+        'filter.expression.value',
+        'shards',
+        'source.acl.secretKey',
+        'source.nameServer',
+        'tpsLimit',
+      ]);
+      for (const text of responses) assert.ok(!text.includes('sk-ROTATED-9d1e'), 'the new secret key leaked');
+      const doc = (await call('GET', '/v1/openapi.json')).body;
+      assert.equal(
+        doc.paths['/v1/tasks/{id}'].patch.requestBody.content['application/json'].schema.$ref,
+        '#/components/schemas/TaskPatchInput',
+      );
+      assert.ok(doc.components.schemas.TaskPatchInput.properties.source);
     });
 
     const table: [string, (t: ReturnType<typeof validTask>) => unknown, string][] = [

@@ -328,6 +328,49 @@ describe('ferry CLI over the local runtime', () => {
     );
   });
 
+  it('apply -f: creates by name, then unchanged, updated, or "stop it first" while running', async () => {
+    const applied = `${name}-apply`;
+    const file = await taskFile('apply.json', taskBody({ name: applied, start: false }));
+    const created = await ferry(['apply', '-f', file]);
+    assert.equal(created.code, 0, created.stderr);
+    const [summary, header] = created.stdout.split('\n');
+    assert.match(summary!, new RegExp(`^created (task-\\S+) \\(${applied}\\)$`));
+    assert.match(header!, /^ID\s+NAME\s+STATUS/);
+    const applyId = summary!.split(' ')[1]!;
+    assert.equal((await api('GET', `/v1/tasks/${applyId}`)).body.status, 'stopped');
+
+    // The same file again (its target's secret key included): nothing to change, nothing written.
+    const again = await ferry(['apply', '-f', file, '--json']);
+    assert.equal(again.code, 0, again.stderr);
+    const unchanged = JSON.parse(again.stdout);
+    assert.deepEqual([unchanged.action, unchanged.task.id, unchanged.task.version], ['unchanged', applyId, 1]);
+
+    await taskFile('apply.json', taskBody({ name: applied, start: false, tpsLimit: 50, filter: { topics: { include: [topic, 'x'] } } }));
+    const updated = await ferry(['apply', '-f', file]);
+    assert.equal(updated.code, 0, updated.stderr);
+    assert.equal(updated.stdout.split('\n')[0], `updated ${applyId} (${applied}): filter.topics.include, tpsLimit`);
+    assert.equal((await api('GET', `/v1/tasks/${applyId}`)).body.tpsLimit, 50);
+
+    assert.equal((await api('POST', `/v1/tasks/${applyId}/start`)).status, 202);
+    const whileRunning = await ferry(['apply', '-f', file]);
+    assert.equal(whileRunning.code, 0, whileRunning.stderr);
+    assert.match(whileRunning.stdout, new RegExp(`^unchanged ${applyId} \\(${applied}\\)\\n`));
+    await taskFile('apply.json', taskBody({ name: applied, tpsLimit: 60 }));
+    const refused = await ferry(['apply', '-f', file]);
+    assert.equal(refused.code, 1, refused.stderr);
+    assert.match(
+      refused.stderr,
+      new RegExp(
+        `^ferry: TASK_RUNNING: task ${applied} \\(${applyId}\\) is (initializing|running): ` +
+          `.*stop it first \\(ferry tasks stop ${applyId}\\)`,
+      ),
+    );
+    assert.equal(refused.stdout, '');
+    assert.equal((await api('GET', `/v1/tasks/${applyId}`)).body.tpsLimit, 50, 'nothing was changed');
+    await api('POST', `/v1/tasks/${applyId}/stop`);
+    assert.equal((await api('DELETE', `/v1/tasks/${applyId}`)).status, 204);
+  });
+
   it('unknown id → NOT_FOUND (exit 1) for every task command', async () => {
     const ghost = 'task-does-not-exist';
     const runs = await Promise.all([

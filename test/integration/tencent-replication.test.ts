@@ -5,11 +5,11 @@
 // does not know fails to start, naming it and its region.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { OutgoingMessage, StoredMessage } from '../../shared/rocketmq/message.ts';
+import type { OutgoingMessage } from '../../shared/rocketmq/message.ts';
 import { ORIGIN } from '../../shared/replication/origin.ts';
 import { FakeTencentCloudApi } from '../support/fake-tencent-cloud-api.ts';
 import { client, startRuntime, type Runtime } from '../support/runtime.ts';
-import { endpointOf, side, waitForStatus, type Side } from '../support/sides.ts';
+import { endpointOf, readUntilQuiet, side, waitForStatus, type Side } from '../support/sides.ts';
 import { testCluster } from '../support/testbed.ts';
 
 const stamp = `${Date.now().toString(36)}${Math.floor(Math.random() * 1e4)}`;
@@ -18,19 +18,6 @@ const SECRET_KEY = 'ferry-replication-secret';
 const REGION = 'ap-beijing';
 const QUEUES = 4;
 const COUNT = 100;
-
-async function readQueue(s: Side, topic: string, queueId: number, expect: number, timeoutMs: number): Promise<StoredMessage[]> {
-  const out: StoredMessage[] = [];
-  let offset = 0;
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const r = await s.broker.pull(s.addr, { topic, queueId, offset, maxMessages: 32, suspendMs: out.length >= expect ? 0 : 500 });
-    out.push(...r.messages);
-    offset = r.nextBeginOffset;
-    if (out.length >= expect && r.messages.length === 0) break;
-  }
-  return out;
-}
 
 describe('replication from a Tencent 5.x instance (access point from the fake Cloud API) → real 4.9.7 cluster', () => {
   const fake = new FakeTencentCloudApi({ [SECRET_ID]: SECRET_KEY });
@@ -100,9 +87,11 @@ describe('replication from a Tencent 5.x instance (access point from the fake Cl
     }
 
     const seen = new Set<string>();
+    // Read until nothing new comes for a few seconds: a late duplicate would show.
+    const stored = await readUntilQuiet(v4, topic, QUEUES, { expect: [...sent.values()].flat().length, timeoutMs: 90_000 });
     for (let q = 0; q < QUEUES; q++) {
       const expected = sent.get(q) ?? [];
-      const got = await readQueue(v4, topic, q, expected.length, 60_000);
+      const got = stored[q]!;
       assert.deepEqual(
         got.map((m) => m.uniqKey),
         expected,

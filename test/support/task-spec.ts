@@ -65,10 +65,12 @@ export function insertTestTask(
   spec: TaskSpec,
   state: Partial<Pick<TaskRow, 'desiredState' | 'status' | 'name'>> = {},
 ): Promise<TaskRow> {
+  const id = `task-${randomUUID()}`;
   return store.insertTask({
-    id: `task-${randomUUID()}`,
+    id,
     tenant: 'default',
-    name: state.name ?? 'metadata-test',
+    // Names are unique per tenant.
+    name: state.name ?? `metadata-test-${id.slice(5, 13)}`,
     spec,
     desiredState: state.desiredState ?? 'running',
     status: state.status ?? 'running',

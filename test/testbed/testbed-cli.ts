@@ -20,6 +20,8 @@ try {
     }),
   );
   process.stdout.write(`${JSON.stringify(infos)}\n`);
+  // The JVMs are unref'd children: without this the process would exit here and take them down.
+  setInterval(() => undefined, 1 << 30);
 } catch (err) {
   console.error(err);
   await stopAll();

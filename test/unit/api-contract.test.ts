@@ -185,15 +185,19 @@ describe('API contract: what the router answers', () => {
     assert.equal(retried.items[0].payload, undefined);
 
     const stopped = await expectOp('stopTask', `/v1/tasks/${first.id}/stop`);
-    const renamed = await expectOp('renameTask', `/v1/tasks/${first.id}`, { body: { name: 'contract-renamed', version: stopped.version } });
+    const renamed = await expectOp('updateTask', `/v1/tasks/${first.id}`, { body: { name: 'contract-renamed', version: stopped.version } });
     assert.equal(renamed.name, 'contract-renamed');
+    const edited = await expectOp('updateTask', `/v1/tasks/${first.id}`, {
+      body: { source: { nameServer: '127.0.0.1:9886', acl: { secretKey: 'sk-new' } }, tpsLimit: null, version: renamed.version },
+    });
+    assert.deepEqual([edited.source.nameServer, edited.tpsLimit, edited.version], ['127.0.0.1:9886', null, renamed.version + 1]);
     const reset = await expectOp('resetOffset', `/v1/tasks/${first.id}/reset-offset`, { body: { timestamp: Date.now() - 3_600_000 } });
     assert.equal(typeof reset.pendingReset.requestedAt, 'string');
     await expectOp('startTask', `/v1/tasks/${first.id}/start`);
     const events = await expectOp('getEvents', `/v1/tasks/${first.id}/events`);
     assert.deepEqual(
       events.items.map((e: { action: string }) => e.action),
-      ['start', 'reset-offset', 'rename', 'stop', 'retry-failures', 'create'],
+      ['start', 'reset-offset', 'update', 'rename', 'stop', 'retry-failures', 'create'],
     );
 
     const doc = await expectOp('getOpenApi', '/v1/openapi.json');

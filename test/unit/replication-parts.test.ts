@@ -27,6 +27,7 @@ import {
   ResponseCode,
   TopicNotFoundError,
 } from '../../shared/rocketmq/remoting/errors.ts';
+import { InvalidPropertyError, MessageEncodeError } from '../../shared/rocketmq/remoting/message-codec.ts';
 
 const queue = (topic: string, queueId: number, brokerName = 'broker-a'): SourceQueue => ({
   topic,
@@ -80,11 +81,11 @@ describe('queue mapping', () => {
     ],
   };
 
-  it('orders queues by broker then id and maps source index i to target queue i mod n', () => {
+  it('orders queues by id then broker and maps source index i to target queue i mod n', () => {
     const src = readableQueues('t', route);
     assert.deepEqual(
       src.map((q) => `${q.brokerName}/${q.queueId}`),
-      ['broker-a/0', 'broker-a/1', 'broker-a/2', 'broker-b/0', 'broker-b/1'],
+      ['broker-a/0', 'broker-b/0', 'broker-a/1', 'broker-b/1', 'broker-a/2'],
     );
     const dst = writableQueues(route);
     assert.deepEqual(
@@ -92,10 +93,58 @@ describe('queue mapping', () => {
       ['broker-a/0', 'broker-b/0', 'broker-b/1'],
     );
     assert.deepEqual(
-      src.map((_, i) => targetFor(i, dst)!.queueId),
-      [0, 0, 1, 0, 0],
+      src.map((_, i) => `${targetFor(i, dst)!.brokerName}/${targetFor(i, dst)!.queueId}`),
+      ['broker-a/0', 'broker-b/0', 'broker-b/1', 'broker-a/0', 'broker-b/0'],
     );
     assert.equal(targetFor(3, [])?.queueId, undefined);
+  });
+
+  /** A route of one topic: per broker name, its queue count. */
+  const layout = (counts: Record<string, number>) => ({
+    brokerDatas: Object.keys(counts).map((b, i) => ({ cluster: 'c', brokerName: b, brokerAddrs: { '0': `127.0.0.1:${10 + i}` } })),
+    queueDatas: Object.entries(counts).map(([b, n]) => ({ brokerName: b, readQueueNums: n, writeQueueNums: n, perm: 6, topicSysFlag: 0 })),
+  });
+  /** Where each source queue lands, as `broker/queue`, and how many source queues each target queue takes. */
+  const mapping = (from: Record<string, number>, to: Record<string, number>) => {
+    const dst = writableQueues(layout(to));
+    const lands = new Map<string, string>();
+    const load = new Map(dst.map((t) => [`${t.brokerName}/${t.queueId}`, 0]));
+    readableQueues('t', layout(from)).forEach((q, i) => {
+      const t = targetFor(i, dst)!;
+      lands.set(`${q.brokerName}/${q.queueId}`, `${t.brokerName}/${t.queueId}`);
+      load.set(`${t.brokerName}/${t.queueId}`, load.get(`${t.brokerName}/${t.queueId}`)! + 1);
+    });
+    return { lands, load: [...load.values()] };
+  };
+
+  it('equal layouts map queue q of the k-th broker to queue q of the k-th target broker', () => {
+    const { lands } = mapping({ s1: 4, s0: 4 }, { t0: 4, t1: 4 });
+    for (const [b, t] of [
+      ['s0', 't0'],
+      ['s1', 't1'],
+    ])
+      for (let q = 0; q < 4; q++) assert.equal(lands.get(`${b}/${q}`), `${t}/${q}`);
+    const uneven = mapping({ s0: 6, s1: 2 }, { t0: 6, t1: 2 }).lands;
+    assert.deepEqual(
+      [...uneven.values()],
+      [...uneven.keys()].map((k) => k.replace('s', 't')),
+    );
+  });
+
+  it('spreads fewer source queues over every target broker and more over every target queue evenly', () => {
+    // One source broker onto two target brokers with the same count each: half on each broker.
+    const wider = mapping({ s0: 8 }, { t0: 8, t1: 8 });
+    assert.deepEqual([...wider.lands.values()], ['t0/0', 't1/0', 't0/1', 't1/1', 't0/2', 't1/2', 't0/3', 't1/3']);
+    // Two source brokers onto wider target topics: still queue for queue, broker for broker.
+    assert.deepEqual(
+      [...mapping({ s0: 4, s1: 4 }, { t0: 8, t1: 8 }).lands.values()],
+      [...mapping({ s0: 4, s1: 4 }, { t0: 4, t1: 4 }).lands.values()],
+    );
+    // More source queues than target queues: every target queue takes ⌊m/n⌋ or ⌈m/n⌉ of them.
+    assert.deepEqual(mapping({ s0: 8 }, { t0: 4 }).load, [2, 2, 2, 2]);
+    assert.deepEqual(mapping({ s0: 4, s1: 4 }, { t0: 2, t1: 1 }).load.sort(), [2, 3, 3]);
+    assert.deepEqual(mapping({ s0: 8 }, { t0: 16 }).load, [...new Array(8).fill(1), ...new Array(8).fill(0)]);
+    assert.equal(mapping({ s0: 8 }, { t0: 4 }).lands.get('s0/5'), 't0/1');
   });
 
   it('leaves out unreadable and unwritable queues', () => {
@@ -156,6 +205,22 @@ describe('loop rule and provenance', () => {
     );
     assert.equal(wouldLoop(stored(), 'A', 'A'), true, 'never to the cluster it is on');
   });
+
+  it("a committed transactional message's replica is a plain message: none of the transaction's bookkeeping", () => {
+    const bookkeeping = {
+      TRAN_MSG: 'true',
+      PGROUP: 'producer-group',
+      REAL_TOPIC: 'orders',
+      REAL_QID: '3',
+      TRAN_PREPARED_QUEUE_OFFSET: '17',
+      __transactionId__: 'UNIQ',
+      TRANSACTION_CHECK_TIMES: '2',
+    };
+    const m = stored({ sysFlag: 0x8, properties: { ...stored().properties, ...bookkeeping, __SHARDINGKEY: 'g1' } });
+    const r = toReplica(m, { clusterId: 'A', brokerName: 'broker-a', generation: 0 }, 'B');
+    for (const k of Object.keys(bookkeeping)) assert.equal(r.properties![k], undefined, k);
+    assert.deepEqual([r.properties!.color, r.properties!.__SHARDINGKEY], ['red', 'g1'], 'user properties and the message group stay');
+  });
 });
 
 describe('delivery parts', () => {
@@ -181,7 +246,11 @@ describe('delivery parts', () => {
     assert.equal(classifySendFailure(new RemotingConnectError('a', 'refused')), 'outage');
     assert.equal(classifySendFailure(responseError(ResponseCode.SYSTEM_BUSY, 'busy', 'a', 320)), 'busy');
     assert.equal(classifySendFailure(new FerryError('NOT_FOUND', 'no topic')), 'missing-topic');
-    assert.equal(classifySendFailure(responseError(ResponseCode.MESSAGE_ILLEGAL, 'too big', 'a', 320)), 'message');
+    // The message itself cannot be stored: parked at once, not tried again.
+    assert.equal(classifySendFailure(responseError(ResponseCode.MESSAGE_ILLEGAL, 'too big', 'a', 320)), 'refused');
+    assert.equal(classifySendFailure(new MessageEncodeError(0, 'properties take 40000 bytes')), 'refused');
+    assert.equal(classifySendFailure(new InvalidPropertyError('k', 'empty', 'value is empty')), 'refused');
+    assert.equal(classifySendFailure(responseError(ResponseCode.SYSTEM_ERROR, 'store error', 'a', 320)), 'message');
     assert.ok(responseError(ResponseCode.SYSTEM_BUSY, '', 'a', 1) instanceof BrokerBusyError);
     assert.ok(responseError(ResponseCode.TOPIC_NOT_EXIST, '', 'a', 1) instanceof TopicNotFoundError);
     assert.ok(responseError(ResponseCode.MESSAGE_ILLEGAL, '', 'a', 1) instanceof MessageRejectedError);

@@ -341,10 +341,12 @@ function changes(before: unknown, after: unknown): string {
   const a = (after ?? {}) as Record<string, unknown>;
   const keys = ['name', 'status', 'statusReason', 'desiredState', 'pendingReset', 'requested'];
   const show = (v: unknown) => (v === null || v === undefined ? '–' : typeof v === 'object' ? JSON.stringify(v) : String(v));
-  return keys
+  const shown = keys
     .filter((k) => (k in a || k in b) && JSON.stringify(a[k]) !== JSON.stringify(b[k]) && !(a[k] === null && !(k in b)))
-    .map((k) => (k in b ? `${k}: ${show(b[k])} → ${show(a[k])}` : `${k}: ${show(a[k])}`))
-    .join('; ');
+    .map((k) => (k in b ? `${k}: ${show(b[k])} → ${show(a[k])}` : `${k}: ${show(a[k])}`));
+  // An edit names the fields it changed (secrets by name only).
+  const edited = Array.isArray(a.changedFields) ? a.changedFields.filter((f) => typeof f === 'string' && !keys.includes(f)) : [];
+  return [...shown, ...(edited.length ? [`changed: ${edited.join(', ')}`] : [])].join('; ');
 }
 
 function AuditTrail({ items }: { items: AuditEventView[] }) {

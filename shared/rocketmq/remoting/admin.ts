@@ -80,6 +80,8 @@ type Invoker = Pick<RemotingClient, 'invoke'>;
 type NameServer = Pick<NameServerClient, 'addresses' | 'masterAddresses'>;
 
 const TBW102 = 'TBW102';
+/** NamesrvUtil.NAMESPACE_ORDER_TOPIC_CONFIG. */
+const ORDER_TOPIC_CONFIG = 'ORDER_TOPIC_CONFIG';
 const DEFAULT_PAGE_SIZE = 2000;
 
 export class RemotingAdmin {
@@ -366,6 +368,22 @@ export class RemotingAdmin {
     if (filter.resource) header.resourceFilter = filter.resource;
     const res = await this.call(brokerAddr, RequestCode.AUTH_LIST_ACL, 'ACL 2.0 acl listing', header, undefined, ACL2_MISSING);
     return res.body?.length ? parseAclInfoList(bodyText(res)) : [];
+  }
+
+  // ---- ordered topics (name servers) ----
+
+  /**
+   * Marks a topic ordered in every name server's ORDER_TOPIC_CONFIG (`brokerName:queues;…`), as
+   * `mqadmin updateTopic -o true` does: 4.x brokers ignore the order flag of a create request and
+   * take this table's at their next registration; 5.x brokers take it too.
+   */
+  async putOrderTopicConfig(topic: string, orderConf: string): Promise<void> {
+    const fields = { namespace: ORDER_TOPIC_CONFIG, key: topic, value: orderConf };
+    await this.onEveryNameServer(RequestCode.PUT_KV_CONFIG, 'put order topic config', fields);
+  }
+
+  async deleteOrderTopicConfig(topic: string): Promise<void> {
+    await this.onEveryNameServer(RequestCode.DELETE_KV_CONFIG, 'delete order topic config', { namespace: ORDER_TOPIC_CONFIG, key: topic });
   }
 
   // ---- plumbing ----

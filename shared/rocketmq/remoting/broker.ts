@@ -3,7 +3,7 @@ import type { OutgoingMessage, StoredMessage } from '../message.ts';
 import type { RemotingClient } from './client.ts';
 import { RemotingError, ResponseCode } from './errors.ts';
 import { createUniqKey } from './uniq-key.ts';
-import { buildMessageProperties, decodeStoredMessages, encodeBatchBody, encodeProperties } from './message-codec.ts';
+import { buildMessageProperties, decodeStoredMessages, encodeBatchBody, encodeProperties, propertiesLength } from './message-codec.ts';
 import { RequestCode } from './request-codes.ts';
 
 export type SendStatus = 'SEND_OK' | 'FLUSH_DISK_TIMEOUT' | 'FLUSH_SLAVE_TIMEOUT' | 'SLAVE_NOT_AVAILABLE';
@@ -78,6 +78,7 @@ export class BrokerClient {
   async send(address: string, topic: string, queueId: number, msg: OutgoingMessage): Promise<SendResult> {
     const uniqKey = msg.uniqKey ?? createUniqKey();
     const props = encodeProperties(buildMessageProperties(msg, uniqKey));
+    propertiesLength(0, props);
     const res = await this.remoting.invoke(
       address,
       RequestCode.SEND_MESSAGE_V2,

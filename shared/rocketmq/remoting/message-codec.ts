@@ -442,6 +442,13 @@ const SHORT_MAX = 0x7fff;
 const INT_MIN = -0x8000_0000;
 const INT_MAX = 0x7fff_ffff;
 
+/** The UTF-8 length of an encodeProperties() string; over 32767 bytes no broker can store it (a short holds it). */
+export function propertiesLength(index: number, properties: string): number {
+  const n = Buffer.byteLength(properties, 'utf8');
+  if (n > SHORT_MAX) throw new MessageEncodeError(index, `properties take ${n} bytes, over RocketMQ's limit of ${SHORT_MAX}`);
+  return n;
+}
+
 /**
  * MessageDecoder.encodeMessages: per message int TOTALSIZE, int MAGIC (0), int BODYCRC (0),
  * int FLAG, int BODYLEN + body, short PROPERTIESLEN + UTF-8 properties. The broker reads only
@@ -456,8 +463,7 @@ export function encodeBatchBody(messages: OutgoingMessageEncoded[]): Buffer {
     if (!Number.isInteger(m.flag) || m.flag < INT_MIN || m.flag > INT_MAX) {
       throw new MessageEncodeError(i, `flag ${m.flag} is not a 32-bit integer`);
     }
-    const propLen = Buffer.byteLength(m.properties, 'utf8');
-    if (propLen > SHORT_MAX) throw new MessageEncodeError(i, `properties take ${propLen} bytes, over ${SHORT_MAX}`);
+    const propLen = propertiesLength(i, m.properties);
     propLens.push(propLen);
     total += 20 + m.body.length + 2 + propLen;
   });

@@ -59,6 +59,26 @@ const encodeSpec = (taskId: string, spec: TaskSpec): string | null => {
   return json(spec);
 };
 
+// ── unique names ─────────────────────────────────────────────────────────────
+
+/** The unique index on (tenant, name) (infra/migrations/003_unique_task_names.sql). */
+const NAME_INDEX = 'tasks_tenant_name_key';
+
+/** A write that would give a tenant two tasks of one name is CONFLICT naming the field, not a crash. */
+const uniqueName = async <T>(name: string | undefined, write: () => Promise<T>): Promise<T> => {
+  try {
+    return await write();
+  } catch (err) {
+    const e = err as { code?: unknown; constraint?: unknown; message?: unknown };
+    if (e?.code === '23505' && (e.constraint === NAME_INDEX || String(e.message).includes(NAME_INDEX))) {
+      throw new FerryError('CONFLICT', `a task named "${name}" already exists; task names are unique per tenant`, 'name', {
+        cause: err,
+      });
+    }
+    throw err;
+  }
+};
+
 // ── keyset cursor ──────────────────────────────────────────────────────────
 
 // The last row's created_at at full microsecond precision (a JS Date would round to milliseconds
@@ -123,23 +143,26 @@ export const sqlTaskStore = (db: SqlExecutor): TaskStore => {
     getTask,
 
     async insertTask(task: NewTask): Promise<TaskRow> {
-      const [row] = await db.query<TaskDbRow>(
-        `INSERT INTO tasks (id, tenant, name, spec, desired_state, status, status_reason,
+      const spec = encodeSpec(task.id, task.spec);
+      const [row] = await uniqueName(task.name, () =>
+        db.query<TaskDbRow>(
+          `INSERT INTO tasks (id, tenant, name, spec, desired_state, status, status_reason,
                             start_offsets_captured, created_at, updated_at)
          VALUES ($1, $2, $3, $4::jsonb, $5, $6, $7, $8,
                  coalesce($9::timestamptz, clock_timestamp()), coalesce($9::timestamptz, clock_timestamp()))
          RETURNING *`,
-        [
-          task.id,
-          task.tenant,
-          task.name,
-          encodeSpec(task.id, task.spec),
-          task.desiredState,
-          task.status,
-          task.statusReason ?? null,
-          task.startOffsetsCaptured ?? false,
-          task.createdAt ?? null,
-        ],
+          [
+            task.id,
+            task.tenant,
+            task.name,
+            spec,
+            task.desiredState,
+            task.status,
+            task.statusReason ?? null,
+            task.startOffsetsCaptured ?? false,
+            task.createdAt ?? null,
+          ],
+        ),
       );
       return toTask(row!);
     },
@@ -191,12 +214,14 @@ export const sqlTaskStore = (db: SqlExecutor): TaskStore => {
         params.push(patchParam(id, key, patch));
         sets.push(`${column} = $${params.length}::${cast}`);
       }
-      const [row] = await db.query<TaskDbRow>(
-        `UPDATE tasks
-         SET ${[...sets, 'version = version + 1', 'updated_at = clock_timestamp()'].join(', ')}
-         WHERE tenant = $1 AND id = $2 AND version = $3
-         RETURNING *`,
-        params,
+      const [row] = await uniqueName(patch.name, () =>
+        db.query<TaskDbRow>(
+          `UPDATE tasks
+           SET ${[...sets, 'version = version + 1', 'updated_at = clock_timestamp()'].join(', ')}
+           WHERE tenant = $1 AND id = $2 AND version = $3
+           RETURNING *`,
+          params,
+        ),
       );
       if (row) return toTask(row);
       const current = await getTask(tenant, id);

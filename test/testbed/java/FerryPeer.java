@@ -10,18 +10,36 @@
 //              [--tags t] [--keys "k1 k2"] [--prop k=v]... [--flag F [--flag-every K=1]] [--queue Q]
 //              [--index-from I=0] [--batch B=1] [--interval-ms D=0]
 //              [--compress-over BYTES] [--compress-type ZLIB|LZ4|ZSTD] [--ak X --sk Y] [--send-timeout-ms 10000]
+//              [--body-size-at I=B[:random]]... [--pad-prop-at I=NAME:BYTES]... [--order-key K [--message-group]]
 //      one line per message: msgId offsetMsgId brokerName queueId queueOffset sendStatus bodyBase64 bodyLength
-//      (+ batchSize batchIndex for batch sends)
-//      "{i}" in --body-text/--tags/--keys/--prop values is the message index (I, I+1, ...); the default body is
-//      "ferry-{i}"; --body-size bodies repeat "msg-<i>;" (or seeded random bytes with --body-random).
+//      (+ batchSize batchIndex for batch sends, + orderKey with --order-key)
+//      "{i}" in --body-text/--tags/--keys/--prop/--order-key values is the message index (I, I+1, ...), "{i%N}" the
+//      index mod N; the default body is "ferry-{i}"; --body-size bodies repeat "msg-<i>;" (or seeded random bytes
+//      with --body-random). --body-size-at I=B: message I gets a body of B bytes instead (":random": random bytes).
+//      --pad-prop-at I=NAME:BYTES: message I also gets property NAME, a value of BYTES ASCII characters.
 //      --flag-every K: the flag only on indexes divisible by K. --batch B: groups of B sent as Java batches
 //      (producer.send(Collection)). --interval-ms D: a pause between sends (singles or batches).
+//      --order-key K: ordered sends, one at a time: messages with the same key go to the same queue (the key's
+//      hashCode mod the queue count, as SelectMessageQueueByHash). --message-group: the key is also the
+//      message's 5.x message group (property __SHARDINGKEY, which the 5.x proxy sets for FIFO messages).
+//   produce-txn --namesrv A --topic T [--count N=1] [body, --tags, --keys, --prop, --pad-prop-at, --index-from,
+//              --interval-ms as produce] [--late-index L]... [--late-commit-file PATH] [--late-wait-ms 120000]
+//              [--ak X --sk Y] [--send-timeout-ms 10000]
+//      transactional sends (TransactionMQProducer.sendMessageInTransaction): the local transaction commits even
+//      indexes and rolls back odd ones; a --late-index one stays undecided (UNKNOW) until PATH exists, then it is
+//      committed with the END_TRANSACTION request a check-back answer would send (DefaultMQProducerImpl.
+//      endTransaction, with the half's own send result). A broker check-back is answered with the decision made so
+//      far (UNKNOW for an undecided one). One line per message: the produce fields (queueOffset is the half
+//      message's, offsetMsgId the half's) + index transactionId localState; then one line per late commit:
+//      lateCommit (the index) msgId committedAt (ms, taken just before the request is sent).
 //   consume    --namesrv A --topic T --expect N [--timeout-ms 30000] [--linger-ms 0] [--quiet-ms 0]
 //              [--from earliest|latest] [--pull-batch 32] [--ak X --sk Y]
 //      one line per distinct message: topic brokerName queueId queueOffset commitLogOffset msgId
 //      offsetMsgId uniqKey bodyBase64 bodyLength bodyCRC tags keys properties bornTimestamp bornHost
 //      storeTimestamp storeHost flag sysFlag compression reconsumeTimes; exit 1 if fewer than N seen.
 //      Once N are seen it stops (after --linger-ms), or with --quiet-ms Q once nothing new arrived for Q ms.
+//      Each queue is read in offset order from its start offset, gap-free: where the lite consumer skips
+//      ahead (a pull task that outlives a seek), the queue is sought back to the first offset not yet seen.
 //   bench-send --namesrv A --topic T [--count 10000] [--body-size 1024] [--batch 1] [--threads 1]
 //              [--warmup 1000] [--body-random] [--compress-over B] [--compress-type T] [--ak X --sk Y]
 //      one line: msgsPerSec count elapsedMs bodySize batch threads warmup
@@ -66,21 +84,30 @@ import java.util.Random;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 import org.apache.rocketmq.acl.common.AclClientRPCHook;
 import org.apache.rocketmq.acl.common.SessionCredentials;
 import org.apache.rocketmq.client.consumer.DefaultLitePullConsumer;
 import org.apache.rocketmq.client.exception.MQBrokerException;
+import org.apache.rocketmq.client.hook.SendMessageContext;
+import org.apache.rocketmq.client.hook.SendMessageHook;
 import org.apache.rocketmq.client.impl.MQAdminImpl;
 import org.apache.rocketmq.client.impl.MQClientManager;
 import org.apache.rocketmq.client.producer.DefaultMQProducer;
+import org.apache.rocketmq.client.producer.LocalTransactionState;
 import org.apache.rocketmq.client.producer.MessageQueueSelector;
 import org.apache.rocketmq.client.producer.SendResult;
 import org.apache.rocketmq.client.producer.SendStatus;
+import org.apache.rocketmq.client.producer.TransactionListener;
+import org.apache.rocketmq.client.producer.TransactionMQProducer;
+import org.apache.rocketmq.client.producer.TransactionSendResult;
 import org.apache.rocketmq.common.compression.CompressionType;
 import org.apache.rocketmq.common.consumer.ConsumeFromWhere;
 import org.apache.rocketmq.common.message.Message;
@@ -97,6 +124,8 @@ public final class FerryPeer {
     /** rocketmq.message.compressType: read by the producer when it is constructed (both 4.9.7 and 5.3.3). */
     private static final String COMPRESS_TYPE_PROPERTY = "rocketmq.message.compressType";
     private static final int COMPRESSED_FLAG = 0x1;
+    /** MessageConst.PROPERTY_SHARDING_KEY of 5.x (4.9.7's client has no such constant): a FIFO message's group. */
+    private static final String SHARDING_KEY_PROPERTY = "__SHARDINGKEY";
     private static final int COMPRESSION_TYPE_MASK = 0x7 << 8;
 
     private static PrintStream out;
@@ -124,10 +153,13 @@ public final class FerryPeer {
         if ("true".equals(System.getProperty("ferry.peer.watchStdin"))) watchStdin();
         int code;
         try {
-            if (argv.length == 0) throw new UsageError("missing subcommand (produce | consume | bench-send | bench-pull | bench-pipe)");
+            if (argv.length == 0) {
+                throw new UsageError("missing subcommand (produce | produce-txn | consume | bench-send | bench-pull | bench-pipe)");
+            }
             Args a = new Args(Arrays.copyOfRange(argv, 1, argv.length));
             switch (argv[0]) {
                 case "produce": code = produce(a); break;
+                case "produce-txn": code = produceTxn(a); break;
                 case "consume": code = consume(a); break;
                 case "bench-send": code = benchSend(a); break;
                 case "bench-pull": code = benchPull(a); break;
@@ -174,17 +206,16 @@ public final class FerryPeer {
 
     private static int produce(Args a) throws Exception {
         a.allow("namesrv", "topic", "count", "body-size", "body-text", "body-random", "tags", "keys", "prop", "flag",
-            "compress-over", "compress-type", "ak", "sk", "queue", "send-timeout-ms", "index-from", "flag-every", "batch", "interval-ms");
+            "compress-over", "compress-type", "ak", "sk", "queue", "send-timeout-ms", "index-from", "flag-every", "batch", "interval-ms",
+            "body-size-at", "pad-prop-at", "order-key", "message-group");
         String topic = a.req("topic");
         int count = a.intOr("count", 1);
         Integer queue = a.has("queue") ? a.intOr("queue", 0) : null;
         BodyMaker bodies = new BodyMaker(a);
-        List<String[]> props = new ArrayList<>();
-        for (String p : a.all("prop")) {
-            int eq = p.indexOf('=');
-            if (eq <= 0) throw new UsageError("--prop expects key=value, got " + p);
-            props.add(new String[] {p.substring(0, eq), p.substring(eq + 1)});
-        }
+        PropsMaker props = new PropsMaker(a);
+        String orderKey = a.opt("order-key");
+        boolean messageGroup = a.flag("message-group");
+        if (messageGroup && orderKey == null) throw new UsageError("--message-group needs --order-key");
         String tags = a.opt("tags");
         String keys = a.opt("keys");
         Integer flag = a.has("flag") ? a.intOr("flag", 0) : null;
@@ -194,8 +225,9 @@ public final class FerryPeer {
         int batchSize = a.intOr("batch", 1);
         if (batchSize < 1) throw new UsageError("--batch must be at least 1");
         long intervalMs = a.intOr("interval-ms", 0);
+        if (orderKey != null && (queue != null || batchSize > 1)) throw new UsageError("--order-key goes with neither --queue nor --batch");
 
-        DefaultMQProducer producer = newProducer(a);
+        DefaultMQProducer producer = newProducer(a, false);
         long t0 = System.nanoTime();
         producer.start();
         long t1 = System.nanoTime();
@@ -206,15 +238,21 @@ public final class FerryPeer {
                 for (MessageQueue mq : mqs) if (mq.getQueueId() == want) return mq;
                 throw new IllegalArgumentException("topic has no writable queue " + want + " (queues: " + mqs + ")");
             };
+            MessageQueueSelector byKey = (mqs, msg, arg) -> mqs.get(Math.floorMod(arg.hashCode(), mqs.size()));
             if (batchSize == 1) {
                 for (int n = 0; n < count; n++) {
                     if (n > 0 && intervalMs > 0) Thread.sleep(intervalMs);
                     int i = indexFrom + n;
                     byte[] body = bodies.body(i);
                     Message msg = produceMessage(topic, body, i, tags, keys, flag, flagEvery, props);
-                    SendResult r = queue != null ? producer.send(msg, selector, queue) : producer.send(msg);
+                    String key = orderKey != null ? subst(orderKey, i) : null;
+                    if (key != null && messageGroup) MessageAccessor.putProperty(msg, SHARDING_KEY_PROPERTY, key);
+                    SendResult r = key != null
+                        ? producer.send(msg, byKey, key)
+                        : queue != null ? producer.send(msg, selector, queue) : producer.send(msg);
                     if (r.getSendStatus() != SendStatus.SEND_OK) notOk++;
-                    emit(produced(r, r.getMsgId(), r.getOffsetMsgId(), r.getQueueOffset(), body));
+                    Json line = produced(r, r.getMsgId(), r.getOffsetMsgId(), r.getQueueOffset(), body);
+                    emit(key != null ? line.str("orderKey", key) : line);
                 }
             } else {
                 // --batch B: groups of B sent as one Java batch (producer.send(Collection)); one line per message,
@@ -256,13 +294,150 @@ public final class FerryPeer {
 
     /** Message number i of produce: body, tags, keys, flag (on every --flag-every'th index) and user properties. */
     private static Message produceMessage(String topic, byte[] body, int i, String tags, String keys, Integer flag, int flagEvery,
-        List<String[]> props) {
+        PropsMaker props) {
         Message msg = new Message(topic, body);
         if (tags != null) msg.setTags(subst(tags, i));
         if (keys != null) msg.setKeys(subst(keys, i));
         if (flag != null && i % flagEvery == 0) msg.setFlag(flag);
-        for (String[] p : props) msg.putUserProperty(p[0], subst(p[1], i));
+        props.apply(msg, i);
         return msg;
+    }
+
+    /** User properties: every --prop k=v ("{i}" substituted), plus the --pad-prop-at ones of the index. */
+    static final class PropsMaker {
+        final List<String[]> props = new ArrayList<>();
+        final Map<Integer, List<String[]>> padAt = new HashMap<>();
+
+        PropsMaker(Args a) {
+            for (String p : a.all("prop")) {
+                int eq = p.indexOf('=');
+                if (eq <= 0) throw new UsageError("--prop expects key=value, got " + p);
+                props.add(new String[] {p.substring(0, eq), p.substring(eq + 1)});
+            }
+            for (String p : a.all("pad-prop-at")) {
+                int eq = p.indexOf('=');
+                int colon = p.lastIndexOf(':');
+                if (eq <= 0 || colon <= eq + 1) throw new UsageError("--pad-prop-at expects I=NAME:BYTES, got " + p);
+                int index = parseInt("--pad-prop-at", p.substring(0, eq));
+                int bytes = parseInt("--pad-prop-at", p.substring(colon + 1));
+                char[] value = new char[bytes];
+                for (int k = 0; k < bytes; k++) value[k] = (char) ('a' + k % 26);
+                padAt.computeIfAbsent(index, x -> new ArrayList<>()).add(new String[] {p.substring(eq + 1, colon), new String(value)});
+            }
+        }
+
+        void apply(Message msg, int i) {
+            for (String[] p : props) msg.putUserProperty(p[0], subst(p[1], i));
+            for (String[] p : padAt.getOrDefault(i, new ArrayList<>())) msg.putUserProperty(p[0], p[1]);
+        }
+    }
+
+    // ---------------------------------------------------------------- produce-txn
+
+    private static int produceTxn(Args a) throws Exception {
+        a.allow("namesrv", "topic", "count", "body-size", "body-text", "body-random", "body-size-at", "tags", "keys", "prop",
+            "pad-prop-at", "ak", "sk", "index-from", "interval-ms", "send-timeout-ms", "late-index", "late-commit-file", "late-wait-ms");
+        String topic = a.req("topic");
+        int count = a.intOr("count", 1);
+        int indexFrom = a.intOr("index-from", 0);
+        long intervalMs = a.intOr("interval-ms", 0);
+        BodyMaker bodies = new BodyMaker(a);
+        PropsMaker props = new PropsMaker(a);
+        String tags = a.opt("tags");
+        String keys = a.opt("keys");
+        Set<Integer> late = new HashSet<>();
+        for (String l : a.all("late-index")) late.add(parseInt("--late-index", l));
+        String lateFile = a.opt("late-commit-file");
+        if (!late.isEmpty() && lateFile == null) throw new UsageError("--late-index needs --late-commit-file");
+        long lateWaitMs = a.intOr("late-wait-ms", 120_000);
+
+        TransactionMQProducer producer = (TransactionMQProducer) newProducer(a, true);
+        // The broker's answer to each half send, by message id: a late END_TRANSACTION needs the commit log
+        // offset it carries (offsetMsgId), which the TransactionSendResult leaves out.
+        Map<String, SendResult> halves = new ConcurrentHashMap<>();
+        producer.getDefaultMQProducerImpl().registerSendMessageHook(new SendMessageHook() {
+            @Override
+            public String hookName() {
+                return "ferry-peer-half-results";
+            }
+
+            @Override
+            public void sendMessageBefore(SendMessageContext context) {
+            }
+
+            @Override
+            public void sendMessageAfter(SendMessageContext context) {
+                SendResult r = context.getSendResult();
+                if (r != null && r.getMsgId() != null) halves.put(r.getMsgId(), r);
+            }
+        });
+        // The local transaction's outcome by message id (UNIQ_KEY), as a check-back is answered.
+        Map<String, LocalTransactionState> decided = new ConcurrentHashMap<>();
+        producer.setTransactionListener(new TransactionListener() {
+            @Override
+            public LocalTransactionState executeLocalTransaction(Message msg, Object arg) {
+                int i = (Integer) arg;
+                LocalTransactionState s = late.contains(i)
+                    ? LocalTransactionState.UNKNOW
+                    : i % 2 == 0 ? LocalTransactionState.COMMIT_MESSAGE : LocalTransactionState.ROLLBACK_MESSAGE;
+                decided.put(msg.getProperty(MessageConst.PROPERTY_UNIQ_CLIENT_MESSAGE_ID_KEYIDX), s);
+                return s;
+            }
+
+            @Override
+            public LocalTransactionState checkLocalTransaction(MessageExt msg) {
+                String id = msg.getProperty(MessageConst.PROPERTY_UNIQ_CLIENT_MESSAGE_ID_KEYIDX);
+                LocalTransactionState s = id != null ? decided.get(id) : null;
+                if (s == null) s = LocalTransactionState.UNKNOW;
+                System.err.println("ferry-peer: check-back for " + id + " answered " + s);
+                return s;
+            }
+        });
+        long t0 = System.nanoTime();
+        producer.start();
+        int notOk = 0;
+        try {
+            List<Object[]> pending = new ArrayList<>();
+            for (int n = 0; n < count; n++) {
+                if (n > 0 && intervalMs > 0) Thread.sleep(intervalMs);
+                int i = indexFrom + n;
+                byte[] body = bodies.body(i);
+                Message msg = produceMessage(topic, body, i, tags, keys, null, 1, props);
+                TransactionSendResult r = producer.sendMessageInTransaction(msg, i);
+                if (r.getSendStatus() != SendStatus.SEND_OK) notOk++;
+                SendResult half = halves.get(r.getMsgId());
+                if (half == null) throw new Failure("no send result recorded for half message " + r.getMsgId());
+                emit(produced(r, r.getMsgId(), half.getOffsetMsgId(), r.getQueueOffset(), body)
+                    .num("index", i)
+                    .str("transactionId", r.getTransactionId())
+                    .str("localState", r.getLocalTransactionState().name()));
+                if (late.contains(i)) pending.add(new Object[] {i, msg, half});
+            }
+            if (!pending.isEmpty()) {
+                Path signal = Path.of(lateFile);
+                long until = System.currentTimeMillis() + lateWaitMs;
+                while (!Files.exists(signal)) {
+                    if (System.currentTimeMillis() > until) throw new Failure("no " + lateFile + " within " + lateWaitMs + " ms");
+                    Thread.sleep(50);
+                }
+                for (Object[] p : pending) {
+                    Message msg = (Message) p[1];
+                    SendResult half = (SendResult) p[2];
+                    long at = System.currentTimeMillis();
+                    decided.put(half.getMsgId(), LocalTransactionState.COMMIT_MESSAGE);
+                    producer.getDefaultMQProducerImpl().endTransaction(msg, half, LocalTransactionState.COMMIT_MESSAGE, null);
+                    emit(new Json().num("lateCommit", (Integer) p[0]).str("msgId", half.getMsgId()).num("committedAt", at));
+                }
+            }
+            // END_TRANSACTION is a one-way request: let the last ones leave before the JVM halts.
+            Thread.sleep(1000);
+        } finally {
+            System.err.printf("ferry-peer: timings: jvm-to-main %d ms, %d transactional sends %d ms%n",
+                jvmToMainMs, count, (System.nanoTime() - t0) / 1_000_000);
+            shutdownBounded("producer", producer::shutdown);
+        }
+        if (notOk > 0) throw new Failure(notOk + " of " + count + " half sends did not return SEND_OK");
+        return 0;
     }
 
     private static Json produced(SendResult r, String msgId, String offsetMsgId, long queueOffset, byte[] body) {
@@ -285,7 +460,7 @@ public final class FerryPeer {
     }
 
     /** A producer with a unique group, ACL hook if asked, and the compression settings of the args. */
-    private static DefaultMQProducer newProducer(Args a) throws Exception {
+    private static DefaultMQProducer newProducer(Args a, boolean transactional) throws Exception {
         String type = a.opt("compress-type");
         Method setCompressType = null;
         if (type != null) {
@@ -302,7 +477,9 @@ public final class FerryPeer {
         }
         String group = "ferry_peer_p_" + uniq();
         RPCHook hook = hook(a);
-        DefaultMQProducer p = hook != null ? new DefaultMQProducer(group, hook) : new DefaultMQProducer(group);
+        DefaultMQProducer p;
+        if (transactional) p = hook != null ? new TransactionMQProducer(group, hook) : new TransactionMQProducer(group);
+        else p = hook != null ? new DefaultMQProducer(group, hook) : new DefaultMQProducer(group);
         p.setNamesrvAddr(a.req("namesrv"));
         p.setInstanceName(group);
         p.setVipChannelEnabled(false);
@@ -312,20 +489,38 @@ public final class FerryPeer {
         return p;
     }
 
-    /** Deterministic bodies: --body-size B (index text repeated, or seeded random bytes), or --body-text S. */
+    /**
+     * Deterministic bodies: --body-size B (index text repeated, or seeded random bytes), or --body-text S;
+     * --body-size-at I=B[:random] overrides the body of message I.
+     */
     static final class BodyMaker {
         final Integer size;
         final String text;
         final boolean random;
+        final Map<Integer, Integer> sizeAt = new HashMap<>();
+        final Set<Integer> randomAt = new HashSet<>();
 
         BodyMaker(Args a) {
             size = a.has("body-size") ? a.intOr("body-size", 0) : null;
             text = a.opt("body-text");
             random = a.flag("body-random");
             if (size != null && text != null) throw new UsageError("give --body-size or --body-text, not both");
+            for (String s : a.all("body-size-at")) {
+                int eq = s.indexOf('=');
+                if (eq <= 0) throw new UsageError("--body-size-at expects I=B[:random], got " + s);
+                int index = parseInt("--body-size-at", s.substring(0, eq));
+                String spec = s.substring(eq + 1);
+                if (spec.endsWith(":random")) {
+                    randomAt.add(index);
+                    spec = spec.substring(0, spec.length() - ":random".length());
+                }
+                sizeAt.put(index, parseInt("--body-size-at", spec));
+            }
         }
 
         byte[] body(int i) {
+            Integer size = sizeAt.getOrDefault(i, this.size);
+            boolean random = sizeAt.containsKey(i) ? randomAt.contains(i) : this.random;
             if (size == null) return subst(text != null ? text : "ferry-{i}", i).getBytes(StandardCharsets.UTF_8);
             byte[] b = new byte[size];
             if (random) {
@@ -353,7 +548,10 @@ public final class FerryPeer {
         Set<String> seen = new HashSet<>();
         long t0 = System.nanoTime();
         try {
-            assignAll(c, topic, a.opt("from"));
+            // Next offset to emit, per queue. The lite consumer can skip a batch (a pull task cancelled by
+            // seek() may still take the seek offset, and its replacement then starts at the old pull
+            // offset); offsets in a queue are contiguous, so a jump means messages were skipped: seek back.
+            Map<MessageQueue, Long> next = assignAll(c, topic, a.opt("from"), hook(a));
             System.err.printf("ferry-peer: timings: jvm-to-main %d ms, consumer start+assign+seek %d ms%n",
                 jvmToMainMs, (System.nanoTime() - t0) / 1_000_000);
             long deadline = System.currentTimeMillis() + timeoutMs;
@@ -363,11 +561,30 @@ public final class FerryPeer {
                 long until = Math.min(deadline, stopAt);
                 if (now >= until) break;
                 List<MessageExt> batch = c.poll(Math.max(1, Math.min(500, until - now)));
+                Set<MessageQueue> gaps = new HashSet<>();
                 for (MessageExt m : batch) {
+                    MessageQueue q = sourceQueue(next.keySet(), m);
+                    Long want = q == null ? null : next.get(q);
+                    if (want != null) {
+                        if (gaps.contains(q) || m.getQueueOffset() < want) continue;
+                        if (m.getQueueOffset() > want) {
+                            gaps.add(q);
+                            continue;
+                        }
+                        next.put(q, m.getQueueOffset() + 1);
+                    }
                     String id = m.getBrokerName() + "/" + m.getQueueId() + "/" + m.getQueueOffset();
                     if (!seen.add(id)) continue;
                     lastNewAt = System.currentTimeMillis();
                     emit(describe(m));
+                }
+                for (MessageQueue q : gaps) {
+                    long want = next.get(q);
+                    System.err.println("ferry-peer: " + q + " jumped past offset " + want + "; seeking back");
+                    retry("seek " + q, () -> {
+                        c.seek(q, want);
+                        return null;
+                    });
                 }
                 if (seen.size() >= expect && quietMs > 0) {
                     // --quiet-ms: read on until nothing new has arrived for that long (late extras are seen).
@@ -401,8 +618,12 @@ public final class FerryPeer {
         return c;
     }
 
-    /** Starts the consumer on every readable queue of the topic, at the min (or max) offset of each. */
-    private static Collection<MessageQueue> assignAll(DefaultLitePullConsumer c, String topic, String from) throws Exception {
+    /**
+     * Starts the consumer on every readable queue of the topic, at the min (or max) offset of each;
+     * returns those offsets.
+     */
+    private static Map<MessageQueue, Long> assignAll(DefaultLitePullConsumer c, String topic, String from, RPCHook hook)
+        throws Exception {
         if (from == null) from = "earliest";
         if (!from.equals("earliest") && !from.equals("latest")) throw new UsageError("--from must be earliest or latest");
         c.start();
@@ -410,14 +631,18 @@ public final class FerryPeer {
         if (mqs.isEmpty()) throw new Failure("topic " + topic + " has no readable queues");
         c.assign(mqs);
         final boolean earliest = from.equals("earliest");
+        // The consumer's own client instance (same config, so same client id) answers min/max offsets.
+        MQAdminImpl admin = MQClientManager.getInstance().getOrCreateMQClientInstance(c, hook).getMQAdminImpl();
+        Map<MessageQueue, Long> start = new HashMap<>();
         for (MessageQueue mq : mqs) {
+            long offset = retry("start offset of " + mq, () -> earliest ? admin.minOffset(mq) : admin.maxOffset(mq));
             retry("seek " + mq, () -> {
-                if (earliest) c.seekToBegin(mq);
-                else c.seekToEnd(mq);
+                c.seek(mq, offset);
                 return null;
             });
+            start.put(mq, offset);
         }
-        return mqs;
+        return start;
     }
 
     interface Step<T> {
@@ -499,7 +724,7 @@ public final class FerryPeer {
         if (a.flag("body-random")) new Random(42).nextBytes(body);
         else Arrays.fill(body, (byte) 'x');
 
-        DefaultMQProducer producer = newProducer(a);
+        DefaultMQProducer producer = newProducer(a, false);
         producer.start();
         try {
             runSenders(producer, topic, body, warmup, batch, threads);
@@ -573,7 +798,7 @@ public final class FerryPeer {
         // it); each stored message is counted once.
         Set<String> distinct = new HashSet<>();
         try {
-            Collection<MessageQueue> mqs = assignAll(c, topic, "earliest");
+            Collection<MessageQueue> mqs = assignAll(c, topic, "earliest", hook(a)).keySet();
             long t0 = System.nanoTime();
             long deadline = System.currentTimeMillis() + timeoutMs;
             while (seen < count && System.currentTimeMillis() < deadline) {
@@ -1007,7 +1232,22 @@ public final class FerryPeer {
 
     /** "{i}" in texts, tags, keys and property values becomes the message index. */
     static String subst(String s, int i) {
-        return s.replace("{i}", Integer.toString(i));
+        Matcher m = INDEX_MOD.matcher(s.replace("{i}", Integer.toString(i)));
+        StringBuilder sb = new StringBuilder();
+        while (m.find()) m.appendReplacement(sb, Integer.toString(Math.floorMod(i, Integer.parseInt(m.group(1)))));
+        m.appendTail(sb);
+        return sb.toString();
+    }
+
+    /** "{i%N}": the message index mod N. */
+    private static final Pattern INDEX_MOD = Pattern.compile("\\{i%([1-9][0-9]*)\\}");
+
+    static int parseInt(String option, String v) {
+        try {
+            return Integer.parseInt(v.trim());
+        } catch (NumberFormatException e) {
+            throw new UsageError(option + " expects an integer, got " + v);
+        }
     }
 
     private static void emit(Json j) {
@@ -1017,7 +1257,7 @@ public final class FerryPeer {
 
     /** `--key value` arguments; a key may repeat (all()), a few are valueless flags. */
     static final class Args {
-        private static final Set<String> FLAGS = new HashSet<>(Arrays.asList("body-random"));
+        private static final Set<String> FLAGS = new HashSet<>(Arrays.asList("body-random", "message-group"));
         private final Map<String, List<String>> values = new LinkedHashMap<>();
 
         Args(String[] argv) {
