@@ -72,6 +72,7 @@ class CrashingTarget {
 
   connection(): ClusterConnection {
     const broker = {
+      send: (address: string, topic: string, queueId: number, m: OutgoingMessage) => broker.sendBatch(address, topic, queueId, [m]),
       sendBatch: async (address: string, _topic: string, _queueId: number, batch: OutgoingMessage[]) => {
         this.reachable(address);
         if (this.crashAfterStoring) {

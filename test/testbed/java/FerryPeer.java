@@ -798,14 +798,35 @@ public final class FerryPeer {
         // it); each stored message is counted once.
         Set<String> distinct = new HashSet<>();
         try {
-            Collection<MessageQueue> mqs = assignAll(c, topic, "earliest", hook(a)).keySet();
+            // Read gap-free per queue, as consume does: a jump past the next offset is sought back.
+            Map<MessageQueue, Long> next = assignAll(c, topic, "earliest", hook(a));
+            Collection<MessageQueue> mqs = next.keySet();
             long t0 = System.nanoTime();
             long deadline = System.currentTimeMillis() + timeoutMs;
             while (seen < count && System.currentTimeMillis() < deadline) {
+                Set<MessageQueue> gaps = new HashSet<>();
                 for (MessageExt m : c.poll(200)) {
+                    MessageQueue q = sourceQueue(next.keySet(), m);
+                    Long want = q == null ? null : next.get(q);
+                    if (want != null) {
+                        if (gaps.contains(q) || m.getQueueOffset() < want) continue;
+                        if (m.getQueueOffset() > want) {
+                            gaps.add(q);
+                            continue;
+                        }
+                        next.put(q, m.getQueueOffset() + 1);
+                    }
                     if (!distinct.add(m.getBrokerName() + "/" + m.getQueueId() + "/" + m.getQueueOffset())) continue;
                     seen++;
                     if (m.getBody() != null) bytes += m.getBody().length;
+                }
+                for (MessageQueue q : gaps) {
+                    long want = next.get(q);
+                    System.err.println("ferry-peer: " + q + " jumped past offset " + want + "; seeking back");
+                    retry("seek " + q, () -> {
+                        c.seek(q, want);
+                        return null;
+                    });
                 }
             }
             long ns = System.nanoTime() - t0;
