@@ -548,9 +548,7 @@ public final class FerryPeer {
         Set<String> seen = new HashSet<>();
         long t0 = System.nanoTime();
         try {
-            // Next offset to emit, per queue. The lite consumer can skip a batch (a pull task cancelled by
-            // seek() may still take the seek offset, and its replacement then starts at the old pull
-            // offset); offsets in a queue are contiguous, so a jump means messages were skipped: seek back.
+            // Next offset to emit, per queue (kept gap-free by pollInOrder).
             Map<MessageQueue, Long> next = assignAll(c, topic, a.opt("from"), hook(a));
             System.err.printf("ferry-peer: timings: jvm-to-main %d ms, consumer start+assign+seek %d ms%n",
                 jvmToMainMs, (System.nanoTime() - t0) / 1_000_000);
@@ -560,31 +558,11 @@ public final class FerryPeer {
                 long now = System.currentTimeMillis();
                 long until = Math.min(deadline, stopAt);
                 if (now >= until) break;
-                List<MessageExt> batch = c.poll(Math.max(1, Math.min(500, until - now)));
-                Set<MessageQueue> gaps = new HashSet<>();
-                for (MessageExt m : batch) {
-                    MessageQueue q = sourceQueue(next.keySet(), m);
-                    Long want = q == null ? null : next.get(q);
-                    if (want != null) {
-                        if (gaps.contains(q) || m.getQueueOffset() < want) continue;
-                        if (m.getQueueOffset() > want) {
-                            gaps.add(q);
-                            continue;
-                        }
-                        next.put(q, m.getQueueOffset() + 1);
-                    }
+                for (MessageExt m : pollInOrder(c, next, Math.max(1, Math.min(500, until - now)))) {
                     String id = m.getBrokerName() + "/" + m.getQueueId() + "/" + m.getQueueOffset();
                     if (!seen.add(id)) continue;
                     lastNewAt = System.currentTimeMillis();
                     emit(describe(m));
-                }
-                for (MessageQueue q : gaps) {
-                    long want = next.get(q);
-                    System.err.println("ferry-peer: " + q + " jumped past offset " + want + "; seeking back");
-                    retry("seek " + q, () -> {
-                        c.seek(q, want);
-                        return null;
-                    });
                 }
                 if (seen.size() >= expect && quietMs > 0) {
                     // --quiet-ms: read on until nothing new has arrived for that long (late extras are seen).
@@ -782,6 +760,39 @@ public final class FerryPeer {
         if (e != null) throw new RuntimeException(e);
     }
 
+    /**
+     * One poll, kept gap-free per queue: `next` holds each queue's next offset. The lite consumer can
+     * skip a batch (a pull task cancelled by seek() may still take the seek offset, and its replacement
+     * then starts at the old pull offset); offsets in a queue are contiguous, so a jump means messages
+     * were skipped: that queue is sought back and its messages past the gap wait for the re-read.
+     */
+    static List<MessageExt> pollInOrder(DefaultLitePullConsumer c, Map<MessageQueue, Long> next, long timeoutMs) throws Exception {
+        List<MessageExt> out = new ArrayList<>();
+        Set<MessageQueue> gaps = new HashSet<>();
+        for (MessageExt m : c.poll(timeoutMs)) {
+            MessageQueue q = sourceQueue(next.keySet(), m);
+            Long want = q == null ? null : next.get(q);
+            if (want != null) {
+                if (gaps.contains(q) || m.getQueueOffset() < want) continue;
+                if (m.getQueueOffset() > want) {
+                    gaps.add(q);
+                    continue;
+                }
+                next.put(q, m.getQueueOffset() + 1);
+            }
+            out.add(m);
+        }
+        for (MessageQueue q : gaps) {
+            long want = next.get(q);
+            System.err.println("ferry-peer: " + q + " jumped past offset " + want + "; seeking back");
+            retry("seek " + q, () -> {
+                c.seek(q, want);
+                return null;
+            });
+        }
+        return out;
+    }
+
     private static int benchPull(Args a) throws Exception {
         a.allow("namesrv", "topic", "count", "ak", "sk", "pull-batch", "pull-threads", "timeout-ms");
         String topic = a.req("topic");
@@ -798,35 +809,15 @@ public final class FerryPeer {
         // it); each stored message is counted once.
         Set<String> distinct = new HashSet<>();
         try {
-            // Read gap-free per queue, as consume does: a jump past the next offset is sought back.
             Map<MessageQueue, Long> next = assignAll(c, topic, "earliest", hook(a));
             Collection<MessageQueue> mqs = next.keySet();
             long t0 = System.nanoTime();
             long deadline = System.currentTimeMillis() + timeoutMs;
             while (seen < count && System.currentTimeMillis() < deadline) {
-                Set<MessageQueue> gaps = new HashSet<>();
-                for (MessageExt m : c.poll(200)) {
-                    MessageQueue q = sourceQueue(next.keySet(), m);
-                    Long want = q == null ? null : next.get(q);
-                    if (want != null) {
-                        if (gaps.contains(q) || m.getQueueOffset() < want) continue;
-                        if (m.getQueueOffset() > want) {
-                            gaps.add(q);
-                            continue;
-                        }
-                        next.put(q, m.getQueueOffset() + 1);
-                    }
+                for (MessageExt m : pollInOrder(c, next, 200)) {
                     if (!distinct.add(m.getBrokerName() + "/" + m.getQueueId() + "/" + m.getQueueOffset())) continue;
                     seen++;
                     if (m.getBody() != null) bytes += m.getBody().length;
-                }
-                for (MessageQueue q : gaps) {
-                    long want = next.get(q);
-                    System.err.println("ferry-peer: " + q + " jumped past offset " + want + "; seeking back");
-                    retry("seek " + q, () -> {
-                        c.seek(q, want);
-                        return null;
-                    });
                 }
             }
             long ns = System.nanoTime() - t0;
