@@ -7,14 +7,14 @@
 //   clusters                     shared/clusters: a stored endpoint turned into connections
 //   adapters                     shared/rocketmq, store, secrets, tencent-cloud, invoker
 //   domain                       shared/filter, shared/tasks (all but service.ts)
-//   foundation                   shared/errors.ts, log.ts, config.ts
+//   foundation                   shared/errors.ts, log.ts, config.ts, egress/ (which addresses Ferry may dial)
 //
 // functions/ (the deployed handlers) and infra/ (the local runtime, migrations) sit on top; test/
 // may import anything. Type-only imports count like any other.
 
 /** Lowest first; a layer may import its own and the layers before it. */
 const LAYERS = [
-  ['foundation', '^shared/(errors|log|config)\\.ts$'],
+  ['foundation', '^shared/((errors|log|config)\\.ts$|egress/)'],
   ['domain', '^shared/(filter/|tasks/(?!service\\.ts$))'],
   ['adapters', '^shared/(rocketmq|store|secrets|tencent-cloud|invoker)/'],
   ['clusters', '^shared/clusters/'],

@@ -1,11 +1,12 @@
 #!/usr/bin/env node
-// The `ferry` command. The CLI is TypeScript in shared/cli/. Loading it through tsx costs well over a
+// The `ferry` command in the checkout (`npm run ferry`); the package's `bin` is dist/ferry.mjs, built
+// by `npm run build:cli` (prepack). The CLI is TypeScript in shared/cli/. Loading it through tsx costs well over a
 // second of CPU on every run (esbuild service, loader thread, per-file transforms), so this bundles it
 // with esbuild (a dev dependency, like tsx) into node_modules/.cache/ferry-cli/ on first use and again
 // only when a bundled source file changed. Packages stay external and resolve from the project's node_modules;
 // the ReDoS checker sits in a chunk that only `tasks create` loads, and zod (for the API contract every
 // answer is checked against) in chunks loaded with the first answer.
-// Needs only `npm install` in the checkout (also through `npm link`); no build step to forget.
+// Needs only `npm install` in the checkout; no build step to forget.
 import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';

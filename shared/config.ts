@@ -1,6 +1,7 @@
 // Runtime configuration, read once at start-up from the environment and validated.
 import { resolve } from 'node:path';
 import { z } from 'zod';
+import { CLOUD_DEFAULT_ALLOW, LOCAL_DEFAULT_ALLOW, parseRange } from './egress/policy.ts';
 
 /** A setting the environment gets wrong: the message names the variable (never its value, which may be a secret). */
 export class ConfigError extends Error {
@@ -45,9 +46,11 @@ const EnvSchema = z.object({
   FERRY_API_TOKEN: z.string().min(16).optional().meta({ expects: 'at least 16 characters' }),
   FERRY_REQUIRE_MANAGED_SIDE: oneOf(FLAG).default('false'),
   FERRY_REPLICATOR_BUFFER_MB: whole(4, 4096).default(64),
-  FERRY_REPLICATOR_BUDGET_MS: whole(5_000, 900_000).default(60_000),
+  FERRY_REPLICATOR_BUDGET_MS: whole(5_000, 900_000).default(300_000),
   FERRY_LEASE_TTL_MS: whole(1000, 300_000).default(15_000),
   FERRY_RECONCILE_INTERVAL_MS: whole(200).default(3000),
+  FERRY_HEALTH_UNREACHABLE_MS: whole(1000).default(30_000),
+  FERRY_HEALTH_LAG_MS: whole(1000).default(120_000),
   FERRY_METADATA_SYNC_INTERVAL_MS: whole(200).default(10_000),
   FERRY_INVOKER: oneOf(['local', 'process', 'aws-lambda', 'tencent-scf']).default('local'),
   FERRY_REPLICATOR_FUNCTION: z.string().min(1).default('ferry-dev-replicator'),
@@ -56,8 +59,17 @@ const EnvSchema = z.object({
   FERRY_TENCENT_API_ENDPOINT: z.string().min(1).optional(),
   FERRY_API_BASE_PATH: z.string().optional(),
   FERRY_EMF: oneOf(FLAG).optional(),
+  FERRY_MAX_TASKS_PER_TENANT: whole(1).default(1000),
+  FERRY_RATE_LIMIT_RPS: whole(1, 100_000).optional(),
+  FERRY_EGRESS_ALLOW: z
+    .string()
+    .refine((t) => t.split(',').every((r) => parseRange(r) !== undefined))
+    .optional()
+    .meta({ expects: 'a comma-separated list of CIDR ranges or addresses, e.g. 10.0.0.0/8,fc00::/7' }),
   // Set by Lambda in every function: EMF lines are then on unless FERRY_EMF says otherwise.
   AWS_LAMBDA_FUNCTION_NAME: z.string().min(1).optional(),
+  // Set by Tencent SCF inside a function.
+  SCF_NAMESPACE: z.string().min(1).optional(),
 });
 
 /** What a variable must be, from its schema's `expects` (or zod's own words). */
@@ -89,6 +101,10 @@ export interface FerryConfig {
   /** A crashed replicator's shard is taken over once its lease expires. */
   leaseTtlMs: number;
   reconcileIntervalMs: number;
+  /** Health: a cluster failing its probe this long degrades a running task. */
+  healthUnreachableMs: number;
+  /** Health: a flow's lag growing with nothing replicated this long degrades a running task. */
+  healthLagMs: number;
   metadataSyncIntervalMs: number;
   /** local: replicators in this process; process: a child process each (needs PostgreSQL); or a function platform. */
   invoker: 'local' | 'process' | 'aws-lambda' | 'tencent-scf';
@@ -108,6 +124,16 @@ export interface FerryConfig {
   emf: boolean;
   /** Running as an AWS Lambda function. */
   onLambda: boolean;
+  /**
+   * The ranges (CIDR) Ferry may connect to clusters in: FERRY_EGRESS_ALLOW, else loopback and the
+   * private ranges locally, the private ranges only in a cloud function. Link-local and metadata
+   * addresses stay refused unless named (shared/egress/policy.ts).
+   */
+  egressAllow: readonly string[];
+  /** Tasks one tenant may hold: a create beyond it is QUOTA_EXCEEDED. */
+  maxTasksPerTenant: number;
+  /** API requests per second per token (burst: twice that), in this API process's memory; unset = no limit. */
+  rateLimitRps: number | undefined;
   /** The environment this configuration came from, for child processes (replicators) to inherit. */
   childEnv: Readonly<NodeJS.ProcessEnv>;
 }
@@ -128,6 +154,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): FerryConfig {
     throw new ConfigError([...problems.keys()], `invalid environment ${noun}: ${list.join('; ')}`);
   }
   const e = parsed.data;
+  // In a cloud function the embedded store and a generated key would live and die with one instance:
+  // tasks and sealed credentials would vanish silently. Refuse to start instead.
+  if (e.AWS_LAMBDA_FUNCTION_NAME !== undefined || e.SCF_NAMESPACE !== undefined) {
+    const missing = (['DATABASE_URL', 'FERRY_SECRET_KEY'] as const).filter((v) => e[v] === undefined);
+    if (missing.length > 0) {
+      const what = missing.join(' and ');
+      throw new ConfigError(
+        [...missing],
+        `${what} must be set in a cloud function (the embedded store and a generated key do not persist)`,
+      );
+    }
+  }
   // The embedded store lives in one process: replicators in other processes cannot share it.
   if (e.FERRY_INVOKER === 'process' && !e.DATABASE_URL)
     throw new ConfigError(['FERRY_INVOKER'], 'invalid environment variable: FERRY_INVOKER "process" needs DATABASE_URL (PostgreSQL)');
@@ -143,6 +181,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): FerryConfig {
     replicatorBudgetMs: e.FERRY_REPLICATOR_BUDGET_MS,
     leaseTtlMs: e.FERRY_LEASE_TTL_MS,
     reconcileIntervalMs: e.FERRY_RECONCILE_INTERVAL_MS,
+    healthUnreachableMs: e.FERRY_HEALTH_UNREACHABLE_MS,
+    healthLagMs: e.FERRY_HEALTH_LAG_MS,
     metadataSyncIntervalMs: e.FERRY_METADATA_SYNC_INTERVAL_MS,
     invoker: e.FERRY_INVOKER,
     replicatorFunction: e.FERRY_REPLICATOR_FUNCTION,
@@ -152,6 +192,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): FerryConfig {
     apiBasePath: e.FERRY_API_BASE_PATH,
     emf: e.FERRY_EMF === undefined ? e.AWS_LAMBDA_FUNCTION_NAME !== undefined : e.FERRY_EMF === 'true' || e.FERRY_EMF === '1',
     onLambda: e.AWS_LAMBDA_FUNCTION_NAME !== undefined,
+    maxTasksPerTenant: e.FERRY_MAX_TASKS_PER_TENANT,
+    rateLimitRps: e.FERRY_RATE_LIMIT_RPS,
+    egressAllow:
+      e.FERRY_EGRESS_ALLOW?.split(',').map((r) => r.trim()) ??
+      (e.AWS_LAMBDA_FUNCTION_NAME !== undefined || e.SCF_NAMESPACE !== undefined ? CLOUD_DEFAULT_ALLOW : LOCAL_DEFAULT_ALLOW),
     childEnv: { ...env },
   };
 }

@@ -4,6 +4,11 @@
 export type FerryErrorCode =
   | 'VALIDATION_FAILED'
   | 'FIELD_IMMUTABLE'
+  /** A cluster address outside the deployment's egress policy (FERRY_EGRESS_ALLOW). */
+  | 'EGRESS_DENIED'
+  | 'PAYLOAD_TOO_LARGE'
+  | 'QUOTA_EXCEEDED'
+  | 'RATE_LIMITED'
   | 'UNAUTHENTICATED'
   | 'FORBIDDEN'
   | 'NOT_FOUND'

@@ -4,7 +4,6 @@ import { mkdirSync } from 'node:fs';
 import { ConfigError, loadConfig, type FerryConfig } from '../../shared/config.ts';
 import { ChildProcessInvoker } from '../../shared/invoker/child-process.ts';
 import { LocalInvoker } from '../../shared/invoker/local.ts';
-import { PrometheusExporter } from '../../shared/monitoring/prometheus.ts';
 import { composeFerry } from '../../shared/runtime/root.ts';
 import { ensureBootstrapToken } from './bootstrap.ts';
 import { replicatorProcessArgs } from './replicator-bundle.ts';
@@ -65,7 +64,7 @@ const timers = [
   every(config.metadataSyncIntervalMs, 'metadata-sync', log, () => ferry.syncMetadata()),
 ];
 
-const server = createHttpServer(ferry.api, log, new PrometheusExporter(ferry.store));
+const server = createHttpServer(ferry.api, log);
 server.once('error', (err) =>
   exitOnSetupError(err, (reason, code) =>
     code === 'EADDRINUSE' || code === 'EACCES' ? `cannot listen on PORT ${config.port} (${reason})` : undefined,

@@ -1,27 +1,36 @@
 // The local runtime's HTTP edge: node:http request → ApiRequest → the same router the functions use.
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { errorResponse } from '../../shared/api/errors.ts';
-import type { ApiRequest, ApiResponse } from '../../shared/api/http.ts';
+import { MAX_BODY_BYTES, tooLarge, type ApiRequest } from '../../shared/api/http.ts';
 import { route, type ApiDeps } from '../../shared/api/router.ts';
+import { isFerryError } from '../../shared/errors.ts';
 import type { Logger } from '../../shared/log.ts';
-import { METRICS_PATH, metricsEndpoint, type MetricsScrape } from '../../shared/monitoring/metrics-endpoint.ts';
-import type { PrometheusExporter } from '../../shared/monitoring/prometheus.ts';
 
-const MAX_BODY = 1024 * 1024;
+/** Past this much the sender is cut off rather than drained (it is not a client that made a mistake). */
+const MAX_DRAINED = 16 * MAX_BODY_BYTES;
 
+/**
+ * The body, or PAYLOAD_TOO_LARGE once it passes MAX_BODY_BYTES. The rest is read and dropped, not
+ * left unread: closing a socket with unread bytes resets it, and the client would see a reset
+ * instead of the 413.
+ */
 async function readBody(req: IncomingMessage): Promise<string | undefined> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
     size += (chunk as Buffer).length;
-    if (size > MAX_BODY) throw new Error('request body too large');
-    chunks.push(chunk as Buffer);
+    if (size > MAX_DRAINED) {
+      req.destroy();
+      break;
+    }
+    if (size <= MAX_BODY_BYTES) chunks.push(chunk as Buffer);
   }
+  if (size > MAX_BODY_BYTES) throw tooLarge();
   return chunks.length ? Buffer.concat(chunks).toString('utf8') : undefined;
 }
 
-/** `exporter`: serve Prometheus `/metrics` beside the API (the local runtime's, not the functions'). */
-export function createHttpServer(deps: ApiDeps, log: Logger, exporter?: PrometheusExporter): Server {
+/** The API, the console and Prometheus `/metrics`, all answered by the router. */
+export function createHttpServer(deps: ApiDeps, log: Logger): Server {
   return createServer(async (req, res) => {
     const started = process.hrtime.bigint();
     const url = new URL(req.url ?? '/', 'http://localhost');
@@ -34,13 +43,17 @@ export function createHttpServer(deps: ApiDeps, log: Logger, exporter?: Promethe
         headers: Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(',') : (v ?? '')])),
         body: await readBody(req),
       };
-      const out =
-        exporter && apiReq.path === METRICS_PATH
-          ? metricsResponse(await metricsEndpoint(apiReq, { ...deps, exporter }))
-          : await route(apiReq, deps);
+      const out = await route(apiReq, deps);
       status = out.status;
       res.writeHead(out.status, out.headers).end(out.body);
     } catch (err) {
+      if (isFerryError(err, 'PAYLOAD_TOO_LARGE')) {
+        const out = errorResponse(err);
+        status = out.status;
+        // This connection has carried a body too large to take: it is not reused.
+        res.writeHead(out.status, { ...out.headers, connection: 'close' }).end(out.body);
+        return;
+      }
       log.error({ err }, 'request failed');
       res
         .writeHead(500, { 'content-type': 'application/json' })
@@ -49,10 +62,4 @@ export function createHttpServer(deps: ApiDeps, log: Logger, exporter?: Promethe
       log.debug({ method: req.method, path: url.pathname, status, ms: Number(process.hrtime.bigint() - started) / 1e6 }, 'request');
     }
   });
-}
-
-/** A scrape as an HTTP answer: a refusal is answered like the API's errors. */
-function metricsResponse(scrape: MetricsScrape): ApiResponse {
-  if (!scrape.ok) return errorResponse(scrape.error, scrape.status, scrape.headers);
-  return { status: 200, headers: { 'content-type': scrape.contentType }, body: scrape.body };
 }

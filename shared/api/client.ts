@@ -9,6 +9,7 @@ import type {
   FailureList,
   Health,
   MetadataList,
+  OffsetSyncList,
   MetricsSeries,
   OpenApiDocument,
   OperationId,
@@ -16,8 +17,10 @@ import type {
   RetryRequested,
   TaskDetails,
   TaskPage,
+  TaskPreview,
   TaskView,
   TokenIssued,
+  TokenList,
   operations,
 } from './contract.ts';
 
@@ -125,6 +128,11 @@ export class ApiClient {
     return this.call('createTask', { path: '/v1/tasks', body });
   }
 
+  /** What a task body's filters would take from its source cluster(s) now; nothing is created. */
+  previewTask(body: unknown): Promise<TaskPreview> {
+    return this.call('previewTask', { path: '/v1/tasks/preview', body });
+  }
+
   /**
    * PATCH: a JSON merge patch of the task's definition (rename; while stopped or start_failed also
    * endpoints, filter, tpsLimit, shards). `version` in the body makes it fail with CONFLICT if the
@@ -164,6 +172,11 @@ export class ApiClient {
     return this.call('getMetadata', { path: `/v1/tasks/${enc(id)}/metadata` });
   }
 
+  /** Consumer offset translation: each group's latest outcome per source queue. */
+  offsets(id: string): Promise<OffsetSyncList> {
+    return this.call('getOffsets', { path: `/v1/tasks/${enc(id)}/offsets` });
+  }
+
   failures(id: string, q: { limit?: number | undefined; includePayload?: boolean | undefined } = {}): Promise<FailureList> {
     return this.call('getFailures', { path: `/v1/tasks/${enc(id)}/failures`, query: { limit: q.limit, includePayload: q.includePayload } });
   }
@@ -179,6 +192,16 @@ export class ApiClient {
   /** A new token in the caller's tenant (admins only); role defaults to reader. */
   createToken(body: { role?: 'admin' | 'reader'; label?: string } = {}): Promise<TokenIssued> {
     return this.call('createToken', { path: '/v1/tokens', body });
+  }
+
+  /** The tenant's tokens (admins only): ids, never the tokens. */
+  listTokens(): Promise<TokenList> {
+    return this.call('listTokens', { path: '/v1/tokens' });
+  }
+
+  /** Revokes a token of the tenant by its id (admins only). */
+  async deleteToken(id: string): Promise<void> {
+    await this.call('deleteToken', { path: `/v1/tokens/${enc(id)}` });
   }
 
   async revokeToken(token: string): Promise<void> {
@@ -255,6 +278,7 @@ export class ApiClient {
 // the type makes sure they are the contract's.
 const METHODS = {
   createTask: 'POST',
+  previewTask: 'POST',
   listTasks: 'GET',
   getTask: 'GET',
   updateTask: 'PATCH',
@@ -264,11 +288,14 @@ const METHODS = {
   resetOffset: 'POST',
   getMetrics: 'GET',
   getMetadata: 'GET',
+  getOffsets: 'GET',
   getFailures: 'GET',
   retryFailures: 'POST',
   getEvents: 'GET',
   getOpenApi: 'GET',
+  listTokens: 'GET',
   createToken: 'POST',
+  deleteToken: 'DELETE',
   revokeToken: 'POST',
   health: 'GET',
 } as const satisfies { [K in OperationId]: (typeof operations)[K]['method'] };

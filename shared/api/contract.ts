@@ -17,8 +17,9 @@ import { z } from 'zod';
 export const ErrorBody = z.object({
   error: z.object({
     /**
-     * A FerryErrorCode: VALIDATION_FAILED, FIELD_IMMUTABLE, UNAUTHENTICATED, FORBIDDEN, NOT_FOUND,
-     * TASK_RUNNING, INVALID_STATE, CONFLICT (a stale version, or a task name the tenant already has), INTERNAL.
+     * A FerryErrorCode: VALIDATION_FAILED, FIELD_IMMUTABLE, EGRESS_DENIED (a cluster address outside the
+     * egress policy), UNAUTHENTICATED, FORBIDDEN, NOT_FOUND, TASK_RUNNING, INVALID_STATE, CONFLICT (a stale
+     * version, or a task name the tenant already has), PAYLOAD_TOO_LARGE (413), INTERNAL.
      */
     code: z.string(),
     message: z.string(),
@@ -75,6 +76,21 @@ export const StartOffsetView = z.discriminatedUnion('type', [
   z.object({ type: z.literal('timestamp'), timestamp: z.number() }),
 ]);
 
+/**
+ * How a task replicates. Running tasks: ok; degraded (a cluster unreachable over 30 s, or a flow's lag
+ * growing with nothing replicated over 2 min); stalled (a shard no replicator held for two reconciler
+ * intervals). start_failed: stalled, the status reason as the reason. Stopped, initializing and
+ * deleting tasks: ok, reason and since null. Health changes do not change `version`.
+ */
+export const TaskHealthView = z.object({
+  state: z.enum(['ok', 'degraded', 'stalled']),
+  /** Every problem found, most severe first; null when ok. */
+  reason: z.string().nullable(),
+  /** When the task entered this state; null when its health is not evaluated (not running, or not yet). */
+  since: z.string().nullable(),
+});
+export type TaskHealthView = z.infer<typeof TaskHealthView>;
+
 /** A task: its input fields (secrets masked, defaults applied) plus identity, state and version. */
 export const TaskView = z.object({
   id: z.string(),
@@ -91,9 +107,18 @@ export const TaskView = z.object({
   tpsLimit: z.number().nullable(),
   idempotentResume: z.boolean(),
   shards: z.union([z.literal('auto'), z.number()]),
+  /** Consumer groups taken by metadata sync and offset translation. */
+  groups: z.object({ include: z.array(z.string()), exclude: z.array(z.string()) }),
+  metadataSync: z.object({
+    kinds: z.array(z.enum(['topic', 'group', 'acl'])),
+    propagateDeletes: z.boolean(),
+    topicsFollowFilter: z.boolean(),
+  }),
+  offsetSync: z.object({ enabled: z.boolean() }),
   status: TaskStatus,
   /** Why the task is in its status (start_failed says what went wrong). */
   statusReason: z.string().nullable(),
+  health: TaskHealthView,
   desiredState: z.enum(['running', 'stopped']),
   /** A reset-offset waiting for the next start. */
   pendingReset: z.object({ timestamp: z.number(), requestedAt: z.string() }).nullable(),
@@ -117,6 +142,22 @@ export type FlowSummary = z.infer<typeof FlowSummary>;
 
 export const TaskDetails = TaskView.extend({ summary: z.array(FlowSummary) });
 export type TaskDetails = z.infer<typeof TaskDetails>;
+
+/** POST /v1/tasks/preview: per flow, what the topic filter and the groups filter would take from its source cluster now. */
+export const TaskPreview = z.object({
+  flows: z.array(
+    z.object({
+      /** `sourceClusterId->targetClusterId`. */
+      flow: z.string(),
+      /** Every topic of the flow's source cluster; `reason` says what selected it or why not (pattern, system topic). */
+      topics: z.array(z.object({ name: z.string(), queues: z.number(), selected: z.boolean(), reason: z.string() })),
+      groups: z.array(z.object({ name: z.string(), selected: z.boolean(), reason: z.string() })),
+      /** Why the consumer groups could not be listed (then `groups` is empty). */
+      groupsError: z.string().optional(),
+    }),
+  ),
+});
+export type TaskPreview = z.infer<typeof TaskPreview>;
 
 /** One page of GET /v1/tasks, newest first; nextCursor is null on the last page. */
 export const TaskPage = z.object({ items: z.array(TaskView), nextCursor: z.string().nullable() });
@@ -158,6 +199,30 @@ export type MetadataItemView = z.infer<typeof MetadataItemView>;
 
 export const MetadataList = z.object({ items: z.array(MetadataItemView) });
 export type MetadataList = z.infer<typeof MetadataList>;
+
+/**
+ * The latest translation of one consumer group's committed offset on one source queue of a flow:
+ * `sourceOffset` is the group's commit there, `targetOffset` where the group stands on the target queue.
+ */
+export const OffsetSyncItemView = z.object({
+  group: z.string(),
+  topic: z.string(),
+  /** The source queue. */
+  broker: z.string(),
+  queueId: z.number(),
+  flow: z.string(),
+  sourceOffset: z.number(),
+  targetBroker: z.string().nullable(),
+  targetQueueId: z.number().nullable(),
+  targetOffset: z.number().nullable(),
+  status: z.enum(['synced', 'skipped-active-consumers', 'no-mapping-yet', 'failed']),
+  error: z.string().nullable(),
+  syncedAt: z.string(),
+});
+export type OffsetSyncItemView = z.infer<typeof OffsetSyncItemView>;
+
+export const OffsetSyncList = z.object({ items: z.array(OffsetSyncItemView) });
+export type OffsetSyncList = z.infer<typeof OffsetSyncList>;
 
 /** A message the replicator could not deliver; `payload` (base64) only with ?includePayload=true. */
 export const ParkedMessageView = z.object({
@@ -202,9 +267,28 @@ export type AuditList = z.infer<typeof AuditList>;
 
 // ── tokens, health, the document itself ────────────────────────────────────────────────────────
 
-/** A token minted in the caller's tenant; the only time the token itself is shown. */
-export const TokenIssued = z.object({ token: z.string(), tenant: z.string(), role: z.enum(['admin', 'reader']), label: z.string() });
+/** A token minted in the caller's tenant; the only time the token itself is shown. `id` names it later. */
+export const TokenIssued = z.object({
+  id: z.string(),
+  token: z.string(),
+  tenant: z.string(),
+  role: z.enum(['admin', 'reader']),
+  label: z.string(),
+});
 export type TokenIssued = z.infer<typeof TokenIssued>;
+
+/** A token of the tenant as listed: never the token, only its id (the first 16 hex digits of its SHA-256). */
+export const TokenView = z.object({
+  id: z.string(),
+  label: z.string(),
+  role: z.enum(['admin', 'reader']),
+  createdAt: z.string(),
+  revokedAt: z.string().nullable(),
+});
+export type TokenView = z.infer<typeof TokenView>;
+
+export const TokenList = z.object({ items: z.array(TokenView) });
+export type TokenList = z.infer<typeof TokenList>;
 
 export const HealthOk = z.object({ status: z.literal('ok'), store: z.enum(['embedded', 'postgres']) });
 export const HealthUnavailable = z.object({ status: z.literal('unavailable'), store: z.enum(['embedded', 'postgres']), error: z.string() });
@@ -244,6 +328,8 @@ const op = <const M extends Method, const S extends number, R extends z.ZodType 
 /** Every route of the API. Health is answered without a token; everything else needs one. */
 export const operations = {
   createTask: op('POST', '/v1/tasks', 201, TaskView),
+  // Reads the source cluster(s) now; nothing is stored.
+  previewTask: op('POST', '/v1/tasks/preview', 200, TaskPreview),
   listTasks: op('GET', '/v1/tasks', 200, TaskPage),
   getTask: op('GET', '/v1/tasks/{id}', 200, TaskDetails),
   // Rename; while stopped or start_failed also edit (a JSON merge patch of the definition, TaskPatchInput).
@@ -254,11 +340,14 @@ export const operations = {
   resetOffset: op('POST', '/v1/tasks/{id}/reset-offset', 202, TaskView),
   getMetrics: op('GET', '/v1/tasks/{id}/metrics', 200, MetricsSeries),
   getMetadata: op('GET', '/v1/tasks/{id}/metadata', 200, MetadataList),
+  getOffsets: op('GET', '/v1/tasks/{id}/offsets', 200, OffsetSyncList),
   getFailures: op('GET', '/v1/tasks/{id}/failures', 200, FailureList),
   retryFailures: op('POST', '/v1/tasks/{id}/failures/retry', 202, RetryRequested),
   getEvents: op('GET', '/v1/tasks/{id}/events', 200, AuditList),
   getOpenApi: op('GET', '/v1/openapi.json', 200, OpenApiDocument),
+  listTokens: op('GET', '/v1/tokens', 200, TokenList),
   createToken: op('POST', '/v1/tokens', 201, TokenIssued),
+  deleteToken: op('DELETE', '/v1/tokens/{id}', 204, null),
   revokeToken: op('POST', '/v1/tokens/revoke', 204, null),
   // 503 with HealthUnavailable when the store is unreachable.
   health: op('GET', '/v1/health', 200, Health),

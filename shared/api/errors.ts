@@ -7,6 +7,10 @@ import { json, type ApiResponse } from './http.ts';
 const STATUS: Record<FerryErrorCode, number> = {
   VALIDATION_FAILED: 400,
   FIELD_IMMUTABLE: 400,
+  EGRESS_DENIED: 400,
+  PAYLOAD_TOO_LARGE: 413,
+  QUOTA_EXCEEDED: 409,
+  RATE_LIMITED: 429,
   UNAUTHENTICATED: 401,
   FORBIDDEN: 403,
   NOT_FOUND: 404,

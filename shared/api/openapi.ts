@@ -3,6 +3,7 @@
 // (contract.ts) that types the router's answers and the client — so the document cannot drift
 // from either.
 import { z } from 'zod';
+import { TaskPreviewInput } from '../tasks/preview.ts';
 import { ResetOffsetInput, TaskInput, TaskPatchInput } from '../tasks/schema.ts';
 import {
   AuditEventView,
@@ -15,6 +16,8 @@ import {
   HealthUnavailable,
   MetadataItemView,
   MetadataList,
+  OffsetSyncItemView,
+  OffsetSyncList,
   MetricsPoint,
   MetricsSeries,
   OpenApiDocument,
@@ -22,11 +25,15 @@ import {
   RetryRequested,
   TaskDetails,
   TaskPage,
+  TaskPreview,
   TaskView,
   TokenIssued,
+  TokenList,
+  TokenView,
   operations,
   type OperationId,
 } from './contract.ts';
+import { METRICS_OPERATION, METRICS_PATH } from './metrics-route.ts';
 
 const REF = '#/components/schemas/';
 
@@ -40,16 +47,21 @@ const RESPONSES: [string, z.ZodType][] = [
   ['FlowSummary', FlowSummary],
   ['TaskDetails', TaskDetails],
   ['TaskPage', TaskPage],
+  ['TaskPreview', TaskPreview],
   ['MetricsPoint', MetricsPoint],
   ['MetricsSeries', MetricsSeries],
   ['MetadataItem', MetadataItemView],
   ['MetadataList', MetadataList],
+  ['OffsetSyncItem', OffsetSyncItemView],
+  ['OffsetSyncList', OffsetSyncList],
   ['ParkedMessage', ParkedMessageView],
   ['FailureList', FailureList],
   ['RetryRequested', RetryRequested],
   ['AuditEvent', AuditEventView],
   ['AuditList', AuditList],
   ['TokenIssued', TokenIssued],
+  ['TokenView', TokenView],
+  ['TokenList', TokenList],
   ['HealthOk', HealthOk],
   ['HealthUnavailable', HealthUnavailable],
   ['OpenApiDocument', OpenApiDocument],
@@ -90,7 +102,7 @@ export function openApiDocument(): OpenApiDocument {
   const jsonBody = (name: string) => ({ required: true, content: content(name) });
   const errorAnswer = (description: string) => ({ description, content: content('Error') });
   const errors = {
-    400: errorAnswer('invalid input: VALIDATION_FAILED or FIELD_IMMUTABLE, naming the field'),
+    400: errorAnswer('invalid input: VALIDATION_FAILED, FIELD_IMMUTABLE or EGRESS_DENIED, naming the field'),
     401: errorAnswer('missing or invalid token'),
     403: errorAnswer('a reader token on a write'),
     404: errorAnswer('no such task in this tenant'),
@@ -103,6 +115,13 @@ export function openApiDocument(): OpenApiDocument {
     return { [operations[id].status]: component === null ? { description } : { description, content: content(component) } };
   };
   const idParam = [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }];
+  const query = (name: string, type: string, description: string) => ({
+    name,
+    in: 'query',
+    required: false,
+    description,
+    schema: { type },
+  });
   const op = (id: OperationId, summary: string, description: string, extra: Record<string, unknown> = {}) => ({
     operationId: id,
     summary,
@@ -125,6 +144,7 @@ export function openApiDocument(): OpenApiDocument {
       schemas: {
         TaskInput: schema(TaskInput),
         TaskPatchInput: schema(TaskPatchInput),
+        TaskPreviewInput: schema(TaskPreviewInput),
         ResetOffsetInput: schema(ResetOffsetInput),
         ...responseSchemas(),
       },
@@ -139,6 +159,16 @@ export function openApiDocument(): OpenApiDocument {
             required: false,
             schema: { type: 'string' },
           })),
+        }),
+      },
+      '/v1/tasks/preview': {
+        post: op('previewTask', 'Preview what a task would take, before creating it', '{flows: [{flow, topics, groups}]}', {
+          description:
+            'Reads the source cluster(s) now (both sides of a two-way task) and answers, per flow, every topic with its readable ' +
+            'queues and every consumer group, each with selected and the reason (the pattern that took it or left it out, or a ' +
+            'system topic/group). The body is a task body (name optional), checked like TaskInput. Nothing is stored; secrets ' +
+            'are used to connect and are neither logged nor answered.',
+          requestBody: jsonBody('TaskPreviewInput'),
         }),
       },
       '/v1/tasks/{id}': {
@@ -158,22 +188,52 @@ export function openApiDocument(): OpenApiDocument {
       '/v1/tasks/{id}/reset-offset': {
         post: byId('resetOffset', 'Replay from a time (stopped tasks only)', TASK, { requestBody: jsonBody('ResetOffsetInput') }),
       },
-      '/v1/tasks/{id}/metrics': { get: byId('getMetrics', 'Per-minute series per flow (?from=&to=, ms)', '{from, to, stepMs, points}') },
+      '/v1/tasks/{id}/metrics': {
+        get: byId('getMetrics', 'Per-minute series per flow (?from=&to=, ms)', '{from, to, stepMs, points}', {
+          parameters: [
+            ...idParam,
+            query('from', 'integer', 'range start, epoch ms (default: an hour before `to`)'),
+            query('to', 'integer', 'range end, epoch ms, exclusive (default: now)'),
+          ],
+        }),
+      },
       '/v1/tasks/{id}/metadata': { get: byId('getMetadata', 'Metadata sync items', '{items}') },
-      '/v1/tasks/{id}/failures': { get: byId('getFailures', 'Parked messages (?includePayload=true for bodies)', '{items}') },
+      '/v1/tasks/{id}/offsets': { get: byId('getOffsets', 'Consumer offset translation per group and source queue', '{items}') },
+      '/v1/tasks/{id}/failures': {
+        get: byId('getFailures', 'Parked messages (?includePayload=true for bodies)', '{items}', {
+          parameters: [
+            ...idParam,
+            query('limit', 'integer', 'at most this many, 1..1000 (default 100)'),
+            query('includePayload', 'boolean', 'true: each message body, base64, in `payload`'),
+          ],
+        }),
+      },
       '/v1/tasks/{id}/failures/retry': { post: byId('retryFailures', 'Re-queue parked messages', '{requested}') },
       '/v1/tasks/{id}/events': { get: byId('getEvents', 'Audit trail', '{items}') },
       '/v1/tokens': {
+        get: op('listTokens', "Your tenant's tokens, revoked ones included (admins only; never the token, only its id)", '{items}'),
         post: op('createToken', 'Mint a token in your tenant (the only time it is shown)', 'the token', {
           requestBody: inlineBody({ role: { type: 'string', enum: ['admin', 'reader'], default: 'reader' }, label: { type: 'string' } }),
         }),
       },
+      '/v1/tokens/{id}': { delete: byId('deleteToken', 'Revoke a token of your tenant by its id (admins only)', 'revoked') },
       '/v1/tokens/revoke': {
         post: op('revokeToken', 'Revoke a token of your tenant', 'revoked', {
           requestBody: inlineBody({ token: { type: 'string' } }, ['token']),
         }),
       },
       '/v1/openapi.json': { get: op('getOpenApi', 'This document', 'the OpenAPI 3.1 document') },
+      [METRICS_PATH]: {
+        get: {
+          operationId: METRICS_OPERATION,
+          summary: "Prometheus metrics of the token's tenant (text exposition format 0.0.4)",
+          security: [{ bearer: [] }],
+          responses: {
+            200: { description: 'the exposition', content: { 'text/plain; version=0.0.4': { schema: { type: 'string' } } } },
+            401: errors[401],
+          },
+        },
+      },
       '/v1/health': {
         get: {
           operationId: 'health',

@@ -1,15 +1,19 @@
 // HTTP API v1 (../shared/design/api.md): authenticate, route, call the service, map the result.
 // Errors become `{error: {code, message, field}}` with the status from one table (errors.ts).
-import { authenticate, issueToken, hashToken } from '../auth/tokens.ts';
+import { listTenantTokens, revokeTokenById } from '../auth/token-admin.ts';
+import { authenticate, issueToken, hashToken, tokenId } from '../auth/tokens.ts';
 import type { Principal } from '../auth/principal.ts';
 import { FerryError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type { StoreHealth, TokenStore } from '../store/store.ts';
 import { type TaskService, requireWriter } from '../tasks/service.ts';
+import { checkQueryText, checkText } from '../tasks/text.ts';
 import { operations, type OperationId, type ResponseBody } from './contract.ts';
 import { errorResponse } from './errors.ts';
-import { json, type ApiRequest, type ApiResponse } from './http.ts';
+import { json, MAX_BODY_BYTES, tooLarge, type ApiRequest, type ApiResponse } from './http.ts';
+import { METRICS_OPERATION, METRICS_PATH, type MetricsSource, metricsRoute } from './metrics-route.ts';
 import { openApiDocument } from './openapi.ts';
+import type { RateLimiter } from './rate-limit.ts';
 import { isConsoleRequest, serveConsole } from './static.ts';
 
 export interface ApiDeps {
@@ -17,6 +21,10 @@ export interface ApiDeps {
   storeKind: 'embedded' | 'postgres';
   tasks: TaskService;
   log: Logger;
+  /** `GET /metrics`: Prometheus text for the bearer token's tenant, on every edge (local runtime and API function). */
+  exporter: MetricsSource;
+  /** FERRY_RATE_LIMIT_RPS per token, when set. */
+  rateLimit?: RateLimiter | undefined;
 }
 
 type Context = { req: ApiRequest; p: Principal; id: string; body: () => unknown; deps: ApiDeps };
@@ -24,12 +32,21 @@ type Context = { req: ApiRequest; p: Principal; id: string; body: () => unknown;
 type Handler<K extends OperationId> = (ctx: Context) => Promise<ResponseBody<K>>;
 
 const ID = '([A-Za-z0-9_-]{1,64})';
-const routes: { method: string; pattern: RegExp; handler: (ctx: Context) => Promise<ApiResponse> }[] = [];
+interface Route {
+  operation: OperationId;
+  method: string;
+  path: string;
+  pattern: RegExp;
+  handler: (ctx: Context) => Promise<ApiResponse>;
+}
+const routes: Route[] = [];
 // Method, path and success status come from the contract, so a route cannot answer other than it says.
 const on = <K extends OperationId>(operation: K, handler: Handler<K>) => {
   const { method, path, status, response } = operations[operation];
   routes.push({
+    operation,
     method,
+    path,
     pattern: new RegExp(`^${path.replace('{id}', ID)}$`),
     handler: async (ctx) => {
       const body = await handler(ctx);
@@ -39,6 +56,7 @@ const on = <K extends OperationId>(operation: K, handler: Handler<K>) => {
 };
 
 on('createTask', async ({ p, body, deps }) => deps.tasks.create(p, body()));
+on('previewTask', async ({ p, body, deps }) => deps.tasks.preview(p, body()));
 on('listTasks', async ({ p, req, deps }) => deps.tasks.list(p, req.query));
 on('getTask', async ({ p, id, deps }) => deps.tasks.describe(p, id));
 on('updateTask', async ({ p, id, body, deps }) => deps.tasks.update(p, id, body()));
@@ -50,6 +68,7 @@ on('stopTask', async ({ p, id, deps }) => deps.tasks.stop(p, id));
 on('resetOffset', async ({ p, id, body, deps }) => deps.tasks.resetOffset(p, id, body()));
 on('getMetrics', async ({ p, id, req, deps }) => deps.tasks.metrics(p, id, req.query));
 on('getMetadata', async ({ p, id, deps }) => ({ items: await deps.tasks.metadata(p, id) }));
+on('getOffsets', async ({ p, id, deps }) => ({ items: await deps.tasks.offsets(p, id) }));
 on('getFailures', async ({ p, id, req, deps }) => ({
   // The store's dates, written as JSON writes them (ISO-8601), so the type says what is sent.
   items: (await deps.tasks.failures(p, id, req.query)).map((m) => ({
@@ -70,8 +89,10 @@ on('createToken', async ({ p, body, deps }) => {
   if (role !== 'admin' && role !== 'reader') throw new FerryError('VALIDATION_FAILED', 'role must be "admin" or "reader"', 'role');
   const label = typeof b.label === 'string' ? b.label : `${role} token`;
   const token = await issueToken(deps.store, p.tenant, role, label);
-  return { token, tenant: p.tenant, role, label };
+  return { id: tokenId(hashToken(token)), token, tenant: p.tenant, role, label };
 });
+on('listTokens', async ({ p, deps }) => ({ items: await listTenantTokens(deps.store, p) }));
+on('deleteToken', async ({ p, id, deps }) => revokeTokenById(deps.store, p, id));
 on('revokeToken', async ({ p, body, deps }) => {
   requireWriter(p);
   const b = (body() ?? {}) as { token?: unknown };
@@ -82,8 +103,18 @@ on('revokeToken', async ({ p, body, deps }) => {
   await deps.store.revokeToken(hashToken(b.token));
 });
 
+/** Every route this router answers, with its operation id: for the OpenAPI document's completeness check. */
+export function routeTable(): { method: string; path: string; operationId: string }[] {
+  return [
+    ...routes.map((r) => ({ method: r.method, path: r.path, operationId: r.operation })),
+    { method: operations.health.method, path: operations.health.path, operationId: 'health' },
+    { method: 'GET', path: METRICS_PATH, operationId: METRICS_OPERATION },
+  ];
+}
+
 export async function route(req: ApiRequest, deps: ApiDeps): Promise<ApiResponse> {
   try {
+    if (req.path === METRICS_PATH) return await metricsRoute(req, deps);
     // Every GET outside /v1 belongs to the web console (its files and its client-side routes).
     if (isConsoleRequest(req)) return serveConsole(req);
     if (req.path === '/v1/health' && req.method === 'GET') return await health(deps);
@@ -91,17 +122,31 @@ export async function route(req: ApiRequest, deps: ApiDeps): Promise<ApiResponse
     if (matches.length === 0) throw new FerryError('NOT_FOUND', `no route for ${req.path}`);
     const hit = matches.find((x) => x.r.method === req.method);
     const p = await authenticate(deps.store, req.headers.authorization);
+    const wait = deps.rateLimit?.take(hashToken(req.headers.authorization ?? ''));
+    if (wait !== undefined) {
+      const limited = new FerryError('RATE_LIMITED', `too many requests with this token; retry in ${wait} s`);
+      return errorResponse(limited, undefined, { 'retry-after': String(wait) });
+    }
     if (!hit) {
       return errorResponse(new FerryError('INVALID_STATE', `${req.method} is not allowed on ${req.path}`), 405, {
         allow: matches.map((x) => x.r.method).join(', '),
       });
     }
     if (req.method !== 'GET' && p.role !== 'admin') throw new FerryError('FORBIDDEN', 'this token may only read');
-    return await hit.r.handler({ req, p, id: hit.m![1] ?? '', body: () => parseBody(req.body), deps });
+    if (req.body !== undefined && Buffer.byteLength(req.body) > MAX_BODY_BYTES) throw tooLarge();
+    checkQueryText(req.query);
+    return await hit.r.handler({ req, p, id: hit.m![1] ?? '', body: () => checkedBody(req.body), deps });
   } catch (err) {
     if (!(err instanceof FerryError)) deps.log.error({ err, method: req.method, path: req.path }, 'request failed');
     return errorResponse(err);
   }
+}
+
+/** The JSON body under the text rule (every string, at every depth: tokens' labels too). */
+function checkedBody(body: string | undefined): unknown {
+  const parsed = parseBody(body);
+  checkText(parsed);
+  return parsed;
 }
 
 function parseBody(body: string | undefined): unknown {

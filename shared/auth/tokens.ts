@@ -10,6 +10,12 @@ const TENANT_RE = /^[A-Za-z0-9_-]{1,64}$/;
 
 export const hashToken = (token: string): string => createHash('sha256').update(token, 'utf8').digest('hex');
 
+/**
+ * A token's public id: the first 16 hex digits of its hash. It names the token in listings and
+ * revocations and tells nothing about the token itself (the hash of 256 random bits).
+ */
+export const tokenId = (tokenHash: string): string => tokenHash.slice(0, 16);
+
 const newToken = (): string => `ferry_${randomBytes(32).toString('base64url')}`;
 
 export async function issueToken(store: TokenStore, tenant: string, role: Role, label: string, token = newToken()): Promise<string> {

@@ -1,13 +1,18 @@
 // `ferry`: the command line over the HTTP API. Commander parses; every command is one or two API
 // calls; run() turns every outcome into one exit code (the table is EXIT below and in --help).
 import { readFile } from 'node:fs/promises';
-import { Command, CommanderError, Option } from 'commander';
+import { Argument, Command, CommanderError, Option } from 'commander';
 import { FerryError } from '../errors.ts';
 import { ApiClient, ApiError, UNEXPECTED_RESPONSE, UnreachableError, type ResponseCheck } from '../api/client.ts';
 import type { TaskView } from '../api/contract.ts';
 import { MustStop, applyTask } from './apply.ts';
 import { parseTime, parseTimeoutSeconds, parseUrl } from './args.ts';
-import { metricsView, taskDetails, taskTable } from './views.ts';
+import { SHELLS, completionScript, type Shell } from './completion.ts';
+import { type Confirm, consent, terminalConfirm } from './confirm.ts';
+import { registerOperatorCommands } from './operator-commands.ts';
+import { taskWideTable } from './operator-views.ts';
+import { OUTPUT_FORMATS, type OutputFormat, prepareOutput, render } from './output.ts';
+import { metricsView, offsetsView, previewView, taskDetails, taskTable } from './views.ts';
 import { waitForRunning } from './wait.ts';
 
 export const EXIT = { ok: 0, failed: 1, usage: 2, unreachable: 3, unauthenticated: 4 } as const;
@@ -33,6 +38,8 @@ export interface CliIo {
   stderr: (s: string) => void;
   /** Reads the task file; "-" means standard input. */
   readInput: (path: string) => Promise<string>;
+  /** Asks yes/no on a terminal; absent without one (then destructive commands need --yes). */
+  confirm?: Confirm | undefined;
 }
 
 /** A failure the CLI itself reports (not an API error): message and exit code. */
@@ -49,7 +56,10 @@ interface Globals {
   url: string;
   token?: string;
   json?: boolean;
+  output?: OutputFormat;
 }
+
+const formatOf = (g: Partial<Globals>): OutputFormat => g.output ?? (g.json ? 'json' : 'table');
 
 export async function run(argv: string[], io: CliIo): Promise<number> {
   const program = buildProgram(io);
@@ -103,7 +113,12 @@ export function buildProgram(io: CliIo): Command {
     .description('Manage Ferry replication tasks over the HTTP API.')
     .addOption(new Option('--url <url>', 'Ferry API base URL').env('FERRY_URL').default(DEFAULT_URL).argParser(parseUrl))
     .addOption(new Option('--token <token>', 'API token (Authorization: Bearer)').env('FERRY_TOKEN'))
-    .option('--json', 'print the API objects as JSON on stdout (for scripts)')
+    .option('--json', 'print the API objects as JSON on stdout (for scripts; the same as -o json)')
+    .addOption(
+      new Option('-o, --output <format>', 'json or yaml: the API objects (for scripts); wide: tables with more columns').choices(
+        OUTPUT_FORMATS,
+      ),
+    )
     .exitOverride()
     .configureOutput({
       writeOut: io.stdout,
@@ -113,11 +128,23 @@ export function buildProgram(io: CliIo): Command {
     .showHelpAfterError('(add --help for usage)')
     .addHelpText('afterAll', EXIT_HELP);
 
+  // Only -o yaml loads the YAML library, before the command runs, so printing stays synchronous.
+  program.hook('preAction', (_program, action) => prepareOutput(formatOf(action.optsWithGlobals<Globals>())));
+
   const ctx = (cmd: Command) => {
     const g = cmd.optsWithGlobals<Globals>();
     const api = new ApiClient({ baseUrl: g.url, token: g.token, check: checkResponse });
-    const out = (human: string, json: unknown) => io.stdout(g.json ? `${JSON.stringify(json, null, 2)}\n` : human);
+    /** `human` for people, `json` the API objects (-o json / yaml), `wide` the -o wide table where there is one. */
+    const out = (human: string, json: unknown, wide?: string) => io.stdout(render(formatOf(g), { human, wide, data: json }));
     return { g, api, out };
+  };
+
+  /** --yes, or a yes on the terminal; otherwise nothing is deleted. */
+  const mustConfirm = async (cmd: Command, yes: boolean | undefined, question: string) => {
+    const c = await consent(yes, io.confirm, question);
+    if (c === 'no-terminal')
+      cmd.error(`${question.replace(/\?$/, '')}: refusing without --yes (there is no terminal to ask on)`, { exitCode: EXIT.usage });
+    if (c === 'declined') throw new CliFailure('not deleted', EXIT.failed);
   };
 
   /** --wait: progress to stderr, the final task to stdout, exit 1 with the reason if it does not run. */
@@ -161,7 +188,7 @@ export function buildProgram(io: CliIo): Command {
       const { api, out } = ctx(cmd);
       // Every task, not the first page: the client follows the cursor.
       const items = await api.listAllTasks({ status: opts.status, name: opts.name });
-      out(items.length ? taskTable(items) : 'No tasks.\n', items);
+      out(items.length ? taskTable(items) : 'No tasks.\n', items, items.length ? taskWideTable(items) : undefined);
     });
 
   tasks
@@ -191,6 +218,16 @@ export function buildProgram(io: CliIo): Command {
     if (opts.wait && !input.start) cmd.error(`--wait cannot be used with a task file that sets "start": false`, { exitCode: EXIT.usage });
     await finish(cmd, await api.createTask(body), opts);
   });
+
+  tasks
+    .command('preview')
+    .description("what a task definition's topic and groups filters would take from its source cluster(s) now; creates nothing")
+    .requiredOption('-f, --file <path>', 'task definition, JSON as in POST /v1/tasks; name optional ("-" reads stdin)')
+    .action(async (opts: { file: string }, cmd: Command) => {
+      const { api, out } = ctx(cmd);
+      const p = await api.previewTask(await readTaskFile(io, opts.file));
+      out(previewView(p), p);
+    });
 
   waitOptions(tasks.command('start').description('start a stopped or start_failed task').argument('<id>', 'task id')).action(
     async (id: string, opts: { wait?: boolean; timeout: number }, cmd: Command) => {
@@ -234,12 +271,24 @@ export function buildProgram(io: CliIo): Command {
 
   tasks
     .command('delete')
-    .description('delete a task (not while running)')
+    .description('delete a task (not while running); asks first on a terminal, --yes elsewhere')
+    .argument('<id>', 'task id')
+    .option('-y, --yes', 'delete without asking')
+    .action(async (id: string, opts: { yes?: boolean }, cmd: Command) => {
+      const { api, out } = ctx(cmd);
+      await mustConfirm(cmd, opts.yes, `Delete task ${id}?`);
+      await api.deleteTask(id);
+      out(`Deleted ${id}.\n`, { id, deleted: true });
+    });
+
+  tasks
+    .command('offsets')
+    .description("consumer offset translation: each group's commit per source queue and where it stands on the target")
     .argument('<id>', 'task id')
     .action(async (id: string, _opts: unknown, cmd: Command) => {
       const { api, out } = ctx(cmd);
-      await api.deleteTask(id);
-      out(`Deleted ${id}.\n`, { id, deleted: true });
+      const r = await api.offsets(id);
+      out(offsetsView(r.items), r);
     });
 
   program
@@ -253,6 +302,14 @@ export function buildProgram(io: CliIo): Command {
       const m = await api.metrics(id, opts);
       out(metricsView(id, m), m);
     });
+
+  registerOperatorCommands(program, { ctx, mustConfirm });
+
+  program
+    .command('completion')
+    .description('print a shell completion script: source <(ferry completion bash), or zsh')
+    .addArgument(new Argument('<shell>', 'bash or zsh').choices(SHELLS))
+    .action((shell: Shell) => io.stdout(completionScript(program, shell)));
 
   return program;
 }
@@ -282,6 +339,7 @@ export function processIo(): CliIo {
     stdout: (s) => void process.stdout.write(s),
     stderr: (s) => void process.stderr.write(s),
     readInput: async (path) => (path === '-' ? readStdin() : readFile(path, 'utf8')),
+    confirm: terminalConfirm(),
   };
 }
 

@@ -1,10 +1,10 @@
 // What `ferry` prints for people. Scripts use --json instead, which prints the API's objects as they are.
-import type { EndpointView, MetricsPoint, MetricsSeries, TaskDetails, TaskView } from '../api/contract.ts';
+import type { EndpointView, MetricsPoint, MetricsSeries, OffsetSyncItemView, TaskDetails, TaskPreview, TaskView } from '../api/contract.ts';
 import { dash, keyValues, ms, table, time } from './format.ts';
 
 export function taskTable(tasks: TaskView[]): string {
   return table(
-    ['ID', 'NAME', 'STATUS', 'DIRECTION', 'SOURCE', 'TARGET', 'UPDATED', 'REASON'],
+    ['ID', 'NAME', 'STATUS', 'DIRECTION', 'SOURCE', 'TARGET', 'UPDATED', 'HEALTH', 'REASON'],
     tasks.map((t) => [
       t.id,
       t.name,
@@ -13,7 +13,9 @@ export function taskTable(tasks: TaskView[]): string {
       t.source.clusterId,
       t.target.clusterId,
       time(t.updatedAt),
-      dash(t.statusReason),
+      t.health.state,
+      // The status reason first (start_failed says why); otherwise why a running task is not ok.
+      dash(t.statusReason ?? t.health.reason),
     ]),
   );
 }
@@ -37,6 +39,8 @@ export function taskDetails(t: TaskDetails): string {
     ['Name', t.name],
     ['Status', t.status],
     ['Reason', dash(t.statusReason)],
+    ['Health', t.health.since ? `${t.health.state} since ${time(t.health.since)}` : t.health.state],
+    ['Health reason', dash(t.health.reason)],
     ['Desired state', t.desiredState],
     ['Direction', t.direction],
     ['Source', endpoint(t.source)],
@@ -93,4 +97,50 @@ export function metricsView(id: string, m: MetricsSeries): string {
     [...flows.entries()].map(([flow, ps]) => [flow, String(ps.length), ...COUNTERS.map((c) => String(ps.reduce((s, p) => s + p[c], 0)))]),
   );
   return out;
+}
+
+/** A task preview per flow: every topic (selected or not, and why), then the consumer groups. */
+export function previewView(p: TaskPreview): string {
+  return p.flows
+    .map((f) => {
+      const taken = f.topics.filter((t) => t.selected).length;
+      const groups = f.groups.filter((g) => g.selected).length;
+      const head = `Flow ${f.flow}: ${taken} of ${f.topics.length} topics selected, ${groups} of ${f.groups.length} groups selected\n`;
+      const topics = f.topics.length
+        ? table(
+            ['TOPIC', 'QUEUES', 'SELECTED', 'REASON'],
+            f.topics.map((t) => [t.name, String(t.queues), t.selected ? 'yes' : 'no', t.reason]),
+          )
+        : 'No topics.\n';
+      const groupLines = f.groupsError
+        ? `Groups: ${f.groupsError}\n`
+        : f.groups.length
+          ? table(
+              ['GROUP', 'SELECTED', 'REASON'],
+              f.groups.map((g) => [g.name, g.selected ? 'yes' : 'no', g.reason]),
+            )
+          : 'No groups.\n';
+      return `${head}${topics}\n${groupLines}`;
+    })
+    .join('\n');
+}
+
+/** Consumer offset translation: one row per flow, group and source queue. */
+export function offsetsView(items: OffsetSyncItemView[]): string {
+  if (items.length === 0) return 'No consumer offsets translated yet (a group appears once it has committed on a replicated topic).\n';
+  return table(
+    ['FLOW', 'GROUP', 'TOPIC', 'QUEUE', 'SOURCE OFFSET', 'TARGET QUEUE', 'TARGET OFFSET', 'STATUS', 'SYNCED', 'ERROR'],
+    items.map((i) => [
+      i.flow,
+      i.group,
+      i.topic,
+      `${i.broker}/${i.queueId}`,
+      String(i.sourceOffset),
+      i.targetBroker === null ? '-' : `${i.targetBroker}/${i.targetQueueId}`,
+      dash(i.targetOffset),
+      i.status,
+      time(i.syncedAt),
+      dash(i.error),
+    ]),
+  );
 }

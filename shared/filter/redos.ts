@@ -7,8 +7,27 @@
 // import inside an ESM bundle (it needs __dirname), and runs the check in a native binary, a JVM or
 // a worker thread unless told otherwise through the environment; the self-contained build checks
 // in-process, synchronously, and loads nothing else.
+//
+// That build is megabytes of code: it is loaded when a pattern is first checked, not at start-up, so
+// the replicator and metadata sync (which never check patterns) do not pay for it on a cold start.
+import { createRequire } from 'node:module';
 import type { Diagnostics } from 'recheck';
-import recheck from 'recheck/lib/browser.js';
+
+type Recheck = typeof import('recheck/lib/browser.js').default;
+let recheck: Recheck | undefined;
+
+/**
+ * Loads the analyser ahead of the synchronous checks. A bundled function (no node_modules beside it)
+ * must await this before checking; elsewhere a check without it loads the analyser synchronously.
+ */
+export async function loadRegexAnalyser(): Promise<void> {
+  recheck ??= (await import('recheck/lib/browser.js')).default;
+}
+
+function analyser(): Recheck {
+  recheck ??= createRequire(import.meta.url)('recheck/lib/browser.js') as Recheck;
+  return recheck;
+}
 
 /**
  * Topic names are at most 127 characters (RocketMQ's TopicValidator), where n^3 backtracking costs
@@ -60,7 +79,7 @@ export function checkRegexSafety(source: string, timeoutMs = CHECK_TIMEOUT_MS): 
   const cached = cache.get(source);
   if (cached) return cached;
   // A fixed seed makes the fuzzing fallback give the same verdict every time.
-  const check = () => recheck.checkSync(source, '', { timeout: timeoutMs, randomSeed: 42 });
+  const check = () => analyser().checkSync(source, '', { timeout: timeoutMs, randomSeed: 42 });
   let diagnostics = check();
   // A timeout of the cold first check says nothing about the pattern: check it again, warm.
   if (!warm && diagnostics.status === 'unknown' && diagnostics.error.kind === 'timeout') diagnostics = check();

@@ -1,7 +1,6 @@
 // AWS Lambda adapter: an asynchronous ("Event") invoke of the replicator function, the job as the
 // JSON payload. Lambda answers 202 once the event is queued; the replicator's outcome is never seen here.
-import { InvokeCommand, LambdaClient, LambdaServiceException } from '@aws-sdk/client-lambda';
-import type { InvokeCommandOutput, LambdaClientConfig } from '@aws-sdk/client-lambda';
+import type { InvokeCommandOutput, LambdaClient, LambdaClientConfig } from '@aws-sdk/client-lambda';
 import { InvokeError } from './invoke-error.ts';
 import type { Invoker, ReplicatorJob } from './invoker.ts';
 
@@ -22,19 +21,30 @@ export interface AwsLambdaInvokerOptions {
 const CONNECTION_TIMEOUT_MS = 3_000;
 const REQUEST_TIMEOUT_MS = 10_000;
 
+type LambdaSdk = typeof import('@aws-sdk/client-lambda');
+
 export class AwsLambdaInvoker implements Invoker {
   readonly functionName: string;
-  private readonly client: LambdaClient;
+  private sdk: Promise<{ lib: LambdaSdk; client: LambdaClient }> | undefined;
 
-  constructor(opts: AwsLambdaInvokerOptions) {
+  constructor(private readonly opts: AwsLambdaInvokerOptions) {
     this.functionName = opts.functionName;
-    this.client = new LambdaClient({
-      ...(opts.region ? { region: opts.region } : {}),
-      ...(opts.endpoint ? { endpoint: opts.endpoint } : {}),
-      ...(opts.credentials ? { credentials: opts.credentials } : {}),
-      ...(opts.maxAttempts ? { maxAttempts: opts.maxAttempts } : {}),
-      requestHandler: { connectionTimeout: CONNECTION_TIMEOUT_MS, requestTimeout: REQUEST_TIMEOUT_MS },
-    });
+  }
+
+  /** The SDK is loaded at the first invoke, not at every cold start: the API and metadata sync never invoke. */
+  private lambda(): Promise<{ lib: LambdaSdk; client: LambdaClient }> {
+    const opts = this.opts;
+    this.sdk ??= import('@aws-sdk/client-lambda').then((lib) => ({
+      lib,
+      client: new lib.LambdaClient({
+        ...(opts.region ? { region: opts.region } : {}),
+        ...(opts.endpoint ? { endpoint: opts.endpoint } : {}),
+        ...(opts.credentials ? { credentials: opts.credentials } : {}),
+        ...(opts.maxAttempts ? { maxAttempts: opts.maxAttempts } : {}),
+        requestHandler: { connectionTimeout: CONNECTION_TIMEOUT_MS, requestTimeout: REQUEST_TIMEOUT_MS },
+      }),
+    }));
+    return this.sdk;
   }
 
   async invokeReplicator(job: ReplicatorJob): Promise<void> {
@@ -45,17 +55,18 @@ export class AwsLambdaInvoker implements Invoker {
       requestId?: string | undefined;
       cause?: unknown;
     }) => new InvokeError({ platform: 'aws-lambda', functionName: this.functionName, ...d });
+    const { lib, client } = await this.lambda();
     let res: InvokeCommandOutput;
     try {
-      res = await this.client.send(
-        new InvokeCommand({
+      res = await client.send(
+        new lib.InvokeCommand({
           FunctionName: this.functionName,
           InvocationType: 'Event',
           Payload: new TextEncoder().encode(JSON.stringify(job)),
         }),
       );
     } catch (err) {
-      if (err instanceof LambdaServiceException) {
+      if (err instanceof lib.LambdaServiceException) {
         throw fail({
           message: err.message,
           code: err.name,

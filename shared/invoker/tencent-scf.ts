@@ -1,7 +1,7 @@
 // Tencent Cloud SCF adapter: the Cloud API `Invoke` action (scf 2018-04-16) with InvocationType
 // "Event", the job as ClientContext (the function's event). The API answers once the event is
 // queued; the replicator's outcome is never seen here.
-import { scf } from 'tencentcloud-sdk-nodejs-scf';
+import type { scf } from 'tencentcloud-sdk-nodejs-scf';
 import { sdkEndpoint } from '../tencent-cloud/cloud-api.ts';
 import { configuredKeys, deploymentNamespace, deploymentRegion, type CloudApiKeys } from '../tencent-cloud/credentials.ts';
 import { InvokeError } from './invoke-error.ts';
@@ -34,7 +34,8 @@ export class TencentScfInvoker implements Invoker {
   readonly functionName: string;
   private readonly namespace: string;
   private readonly qualifier: string | undefined;
-  private readonly client: InstanceType<typeof scf.v20180416.Client>;
+  private readonly region: string;
+  private client: Promise<InstanceType<typeof scf.v20180416.Client>> | undefined;
 
   constructor(private readonly opts: TencentScfInvokerOptions) {
     this.functionName = opts.functionName;
@@ -42,13 +43,21 @@ export class TencentScfInvoker implements Invoker {
     this.qualifier = opts.qualifier;
     const region = opts.region ?? deploymentRegion();
     if (!region) throw new Error('tencent-scf invoker: a region is required (FERRY_INVOKER_REGION or TENCENTCLOUD_REGION)');
-    const target = opts.endpoint ? sdkEndpoint(opts.endpoint) : undefined;
-    this.client = new scf.v20180416.Client({
-      // Read at each call: SCF refreshes the role's temporary keys in the environment.
-      credential: { getCredential: async () => this.credentials() ?? {} },
-      region,
-      profile: { httpProfile: { reqTimeout: REQUEST_TIMEOUT_S, ...(target ?? {}) } },
+    this.region = region;
+  }
+
+  /** The SDK is loaded at the first invoke: only SCF deployments use it (AWS bundles leave it out). */
+  private sdkClient(): Promise<InstanceType<typeof scf.v20180416.Client>> {
+    this.client ??= import('tencentcloud-sdk-nodejs-scf').then(({ scf }) => {
+      const target = this.opts.endpoint ? sdkEndpoint(this.opts.endpoint) : undefined;
+      return new scf.v20180416.Client({
+        // Read at each call: SCF refreshes the role's temporary keys in the environment.
+        credential: { getCredential: async () => this.credentials() ?? {} },
+        region: this.region,
+        profile: { httpProfile: { reqTimeout: REQUEST_TIMEOUT_S, ...(target ?? {}) } },
+      });
     });
+    return this.client;
   }
 
   async invokeReplicator(job: ReplicatorJob): Promise<void> {
@@ -61,7 +70,8 @@ export class TencentScfInvoker implements Invoker {
       });
     }
     try {
-      await this.client.Invoke({
+      const client = await this.sdkClient();
+      await client.Invoke({
         FunctionName: this.functionName,
         Namespace: this.namespace,
         InvocationType: 'Event',

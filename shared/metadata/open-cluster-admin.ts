@@ -10,11 +10,13 @@ import { openTencentClusterAdmin } from './tencent-cluster-admin.ts';
 export interface OpenClusterAdminOptions {
   /** FERRY_TENCENT_API_ENDPOINT (see config.ts). */
   tencentApiEndpoint?: string | undefined;
+  /** False: leave a self-built cluster's ACL users/accounts unread (the task does not sync them). Default true. */
+  readAccess?: boolean;
 }
 
 export function openClusterAdmin(endpoint: StoredEndpoint, cipher: SecretCipher, opts: OpenClusterAdminOptions = {}): ClusterAdmin {
   if (endpoint.clusterType === 'tencent') return openTencentClusterAdmin(endpoint, cipher, { apiEndpoint: opts.tencentApiEndpoint });
   // Admin requests take longer than data-plane ones on a busy broker.
   const conn = connectEndpoint(endpoint, cipher, { requestTimeoutMs: 10_000 });
-  return new RemotingClusterAdmin(conn, { aclEnabled: endpoint.acl?.enabled === true });
+  return new RemotingClusterAdmin(conn, { aclEnabled: endpoint.acl?.enabled === true && opts.readAccess !== false });
 }

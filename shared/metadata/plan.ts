@@ -10,11 +10,14 @@
 // - Two-way afterwards: each side's changes since its stored snapshot go to the other side. An
 //   item changed on both sides in one cycle (to different results) is a conflict: the task's
 //   source side wins.
-// - System topics/groups and Ferry's own principals are never touched (system.ts).
+// - System topics/groups and Ferry's own principals are never touched (system.ts); nor are kinds
+//   and items outside the task's scope (scope.ts: its kinds, groups filter, topicsFollowFilter).
+// - propagateDeletes false: no delete is planned (first syncs never delete anyway).
 // - A kind one side cannot read is reported, not guessed at: its items get status 'unsupported'.
 import type { ClusterSide, MetadataAction, MetadataItemStatus, SyncDirection } from '../store/store.ts';
 import { diffItems, sameSettings, type Change, type ChangeType } from './diff.ts';
 import { KIND_ORDER, SOURCE_TO_TARGET, TARGET_TO_SOURCE, type ClusterSnapshot, type MetadataEntry, type SyncKind } from './model.ts';
+import { WHOLE_CLUSTER, type SyncScope } from './scope.ts';
 import { isNeverSynced, type SystemContext } from './system.ts';
 
 export interface PlanInput {
@@ -24,6 +27,8 @@ export interface PlanInput {
   current: { source: ClusterSnapshot; target: ClusterSnapshot };
   /** Access keys / usernames Ferry signs with on either cluster: never synced. */
   ownPrincipals?: readonly string[];
+  /** What the task's options let sync touch (scope.ts); default the whole cluster. */
+  scope?: SyncScope;
 }
 
 export interface SyncAction {
@@ -88,6 +93,7 @@ export function systemContext(input: Pick<PlanInput, 'current' | 'ownPrincipals'
 
 export function planSync(input: PlanInput): Plan {
   const ctx = systemContext(input);
+  const scope = input.scope ?? WHOLE_CLUSTER;
   const flows = input.direction === 'two-way' ? [S2T, T2S] : [S2T];
   const upserts: SyncAction[] = [];
   const deletes: SyncAction[] = [];
@@ -96,8 +102,11 @@ export function planSync(input: PlanInput): Plan {
   let first = true;
 
   for (const kind of KIND_ORDER) {
+    if (!scope.kinds.has(kind)) continue;
     const cur = { source: input.current.source.kinds[kind], target: input.current.target.kinds[kind] };
-    const syncable = (name: string) => !isNeverSynced(kind, name, ctx);
+    const syncable = (name: string) => !isNeverSynced(kind, name, ctx) && scope.takes(kind, name);
+    /** A change that may be passed on: anything but a deletion when deletions stay where they happened. */
+    const passed = (c: Change) => c.after !== undefined || scope.propagateDeletes;
 
     // Kinds a side cannot read (or does not have) are reported and skipped.
     let readable = true;
@@ -176,7 +185,8 @@ export function planSync(input: PlanInput): Plan {
     for (const [name, cs] of changes.source) {
       const ct = changes.target.get(name);
       if (!ct || !syncable(name)) continue;
-      if (sameResult(cs, ct)) {
+      // A source-side deletion not passed on leaves the target's own change where it is.
+      if (sameResult(cs, ct) || !passed(cs)) {
         touched.add(name);
         continue;
       }
@@ -193,10 +203,10 @@ export function planSync(input: PlanInput): Plan {
     } else if (input.direction === 'one-way') {
       for (const [name, item] of items.source) if (syncable(name) && !touched.has(name)) converge(S2T, name, item);
       for (const [name, c] of changes.source)
-        if (c.type === 'deleted' && syncable(name) && !touched.has(name)) converge(S2T, name, undefined);
+        if (c.type === 'deleted' && passed(c) && syncable(name) && !touched.has(name)) converge(S2T, name, undefined);
     } else {
-      for (const [name, c] of changes.source) if (syncable(name) && !touched.has(name)) converge(S2T, name, c.after);
-      for (const [name, c] of changes.target) if (syncable(name) && !touched.has(name)) converge(T2S, name, c.after);
+      for (const [name, c] of changes.source) if (passed(c) && syncable(name) && !touched.has(name)) converge(S2T, name, c.after);
+      for (const [name, c] of changes.target) if (passed(c) && syncable(name) && !touched.has(name)) converge(T2S, name, c.after);
     }
 
     // Items already equal on both sides: "synced, nothing to do" (recorded only where no outcome exists yet).

@@ -4,11 +4,13 @@
 // next cycle does not mistake Ferry's own writes for user changes (in a two-way task that would
 // bounce them back, or lose a later user change to "source wins"). A change whose write failed is
 // taken back out of its origin's stored snapshot, so the next cycle sees it again and retries it.
-// System items are not stored at all.
+// System items are not stored at all, nor are kinds and items outside the task's scope (scope.ts),
+// so one that comes into scope later is seen as new.
 import type { ClusterSide, MetadataItemStatus } from '../store/store.ts';
 import type { ClusterSnapshot, KindSnapshot, MetadataEntry, SyncKind } from './model.ts';
-import { isNeverSynced } from './system.ts';
 import { systemContext, type PlanInput, type SyncAction } from './plan.ts';
+import { WHOLE_CLUSTER } from './scope.ts';
+import { isNeverSynced } from './system.ts';
 
 export interface ActionResult {
   action: SyncAction;
@@ -18,9 +20,11 @@ export interface ActionResult {
 
 export function projectSnapshots(input: PlanInput, results: readonly ActionResult[]): Record<ClusterSide, ClusterSnapshot> {
   const ctx = systemContext(input);
+  const scope = input.scope ?? WHOLE_CLUSTER;
+  const kept = (k: SyncKind, name: string) => scope.takes(k, name) && !isNeverSynced(k, name, ctx);
   const next = {
-    source: withoutSystemItems(input.current.source, (k, n) => isNeverSynced(k, n, ctx)),
-    target: withoutSystemItems(input.current.target, (k, n) => isNeverSynced(k, n, ctx)),
+    source: storedPart(input.current.source, scope.kinds, kept),
+    target: storedPart(input.current.target, scope.kinds, kept),
   };
   for (const r of results) {
     const { action: a } = r;
@@ -43,10 +47,12 @@ export function projectSnapshots(input: PlanInput, results: readonly ActionResul
   return next;
 }
 
-function withoutSystemItems(s: ClusterSnapshot, never: (k: SyncKind, name: string) => boolean): ClusterSnapshot {
+/** What is stored of a side: the kinds synced, without system or out-of-scope items. */
+function storedPart(s: ClusterSnapshot, synced: ReadonlySet<SyncKind>, kept: (k: SyncKind, name: string) => boolean): ClusterSnapshot {
   const kinds: Partial<Record<SyncKind, KindSnapshot>> = {};
   for (const [kind, ks] of Object.entries(s.kinds) as [SyncKind, KindSnapshot][]) {
-    kinds[kind] = ks.status === 'ok' ? { status: 'ok', items: new Map([...ks.items].filter(([name]) => !never(kind, name))) } : ks;
+    if (!synced.has(kind)) continue;
+    kinds[kind] = ks.status === 'ok' ? { status: 'ok', items: new Map([...ks.items].filter(([name]) => kept(kind, name))) } : ks;
   }
   return { clusterId: s.clusterId, reservedNames: [...s.reservedNames], kinds };
 }

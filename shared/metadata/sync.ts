@@ -36,6 +36,7 @@ import { SOURCE_TO_TARGET, TARGET_TO_SOURCE, type ClusterSnapshot } from './mode
 import { openClusterAdmin } from './open-cluster-admin.ts';
 import { planSync, type PlanInput, type SettledItem, type SyncAction } from './plan.ts';
 import { projectSnapshots, type ActionResult } from './projection.ts';
+import { syncScope } from './scope.ts';
 import { decodeSnapshot, encodeSnapshot, sameSnapshot } from './snapshot-codec.ts';
 
 export interface MetadataSyncDeps {
@@ -136,9 +137,13 @@ async function cycle(
   result: ResultFn,
 ): Promise<MetadataSyncResult> {
   const { store, cipher, log } = deps;
+  // The task's options: kinds, groups filter, topicsFollowFilter, propagateDeletes (scope.ts).
+  const scope = syncScope(spec);
+  if (scope.kinds.size === 0) return result('ok');
   const open =
     deps.openAdmin ??
-    ((e: StoredEndpoint, c: SecretCipher) => openClusterAdmin(e, c, { tencentApiEndpoint: deps.config?.tencentApiEndpoint }));
+    ((e: StoredEndpoint, c: SecretCipher) =>
+      openClusterAdmin(e, c, { tencentApiEndpoint: deps.config?.tencentApiEndpoint, readAccess: scope.kinds.has('acl') }));
   const directions: SyncDirection[] = spec.direction === 'two-way' ? [SOURCE_TO_TARGET, TARGET_TO_SOURCE] : [SOURCE_TO_TARGET];
 
   // ── read both clusters, and meanwhile what the store holds ──
@@ -173,7 +178,9 @@ async function cycle(
     const status = reasons.every((r) => r.unsupported) ? 'unsupported' : 'failed';
     const error = `${reasons.map((r) => r.text).join('; ')}; metadata not synchronised this cycle`;
     const rows: MetadataItemOutcome[] = directions.flatMap((direction) =>
-      (['topic', 'group'] as const).map((kind): MetadataItemOutcome => ({ kind, name: '*', direction, action: 'none', status, error })),
+      (['topic', 'group'] as const)
+        .filter((kind) => scope.kinds.has(kind))
+        .map((kind): MetadataItemOutcome => ({ kind, name: '*', direction, action: 'none', status, error })),
     );
     const changed = onlyChanged(rows, existing);
     if (changed.length > 0) await store.upsertMetadataItems(task.id, changed);
@@ -190,7 +197,7 @@ async function cycle(
     const c = endpointCredentials(spec[side], cipher);
     return c ? [c.accessKey] : [];
   });
-  const input: PlanInput = { direction: spec.direction, previous, current, ownPrincipals };
+  const input: PlanInput = { direction: spec.direction, previous, current, ownPrincipals, scope };
   const plan = planSync(input);
   for (const c of plan.conflicts) {
     log.warn(

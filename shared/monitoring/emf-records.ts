@@ -2,6 +2,7 @@
 // embedded-metric-format line (namespace Ferry). Pure, so the numbers are testable without stdout.
 import type { MetadataSyncSummary } from '../metadata/run.ts';
 import type { ReconcileSummary } from '../replication/reconciler.ts';
+import type { DelayDistribution } from '../replication/delay-distribution.ts';
 import type { InvocationReport } from '../replication/replicator.ts';
 
 export type EmfUnit = 'Count' | 'Milliseconds';
@@ -10,6 +11,8 @@ export interface EmfRecord {
   /** Dimension sets; `[{}]` is one set without dimensions (a total over everything). */
   dimensions: Record<string, string>[];
   metrics: { name: string; value: number; unit: EmfUnit }[];
+  /** Metrics given as a distribution (Values/Counts), from which CloudWatch computes percentiles. */
+  distributions?: { name: string; unit: EmfUnit; value: DelayDistribution }[];
   /** Searchable in CloudWatch Logs Insights; not metrics. */
   properties: Record<string, string | number | boolean>;
 }
@@ -31,14 +34,13 @@ export function replicatorRecords(r: InvocationReport): EmfRecord[] {
     ms('InvocationDuration', r.durationMs),
   ];
   // Delay and lag exist only when something was replicated / pulled; a 0 would be a false reading.
-  if (t.delayP50Ms !== null) metrics.push(ms('SyncDelayP50', t.delayP50Ms));
-  if (t.delayP99Ms !== null) metrics.push(ms('SyncDelayP99', t.delayP99Ms));
-  if (t.delayMaxMs !== null) metrics.push(ms('SyncDelayMax', t.delayMaxMs));
   if (t.lag !== null) metrics.push(count('Lag', t.lag));
   return [
     {
       dimensions: [{ TaskId: r.job.taskId, Flow: r.task.route }],
       metrics,
+      // Every delay of the invocation, so p50/p99/max (any percentile) hold across invocations and shards.
+      ...(t.delay ? { distributions: [{ name: 'SyncDelay', unit: 'Milliseconds' as const, value: t.delay }] } : {}),
       properties: {
         Function: 'replicator',
         TaskName: r.task.name,
@@ -113,4 +115,30 @@ export function apiRequestRecords(r: { method: string; path: string; status: num
       properties: { Function: 'api', Method: r.method, Path: r.path, Status: r.status },
     },
   ];
+}
+
+/**
+ * One record as one EMF line (the specification's document: `_aws` metadata, then dimension values,
+ * properties and metric values as top-level members). For records with distributions, which the
+ * aws-embedded-metrics library cannot write: a distribution is `{Values, Counts, Min, Max, Sum, Count}`.
+ */
+export function emfLine(r: EmfRecord, namespace: string, timestampMs: number): string {
+  const doc: Record<string, unknown> = {
+    _aws: {
+      Timestamp: timestampMs,
+      CloudWatchMetrics: [
+        {
+          Namespace: namespace,
+          Dimensions: r.dimensions.map((d) => Object.keys(d)),
+          Metrics: [...r.metrics, ...(r.distributions ?? [])].map((m) => ({ Name: m.name, Unit: m.unit })),
+        },
+      ],
+    },
+  };
+  for (const d of r.dimensions) Object.assign(doc, d);
+  Object.assign(doc, r.properties);
+  for (const m of r.metrics) doc[m.name] = m.value;
+  for (const { name, value: v } of r.distributions ?? [])
+    doc[name] = { Values: v.values, Counts: v.counts, Min: v.min, Max: v.max, Sum: v.sum, Count: v.count };
+  return JSON.stringify(doc);
 }

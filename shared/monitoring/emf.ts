@@ -4,7 +4,7 @@
 // so the local runtime stays quiet.
 import { useLocalEmfSink, type FerryConfig } from '../config.ts';
 import type { Logger } from '../log.ts';
-import type { EmfRecord } from './emf-records.ts';
+import { emfLine, type EmfRecord } from './emf-records.ts';
 
 const EMF_NAMESPACE = 'Ferry';
 
@@ -34,6 +34,11 @@ export function emfWriter(config: Pick<FerryConfig, 'emf' | 'onLambda'>, log: Lo
       try {
         const { createMetricsLogger } = await loadLibrary(config.onLambda);
         for (const r of records) {
+          if (r.distributions?.length) {
+            // Straight to stdout, where the library's console sink writes too (Lambda ships it as is).
+            process.stdout.write(`${emfLine(r, EMF_NAMESPACE, Date.now())}\n`);
+            continue;
+          }
           const m = createMetricsLogger();
           m.setNamespace(EMF_NAMESPACE);
           // Our dimension sets replace the library's defaults (LogGroup, ServiceName, ServiceType).

@@ -4,6 +4,7 @@
 // A scrape sees one tenant: the tenant of the bearer token it presents.
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import { flowsOf } from '../replication/flows.ts';
+import { HEALTH_STATES, taskHealth } from '../tasks/health.ts';
 import type {
   MetadataStateStore,
   MetricsCounters,
@@ -134,6 +135,20 @@ export class PrometheusExporter {
         this.reset();
         for (const t of r.tasks)
           for (const s of STATUSES) this.set({ task_id: t.id, task_name: t.name, tenant: t.tenant, status: s }, t.status === s ? 1 : 0);
+      },
+    });
+    new Gauge<'task_id' | 'task_name' | 'tenant' | 'state'>({
+      name: 'ferry_task_health',
+      help: 'The task health (ok, degraded, stalled; the API says why): 1 for the current one, 0 for the others.',
+      labelNames: ['task_id', 'task_name', 'tenant', 'state'],
+      registers: [reg],
+      async collect() {
+        const r = await read();
+        this.reset();
+        for (const t of r.tasks) {
+          const { state } = taskHealth(t);
+          for (const s of HEALTH_STATES) this.set({ task_id: t.id, task_name: t.name, tenant: t.tenant, state: s }, state === s ? 1 : 0);
+        }
       },
     });
     new Gauge<'tenant' | 'status'>({

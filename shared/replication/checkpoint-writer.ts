@@ -1,7 +1,7 @@
 // A shard's checkpoints, written beside the stream: queue copiers report how far the target holds
 // their queue, and one write at a time carries every queue that moved since the last one — so a
 // shard of thousands of queues costs one store transaction per interval, not one per queue.
-import type { CheckpointEntry, CheckpointStore, LeaseHolder } from '../store/store.ts';
+import type { CheckpointEntry, CheckpointStore, LeaseHolder, OffsetPairEntry } from '../store/store.ts';
 import { queueKey, type SourceQueue } from './queues.ts';
 
 export class CheckpointWriter {
@@ -19,6 +19,8 @@ export class CheckpointWriter {
     private readonly intervalMs: number,
     /** Told once when a write fails (a fenced write: the lease or the shard layout moved on). */
     private readonly onFailure: (err: unknown) => void,
+    /** Offset pairs recorded since the last write: they go out with the checkpoints (ports/offsets.ts). */
+    private readonly pairs?: { drain(): OffsetPairEntry[] },
   ) {}
 
   /** Everything before nextOffset of queue q is on the target; written within the interval. */
@@ -73,10 +75,12 @@ export class CheckpointWriter {
   }
 
   private async write(): Promise<void> {
-    if (this.failure || this.dirty.size === 0) return;
+    if (this.failure) return;
+    const pairs = this.pairs?.drain() ?? [];
+    if (this.dirty.size === 0 && pairs.length === 0) return;
     const entries = [...this.dirty.values()];
     this.dirty = new Map();
-    this.writing = this.store.saveCheckpoints(this.holder, entries).then(
+    this.writing = this.store.saveCheckpoints(this.holder, entries, pairs).then(
       () => {
         this.writing = undefined;
       },

@@ -17,6 +17,7 @@ import {
 import { InvalidPropertyError, MessageEncodeError } from '../rocketmq/remoting/message-codec.ts';
 import type { NewParkedMessage } from '../store/store.ts';
 import type { FlowMetrics } from './flow-metrics.ts';
+import type { OffsetPairRecorder } from './offset-pairs.ts';
 import { hopOffset } from './origin.ts';
 import { queueKey, targetFor, writableQueues, type SourceQueue, type TargetQueue } from './queues.ts';
 import type { RateLimiter } from './rate-limiter.ts';
@@ -139,6 +140,8 @@ export interface DeliveryContext {
   park: (message: Omit<NewParkedMessage, 'taskId' | 'flow'>) => Promise<void>;
   /** A target topic is missing: metadata sync makes it. */
   requestMetadataSync: (() => void) | undefined;
+  /** Where replicas landed, for consumer offset translation (absent when the task does not sync offsets). */
+  pairs?: OffsetPairRecorder | undefined;
 }
 
 export class Delivery {
@@ -183,14 +186,21 @@ export class Delivery {
           sentTo = t;
           // A lone message goes as a single send: a batch counts its framing and properties against the
           // target's maxMessageSize, a single message its body only, so a body at the limit needs it.
-          if (batch.length === 1) await ctx.target.broker.send(t.address, q.topic, t.queueId, batch[0]!.out);
-          else
-            await ctx.target.broker.sendBatch(
-              t.address,
-              q.topic,
-              t.queueId,
-              batch.map((c) => c.out),
-            );
+          const r =
+            batch.length === 1
+              ? await ctx.target.broker.send(t.address, q.topic, t.queueId, batch[0]!.out)
+              : await ctx.target.broker.sendBatch(
+                  t.address,
+                  q.topic,
+                  t.queueId,
+                  batch.map((c) => c.out),
+                );
+          ctx.pairs?.record(
+            q,
+            batch.map((c) => c.m.queueOffset),
+            { ...t, queueId: r.queueId },
+            r.queueOffset,
+          );
           const now = Date.now();
           ctx.metrics.replicated += batch.length;
           for (const c of batch) ctx.metrics.recordDelay(now - c.m.storeTimestamp);

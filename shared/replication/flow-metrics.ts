@@ -1,15 +1,13 @@
 // Per-flow counters and delay samples, flushed into the store's minute buckets.
 import type { MetricsCounters, MetricsDelta } from '../store/store.ts';
+import { type DelayDistribution, DelayHistogram } from './delay-distribution.ts';
 
 const MINUTE = 60_000;
-/** Delay samples kept for the whole invocation's percentiles (a uniform reservoir beyond this). */
-const INVOCATION_SAMPLES = 10_000;
 
 /** What one invocation did for its flow, over every drain: the replicator's report to monitoring. */
 export interface FlowTotals extends MetricsCounters {
-  delayP50Ms: number | null;
-  delayP99Ms: number | null;
-  delayMaxMs: number | null;
+  /** Every delay of the invocation, bucketed; null when nothing was replicated. */
+  delay: DelayDistribution | null;
   /** Sum over this shard's queues at the last pull; null when no queue was pulled. */
   lag: number | null;
 }
@@ -24,9 +22,7 @@ export class FlowMetrics {
   private delays: number[] = [];
   private readonly lags = new Map<string, number>();
   private readonly totals: MetricsCounters = { consumed: 0, replicated: 0, filtered: 0, loopSkipped: 0, failed: 0, throttled: 0 };
-  private readonly sample: number[] = [];
-  private sampled = 0;
-  private delayMax: number | null = null;
+  private readonly invocationDelays = new DelayHistogram();
 
   /**
    * @param reportsLag whether this writer's lag is the flow's: with several shards each knows only
@@ -41,14 +37,7 @@ export class FlowMetrics {
   recordDelay(ms: number): void {
     const v = Math.max(0, ms);
     if (this.delays.length < 100_000) this.delays.push(v);
-    this.delayMax = Math.max(this.delayMax ?? 0, v);
-    // Algorithm R: every delay of the invocation has the same chance to be in the sample.
-    this.sampled++;
-    if (this.sample.length < INVOCATION_SAMPLES) this.sample.push(v);
-    else {
-      const j = Math.floor(Math.random() * this.sampled);
-      if (j < INVOCATION_SAMPLES) this.sample[j] = v;
-    }
+    this.invocationDelays.record(v);
   }
 
   setLag(queue: string, lag: number): void {
@@ -96,11 +85,8 @@ export class FlowMetrics {
     return empty ? undefined : delta;
   }
 
-  /** The invocation so far: counters of every drain (drain first to include the latest), delay percentiles, current lag. */
+  /** The invocation so far: counters of every drain (drain first to include the latest), delay distribution, current lag. */
   invocationTotals(): FlowTotals {
-    const d = [...this.sample].sort((a, b) => a - b);
-    const pick = (p: number) => (d.length ? d[Math.min(d.length - 1, Math.floor(d.length * p))]! : null);
-    const lag = this.currentLag();
-    return { ...this.totals, delayP50Ms: pick(0.5), delayP99Ms: pick(0.99), delayMaxMs: this.delayMax, lag };
+    return { ...this.totals, delay: this.invocationDelays.distribution(), lag: this.currentLag() };
   }
 }

@@ -101,7 +101,7 @@ export class QueueCopier {
     let promised = checkpoint?.exact === true;
     let failures = 0;
     while (!this.stopped && Date.now() < ctx.deadline) {
-      const reader = (this.reader = new ReadAhead((from, idle) => this.pull(from, idle), offset, READ_AHEAD, PULL_PIPELINE, ctx.budget));
+      const reader = (this.reader = new ReadAhead((from) => this.pull(from), offset, READ_AHEAD, PULL_PIPELINE, ctx.budget));
       try {
         while (!this.stopped && Date.now() < ctx.deadline) {
           const results = await reader.take();
@@ -157,8 +157,8 @@ export class QueueCopier {
     return { topic: q.topic, broker: q.brokerName, queueId: q.queueId, nextOffset: offset };
   }
 
-  private pull(from: number, idle: boolean) {
-    const hold = idle ? Math.min(LONG_POLL_MS, this.ctx.deadline - Date.now()) : 0;
+  private pull(from: number) {
+    const hold = Math.min(LONG_POLL_MS, this.ctx.deadline - Date.now());
     return this.ctx.source.broker.pull(this.q.address, {
       topic: this.q.topic,
       queueId: this.q.queueId,

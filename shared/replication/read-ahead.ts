@@ -49,10 +49,11 @@ export class ByteBudget {
 const resultBytes = (r: PullResult): number => r.messages.reduce((n, m) => n + m.body.length + 256, 0);
 
 /**
- * `idle`: nothing is known to be waiting (first pull, or the previous one found nothing), so this
- * one may wait on the broker (long polling).
+ * One pull from `from`. It may be held by the broker (long polling): a broker holds a pull only when
+ * nothing is there, and answers it as soon as a message arrives, so a caught-up queue costs one
+ * request per arrival (or per hold), never an empty answer and then a held pull.
  */
-export type Pull = (from: number, idle: boolean) => Promise<PullResult>;
+export type Pull = (from: number) => Promise<PullResult>;
 
 export class ReadAhead {
   private readonly held: PullResult[] = [];
@@ -102,9 +103,6 @@ export class ReadAhead {
   }
 
   private async run(pull: Pull, from: number): Promise<void> {
-    // Nothing known yet: the first pull may wait too (a broker answers a held pull at once when
-    // the queue has messages), so a fresh reader of a quiet queue costs one request, not two.
-    let idle = true;
     /** Messages per pull seen last, and the queue's end as the last answer gave it. */
     let stride = 0;
     let knownEnd = from;
@@ -123,14 +121,13 @@ export class ReadAhead {
         const ahead = stride > 0 ? Math.ceil((knownEnd - from) / stride) : 0;
         const n = Math.max(1, Math.min(this.pipeline, room, ahead));
         const starts = Array.from({ length: n }, (_, k) => from + k * stride);
-        const inFlight = starts.map((at, k) => pull(at, idle && k === 0));
+        const inFlight = starts.map((at) => pull(at));
         // A later pull may fail after an earlier one already settled the round: nobody waits for it then.
         for (const p of inFlight) p.catch(() => undefined);
         for (let k = 0; k < n; k++) {
           if (starts[k] !== from) break; // the one before ended elsewhere: this one is not next
           const r = await inFlight[k]!;
           if (this.stopped) return;
-          idle = r.messages.length === 0;
           if (r.messages.length > 0) stride = r.messages.length;
           knownEnd = Math.max(knownEnd, r.maxOffset);
           from = r.nextBeginOffset;

@@ -3,15 +3,17 @@
 // tasks get their shard count sized (or pinned) and a replicator invocation for every shard
 // without a live lease, plus a retry job where parked messages wait for one. Nothing is stopped by
 // force: replicators see the desired state change (or a new shard layout) and exit on their own.
+// Last, every running task's health is evaluated and stored (health-check.ts).
 import { connectEndpoint } from '../clusters/connect.ts';
 import { isFerryError } from '../errors.ts';
-import { compileTopicPatterns } from '../filter/index.ts';
+import { compileTopicPatterns, loadRegexAnalyser } from '../filter/index.ts';
 import type { Invoker } from '../invoker/invoker.ts';
 import type { Logger } from '../log.ts';
 import { isSystemTopic } from '../rocketmq/system-resources.ts';
 import type { SecretCipher } from '../secrets/cipher.ts';
 import type {
   AuditStore,
+  CheckpointEntry,
   CheckpointStore,
   LeaseStore,
   MetricsStore,
@@ -25,13 +27,14 @@ import type {
 import type { TaskSpec } from '../tasks/model.ts';
 import { shardCountFor } from './assignment.ts';
 import { flowsOf } from './flows.ts';
+import { checkHealth, type HealthOptions } from './health-check.ts';
 import { listSourceQueues } from './queues.ts';
 import { startProblem } from './start-checks.ts';
 import { startCheckpoints, type StartPosition } from './start-offsets.ts';
 
 export interface ReconcilerDeps {
   /** Tasks and their shards' leases, plans and checkpoints; a decision and its audit event share a transaction. */
-  store: TaskStore & LeaseStore & CheckpointStore & MetricsStore & ParkedStore & Transactional<TaskStore & AuditStore>;
+  store: TaskStore & LeaseStore & CheckpointStore & MetricsStore & ParkedStore & Transactional<TaskStore & AuditStore & CheckpointStore>;
   cipher: SecretCipher;
   log: Logger;
   invoker: Invoker;
@@ -42,6 +45,8 @@ export interface ReconcilerDeps {
 export interface ReconcilerOptions {
   /** Do not dispatch a shard again sooner than this (default: 10 s) while its lease is not yet taken. */
   redispatchAfterMs?: number;
+  /** Health windows (defaults: unreachable 30 s, lag without progress 2 min, two intervals) and probe reuse. */
+  health?: HealthOptions;
 }
 
 export interface ReconcileSummary {
@@ -55,6 +60,8 @@ export interface ReconcileSummary {
 
 /** After a lease ends, the shard is left to the holder's successor this long before a new invocation is dispatched. */
 const HAND_OVER_GRACE_MS = 3000;
+/** Running tasks whose health is evaluated at once (each probes its clusters and reads its leases). */
+const HEALTH_CONCURRENCY = 8;
 
 // Shards dispatched recently, so a slow-starting invocation is not dispatched twice.
 const dispatchedAt = new Map<string, number>();
@@ -62,6 +69,7 @@ const dispatchedAt = new Map<string, number>();
 export async function reconcile(deps: ReconcilerDeps, opts: ReconcilerOptions): Promise<ReconcileSummary> {
   const byStatus: Record<TaskStatus, number> = { initializing: 0, running: 0, stopped: 0, start_failed: 0, deleting: 0 };
   const summary: ReconcileSummary = { tasks: 0, started: 0, failed: 0, dispatched: 0, byStatus };
+  const running: TaskRow[] = [];
   for (const task of await deps.store.listAllTasks({ onUndecodable: (err) => deps.log.error({ err }, 'stored task unreadable') })) {
     summary.tasks++;
     let status = task.status;
@@ -76,6 +84,7 @@ export async function reconcile(deps: ReconcilerDeps, opts: ReconcilerOptions): 
         }
       } else if (task.desiredState === 'running' && task.status === 'running') {
         summary.dispatched += await dispatch(task, deps, opts);
+        running.push(task);
       }
     } catch (err) {
       if (isFerryError(err, 'CONFLICT') || isFerryError(err, 'NOT_FOUND')) continue; // changed under us; next tick
@@ -84,6 +93,16 @@ export async function reconcile(deps: ReconcilerDeps, opts: ReconcilerOptions): 
       byStatus[status]++;
     }
   }
+  // After every task's dispatch, so a slow probe of an unreachable cluster holds up no replicator.
+  const queue = [...running];
+  const worker = async () => {
+    for (let task = queue.shift(); task; task = queue.shift()) {
+      await checkHealth(task, deps, opts.health ?? {}, HAND_OVER_GRACE_MS).catch((err: unknown) => {
+        if (!isFerryError(err, 'NOT_FOUND')) deps.log.error({ err, taskId: task?.id }, 'health check failed for task');
+      });
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(HEALTH_CONCURRENCY, queue.length) }, worker));
   return summary;
 }
 
@@ -96,8 +115,10 @@ async function startTask(task: TaskRow, deps: ReconcilerDeps): Promise<boolean> 
     return false;
   }
   await deps.syncMetadata?.(task);
+  const captured: { flow: string; entries: CheckpointEntry[] }[] = [];
   if (!task.startOffsetsCaptured || spec.pendingReset) {
     const at: StartPosition = spec.pendingReset ? { type: 'timestamp', timestamp: spec.pendingReset.timestamp } : spec.startOffset;
+    await loadRegexAnalyser();
     const topics = compileTopicPatterns(spec.filter.topics);
     for (const flow of flowsOf(spec)) {
       const source = connectEndpoint(flow.from, deps.cipher);
@@ -106,15 +127,21 @@ async function startTask(task: TaskRow, deps: ReconcilerDeps): Promise<boolean> 
         const own = new Set([...Object.keys(info.clusterAddrTable), ...Object.keys(info.brokerAddrTable)]);
         const queues = (await listSourceQueues(source, topics, (t) => isSystemTopic(t, own))).flatMap((t) => t.queues);
         // The reverse flow of a new two-way task starts where the forward one does; on a reset both replay.
-        await deps.store.setCheckpoints(task.id, flow.id, await startCheckpoints(source, queues, at));
+        captured.push({ flow: flow.id, entries: await startCheckpoints(source, queues, at) });
       } finally {
         source.close();
       }
     }
   }
-  const { pendingReset, ...rest } = spec;
+  // A new run starts with no health memory of the last one (an old unreachable-since would degrade it at once).
+  const { pendingReset, health: _lastRun, ...rest } = spec;
   const next: TaskSpec = pendingReset ? { ...rest, replayGeneration: (spec.replayGeneration ?? 0) + 1 } : rest;
-  await update(task, deps, 'running', { status: 'running', statusReason: null, startOffsetsCaptured: true, spec: next });
+  // The start checkpoints are written with the status, against the version read: a second
+  // reconciler starting the same task (several runtimes, overlapping invocations) loses with
+  // CONFLICT instead of moving them past what was produced since the first one started it.
+  await update(task, deps, 'running', { status: 'running', statusReason: null, startOffsetsCaptured: true, spec: next }, async (tx) => {
+    for (const c of captured) await tx.setCheckpoints(task.id, c.flow, c.entries);
+  });
   return true;
 }
 
@@ -178,9 +205,16 @@ async function dispatch(task: TaskRow, deps: ReconcilerDeps, opts: ReconcilerOpt
 }
 
 /** Writes the reconciler's decision against the version it read, with an audit event. */
-async function update(task: TaskRow, deps: ReconcilerDeps, action: string, patch: TaskPatch): Promise<void> {
+async function update(
+  task: TaskRow,
+  deps: ReconcilerDeps,
+  action: string,
+  patch: TaskPatch,
+  alsoWrite?: (tx: CheckpointStore) => Promise<void>,
+): Promise<void> {
   await deps.store.withTransaction(async (tx) => {
     const next = await tx.updateTask(task.tenant, task.id, task.version, patch);
+    await alsoWrite?.(tx);
     await tx.appendAudit({
       taskId: task.id,
       tenant: task.tenant,

@@ -27,6 +27,7 @@ import type { FlowMetrics } from './flow-metrics.ts';
 import { flowsOf } from './flows.ts';
 import { QueueCopier } from './queue-copier.ts';
 import { messageFilter } from './message-filter.ts';
+import { OffsetPairRecorder } from './offset-pairs.ts';
 import { ORIGIN } from './origin.ts';
 import { listSourceQueues, queueKey, type SourceQueue } from './queues.ts';
 import { routesOf, Topology } from './topology.ts';
@@ -81,7 +82,9 @@ export class ShardRun {
   ) {
     this.filter = messageFilter(spec) ?? (() => true);
     this.budget = new ByteBudget(opts.bufferBytes);
-    this.checkpoints = new CheckpointWriter(deps.store, holder, CHECKPOINT_INTERVAL_MS, (err) => this.failed(err));
+    // Offset pairs only where offsets are translated (taskOptions' default: on).
+    const pairs = spec.offsetSync?.enabled === false ? undefined : new OffsetPairRecorder();
+    this.checkpoints = new CheckpointWriter(deps.store, holder, CHECKPOINT_INTERVAL_MS, (err) => this.failed(err), pairs);
     const shards = Math.max(1, (job.shards ?? 1) * flowsOf(spec).length);
     this.delivery = new Delivery({
       target,
@@ -96,6 +99,7 @@ export class ShardRun {
       stopped: () => this.stop !== undefined,
       park: (m) => deps.store.parkMessage({ taskId: job.taskId, flow: job.flow, ...m }).then(() => undefined),
       requestMetadataSync: deps.requestMetadataSync && (() => deps.requestMetadataSync!(job.taskId)),
+      pairs,
     });
   }
 

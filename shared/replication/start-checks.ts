@@ -4,7 +4,8 @@
 // a self-built cluster's.
 import { resolveTencentAccess } from '../clusters/connect.ts';
 import { endpointCredentials } from '../clusters/credentials.ts';
-import { compileTopicPatterns, FilterPatternError, FilterSyntaxError, parseSql92 } from '../filter/index.ts';
+import { EgressDeniedError } from '../egress/resolve.ts';
+import { compileTopicPatterns, FilterPatternError, FilterSyntaxError, loadRegexAnalyser, parseSql92 } from '../filter/index.ts';
 import { RemotingClient } from '../rocketmq/remoting/client.ts';
 import { RemotingResponseError, ResponseCode } from '../rocketmq/remoting/errors.ts';
 import { NameServerClient, masterAddress, parseAddressList } from '../rocketmq/remoting/namesrv.ts';
@@ -34,6 +35,7 @@ export async function startProblem(spec: TaskSpec, cipher: SecretCipher): Promis
     }
   }
   // Again here, not only in the API: the replicator runs the patterns without this analysis.
+  await loadRegexAnalyser();
   try {
     compileTopicPatterns(spec.filter.topics);
   } catch (err) {
@@ -50,7 +52,8 @@ export async function startProblem(spec: TaskSpec, cipher: SecretCipher): Promis
   return undefined;
 }
 
-async function endpointProblem(side: string, e: StoredEndpoint, cipher: SecretCipher): Promise<string | undefined> {
+/** One side's first problem (name servers, brokers, credentials) as a sentence naming the cluster; undefined when it answers. */
+export async function endpointProblem(side: string, e: StoredEndpoint, cipher: SecretCipher): Promise<string | undefined> {
   if (e.protocol === 'grpc') return `${side} cluster ${e.clusterId}: replication needs the remoting protocol (gRPC cannot pull by offset)`;
   let nameServer: string;
   if (e.clusterType === 'tencent') {
@@ -73,6 +76,8 @@ async function endpointProblem(side: string, e: StoredEndpoint, cipher: SecretCi
           if (a) brokers.set(b.brokerName, a);
         }
       } catch (err) {
+        const denied = egressDenial(err);
+        if (denied) return `name server ${address} of the ${side} cluster ${e.clusterId}: ${denied}`;
         return `name server ${address} of the ${side} cluster ${e.clusterId} is unreachable: ${(err as Error).message}`;
       }
     }
@@ -82,6 +87,8 @@ async function endpointProblem(side: string, e: StoredEndpoint, cipher: SecretCi
         await client.invoke(address, RequestCode.GET_BROKER_RUNTIME_INFO, {}, undefined, { timeoutMs: 4000 });
       } catch (err) {
         if (isAuthFailure(err)) return `authentication failed on the ${side} cluster ${e.clusterId} (broker ${name}): ${err.remark}`;
+        const denied = egressDenial(err);
+        if (denied) return `broker ${name} (${address}) of the ${side} cluster ${e.clusterId}: ${denied}`;
         return `broker ${name} (${address}) of the ${side} cluster ${e.clusterId} is unreachable: ${(err as Error).message}`;
       }
     }
@@ -89,6 +96,12 @@ async function endpointProblem(side: string, e: StoredEndpoint, cipher: SecretCi
   } finally {
     client.close();
   }
+}
+
+/** The egress policy's refusal behind a connect failure, as its sentence. */
+function egressDenial(err: unknown): string | undefined {
+  for (let e = err; e instanceof Error; e = e.cause) if (e instanceof EgressDeniedError) return e.message;
+  return undefined;
 }
 
 function tencentProblem(side: string, e: Extract<StoredEndpoint, { clusterType: 'tencent' }>, err: unknown): string {

@@ -2,8 +2,10 @@
 // Every function handler and the local runtime start here, so wiring is written once; the parts
 // below this folder take what they need as arguments and never read the environment.
 import { join } from 'node:path';
+import { RateLimiter } from '../api/rate-limit.ts';
 import type { ApiDeps } from '../api/router.ts';
 import { loadConfig, type FerryConfig } from '../config.ts';
+import { EgressPolicy, installEgressPolicy } from '../egress/policy.ts';
 import { createInvoker } from '../invoker/index.ts';
 import type { Invoker, ReplicatorJob } from '../invoker/invoker.ts';
 import { createLogger, type Logger } from '../log.ts';
@@ -12,7 +14,9 @@ import { runMetadataSync, type MetadataSyncRunOptions, type MetadataSyncSummary 
 import { syncTaskMetadata } from '../metadata/sync.ts';
 import { emfWriter, type EmfWriter } from '../monitoring/emf.ts';
 import { metadataSyncRecords, reconcilerRecords, replicatorRecords } from '../monitoring/emf-records.ts';
+import { PrometheusExporter } from '../monitoring/prometheus.ts';
 import { reconcile, type ReconcileSummary } from '../replication/reconciler.ts';
+import { runOffsetSync } from '../replication/offset-sync.ts';
 import { runReplicator, type InvocationReport } from '../replication/replicator.ts';
 import { aesGcmCipher, loadOrCreateKeyFile, parseKey, type SecretCipher } from '../secrets/cipher.ts';
 import { openStore } from '../store/index.ts';
@@ -49,6 +53,8 @@ export interface ComposeOptions {
 
 export async function composeFerry(config: FerryConfig, opts: ComposeOptions = {}): Promise<Ferry> {
   const log = createLogger(config.logLevel);
+  // Process-wide: every connection this process opens to a cluster is checked against it.
+  installEgressPolicy(new EgressPolicy(config.egressAllow));
   const store = await openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
   // A deployment sets FERRY_SECRET_KEY; the embedded runtime keeps a generated key beside its data.
   const key = config.secretKey ? parseKey(config.secretKey) : loadOrCreateKeyFile(join(config.dataDir, 'secret.key'));
@@ -58,9 +64,14 @@ export async function composeFerry(config: FerryConfig, opts: ComposeOptions = {
   const core = { config, log, store, cipher };
   const requestMetadataSync = onDemandMetadataSync(core);
   const syncMetadata = (task: Parameters<typeof syncTaskMetadata>[0]) => syncTaskMetadata(task, core).then(() => undefined);
-  const tasks = new TaskService(store, cipher, { requireManagedSide: config.requireManagedSide });
+  const tasks = new TaskService(store, cipher, {
+    requireManagedSide: config.requireManagedSide,
+    tencentApiEndpoint: config.tencentApiEndpoint,
+    maxTasksPerTenant: config.maxTasksPerTenant,
+  });
 
   let invoker: Invoker | undefined;
+  let exporter: PrometheusExporter | undefined;
   const ferry: Ferry = {
     ...core,
     storeKind,
@@ -70,7 +81,17 @@ export async function composeFerry(config: FerryConfig, opts: ComposeOptions = {
     get invoker() {
       return (invoker ??= createInvoker(config, opts.localInvoker && (() => opts.localInvoker!(ferry))));
     },
-    api: { store, storeKind, tasks, log },
+    api: {
+      store,
+      storeKind,
+      tasks,
+      log,
+      rateLimit: config.rateLimitRps === undefined ? undefined : new RateLimiter(config.rateLimitRps),
+      // Built at the first scrape: it starts collecting this process's own metrics from then on.
+      get exporter() {
+        return (exporter ??= new PrometheusExporter(store));
+      },
+    },
     async replicate(job, { budgetMs, signal }) {
       const deps = { ...core, invoker: ferry.invoker, requestMetadataSync };
       const report = await runReplicator(job, deps, {
@@ -84,7 +105,13 @@ export async function composeFerry(config: FerryConfig, opts: ComposeOptions = {
     },
     async reconcile() {
       const started = Date.now();
-      const summary = await reconcile({ ...core, invoker: ferry.invoker, syncMetadata }, { redispatchAfterMs: config.leaseTtlMs });
+      const summary = await reconcile(
+        { ...core, invoker: ferry.invoker, syncMetadata },
+        {
+          redispatchAfterMs: config.leaseTtlMs,
+          health: { unreachableAfterMs: config.healthUnreachableMs, lagWithoutProgressMs: config.healthLagMs },
+        },
+      );
       await emf.write(reconcilerRecords(summary, Date.now() - started));
       return summary;
     },
@@ -92,6 +119,8 @@ export async function composeFerry(config: FerryConfig, opts: ComposeOptions = {
       // runMetadataSync logs the run's JSON summary itself.
       const summary = await runMetadataSync(core, runOpts);
       await emf.write(metadataSyncRecords(summary));
+      // Consumer offsets are translated on the same tick, after metadata sync has made the groups on the targets.
+      await runOffsetSync(core, runOpts);
       return summary;
     },
     close: () => store.close(),

@@ -5,6 +5,10 @@ import { mkdir } from 'node:fs/promises';
 import type { PGlite, Transaction } from '@electric-sql/pglite';
 import { INT8_OID, inSavepoint, parseInt8 } from './executor.ts';
 import type { SqlDatabase, SqlExecutor, SqlParam } from './executor.ts';
+import { initializeInChild, isInitialized } from './embedded-init.ts';
+
+/** The embedded database's buffer cache (PostgreSQL's default is 128MB). */
+const SHARED_BUFFERS = '16MB';
 
 class EmbeddedTransaction implements SqlExecutor {
   constructor(
@@ -36,7 +40,10 @@ export class EmbeddedDatabase implements SqlDatabase {
     await mkdir(dataDir, { recursive: true });
     // Loaded on first use, so bundles without PGlite (the cloud functions) never touch it.
     const { PGlite } = await import('@electric-sql/pglite');
-    const db = await PGlite.create(dataDir, { parsers: { [INT8_OID]: parseInt8 } });
+    // PostgreSQL's default 128 MB of shared buffers live in the WASM heap; Ferry's tables are small.
+    const startParams = [...PGlite.defaultStartParams, '-c', `shared_buffers=${SHARED_BUFFERS}`];
+    if (!isInitialized(dataDir)) await initializeInChild(dataDir, startParams);
+    const db = await PGlite.create(dataDir, { parsers: { [INT8_OID]: parseInt8 }, startParams });
     return new EmbeddedDatabase(db);
   }
 

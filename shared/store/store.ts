@@ -13,6 +13,7 @@ import type { AuditStore } from './ports/audit.ts';
 import type { CheckpointStore, LeaseStore } from './ports/leases.ts';
 import type { MetadataStateStore } from './ports/metadata.ts';
 import type { MetricsStore } from './ports/metrics.ts';
+import type { OffsetPairStore, OffsetSyncStore } from './ports/offsets.ts';
 import type { ParkedStore } from './ports/parked.ts';
 import type { TaskStore } from './ports/tasks.ts';
 import type { TokenStore } from './ports/tokens.ts';
@@ -21,6 +22,7 @@ export type * from './ports/audit.ts';
 export type * from './ports/leases.ts';
 export type * from './ports/metadata.ts';
 export type * from './ports/metrics.ts';
+export type * from './ports/offsets.ts';
 export type * from './ports/parked.ts';
 export type * from './ports/tasks.ts';
 export type * from './ports/tokens.ts';
@@ -50,6 +52,8 @@ export interface Store
     MetricsStore,
     ParkedStore,
     MetadataStateStore,
+    OffsetPairStore,
+    OffsetSyncStore,
     StoreHealth,
     Transactional<Store> {
   /** Closes the underlying pool / embedded database. Not allowed on a transaction-bound store. */

@@ -7,7 +7,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import { FerryError } from '../errors.ts';
 import { parseInput } from './issue.ts';
-import { sealEndpoint, type Sealer } from './model.ts';
+import { sealEndpoint, taskOptions, type Sealer } from './model.ts';
 import { TaskInput, type TaskPatchInput } from './schema.ts';
 import type { StoredEndpoint, TaskSpec } from './stored-task.ts';
 
@@ -57,6 +57,7 @@ function definitionOf(name: string, spec: TaskSpec, box: SecretBox): Json {
     tpsLimit: spec.tpsLimit,
     idempotentResume: spec.idempotentResume,
     shards: spec.shards ?? 'auto',
+    ...taskOptions(spec),
   };
 }
 
@@ -111,7 +112,7 @@ function changedPaths(a: unknown, b: unknown, prefix = ''): string[] {
 }
 
 /** Two self-built sides with the same name server list are one cluster (create and edit refuse it). */
-export function refuseSameCluster(input: TaskInput): void {
+export function refuseSameCluster(input: Pick<TaskInput, 'source' | 'target'>): void {
   const norm = (s: string) =>
     s
       .split(';')
@@ -159,6 +160,9 @@ export function planEdit(task: { name: string; spec: TaskSpec }, patch: TaskPatc
       filter: touched('filter') ? input.filter : spec.filter,
       tpsLimit: input.tpsLimit,
       ...(touched('shards') ? { shards: input.shards } : {}),
+      ...(touched('groups') ? { groups: input.groups } : {}),
+      ...(touched('metadataSync') ? { metadataSync: input.metadataSync } : {}),
+      ...(touched('offsetSync') ? { offsetSync: input.offsetSync } : {}),
     },
     changed,
   };

@@ -1,5 +1,6 @@
 // How a task is stored (secrets sealed) and shown (secrets masked), and the state guards.
-import type { EndpointInput } from './schema.ts';
+import { DEFAULT_GROUPS, DEFAULT_METADATA_SYNC, DEFAULT_OFFSET_SYNC, type EndpointInput, type TaskInput } from './schema.ts';
+import { taskHealth, type TaskHealth } from './health.ts';
 import type { DesiredState, OmitEach, StoredEndpoint, StoredTask, TaskSpec, TaskStatus } from './stored-task.ts';
 
 // The stored form lives in stored-task.ts, whose schemas the store decodes rows with.
@@ -21,8 +22,12 @@ export interface TaskView {
   tpsLimit: number | null;
   idempotentResume: boolean;
   shards: 'auto' | number;
+  groups: TaskInput['groups'];
+  metadataSync: TaskInput['metadataSync'];
+  offsetSync: TaskInput['offsetSync'];
   status: TaskStatus;
   statusReason: string | null;
+  health: TaskHealth;
   desiredState: DesiredState;
   pendingReset: NonNullable<TaskSpec['pendingReset']> | null;
   createdAt: string;
@@ -87,14 +92,27 @@ export function toView(row: StoredTask): TaskView {
     filter: spec.filter,
     tpsLimit: spec.tpsLimit,
     shards: spec.shards ?? 'auto',
+    ...taskOptions(spec),
     idempotentResume: spec.idempotentResume,
     status: row.status,
     statusReason: row.statusReason,
+    health: taskHealth(row),
     desiredState: row.desiredState,
     pendingReset: spec.pendingReset ?? null,
     createdAt: row.createdAt.toISOString(),
     updatedAt: row.updatedAt.toISOString(),
     version: row.version,
+  };
+}
+
+/** The groups filter and the metadata / offset sync options, defaults filled in for tasks stored before them. */
+export function taskOptions(
+  spec: Pick<TaskSpec, 'groups' | 'metadataSync' | 'offsetSync'>,
+): Pick<TaskInput, 'groups' | 'metadataSync' | 'offsetSync'> {
+  return {
+    groups: spec.groups ?? DEFAULT_GROUPS,
+    metadataSync: spec.metadataSync ?? DEFAULT_METADATA_SYNC,
+    offsetSync: spec.offsetSync ?? DEFAULT_OFFSET_SYNC,
   };
 }
 

@@ -2,6 +2,7 @@
 // the OpenAPI document and the console's inline validation all say the same thing.
 import { z } from 'zod';
 import { FilterPatternError, FilterSyntaxError, compileTopicPatterns, parseSql92, parseTagExpression } from '../filter/index.ts';
+import { ID_RE, ID_RULE } from './text.ts';
 
 // 1–200 characters: CJK (Han, kana, Hangul), ASCII letters and digits, '-' and '_'.
 const NAME_RE = /^[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Hangul}A-Za-z0-9_-]+$/u;
@@ -15,11 +16,20 @@ const TaskName = z
 const HOST_RE =
   /^(?:\[[0-9A-Fa-f:.]+\]|(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*)$/;
 
+/** Name servers one list may hold: a cluster has a handful; each is dialled at every start check. */
+export const MAX_NAME_SERVERS = 16;
+/** Patterns one include/exclude list may hold: each is run against every topic or group name. */
+export const MAX_PATTERNS = 64;
+
 /** `host:port;host:port` — hostnames, IPv4 or [IPv6], ports 1–65535. */
 const NameServerList = z.string({ error: 'nameServer is required' }).superRefine((value, ctx) => {
   const parts = value.split(';').map((s) => s.trim());
   if (parts.every((p) => p === '')) {
     ctx.addIssue({ code: 'custom', message: 'nameServer must list at least one host:port' });
+    return;
+  }
+  if (parts.filter((p) => p !== '').length > MAX_NAME_SERVERS) {
+    ctx.addIssue({ code: 'custom', message: `nameServer may list at most ${MAX_NAME_SERVERS} name servers` });
     return;
   }
   for (const part of parts) {
@@ -40,7 +50,8 @@ const Id = (what: string) =>
     .string({ error: `${what} is required` })
     .trim()
     .min(1, `${what} must not be empty`)
-    .max(128, `${what} is too long`);
+    .max(128, `${what} is too long`)
+    .regex(ID_RE, `${what} ${ID_RULE}`);
 
 const AclInput = z
   .object({
@@ -141,7 +152,7 @@ const StartOffset = z.discriminatedUnion(
 
 const Patterns = z
   .array(z.string().max(512, 'pattern is too long'), { error: 'must be a list of regular expressions' })
-  .max(100, 'at most 100 patterns');
+  .max(MAX_PATTERNS, `at most ${MAX_PATTERNS} patterns`);
 
 const FilterInput = z
   .object({
@@ -193,6 +204,40 @@ const Shards = z.union(
   { error: 'shards must be "auto" or a number from 1 to 256' },
 );
 
+/** Consumer groups a task takes (metadata sync and offset translation): regexes on whole group names. */
+const GroupsInput = z
+  .object({ include: Patterns.default(['.*']), exclude: Patterns.default([]) })
+  .strict()
+  .superRefine((g, ctx) => {
+    try {
+      compileTopicPatterns(g);
+    } catch (err) {
+      if (!(err instanceof FilterPatternError)) throw err;
+      ctx.addIssue({ code: 'custom', path: [err.list, err.index], message: err.message });
+    }
+  });
+
+export const METADATA_KINDS = ['topic', 'group', 'acl'] as const;
+export type MetadataKind = (typeof METADATA_KINDS)[number];
+
+const MetadataSyncInput = z
+  .object({
+    kinds: z
+      .array(z.enum(METADATA_KINDS, { error: 'kinds may hold "topic", "group" and "acl"' }))
+      .max(3)
+      .refine((k) => new Set(k).size === k.length, 'kinds must not repeat a kind')
+      .default([...METADATA_KINDS]),
+    propagateDeletes: z.boolean({ error: 'propagateDeletes must be true or false' }).default(true),
+    topicsFollowFilter: z.boolean({ error: 'topicsFollowFilter must be true or false' }).default(false),
+  })
+  .strict();
+
+const OffsetSyncInput = z.object({ enabled: z.boolean({ error: 'offsetSync.enabled must be true or false' }).default(true) }).strict();
+
+export const DEFAULT_GROUPS = { include: ['.*'], exclude: [] as string[] };
+export const DEFAULT_METADATA_SYNC = { kinds: [...METADATA_KINDS], propagateDeletes: true, topicsFollowFilter: false };
+export const DEFAULT_OFFSET_SYNC = { enabled: true };
+
 const IdempotentResume = z.boolean({ error: 'idempotentResume must be true or false' });
 
 export const TaskInput = z
@@ -206,6 +251,9 @@ export const TaskInput = z
     tpsLimit: TpsLimit.default(null),
     idempotentResume: IdempotentResume.default(true),
     shards: Shards.default('auto'),
+    groups: GroupsInput.default(DEFAULT_GROUPS),
+    metadataSync: MetadataSyncInput.default(DEFAULT_METADATA_SYNC),
+    offsetSync: OffsetSyncInput.default(DEFAULT_OFFSET_SYNC),
     start: z.boolean({ error: 'start must be true or false' }).default(true),
   })
   .strict();
@@ -241,6 +289,9 @@ export const TaskPatchInput = z
     filter: MergePatch('filter', 'filter fields to change (topics, expression)').optional(),
     tpsLimit: TpsLimit.optional(),
     shards: Shards.optional(),
+    groups: MergePatch('groups', 'group patterns to change (include, exclude)').optional(),
+    metadataSync: MergePatch('metadataSync', 'metadata sync options to change (kinds, propagateDeletes, topicsFollowFilter)').optional(),
+    offsetSync: MergePatch('offsetSync', 'offset sync options to change (enabled)').optional(),
     direction: Direction.optional().describe('cannot change: accepted with the current value only'),
     startOffset: StartOffset.optional().describe('cannot change (use reset-offset): accepted with the current value only'),
     idempotentResume: IdempotentResume.optional().describe('cannot change: accepted with the current value only'),

@@ -2,12 +2,16 @@
 // audit event for every change, written in the same transaction as the change.
 import { randomUUID } from 'node:crypto';
 import type { Principal } from '../auth/principal.ts';
+import { EgressDeniedError } from '../egress/resolve.ts';
 import { FerryError } from '../errors.ts';
+import { loadRegexAnalyser } from '../filter/index.ts';
+import { isClusterProblem, readClusterListing } from '../metadata/cluster-listing.ts';
 import type { SecretCipher } from '../secrets/cipher.ts';
 import type {
   AuditStore,
   MetadataStateStore,
   MetricsStore,
+  OffsetSyncStore,
   ParkedStore,
   TaskPatch,
   TaskRow,
@@ -16,8 +20,10 @@ import type {
   Transactional,
 } from '../store/store.ts';
 import { planEdit, refuseSameCluster } from './edit.ts';
+import { refuseDeniedAddresses } from './egress-check.ts';
 import { parseInput } from './issue.ts';
-import { isActive, sealEndpoint, toView, type TaskSpec, type TaskView } from './model.ts';
+import { isActive, sealEndpoint, toView, type StoredEndpoint, type TaskSpec, type TaskView } from './model.ts';
+import { TaskPreviewInput, previewFlow, type ClusterListing, type TaskPreview } from './preview.ts';
 import { ResetOffsetInput, TaskInput, TaskPatchInput } from './schema.ts';
 
 export { parseInput } from './issue.ts';
@@ -25,6 +31,12 @@ export { parseInput } from './issue.ts';
 export interface TaskServiceOptions {
   /** The spec's rule "at least one side must be a Tencent cluster" (on for the Tencent stage). */
   requireManagedSide: boolean;
+  /** FERRY_TENCENT_API_ENDPOINT, for previews of Tencent clusters. */
+  tencentApiEndpoint?: string | undefined;
+  /** Tasks one tenant may hold (FERRY_MAX_TASKS_PER_TENANT); unlimited when undefined. */
+  maxTasksPerTenant?: number | undefined;
+  /** How a preview reads a cluster; default metadata/cluster-listing.ts (unit tests hand in a fake). */
+  readCluster?: (endpoint: StoredEndpoint, cipher: SecretCipher) => Promise<ClusterListing>;
 }
 
 export interface ListQuery {
@@ -37,7 +49,13 @@ export interface ListQuery {
 const STATUSES: readonly TaskStatus[] = ['initializing', 'running', 'stopped', 'start_failed', 'deleting'];
 
 /** What the task use cases need of the store; a change and its audit event share a transaction. */
-type TaskServiceStore = TaskStore & AuditStore & MetricsStore & MetadataStateStore & ParkedStore & Transactional<TaskStore & AuditStore>;
+type TaskServiceStore = TaskStore &
+  AuditStore &
+  MetricsStore &
+  MetadataStateStore &
+  OffsetSyncStore &
+  ParkedStore &
+  Transactional<TaskStore & AuditStore>;
 
 export class TaskService {
   constructor(
@@ -48,17 +66,9 @@ export class TaskService {
 
   async create(p: Principal, body: unknown): Promise<TaskView> {
     requireWriter(p);
-    if (body === null || typeof body !== 'object' || Array.isArray(body))
-      throw new FerryError('VALIDATION_FAILED', 'body must be a JSON object');
-    const input = parseInput(TaskInput, body);
-    if (this.opts.requireManagedSide && input.source.clusterType !== 'tencent' && input.target.clusterType !== 'tencent') {
-      throw new FerryError(
-        'VALIDATION_FAILED',
-        'at least one of the source and target clusters must be a Tencent Cloud cluster',
-        'target.clusterType',
-      );
-    }
-    refuseSameCluster(input);
+    // Validation checks the topic patterns' safety: the analyser is loaded the first time it is needed.
+    await loadRegexAnalyser();
+    const input = this.definition(TaskInput, body);
     const spec: TaskSpec = {
       direction: input.direction,
       source: sealEndpoint(input.source, this.cipher),
@@ -67,9 +77,13 @@ export class TaskService {
       filter: input.filter,
       tpsLimit: input.tpsLimit,
       shards: input.shards,
+      groups: input.groups,
+      metadataSync: input.metadataSync,
+      offsetSync: input.offsetSync,
       idempotentResume: input.idempotentResume,
     };
     const row = await this.store.withTransaction(async (tx) => {
+      if (this.opts.maxTasksPerTenant !== undefined) await refuseOverQuota(tx, p.tenant, this.opts.maxTasksPerTenant);
       const created = await tx.insertTask({
         id: `task-${randomUUID()}`,
         tenant: p.tenant,
@@ -82,6 +96,50 @@ export class TaskService {
       return created;
     });
     return toView(row);
+  }
+
+  /**
+   * What the task's topic and groups filters would take from its source cluster(s) now (both sides
+   * of a two-way task), before anything is created. Nothing is stored; the body's secrets are used
+   * to connect and then dropped, never logged or answered.
+   */
+  async preview(p: Principal, body: unknown): Promise<TaskPreview> {
+    requireWriter(p);
+    await loadRegexAnalyser();
+    const input = this.definition(TaskPreviewInput, body);
+    const source = sealEndpoint(input.source, this.cipher);
+    const target = sealEndpoint(input.target, this.cipher);
+    // Each flow reads the cluster it copies from; a problem there names that side's fields.
+    const flows: [StoredEndpoint, StoredEndpoint, 'source' | 'target'][] = [[source, target, 'source']];
+    if (input.direction === 'two-way') flows.push([target, source, 'target']);
+    const read = this.opts.readCluster ?? ((e, c) => readClusterListing(e, c, { tencentApiEndpoint: this.opts.tencentApiEndpoint }));
+    const listings = await Promise.all(
+      flows.map(([from, , side]) => read(from, this.cipher).catch((err: unknown) => unreadable(err, side, from))),
+    );
+    return {
+      flows: flows.map(([from, to], i) =>
+        previewFlow(`${from.clusterId}->${to.clusterId}`, listings[i]!, { topics: input.filter.topics, groups: input.groups }),
+      ),
+    };
+  }
+
+  /** A create or preview body checked: the schema, the deployment's policy, two distinct clusters. */
+  private definition(schema: typeof TaskInput, body: unknown): TaskInput;
+  private definition(schema: typeof TaskPreviewInput, body: unknown): TaskPreviewInput;
+  private definition(schema: typeof TaskInput | typeof TaskPreviewInput, body: unknown): TaskInput | TaskPreviewInput {
+    if (body === null || typeof body !== 'object' || Array.isArray(body))
+      throw new FerryError('VALIDATION_FAILED', 'body must be a JSON object');
+    const input = parseInput(schema, body);
+    if (this.opts.requireManagedSide && input.source.clusterType !== 'tencent' && input.target.clusterType !== 'tencent') {
+      throw new FerryError(
+        'VALIDATION_FAILED',
+        'at least one of the source and target clusters must be a Tencent Cloud cluster',
+        'target.clusterType',
+      );
+    }
+    refuseSameCluster(input);
+    refuseDeniedAddresses(input);
+    return input;
   }
 
   async list(p: Principal, q: ListQuery): Promise<{ items: TaskView[]; nextCursor: string | null }> {
@@ -114,11 +172,13 @@ export class TaskService {
     requireWriter(p);
     if (body === null || typeof body !== 'object' || Array.isArray(body))
       throw new FerryError('VALIDATION_FAILED', 'body must be a JSON object');
+    await loadRegexAnalyser();
     const patch = parseInput(TaskPatchInput, body);
     const row = await this.store.withTransaction(async (tx) => {
       const row = await this.current(tx, p, id, patch.version);
       const edit = planEdit(row, patch, this.cipher);
       if (edit.changed.length === 0) return row;
+      refuseDeniedAddresses(edit.spec);
       if (isActive(row)) throw running('edited');
       if (row.status === 'deleting') throw new FerryError('INVALID_STATE', 'the task is being deleted', 'status');
       const renameOnly = edit.changed.every((f) => f === 'name');
@@ -228,6 +288,13 @@ export class TaskService {
     return items.map(({ taskId: _t, syncedAt, ...rest }) => ({ ...rest, syncedAt: syncedAt.toISOString() }));
   }
 
+  /** The latest consumer offset translation of each group and source queue. */
+  async offsets(p: Principal, id: string) {
+    await this.row(p, id);
+    const items = await this.store.listOffsetSyncs(id);
+    return items.map(({ taskId: _t, syncedAt, ...rest }) => ({ ...rest, syncedAt: syncedAt.toISOString() }));
+  }
+
   async failures(p: Principal, id: string, q: { limit?: string; includePayload?: string }) {
     await this.row(p, id);
     const limit = q.limit === undefined ? 100 : Number(q.limit);
@@ -285,6 +352,31 @@ export class TaskService {
 
 export function requireWriter(p: Principal): void {
   if (p.role !== 'admin') throw new FerryError('FORBIDDEN', 'this token may only read');
+}
+
+/** A cluster the preview cannot read is the body's problem: the field that names the cluster says which. */
+function unreadable(err: unknown, side: 'source' | 'target', e: StoredEndpoint): never {
+  if (err instanceof FerryError || !isClusterProblem(err)) throw err;
+  const field = e.clusterType === 'tencent' ? `${side}.clusterId` : `${side}.nameServer`;
+  const why = err instanceof Error ? err.message : String(err);
+  const denied = err instanceof Error && err.cause instanceof EgressDeniedError ? err.cause : undefined;
+  if (denied) throw new FerryError('EGRESS_DENIED', `${field}: ${denied.message}`, field, { cause: err });
+  throw new FerryError('VALIDATION_FAILED', `the ${side} cluster ${e.clusterId} could not be read: ${why}`, field, { cause: err });
+}
+
+/**
+ * QUOTA_EXCEEDED once the tenant holds `max` tasks (deleting ones count until gone). Counted in the
+ * create's transaction; two creates racing at the limit may both pass, which a quota can live with.
+ */
+async function refuseOverQuota(tx: TaskStore, tenant: string, max: number): Promise<void> {
+  let held = 0;
+  let cursor: string | undefined;
+  do {
+    const page = await tx.listTasks(tenant, { limit: 1000, ...(cursor ? { cursor } : {}) });
+    held += page.items.length;
+    cursor = page.nextCursor ?? undefined;
+  } while (cursor && held < max);
+  if (held >= max) throw new FerryError('QUOTA_EXCEEDED', `this tenant already has ${max} tasks, the most this deployment allows`);
 }
 
 const notFound = (id: string) => new FerryError('NOT_FOUND', `task ${id} not found`);

@@ -42,10 +42,19 @@ export interface TaskSpec {
   idempotentResume: boolean;
   /** Shards per flow: sized by the reconciler, or pinned. Absent in tasks stored before it existed: auto. */
   shards?: 'auto' | number;
+  /** Absent in tasks stored before they existed: the defaults of schema.ts (everything, on). */
+  groups?: TaskInput['groups'];
+  metadataSync?: TaskInput['metadataSync'];
+  offsetSync?: TaskInput['offsetSync'];
   /** Set by reset-offset while stopped; the reconciler rewrites checkpoints before the next start. */
   pendingReset?: { timestamp: number; requestedAt: string };
   /** Bumped by each applied reset: idempotent resume ignores replicas of earlier generations. */
   replayGeneration?: number;
+  /**
+   * Observed, not defined: the reconciler's health record of a running task (tasks/health.ts decodes
+   * it), written without bumping the version; dropped when the task starts again.
+   */
+  health?: unknown;
 }
 
 /** A task as the store keeps it and hands it out, its spec decoded. */
@@ -132,6 +141,13 @@ export const TaskSpecSchema = z.looseObject({
   tpsLimit: z.number().nullable(),
   idempotentResume: z.boolean(),
   shards: z.union([z.literal('auto'), z.number()]).optional(),
+  groups: z.looseObject({ include: z.array(z.string()), exclude: z.array(z.string()) }).optional(),
+  metadataSync: z
+    .looseObject({ kinds: z.array(z.enum(['topic', 'group', 'acl'])), propagateDeletes: z.boolean(), topicsFollowFilter: z.boolean() })
+    .optional(),
+  offsetSync: z.looseObject({ enabled: z.boolean() }).optional(),
   pendingReset: z.looseObject({ timestamp: z.number(), requestedAt: z.string() }).optional(),
   replayGeneration: z.number().optional(),
+  // Decoded by tasks/health.ts, which ignores a record it cannot read: never a reason for a task not to load.
+  health: z.unknown().optional(),
 }) satisfies z.ZodType<TaskSpec>;

@@ -1,10 +1,9 @@
 // Where a Tencent Cloud cluster is reached on the data plane: the access point the Cloud API reports
 // for it on the network asked for (4.x: tdmq DescribeRocketMQCluster, 5.x: trocket
 // DescribeInstance). Once resolved, a Tencent cluster is connected exactly like a self-built one.
-import { Client as TdmqClient } from 'tencentcloud-sdk-nodejs/tencentcloud/services/tdmq/v20200217/tdmq_client.js';
-import { Client as TrocketClient } from 'tencentcloud-sdk-nodejs/tencentcloud/services/trocket/v20230308/trocket_client.js';
 import { callCloudApi, serviceEndpoint, TencentCloudApiError, tencentServiceFor, type CallContext } from './cloud-api.ts';
 import { cloudApiKeys, type CloudApiKeys } from './credentials.ts';
+import { TdmqClient, TrocketClient } from './sdk-clients.ts';
 import { tencentDeploymentEnv, type TencentDeploymentEnv } from '../config.ts';
 
 export type TencentNetwork = 'public' | 'vpc';

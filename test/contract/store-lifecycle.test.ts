@@ -53,6 +53,8 @@ storeContract('Store lifecycle', (db) => {
           'metadata_items',
           'metadata_snapshots',
           'metrics',
+          'offset_pairs',
+          'offset_syncs',
           'parked_messages',
           'schema_migrations',
           'shard_plans',

@@ -177,6 +177,24 @@ storeContract('TaskStore', (db) => {
       assert.equal((await store.getTask('t-upd', t.id))?.version, 4);
     });
 
+    it("stores a running task's health record in its spec without bumping version or updatedAt; not for other statuses", async () => {
+      const t = await store.insertTask(newTask('t-health', { status: 'running', desiredState: 'running' }));
+      const record = { state: 'degraded' as const, reason: 'cluster B is unreachable', since: 1_700_000_000_000 };
+      assert.equal(await store.setTaskHealth(t.id, record), true);
+      const got = (await store.getTask('t-health', t.id))!;
+      assert.deepEqual(got.spec, { ...t.spec, health: record }, 'the rest of the spec is kept');
+      assert.equal(got.version, t.version);
+      assert.deepEqual(got.updatedAt, t.updatedAt);
+      const next = { state: 'ok' as const, reason: null, since: 1_700_000_001_000 };
+      assert.equal(await other.setTaskHealth(t.id, next), true);
+      assert.deepEqual((await store.getTask('t-health', t.id))!.spec.health, next, 'replaced whole');
+
+      const stopped = await store.insertTask(newTask('t-health'));
+      assert.equal(await store.setTaskHealth(stopped.id, record), false, 'a task that is not running keeps no health');
+      assert.equal((await store.getTask('t-health', stopped.id))!.spec.health, undefined);
+      assert.equal(await store.setTaskHealth('no-such-task', record), false);
+    });
+
     it('keeps names unique per tenant: a taken name is CONFLICT naming the field, also between racing writers', async () => {
       const tenant = uid('t-names');
       const first = await store.insertTask(newTask(tenant, { name: 'orders' }));
@@ -214,7 +232,7 @@ storeContract('TaskStore', (db) => {
         ];
         for (const t of rows) await old.insertTask(t);
 
-        assert.deepEqual(await migrate(raw), ['003_unique_task_names.sql']);
+        assert.equal((await migrate(raw))[0], '003_unique_task_names.sql', 'the migrations after 002 apply, 003 first');
         const s = sqlStore(raw);
         const name = async (tenant: string, id: string) => (await s.getTask(tenant, id))!.name;
         assert.equal(await name('t-a', 'task-1'), 'orders', 'the oldest keeps the name');

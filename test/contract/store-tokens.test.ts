@@ -33,5 +33,23 @@ storeContract('TokenStore', (db) => {
       assert.equal(await store.revokeToken(a), true);
       assert.equal(await store.countTokens(), before + 2);
     });
+
+    it("lists a tenant's tokens, revoked ones included, newest first, and no other tenant's", async () => {
+      const tenant = uid('tenant');
+      const [a, b, c] = [uid('sha256'), uid('sha256'), uid('sha256')];
+      await store.insertToken({ tokenHash: a, tenant, role: 'reader', label: 'first' });
+      await store.insertToken({ tokenHash: b, tenant, role: 'admin', label: 'second' });
+      await store.insertToken({ tokenHash: c, tenant: `${tenant}-other`, role: 'admin', label: 'elsewhere' });
+      await store.revokeToken(a);
+      const listed = await store.listTokens(tenant);
+      assert.deepEqual(
+        listed.map((t) => [t.label, t.role, t.revokedAt === null]),
+        [
+          ['second', 'admin', true],
+          ['first', 'reader', false],
+        ],
+      );
+      assert.deepEqual(await store.listTokens(uid('nobody')), []);
+    });
   });
 });

@@ -91,7 +91,7 @@ describe('ferry CLI over the local runtime', () => {
     assert.match(r.stderr, /waiting for task-\S+ to reach running \(timeout 90\.0s\)/);
     assert.match(r.stderr, /\d+\.\ds\s+initializing\n[\s\S]*\d+\.\ds\s+running\n/, 'status transitions with elapsed time');
     const lines = r.stdout.trim().split('\n');
-    assert.match(lines[0]!, /^ID\s+NAME\s+STATUS\s+DIRECTION\s+SOURCE\s+TARGET\s+UPDATED\s+REASON$/);
+    assert.match(lines[0]!, /^ID\s+NAME\s+STATUS\s+DIRECTION\s+SOURCE\s+TARGET\s+UPDATED\s+HEALTH\s+REASON$/);
     assert.match(lines[1]!, new RegExp(`^task-\\S+\\s+${name}\\s+running\\s+one-way\\s+${a.c.name}\\s+${b.c.name}\\s`));
     id = lines[1]!.split(/\s+/)[0]!;
     assert.equal((await api('GET', `/v1/tasks/${id}`)).body.status, 'running');
@@ -249,7 +249,7 @@ describe('ferry CLI over the local runtime', () => {
 
   it('refuses what the API refuses: delete, rename or start while running → exit 1 with the code', async () => {
     const [del, ren, start] = await Promise.all([
-      ferry(['tasks', 'delete', id]),
+      ferry(['tasks', 'delete', id, '--yes']),
       ferry(['tasks', 'rename', id, 'x']),
       ferry(['tasks', 'start', id]),
     ]);
@@ -265,7 +265,7 @@ describe('ferry CLI over the local runtime', () => {
     const stop = await ferry(['tasks', 'stop', id, '--json']);
     assert.equal(stop.code, 0, stop.stderr);
     assert.equal(JSON.parse(stop.stdout).status, 'stopped');
-    const del = await ferry(['tasks', 'delete', id]);
+    const del = await ferry(['tasks', 'delete', id, '--yes']);
     assert.equal(del.code, 0, del.stderr);
     assert.equal(del.stdout, `Deleted ${id}.\n`);
     assert.equal((await api('GET', `/v1/tasks/${id}`)).status, 404);
@@ -279,7 +279,7 @@ describe('ferry CLI over the local runtime', () => {
     const t = JSON.parse(r.stdout);
     assert.equal(t.status, 'stopped');
     assert.equal(t.desiredState, 'stopped');
-    const del = await ferry(['tasks', 'delete', t.id, '--json']);
+    const del = await ferry(['tasks', 'delete', t.id, '--yes', '--json']);
     assert.deepEqual(JSON.parse(del.stdout), { id: t.id, deleted: true });
   });
 
@@ -379,7 +379,8 @@ describe('ferry CLI over the local runtime', () => {
       ferry(['tasks', 'stop', ghost]),
       ferry(['tasks', 'rename', ghost, 'x']),
       ferry(['tasks', 'reset-offset', ghost, '--time', String(run)]),
-      ferry(['tasks', 'delete', ghost]),
+      ferry(['tasks', 'delete', ghost, '--yes']),
+      ferry(['tasks', 'offsets', ghost]),
       ferry(['metrics', ghost]),
     ]);
     for (const r of runs) {

@@ -120,6 +120,12 @@ describe('Prometheus exporter', () => {
     assert.equal(one(s, 'ferry_task_status', { task_id: task.id, status: 'running' }), 1);
     assert.equal(one(s, 'ferry_task_status', { task_id: task.id, status: 'stopped' }), 0);
     assert.equal(one(s, 'ferry_tasks', { tenant: 'default', status: 'running' }), 1);
+    assert.equal(one(s, 'ferry_task_health', { task_id: task.id, state: 'ok' }), 1, 'not evaluated yet: ok');
+    assert.ok(await store.setTaskHealth(task.id, { state: 'degraded', reason: 'cluster B is unreachable', since: clock }));
+    const degraded = await scrape();
+    assert.equal(one(degraded, 'ferry_task_health', { task_id: task.id, task_name: task.name, state: 'degraded' }), 1);
+    assert.equal(one(degraded, 'ferry_task_health', { task_id: task.id, state: 'ok' }), 0);
+    assert.equal(one(degraded, 'ferry_task_health', { task_id: task.id, state: 'stalled' }), 0);
 
     const other = await scrape('other');
     assert.equal(find(other, 'ferry_task_status', { task_id: task.id }).length, 0);

@@ -26,8 +26,20 @@ export interface Runtime {
 
 const root = join(import.meta.dirname, '..', '..');
 
-export async function startRuntime(opts: { store: 'embedded' | 'postgres'; env?: Record<string, string> }): Promise<Runtime> {
-  const db: Throwaway<string> = opts.store === 'postgres' ? await throwawayPostgres() : await throwawayDataDir();
+/**
+ * `databaseUrl`: run on this existing PostgreSQL database (several runtimes sharing one store, as on
+ * several machines) instead of a throwaway one; the caller creates and drops it.
+ */
+export async function startRuntime(opts: {
+  store: 'embedded' | 'postgres';
+  env?: Record<string, string>;
+  databaseUrl?: string;
+}): Promise<Runtime> {
+  const db: Throwaway<string> = opts.databaseUrl
+    ? { value: opts.databaseUrl, drop: async () => undefined }
+    : opts.store === 'postgres'
+      ? await throwawayPostgres()
+      : await throwawayDataDir();
   const storeEnv = opts.store === 'postgres' ? { DATABASE_URL: db.value } : { FERRY_DATA_DIR: db.value };
   const adminToken = `test-admin-${Math.random().toString(36).slice(2)}-token`;
   const store = await openStore(opts.store === 'postgres' ? { databaseUrl: db.value, dataDir: '' } : { dataDir: db.value });
@@ -82,7 +94,8 @@ export async function startRuntime(opts: { store: 'embedded' | 'postgres'; env?:
     pid: child.pid,
     output: () => output,
     async stop() {
-      if (child.exitCode === null) {
+      // A process killed by a signal has a signalCode and no exitCode.
+      if (child.exitCode === null && child.signalCode === null) {
         const exited = new Promise((r) => child.once('exit', r));
         child.kill('SIGTERM');
         await exited;

@@ -12,6 +12,7 @@ import { ApiClient, ApiError, UNEXPECTED_RESPONSE, UnreachableError } from '../.
 import { ErrorBody, checkResponse, operations, type OperationId } from '../../shared/api/contract.ts';
 import type { ApiRequest, ApiResponse } from '../../shared/api/http.ts';
 import { route, type ApiDeps } from '../../shared/api/router.ts';
+import { PrometheusExporter } from '../../shared/monitoring/prometheus.ts';
 import { aesGcmCipher } from '../../shared/secrets/cipher.ts';
 import { openStore } from '../../shared/store/index.ts';
 import type { Store } from '../../shared/store/store.ts';
@@ -62,8 +63,13 @@ before(async () => {
   deps = {
     store,
     storeKind: 'embedded',
-    tasks: new TaskService(store, cipher, { requireManagedSide: false }),
+    tasks: new TaskService(store, cipher, {
+      requireManagedSide: false,
+      // A fake of the preview's cluster reader (no cluster here): one topic, one group.
+      readCluster: async () => ({ topics: [{ name: 'orders-1', queues: 4, system: false }], groups: [{ name: 'g-1', system: false }] }),
+    }),
     log: pino({ level: 'silent' }),
+    exporter: new PrometheusExporter(store),
   };
   admin = await issueToken(store, 'default', 'admin', 'contract admin');
   reader = await issueToken(store, 'default', 'reader', 'contract reader');
@@ -130,6 +136,10 @@ describe('API contract: what the router answers', () => {
     });
     assert.equal(second.target.cloudApi.secretKeySet, true);
 
+    const { name: _name, ...unnamed } = taskBody('preview-needs-no-name');
+    const preview = await expectOp('previewTask', '/v1/tasks/preview', { body: unnamed });
+    assert.deepEqual(preview.flows[0].topics, [{ name: 'orders-1', queues: 4, selected: true, reason: 'included by pattern "orders-.*"' }]);
+
     const page1 = await expectOp('listTasks', '/v1/tasks', { query: { limit: '1' } });
     assert.equal(typeof page1.nextCursor, 'string');
     const page2 = await expectOp('listTasks', '/v1/tasks', { query: { limit: '1', cursor: page1.nextCursor } });
@@ -176,6 +186,39 @@ describe('API contract: what the router answers', () => {
     assert.equal(metrics.points.length, 2);
     const metadata = await expectOp('getMetadata', `/v1/tasks/${first.id}/metadata`);
     assert.equal(metadata.items.length, 2);
+    await store.upsertOffsetSyncs(first.id, 'forward', [
+      {
+        group: 'g-1',
+        topic: 'orders-1',
+        broker: 'broker-a',
+        queueId: 1,
+        sourceOffset: 30,
+        targetBroker: 'broker-b',
+        targetQueueId: 1,
+        targetOffset: 41,
+        status: 'synced',
+      },
+      {
+        group: 'g-1',
+        topic: 'orders-1',
+        broker: 'broker-a',
+        queueId: 2,
+        sourceOffset: 3,
+        targetBroker: null,
+        targetQueueId: null,
+        targetOffset: null,
+        status: 'no-mapping-yet',
+        error: 'no replica recorded yet',
+      },
+    ]);
+    const offsets = await expectOp('getOffsets', `/v1/tasks/${first.id}/offsets`);
+    assert.deepEqual(
+      offsets.items.map((i: { queueId: number; targetOffset: number | null; status: string }) => [i.queueId, i.targetOffset, i.status]),
+      [
+        [1, 41, 'synced'],
+        [2, null, 'no-mapping-yet'],
+      ],
+    );
     const parked = await expectOp('getFailures', `/v1/tasks/${first.id}/failures`, { query: { includePayload: 'true' } });
     assert.equal(parked.items[0].payload, Buffer.from('hello').toString('base64'));
     assert.equal(parked.items[0].retryRequestedAt, null);
@@ -205,6 +248,13 @@ describe('API contract: what the router answers', () => {
 
     const minted = await expectOp('createToken', '/v1/tokens', { body: { role: 'reader', label: 'dashboards' } });
     await expectOp('revokeToken', '/v1/tokens/revoke', { body: { token: minted.token } });
+    const byId = await expectOp('createToken', '/v1/tokens', { body: { role: 'reader', label: 'by id' } });
+    const tokens = await expectOp('listTokens', '/v1/tokens');
+    const listed = tokens.items.find((t: { id: string }) => t.id === minted.id);
+    assert.equal(listed.label, 'dashboards');
+    assert.equal(typeof listed.revokedAt, 'string');
+    assert.ok(!JSON.stringify(tokens).includes(minted.token), 'a listing never shows a token');
+    await expectOp('deleteToken', `/v1/tokens/${byId.id}`);
 
     await expectOp('stopTask', `/v1/tasks/${first.id}/stop`);
     await expectOp('deleteTask', `/v1/tasks/${first.id}`);
@@ -252,16 +302,11 @@ describe('API contract: the OpenAPI document', () => {
     doc = JSON.parse((await request('GET', '/v1/openapi.json')).body);
   });
 
-  it('lists exactly the contract operations, each with its success status and response schema', () => {
+  it('lists exactly the contract operations (and Prometheus /metrics), each with its success status and response schema', () => {
     const listed = Object.entries(doc.paths as Record<string, Record<string, unknown>>).flatMap(([path, methods]) =>
       Object.keys(methods).map((m) => `${m.toUpperCase()} ${path}`),
     );
-    assert.deepEqual(
-      listed.sort(),
-      Object.values(operations)
-        .map((o) => `${o.method} ${o.path}`)
-        .sort(),
-    );
+    assert.deepEqual(listed.sort(), [...Object.values(operations).map((o) => `${o.method} ${o.path}`), 'GET /metrics'].sort());
     for (const [id, o] of Object.entries(operations)) {
       const operation = doc.paths[o.path][o.method.toLowerCase()];
       assert.equal(operation.operationId, id);

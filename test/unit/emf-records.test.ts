@@ -12,10 +12,15 @@ const job = { tenant: 'default', taskId: 'task-1', flow: 'forward' as const, sha
 describe('EMF records', () => {
   it('is on as a Lambda function or with FERRY_EMF, off otherwise; FERRY_EMF=0 turns it off on Lambda', () => {
     assert.equal(loadConfig({}).emf, false);
-    assert.equal(loadConfig({ AWS_LAMBDA_FUNCTION_NAME: 'ferry-dev-replicator' }).emf, true);
+    const lambda = {
+      AWS_LAMBDA_FUNCTION_NAME: 'ferry-dev-replicator',
+      DATABASE_URL: 'postgres://db/ferry',
+      FERRY_SECRET_KEY: Buffer.alloc(32, 1).toString('base64'),
+    };
+    assert.equal(loadConfig(lambda).emf, true);
     assert.equal(loadConfig({ FERRY_EMF: '1' }).emf, true);
     assert.equal(loadConfig({ FERRY_EMF: 'true' }).emf, true);
-    assert.equal(loadConfig({ AWS_LAMBDA_FUNCTION_NAME: 'ferry-dev-replicator', FERRY_EMF: '0' }).emf, false);
+    assert.equal(loadConfig({ ...lambda, FERRY_EMF: '0' }).emf, false);
     assert.throws(() => loadConfig({ FERRY_EMF: 'yes' }), /FERRY_EMF/);
   });
 
@@ -28,9 +33,7 @@ describe('EMF records', () => {
       loopSkipped: 1,
       failed: 0,
       throttled: 0,
-      delayP50Ms: null,
-      delayP99Ms: null,
-      delayMaxMs: null,
+      delay: null,
       lag: null,
     };
     const [r] = replicatorRecords({ exit: 'task-stopped', job, durationMs: 900, task: { name: 't', route: 'A->B' }, totals });

@@ -1,6 +1,6 @@
 // ReadAhead against a fake source queue (a port fake, not a broker): results come out in offset
-// order with no gap and no repeat, no more than `depth` are held while the sender is busy, the
-// queue is long-polled only once found empty, failures surface after what was pulled, stop() ends
+// order with no gap and no repeat, no more than `depth` are held while the sender is busy,
+// failures surface after what was pulled, stop() ends
 // pulling, and pipelined pulls stay within the known backlog and are dropped when mispredicted.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
@@ -15,11 +15,11 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  * cut some pulls short); `failAt` makes the pull at that offset fail.
  */
 function fakeQueue(size: number, opts: { failAt?: number; perPull?: (from: number) => number } = {}) {
-  const calls: { from: number; idle: boolean }[] = [];
+  const calls: { from: number }[] = [];
   let inFlight = 0;
   let maxInFlight = 0;
-  const pull = async (from: number, idle: boolean): Promise<PullResult> => {
-    calls.push({ from, idle });
+  const pull = async (from: number): Promise<PullResult> => {
+    calls.push({ from });
     maxInFlight = Math.max(maxInFlight, ++inFlight);
     await sleep(1);
     inFlight--;
@@ -57,22 +57,6 @@ describe('ReadAhead', () => {
       Array.from({ length: 12 }, (_, i) => i),
     );
     reader.stop();
-  });
-
-  it('long-polls first and once the queue was found empty, not right after messages', async () => {
-    const q = fakeQueue(4);
-    const reader = new ReadAhead(q.pull, 0, 2);
-    assert.deepEqual(offsets(await reader.take()), [0, 1, 2, 3]);
-    await sleep(30);
-    reader.stop();
-    assert.deepEqual(q.calls.slice(0, 2), [
-      { from: 0, idle: true },
-      { from: 4, idle: false },
-    ]);
-    assert.ok(
-      q.calls.slice(2).every((c) => c.idle && c.from === 4),
-      JSON.stringify(q.calls),
-    );
   });
 
   it('hands over what it has, then the failure', async () => {

@@ -4,7 +4,9 @@ import { useState } from 'preact/hooks';
 import type { InputHTMLAttributes } from 'preact';
 import { ApiError, tasksApi } from '../api.ts';
 import { Field, inputId } from '../components/field.tsx';
+import { TaskPreviewPanel } from '../components/task-preview.tsx';
 import { navigate, onLinkClick } from '../router.ts';
+import type { TaskPreview } from '../../../shared/api/contract.ts';
 import type { FieldProblem } from '../../../shared/tasks/issue.ts';
 import { emptyForm, inputFor, toRequestBody, validate, type SideForm, type TaskForm } from '../task-form.ts';
 
@@ -14,6 +16,8 @@ export function CreateTask() {
   const [submitted, setSubmitted] = useState(false);
   const [apiErrors, setApiErrors] = useState<ReadonlyMap<string, FieldProblem>>(new Map());
   const [busy, setBusy] = useState(false);
+  // What the filters would take, read from the clusters on request; any edit makes it stale.
+  const [preview, setPreview] = useState<TaskPreview | undefined>(undefined);
 
   const problems = validate(toRequestBody(form));
   const errorOf = (path: string): FieldProblem | undefined =>
@@ -22,6 +26,7 @@ export function CreateTask() {
   const update = (path: string, change: (f: TaskForm) => TaskForm) => {
     setForm(change);
     setTouched((t) => new Set(t).add(path));
+    setPreview(undefined);
     if (apiErrors.size) setApiErrors((m) => new Map([...m].filter(([k]) => k !== path)));
   };
   const setTop =
@@ -30,6 +35,36 @@ export function CreateTask() {
       update(path, (f) => ({ ...f, [key]: value }));
   const setSide = (side: 'source' | 'target', path: string, key: keyof SideForm) => (value: SideForm[keyof SideForm]) =>
     update(`${side}.${path}`, (f) => ({ ...f, [side]: { ...f[side], [key]: value } }));
+
+  const showApiError = (err: unknown) => {
+    const field = err instanceof ApiError ? err.field : undefined;
+    const at = inputFor(field);
+    setApiErrors(new Map([[at, { field, message: err instanceof Error ? err.message : String(err) }]]));
+    if (at) document.getElementById(inputId(at))?.focus();
+  };
+
+  /** Reads the clusters now and shows which topics and groups the filters take; the name may still be empty. */
+  const runPreview = async () => {
+    setApiErrors(new Map());
+    const body = toRequestBody(form);
+    // A preview needs no name: every other problem shows, as on submit.
+    const blocking = [...validate(body).keys()].filter((k) => k !== 'name');
+    if (blocking.length > 0) {
+      setTouched((t) => new Set([...t, ...blocking]));
+      document.getElementById(inputId(blocking[0]!))?.focus();
+      return;
+    }
+    // An empty name is left out: a preview takes none, but a given one must be valid.
+    const { name, ...unnamed } = body;
+    setBusy(true);
+    try {
+      setPreview(await tasksApi.previewTask(name === '' ? unnamed : body));
+    } catch (err) {
+      showApiError(err);
+    } finally {
+      setBusy(false);
+    }
+  };
 
   const submit = async (e: Event) => {
     e.preventDefault();
@@ -47,10 +82,7 @@ export function CreateTask() {
       // As in the spec's console, creating returns to the task list, where the new task's status shows.
       navigate('/');
     } catch (err) {
-      const field = err instanceof ApiError ? err.field : undefined;
-      const at = inputFor(field);
-      setApiErrors(new Map([[at, { field, message: err instanceof Error ? err.message : String(err) }]]));
-      if (at) document.getElementById(inputId(at))?.focus();
+      showApiError(err);
     } finally {
       setBusy(false);
     }
@@ -290,7 +322,11 @@ export function CreateTask() {
             {check('start', form.start, setTop('start', 'start'))}
           </Field>
         </fieldset>
+        {preview && <TaskPreviewPanel preview={preview} />}
         <div class="form-buttons">
+          <button type="button" onClick={runPreview} disabled={busy}>
+            Preview
+          </button>
           <button type="submit" class="primary" disabled={busy}>
             Create task
           </button>

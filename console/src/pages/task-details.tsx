@@ -1,16 +1,19 @@
 // One task: basic information with the actions, the configuration (secrets masked as the API
-// returns them), charts per flow, the metadata sync items, parked failures with retry, the audit trail.
+// returns them), charts per flow, the metadata sync items, consumer offsets, parked failures with retry, the audit trail.
 import { useCallback, useState } from 'preact/hooks';
 import type {
   AuditEventView,
   TaskDetails as Details,
   MetadataItemView,
   MetricsSeries,
+  OffsetSyncItemView,
   ParkedMessageView,
 } from '../../../shared/api/contract.ts';
 import { ApiError, tasksApi } from '../api.ts';
 import { Chart } from '../components/chart.tsx';
 import { EndpointDetails } from '../components/endpoint.tsx';
+import { HealthBadge } from '../components/health-badge.tsx';
+import { OffsetSync } from '../components/offset-sync.tsx';
 import { StatusBadge } from '../components/status-badge.tsx';
 import { TaskActions } from '../components/task-actions.tsx';
 import { flowsOf, minutesOf, seriesOf, type MetricKey } from '../metrics-series.ts';
@@ -34,17 +37,19 @@ export function TaskDetails({ id }: { id: string }) {
   const [error, setError] = useState<string | null>(null);
   const [metrics, setMetrics] = useState<MetricsSeries | null>(null);
   const [metadata, setMetadata] = useState<MetadataItemView[]>([]);
+  const [offsets, setOffsets] = useState<OffsetSyncItemView[]>([]);
   const [failures, setFailures] = useState<ParkedMessageView[]>([]);
   const [events, setEvents] = useState<AuditEventView[]>([]);
 
   const load = useCallback(async () => {
     const now = Date.now();
-    const [t, m, md, f, ev] = await Promise.allSettled([
+    const [t, m, md, f, ev, os] = await Promise.allSettled([
       tasksApi.getTask(id),
       tasksApi.metrics(id, { from: now - HOUR, to: now }),
       tasksApi.metadata(id),
       tasksApi.failures(id),
       tasksApi.events(id),
+      tasksApi.offsets(id),
     ]);
     if (t.status === 'rejected') {
       if (t.reason instanceof ApiError && t.reason.status === 404) setMissing(true);
@@ -57,6 +62,7 @@ export function TaskDetails({ id }: { id: string }) {
     if (md.status === 'fulfilled') setMetadata(md.value.items);
     if (f.status === 'fulfilled') setFailures(f.value.items);
     if (ev.status === 'fulfilled') setEvents(ev.value.items);
+    if (os.status === 'fulfilled') setOffsets(os.value.items);
   }, [id]);
   usePolling(load, [id]);
 
@@ -102,6 +108,7 @@ export function TaskDetails({ id }: { id: string }) {
       <Configuration task={task} />
       <Monitoring task={task} metrics={metrics} />
       <MetadataSync items={metadata} />
+      <OffsetSync items={offsets} />
       <Failures taskId={task.id} items={failures} onChanged={() => void load()} />
       <AuditTrail items={events} />
     </section>
@@ -123,6 +130,11 @@ function BasicInfo({ task, onChanged }: { task: Details; onChanged: () => void }
         <dt>Status</dt>
         <dd>
           <StatusBadge task={task} />
+          {task.statusReason && <span class="reason status-reason">{task.statusReason}</span>}
+        </dd>
+        <dt>Health</dt>
+        <dd>
+          <HealthBadge task={task} detailed />
         </dd>
         <dt>Direction</dt>
         <dd>{task.direction === 'two-way' ? 'Two-way' : 'One-way'}</dd>

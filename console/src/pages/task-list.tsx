@@ -1,8 +1,9 @@
-// The task list: name, direction, source → target, status (reason on hover) and the actions.
+// The task list: name, direction, source → target, status and health (reasons on hover) and the actions.
 import { useCallback, useState } from 'preact/hooks';
 import type { TaskView as Task } from '../../../shared/api/contract.ts';
 import { tasksApi } from '../api.ts';
 import { endpointAddress, endpointLabel } from '../components/endpoint.tsx';
+import { HealthBadge } from '../components/health-badge.tsx';
 import { StatusBadge } from '../components/status-badge.tsx';
 import { TaskActions } from '../components/task-actions.tsx';
 import { usePolling } from '../poll.ts';
@@ -47,6 +48,7 @@ export function TaskList() {
               <th>Direction</th>
               <th>Source → target</th>
               <th>Status</th>
+              <th>Health</th>
               <th>Created</th>
               <th>Actions</th>
             </tr>
@@ -67,6 +69,9 @@ export function TaskList() {
                 </td>
                 <td>
                   <StatusBadge task={t} />
+                </td>
+                <td>
+                  <HealthBadge task={t} />
                 </td>
                 <td>{formatTime(t.createdAt)}</td>
                 <td>

@@ -1,7 +1,7 @@
 // TDMQ RocketMQ 4.x clusters (`rocketmq-…`) through tdmq 2020-02-17: topics and groups of the
 // cluster's only namespace `tdmq_default`, and roles with their grant on that namespace (the
 // RocketMQ role actions that replace the older generic role API).
-import { Client } from 'tencentcloud-sdk-nodejs/tencentcloud/services/tdmq/v20200217/tdmq_client.js';
+import { TdmqClient, type TdmqSdkClient as Client } from '../../tencent-cloud/sdk-clients.ts';
 import type {
   DetailedRolePerm,
   EnvironmentRole,
@@ -15,7 +15,7 @@ import { FIXED_GROUP_SETTINGS, desiredMessageType, roleBase, tencentTopic, wante
 
 /** 4.x general clusters have exactly this namespace. */
 const TDMQ_NAMESPACE = 'tdmq_default';
-export { Client as TdmqClient };
+export { TdmqClient };
 
 const PAGE = 100;
 // DescribeRocketMQRoles and DescribeRocketMQEnvironmentRoles return at most 20 per call.

@@ -1,6 +1,6 @@
 // TDMQ RocketMQ 5.x instances (`rmq-…`) through trocket 2023-03-08: topics, consumer groups and
 // roles of one instance, no namespaces.
-import { Client } from 'tencentcloud-sdk-nodejs/tencentcloud/services/trocket/v20230308/trocket_client.js';
+import { TrocketClient, type TrocketSdkClient as Client } from '../../tencent-cloud/sdk-clients.ts';
 import type {
   ConsumeGroupItem,
   DetailedRolePerm,
@@ -11,7 +11,7 @@ import type { GroupItem, RoleItem, RolePerm, TopicItem } from '../model.ts';
 import { paginate, type Caller } from '../../tencent-cloud/cloud-api.ts';
 import { FIXED_GROUP_SETTINGS, desiredMessageType, roleBase, tencentTopic, wantedQueues, type TencentFlavour } from './flavour.ts';
 
-export { Client as TrocketClient };
+export { TrocketClient };
 
 // CreateTopic/ModifyTopic take 3–16 queues, CreateConsumerGroup 0–1000 retries.
 const MIN_QUEUES = 3;

@@ -1,4 +1,5 @@
 import { Socket } from 'node:net';
+import { resolveAllowed } from '../../egress/resolve.ts';
 import { FrameDecoder, FLAG_RESPONSE, decodeFrame, encodeCommand, type RemotingCommand } from './codec.ts';
 import { RemotingConnectError, RemotingConnectionClosedError, RemotingTimeoutError } from './errors.ts';
 
@@ -18,6 +19,7 @@ export class Connection {
   private readonly decoder = new FrameDecoder();
   private nextOpaque = 1;
   private closedError: Error | undefined;
+  private corked = false;
 
   private constructor(
     readonly address: string,
@@ -38,16 +40,22 @@ export class Connection {
         socket.destroy();
         reject(new RemotingConnectError(address, `connect to ${address} timed out after ${timeoutMs} ms`));
       }, timeoutMs);
-      socket.once('error', (err) => {
+      const failed = (err: Error) => {
         clearTimeout(timer);
         socket.destroy();
         reject(new RemotingConnectError(address, `cannot connect to ${address}: ${err.message}`, { cause: err }));
-      });
-      socket.connect({ host, port }, () => {
-        clearTimeout(timer);
-        socket.removeAllListeners('error');
-        resolve(new Connection(address, socket));
-      });
+      };
+      socket.once('error', failed);
+      // The checked address is dialled, not the name: see shared/egress/resolve.ts.
+      resolveAllowed(host).then((ip) => {
+        // Timed out while resolving: connecting now would revive the destroyed socket.
+        if (socket.destroyed) return;
+        socket.connect({ host: ip, port }, () => {
+          clearTimeout(timer);
+          socket.removeAllListeners('error');
+          resolve(new Connection(address, socket));
+        });
+      }, failed);
     });
   }
 
@@ -64,7 +72,22 @@ export class Connection {
         reject(new RemotingTimeoutError(this.address, timeoutMs, cmd.code));
       }, timeoutMs);
       this.pending.set(opaque, { resolve, reject, timer });
+      this.corkForTick();
       this.socket.write(encodeCommand({ ...cmd, opaque, flag: 0 }));
+    });
+  }
+
+  /**
+   * Requests made in one tick leave in one write: thousands of queues re-issuing their long polls
+   * at once, or a shard's sends, cost one syscall per tick instead of one per request.
+   */
+  private corkForTick(): void {
+    if (this.corked) return;
+    this.corked = true;
+    this.socket.cork();
+    process.nextTick(() => {
+      this.corked = false;
+      this.socket.uncork();
     });
   }
 
@@ -82,16 +105,16 @@ export class Connection {
     let frames: Buffer[];
     try {
       frames = this.decoder.push(chunk);
-    } catch (err) {
-      this.fail(new RemotingConnectionClosedError(this.address, `bad frame from ${this.address}: ${(err as Error).message}`));
+    } catch {
+      this.fail(new RemotingConnectionClosedError(this.address, notRocketMq(this.address)));
       return;
     }
     for (const frame of frames) {
       let cmd: RemotingCommand;
       try {
         cmd = decodeFrame(frame);
-      } catch (err) {
-        this.fail(new RemotingConnectionClosedError(this.address, `undecodable frame from ${this.address}: ${(err as Error).message}`));
+      } catch {
+        this.fail(new RemotingConnectionClosedError(this.address, notRocketMq(this.address)));
         return;
       }
       // Server-initiated requests (consumer id change notices, transaction checks) do not concern
@@ -116,6 +139,12 @@ export class Connection {
     this.pending.clear();
   }
 }
+
+/**
+ * Why a connection was dropped for bytes that are not remoting frames (an HTTP port, say). A fixed
+ * sentence: nothing derived from the peer's bytes reaches a status reason or a log.
+ */
+const notRocketMq = (address: string) => `the peer at ${address} did not answer as a RocketMQ name server/broker`;
 
 function splitAddress(address: string): { host: string; port: number } {
   const i = address.lastIndexOf(':');

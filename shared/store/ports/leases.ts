@@ -1,5 +1,6 @@
 // The lease ports: who holds which shard of a flow (with the flow's shard plan, whose generation
 // every lease belongs to), and the checkpoints a holder writes fenced by its lease.
+import type { OffsetPairEntry } from './offsets.ts';
 
 /** A flow is one replication direction of a task (e.g. A→B); shards split a flow's queues. */
 export interface LeaseKey {
@@ -94,10 +95,10 @@ export interface LeaseStore {
 export interface CheckpointStore {
   /**
    * Fenced write: atomically checks that holder still owns the shard's lease at its epoch, under
-   * the flow's current plan generation, and upserts all entries; otherwise throws STALE_EPOCH and
-   * writes nothing.
+   * the flow's current plan generation, and upserts all entries — and the offset pairs recorded since
+   * the last write (see ports/offsets.ts) — otherwise throws STALE_EPOCH and writes nothing.
    */
-  saveCheckpoints(holder: LeaseHolder, entries: readonly CheckpointEntry[]): Promise<void>;
+  saveCheckpoints(holder: LeaseHolder, entries: readonly CheckpointEntry[], pairs?: readonly OffsetPairEntry[]): Promise<void>;
   getCheckpoints(taskId: string, flow: string): Promise<Checkpoint[]>;
   /** How many queues each flow of the task has a checkpoint for; flows without any are absent. */
   countCheckpoints(taskId: string): Promise<Record<string, number>>;

@@ -1,5 +1,6 @@
 // The task port: task rows, keyset-paginated listings and optimistic updates. A row's spec is
 // decoded with the tasks module's schema as it leaves the store, so readers get a typed TaskSpec.
+import type { HealthRecord } from '../../tasks/health.ts';
 import type { DesiredState, StoredTask, TaskSpec, TaskStatus } from '../../tasks/stored-task.ts';
 
 export type { DesiredState, TaskStatus } from '../../tasks/stored-task.ts';
@@ -69,6 +70,11 @@ export interface TaskStore {
   listAllTasks(opts?: ListAllTasksOptions): Promise<TaskRow[]>;
   /** Throws NOT_FOUND when absent, CONFLICT when the stored version is not expectedVersion. */
   updateTask(tenant: string, id: string, expectedVersion: number, patch: TaskPatch): Promise<TaskRow>;
+  /**
+   * Stores the reconciler's health record (spec.health) of a running task without bumping its
+   * version or updatedAt: health is observed, not edited. false when the task is absent or not running.
+   */
+  setTaskHealth(id: string, health: HealthRecord): Promise<boolean>;
   /** Removes the task and everything hanging off it (audit events stay). false when absent. */
   deleteTask(tenant: string, id: string): Promise<boolean>;
 }

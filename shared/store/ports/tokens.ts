@@ -25,4 +25,6 @@ export interface TokenStore {
   revokeToken(tokenHash: string): Promise<boolean>;
   /** Every token ever issued, revoked ones included (first-start bootstrap). */
   countTokens(): Promise<number>;
+  /** A tenant's tokens, revoked ones included, newest first. */
+  listTokens(tenant: string): Promise<ApiToken[]>;
 }

@@ -15,6 +15,8 @@ import type {
   ShardPlan,
   ShardStats,
 } from '../ports/leases.ts';
+import type { OffsetPairEntry } from '../ports/offsets.ts';
+import { insertOffsetPairs } from './offsets.ts';
 import { DB_NOW_MS, lastPerKey, requireCount, requireNonNegative, taskMustExist } from './common.ts';
 
 interface LeaseDbRow {
@@ -204,7 +206,7 @@ export const sqlLeaseStore = (db: SqlExecutor): LeaseStore => ({
 });
 
 export const sqlCheckpointStore = (db: SqlExecutor): CheckpointStore => ({
-  saveCheckpoints(holder: LeaseHolder, entries: readonly CheckpointEntry[]): Promise<void> {
+  saveCheckpoints(holder: LeaseHolder, entries: readonly CheckpointEntry[], pairs: readonly OffsetPairEntry[] = []): Promise<void> {
     const payload = checkpointJson(entries);
     return db.transaction(async (tx) => {
       // The row lock holds off any takeover until this transaction commits, so the epoch checked
@@ -229,8 +231,8 @@ export const sqlCheckpointStore = (db: SqlExecutor): CheckpointStore => ({
             : `lease ${holder.taskId}/${holder.flow}/${holder.shard} no longer exists`,
         );
       }
-      if (entries.length === 0) return;
-      await tx.query(UPSERT_CHECKPOINTS, [holder.taskId, holder.flow, holder.epoch, payload]);
+      if (entries.length > 0) await tx.query(UPSERT_CHECKPOINTS, [holder.taskId, holder.flow, holder.epoch, payload]);
+      await insertOffsetPairs(tx, holder.taskId, holder.flow, pairs);
     });
   },
 

@@ -7,6 +7,7 @@ import { sqlAuditStore } from './audit.ts';
 import { sqlCheckpointStore, sqlLeaseStore } from './leases.ts';
 import { sqlMetadataStateStore } from './metadata.ts';
 import { sqlMetricsStore } from './metrics.ts';
+import { sqlOffsetPairStore, sqlOffsetSyncStore } from './offsets.ts';
 import { sqlParkedStore } from './parked.ts';
 import { sqlTaskStore } from './tasks.ts';
 import { sqlTokenStore } from './tokens.ts';
@@ -24,6 +25,8 @@ export const sqlStore = (db: SqlExecutor, owner?: SqlDatabase): Store => ({
   ...sqlMetricsStore(db),
   ...sqlParkedStore(db),
   ...sqlMetadataStateStore(db),
+  ...sqlOffsetPairStore(db),
+  ...sqlOffsetSyncStore(db),
 
   async ping(): Promise<void> {
     await db.query('SELECT 1');

@@ -4,6 +4,7 @@
 // field, never a TypeError somewhere downstream.
 import { z } from 'zod';
 import { FerryError } from '../../errors.ts';
+import type { HealthRecord } from '../../tasks/health.ts';
 import { describeIssue } from '../../tasks/issue.ts';
 import { DesiredStateSchema, TaskSpecSchema, TaskStatusSchema, type TaskSpec } from '../../tasks/stored-task.ts';
 import type { SqlExecutor, SqlParam } from '../executor.ts';
@@ -129,7 +130,17 @@ const patchParam = (id: string, key: keyof TaskPatch, patch: TaskPatch): SqlPara
 };
 
 /** Tables whose rows hang off a task and go with it. */
-const TASK_CHILD_TABLES = ['leases', 'shard_plans', 'checkpoints', 'metrics', 'parked_messages', 'metadata_snapshots', 'metadata_items'];
+const TASK_CHILD_TABLES = [
+  'leases',
+  'shard_plans',
+  'checkpoints',
+  'offset_pairs',
+  'offset_syncs',
+  'metrics',
+  'parked_messages',
+  'metadata_snapshots',
+  'metadata_items',
+];
 
 // ── the port ───────────────────────────────────────────────────────────────
 
@@ -227,6 +238,14 @@ export const sqlTaskStore = (db: SqlExecutor): TaskStore => {
       const current = await getTask(tenant, id);
       if (!current) throw new FerryError('NOT_FOUND', `task ${id} not found`);
       throw new FerryError('CONFLICT', `task ${id} was changed concurrently (version ${current.version}, expected ${expectedVersion})`);
+    },
+
+    async setTaskHealth(id: string, health: HealthRecord): Promise<boolean> {
+      const rows = await db.query(
+        `UPDATE tasks SET spec = jsonb_set(spec, '{health}', $2::jsonb) WHERE id = $1 AND status = 'running' RETURNING id`,
+        [id, json(health)],
+      );
+      return rows.length > 0;
     },
 
     deleteTask(tenant: string, id: string): Promise<boolean> {

@@ -39,6 +39,11 @@ export const sqlTokenStore = (db: SqlExecutor): TokenStore => ({
     return row?.n ?? 0;
   },
 
+  async listTokens(tenant: string): Promise<ApiToken[]> {
+    const rows = await db.query<TokenDbRow>('SELECT * FROM api_tokens WHERE tenant = $1 ORDER BY created_at DESC, token_hash', [tenant]);
+    return rows.map(toToken);
+  },
+
   async revokeToken(tokenHash: string): Promise<boolean> {
     const rows = await db.query(
       `UPDATE api_tokens SET revoked_at = clock_timestamp()

@@ -60,6 +60,16 @@
 //      pullBatch pullThreads sendBatch sendCalls sendRetries reseeks (msgsPerSec = count over first-polled..last-acked,
 //      activeMs; reseeks: times a queue skipped ahead in the consumer and was sought back);
 //      exit 1 if fewer than N were forwarded. --ready-file is written once every queue is positioned.
+//   group-consume --namesrv A --topic T --group G [--count N=1] [--quiet-ms 0] [--timeout-ms 120000]
+//              [--pull-batch 32] [--ak X --sk Y]
+//      consumes T as consumer group G (a lite pull consumer subscribed to T: the group's committed offsets decide
+//      where each queue starts, the first offset where it has none) until N were seen and, with --quiet-ms Q,
+//      nothing new came for Q ms; then commits the offset after the last message of each queue (commitSync with
+//      persist) and waits a second so the commit reaches the broker. One line per message: uniqKey brokerName queueId
+//      queueOffset; then one line: consumed committed (an object "brokerName/queueId" -> committed offset).
+//   hold-group --namesrv A --topic T --group G [--hold-ms 60000] [--ak X --sk Y]
+//      keeps a push consumer of group G subscribed to T online for --hold-ms (starting at T's last offset), so
+//      the brokers list the group's connection; one line once started: ready; then one line: held received.
 
 import java.io.FileDescriptor;
 import java.io.FileOutputStream;
@@ -95,6 +105,10 @@ import java.util.regex.Pattern;
 import org.apache.rocketmq.acl.common.AclClientRPCHook;
 import org.apache.rocketmq.acl.common.SessionCredentials;
 import org.apache.rocketmq.client.consumer.DefaultLitePullConsumer;
+import org.apache.rocketmq.client.consumer.DefaultMQPushConsumer;
+import org.apache.rocketmq.client.consumer.listener.ConsumeConcurrentlyStatus;
+import org.apache.rocketmq.client.consumer.listener.MessageListenerConcurrently;
+import org.apache.rocketmq.client.consumer.rebalance.AllocateMessageQueueAveragely;
 import org.apache.rocketmq.client.exception.MQBrokerException;
 import org.apache.rocketmq.client.hook.SendMessageContext;
 import org.apache.rocketmq.client.hook.SendMessageHook;
@@ -164,6 +178,8 @@ public final class FerryPeer {
                 case "bench-send": code = benchSend(a); break;
                 case "bench-pull": code = benchPull(a); break;
                 case "bench-pipe": code = benchPipe(a); break;
+                case "group-consume": code = groupConsume(a); break;
+                case "hold-group": code = holdGroup(a); break;
                 default: throw new UsageError("unknown subcommand " + argv[0]);
             }
         } catch (UsageError e) {
@@ -579,6 +595,86 @@ public final class FerryPeer {
         }
         System.err.println("ferry-peer: consumed " + seen.size() + " of " + expect + " expected");
         if (seen.size() < expect) throw new Failure("timed out: saw " + seen.size() + " of " + expect + " messages");
+        return 0;
+    }
+
+    // ---------------------------------------------------------------- consumer groups (offset translation)
+
+    private static int groupConsume(Args a) throws Exception {
+        a.allow("namesrv", "topic", "group", "count", "quiet-ms", "timeout-ms", "pull-batch", "ak", "sk");
+        String topic = a.req("topic");
+        String group = a.req("group");
+        int count = a.intOr("count", 1);
+        long quietMs = a.intOr("quiet-ms", 0);
+        long deadline = System.currentTimeMillis() + a.intOr("timeout-ms", 120_000);
+        RPCHook hook = hook(a);
+        DefaultLitePullConsumer c = hook != null ? new DefaultLitePullConsumer(group, hook) : new DefaultLitePullConsumer(group);
+        c.setNamesrvAddr(a.req("namesrv"));
+        c.setInstanceName(group + "_" + uniq());
+        c.setVipChannelEnabled(false);
+        c.setAutoCommit(false); // committed once, below, exactly after the last message seen per queue
+        c.setConsumeFromWhere(ConsumeFromWhere.CONSUME_FROM_FIRST_OFFSET);
+        c.setPullBatchSize(a.intOr("pull-batch", 32));
+        c.subscribe(topic, "*");
+        c.start();
+        Map<MessageQueue, Long> next = new HashMap<>();
+        int seen = 0;
+        long lastNewAt = System.currentTimeMillis();
+        try {
+            while (System.currentTimeMillis() < deadline) {
+                if (seen >= count && System.currentTimeMillis() - lastNewAt >= quietMs) break;
+                for (MessageExt m : c.poll(500)) {
+                    MessageQueue mq = new MessageQueue(m.getTopic(), m.getBrokerName(), m.getQueueId());
+                    next.merge(mq, m.getQueueOffset() + 1, Long::max);
+                    seen++;
+                    lastNewAt = System.currentTimeMillis();
+                    emit(new Json()
+                        .str("uniqKey", m.getProperty("UNIQ_KEY"))
+                        .str("brokerName", m.getBrokerName())
+                        .num("queueId", m.getQueueId())
+                        .num("queueOffset", m.getQueueOffset()));
+                }
+            }
+            if (!next.isEmpty()) {
+                c.commitSync(next, true);
+                Thread.sleep(1000); // the commit is a oneway request on 4.9.x: give it time before the JVM halts
+            }
+        } finally {
+            shutdownBounded("consumer", c::shutdown);
+        }
+        Map<String, String> committed = new TreeMap<>();
+        for (Map.Entry<MessageQueue, Long> e : next.entrySet()) {
+            committed.put(e.getKey().getBrokerName() + "/" + e.getKey().getQueueId(), String.valueOf(e.getValue()));
+        }
+        emit(new Json().num("consumed", seen).map("committed", committed));
+        if (seen < count) throw new Failure("timed out: saw " + seen + " of " + count + " messages");
+        return 0;
+    }
+
+    private static int holdGroup(Args a) throws Exception {
+        a.allow("namesrv", "topic", "group", "hold-ms", "ak", "sk");
+        String group = a.req("group");
+        RPCHook hook = hook(a);
+        DefaultMQPushConsumer c = new DefaultMQPushConsumer(group, hook, new AllocateMessageQueueAveragely());
+        c.setNamesrvAddr(a.req("namesrv"));
+        c.setInstanceName(group + "_" + uniq());
+        c.setVipChannelEnabled(false);
+        c.setConsumeFromWhere(ConsumeFromWhere.CONSUME_FROM_LAST_OFFSET);
+        c.subscribe(a.req("topic"), "*");
+        AtomicLong received = new AtomicLong();
+        c.registerMessageListener((MessageListenerConcurrently) (msgs, context) -> {
+            received.addAndGet(msgs.size());
+            return ConsumeConcurrentlyStatus.CONSUME_SUCCESS;
+        });
+        c.start();
+        emit(new Json().str("ready", "true"));
+        long holdMs = a.intOr("hold-ms", 60_000);
+        try {
+            Thread.sleep(holdMs);
+        } finally {
+            shutdownBounded("consumer", c::shutdown);
+        }
+        emit(new Json().num("held", holdMs).num("received", received.get()));
         return 0;
     }
 

@@ -1,0 +1,49 @@
+// Pure: which items a task's metadata sync may touch, from its options (task `metadataSync` and
+// `groups`, defaults in tasks/model.ts taskOptions):
+//
+// - `kinds` names families: 'topic', 'group', and 'acl' — every access-control kind (ACL 2.0 users
+//   and ACLs, ACL 1.0 accounts, Tencent roles). A kind not listed is neither read into the plan nor
+//   stored, so listing it again later starts it as a first sync (copy, never delete).
+// - Groups outside the task's groups filter, and with `topicsFollowFilter` topics outside its topic
+//   filter, are left alone like system items: not copied, changed, deleted or stored. One that comes
+//   into scope later (the filter was edited) is seen as created on the side(s) that have it.
+// - `propagateDeletes: false`: a deletion on one side is not applied to the other.
+import { matchTopicPatterns } from '../filter/topic-match.ts';
+import { taskOptions, type TaskSpec } from '../tasks/model.ts';
+import type { SyncKind } from './model.ts';
+
+export interface SyncScope {
+  /** The kinds synced. */
+  kinds: ReadonlySet<SyncKind>;
+  /** Whether an item of a synced kind is in scope (system items are decided apart: system.ts). */
+  takes(kind: SyncKind, name: string): boolean;
+  propagateDeletes: boolean;
+}
+
+const FAMILY: Record<SyncKind, 'topic' | 'group' | 'acl'> = {
+  topic: 'topic',
+  group: 'group',
+  role: 'acl',
+  acl_user: 'acl',
+  acl_account: 'acl',
+  acl: 'acl',
+};
+
+/** Every kind, every item, deletes propagated: a task stored before these options existed. */
+export const WHOLE_CLUSTER: SyncScope = {
+  kinds: new Set(Object.keys(FAMILY) as SyncKind[]),
+  takes: () => true,
+  propagateDeletes: true,
+};
+
+export function syncScope(spec: Pick<TaskSpec, 'filter' | 'groups' | 'metadataSync'>): SyncScope {
+  const { groups, metadataSync } = taskOptions(spec);
+  const families = new Set<string>(metadataSync.kinds);
+  const topics = metadataSync.topicsFollowFilter ? matchTopicPatterns(spec.filter.topics) : () => true;
+  const group = matchTopicPatterns(groups);
+  return {
+    kinds: new Set((Object.keys(FAMILY) as SyncKind[]).filter((k) => families.has(FAMILY[k]))),
+    takes: (kind, name) => (kind === 'topic' ? topics(name) : kind === 'group' ? group(name) : true),
+    propagateDeletes: metadataSync.propagateDeletes,
+  };
+}
