@@ -59,6 +59,8 @@ const EnvSchema = z.object({
   FERRY_TENCENT_API_ENDPOINT: z.string().min(1).optional(),
   FERRY_API_BASE_PATH: z.string().optional(),
   FERRY_EMF: oneOf(FLAG).optional(),
+  FERRY_METRICS_PER_TOPIC: oneOf(FLAG).default('false'),
+  FERRY_METRICS_TOPIC_SERIES_MAX: whole(1, 1_000_000).default(1000),
   FERRY_MAX_TASKS_PER_TENANT: whole(1).default(1000),
   FERRY_RATE_LIMIT_RPS: whole(1, 100_000).optional(),
   FERRY_EGRESS_ALLOW: z
@@ -124,6 +126,10 @@ export interface FerryConfig {
   emf: boolean;
   /** Running as an AWS Lambda function. */
   onLambda: boolean;
+  /** Replicators also count by source topic, and /metrics shows it (ferry_topic_messages_*_total). */
+  metricsPerTopic: boolean;
+  /** Per-topic series one scrape shows at most: topics beyond it are summed under topic="_other". */
+  metricsTopicSeriesMax: number;
   /**
    * The ranges (CIDR) Ferry may connect to clusters in: FERRY_EGRESS_ALLOW, else loopback and the
    * private ranges locally, the private ranges only in a cloud function. Link-local and metadata
@@ -192,6 +198,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): FerryConfig {
     apiBasePath: e.FERRY_API_BASE_PATH,
     emf: e.FERRY_EMF === undefined ? e.AWS_LAMBDA_FUNCTION_NAME !== undefined : e.FERRY_EMF === 'true' || e.FERRY_EMF === '1',
     onLambda: e.AWS_LAMBDA_FUNCTION_NAME !== undefined,
+    metricsPerTopic: e.FERRY_METRICS_PER_TOPIC === 'true' || e.FERRY_METRICS_PER_TOPIC === '1',
+    metricsTopicSeriesMax: e.FERRY_METRICS_TOPIC_SERIES_MAX,
     maxTasksPerTenant: e.FERRY_MAX_TASKS_PER_TENANT,
     rateLimitRps: e.FERRY_RATE_LIMIT_RPS,
     egressAllow:

@@ -203,6 +203,7 @@ export class Delivery {
           );
           const now = Date.now();
           ctx.metrics.replicated += batch.length;
+          ctx.metrics.countTopic(q.topic, 'replicated', batch.length);
           for (const c of batch) ctx.metrics.recordDelay(now - c.m.storeTimestamp);
           break;
         } catch (err) {
@@ -293,6 +294,7 @@ export class Delivery {
       });
     }
     this.ctx.metrics.failed += batch.length;
+    this.ctx.metrics.countTopic(q.topic, 'failed', batch.length);
     this.ctx.log.warn({ queue: queueKey(q), count: batch.length, reason }, 'messages parked');
   }
 }

@@ -1,6 +1,9 @@
 // Per-flow counters and delay samples, flushed into the store's minute buckets.
-import type { MetricsCounters, MetricsDelta } from '../store/store.ts';
+import type { MetricsCounters, MetricsDelta, TopicCounters } from '../store/store.ts';
+import { delayBucket, emptyDelayCounts } from './delay-buckets.ts';
 import { type DelayDistribution, DelayHistogram } from './delay-distribution.ts';
+
+type TopicCounter = 'consumed' | 'replicated' | 'failed';
 
 const MINUTE = 60_000;
 
@@ -23,6 +26,11 @@ export class FlowMetrics {
   private readonly lags = new Map<string, number>();
   private readonly totals: MetricsCounters = { consumed: 0, replicated: 0, filtered: 0, loopSkipped: 0, failed: 0, throttled: 0 };
   private readonly invocationDelays = new DelayHistogram();
+  /** Since the last drain: delays in the fixed Prometheus buckets, and their sum. */
+  private delayCounts = emptyDelayCounts();
+  private delaySumMs = 0;
+  /** Since the last drain, by source topic; stays empty unless per-topic metrics are on. */
+  private topics = new Map<string, TopicCounters>();
 
   /**
    * @param reportsLag whether this writer's lag is the flow's: with several shards each knows only
@@ -32,12 +40,24 @@ export class FlowMetrics {
     private readonly taskId: string,
     private readonly flow: string,
     private readonly reportsLag = true,
+    private readonly perTopic = false,
   ) {}
 
   recordDelay(ms: number): void {
+    if (Number.isNaN(ms)) return;
     const v = Math.max(0, ms);
     if (this.delays.length < 100_000) this.delays.push(v);
     this.invocationDelays.record(v);
+    this.delayCounts[delayBucket(v)]!++;
+    this.delaySumMs += v;
+  }
+
+  /** Adds to one source topic's counters (the caller counts the flow's itself); a no-op unless per-topic metrics are on. */
+  countTopic(topic: string, counter: TopicCounter, n = 1): void {
+    if (!this.perTopic || n === 0) return;
+    let t = this.topics.get(topic);
+    if (!t) this.topics.set(topic, (t = { topic, consumed: 0, replicated: 0, failed: 0 }));
+    t[counter] += n;
   }
 
   setLag(queue: string, lag: number): void {
@@ -76,12 +96,18 @@ export class FlowMetrics {
       delayP50Ms: pick(0.5),
       delayP99Ms: pick(0.99),
       delayMaxMs: d.length ? d[d.length - 1]! : null,
+      delayCounts: d.length ? this.delayCounts : null,
+      delaySumMs: this.delaySumMs,
+      ...(this.topics.size ? { topics: [...this.topics.values()] } : {}),
     };
     for (const k of Object.keys(this.totals) as (keyof MetricsCounters)[]) this.totals[k] += this[k];
     const empty =
       !this.consumed && !this.replicated && !this.filtered && !this.loopSkipped && !this.failed && !this.throttled && lag === null;
     this.consumed = this.replicated = this.filtered = this.loopSkipped = this.failed = this.throttled = 0;
     this.delays = [];
+    this.delayCounts = emptyDelayCounts();
+    this.delaySumMs = 0;
+    this.topics = new Map();
     return empty ? undefined : delta;
   }
 

@@ -51,6 +51,7 @@ export async function retryParked(
         await ctx.target.broker.send(t.address, p.topic, t.queueId, fromParked(p));
         resolved.push(p.id);
         ctx.metrics.replicated++;
+        ctx.metrics.countTopic(p.topic, 'replicated');
       } catch (err) {
         ctx.log.warn({ err, parkedId: p.id }, 'parked message still cannot be delivered');
       }

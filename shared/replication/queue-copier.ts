@@ -113,6 +113,7 @@ export class QueueCopier {
             // The broker moved us (offset below min after retention): nothing readable was skipped by us.
             if (r.status === 'OFFSET_ILLEGAL') ctx.log.warn({ queue: k, to: r.nextBeginOffset }, 'offset moved by the broker');
             ctx.metrics.consumed += r.messages.length;
+            ctx.metrics.countTopic(q.topic, 'consumed', r.messages.length);
             for (const m of r.messages) {
               if (!ctx.filter(m)) ctx.metrics.filtered++;
               else if (wouldLoop(m, ctx.source.clusterId, ctx.targetClusterId) || !ctx.onward(m)) ctx.metrics.loopSkipped++;

@@ -34,6 +34,8 @@ export interface ReplicatorOptions {
   bufferBytes?: number;
   /** Aborted when the hosting process shuts down: finish the batch in flight, checkpoint, release. */
   signal?: AbortSignal;
+  /** Also count consumed/replicated/failed by source topic (FERRY_METRICS_PER_TOPIC). */
+  perTopicMetrics?: boolean;
 }
 
 export type ReplicatorExit = ShardExit | 'lease-held' | 'retried';
@@ -80,7 +82,7 @@ export async function runReplicator(job: ReplicatorJob, deps: ReplicatorDeps, op
   if (!flow) return report('task-gone');
   const about = { name: task.name, route: `${flow.from.clusterId}->${flow.to.clusterId}` };
   if (task.desiredState !== 'running' || task.status !== 'running') return report('task-stopped', { task: about });
-  const metrics = new FlowMetrics(job.taskId, job.flow, job.shards === undefined || job.shards === 1);
+  const metrics = new FlowMetrics(job.taskId, job.flow, job.shards === undefined || job.shards === 1, opts.perTopicMetrics === true);
 
   if (job.kind === 'retry-parked') {
     const source = connectEndpoint(flow.from, deps.cipher);

@@ -89,7 +89,10 @@ export async function composeFerry(config: FerryConfig, opts: ComposeOptions = {
       rateLimit: config.rateLimitRps === undefined ? undefined : new RateLimiter(config.rateLimitRps),
       // Built at the first scrape: it starts collecting this process's own metrics from then on.
       get exporter() {
-        return (exporter ??= new PrometheusExporter(store));
+        return (exporter ??= new PrometheusExporter(store, Date.now, {
+          perTopic: config.metricsPerTopic,
+          topicSeriesMax: config.metricsTopicSeriesMax,
+        }));
       },
     },
     async replicate(job, { budgetMs, signal }) {
@@ -99,6 +102,7 @@ export async function composeFerry(config: FerryConfig, opts: ComposeOptions = {
         budgetMs,
         leaseTtlMs: config.leaseTtlMs,
         signal,
+        perTopicMetrics: config.metricsPerTopic,
       });
       await emf.write(replicatorRecords(report));
       return report;

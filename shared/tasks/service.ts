@@ -259,7 +259,8 @@ export class TaskService {
       throw new FerryError('VALIDATION_FAILED', 'to must be milliseconds since the epoch, not before from', 'to');
     if (to - from > 31 * 86_400_000) throw new FerryError('VALIDATION_FAILED', 'the range may span at most 31 days', 'from');
     const rows = await this.store.queryMetrics(id, from, to);
-    return { from, to, stepMs: 60_000, points: rows.map(({ taskId: _t, ...r }) => r) };
+    // The delay bucket counts are for /metrics (the histogram); the API's points keep their shape.
+    return { from, to, stepMs: 60_000, points: rows.map(({ taskId: _t, delayCounts: _c, delaySumMs: _s, ...r }) => r) };
   }
 
   /** The task with the latest minute of each flow: what the details page shows as "now". */

@@ -59,6 +59,7 @@ storeContract('Store lifecycle', (db) => {
           'schema_migrations',
           'shard_plans',
           'tasks',
+          'topic_metrics',
         ],
       );
       const [count] = await db.query<{ n: number }>('SELECT count(*) AS n FROM tasks');

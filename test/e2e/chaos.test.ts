@@ -91,13 +91,13 @@ async function scenario(opts: { messages: number; kills: number; idempotentResum
       }
     })();
     // Produce in the background while a killer takes the replicator down again and again. The
-    // producer keeps at most two kills' share of the messages ahead, so messages still move at
-    // the last kill however slowly the children start.
+    // messages come in kills + 1 shares, each released by a kill, so the last share is produced only
+    // after the last kill: copying still goes on at every kill, however fast the replicators are.
     const sent: string[] = [];
     const kills: Kill[] = [];
     const producer = (async () => {
       for (let i = 0; i < opts.messages; i += 100) {
-        while (kills.length < opts.kills && i >= ((kills.length + 2) / opts.kills) * opts.messages)
+        while (kills.length < opts.kills && i >= ((kills.length + 1) / (opts.kills + 1)) * opts.messages)
           await new Promise((res) => setTimeout(res, 200));
         const r = await a.broker.sendBatch(
           a.addr,

@@ -1,10 +1,13 @@
 // The Prometheus exporter over the embedded store with a controlled clock: counters are the sum of
 // every minute bucket (settled minutes cached, recent ones re-read), lag and delay come from the
-// last minute only, parked and metadata gauges follow the store, a tenant sees its own tasks.
+// last minute only, parked and metadata gauges follow the store, a tenant sees its own tasks; the
+// delay histogram sums the replicators' bucket counts, per-topic counters show only when switched on.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { PrometheusExporter } from '../../shared/monitoring/prometheus.ts';
+import { DELAY_BUCKETS_S } from '../../shared/replication/delay-buckets.ts';
+import { FlowMetrics } from '../../shared/replication/flow-metrics.ts';
 import { aesGcmCipher } from '../../shared/secrets/cipher.ts';
 import { openStore } from '../../shared/store/index.ts';
 import type { Store, TaskRow } from '../../shared/store/store.ts';
@@ -137,5 +140,75 @@ describe('Prometheus exporter', () => {
     const gone = await scrape();
     assert.equal(find(gone, 'ferry_task_status', { task_id: task.id }).length, 0);
     assert.equal(find(gone, 'ferry_messages_replicated_total', { task_id: task.id }).length, 0);
+  });
+
+  it("exposes the delay histogram from the replicators' bucket counts, and per-topic counters only when switched on", async () => {
+    const spec = taskSpec(
+      {
+        direction: 'one-way',
+        source: selfBuilt({ clusterId: 'A', nameServer: '127.0.0.1:1' }),
+        target: selfBuilt({ clusterId: 'B', nameServer: '127.0.0.1:2' }),
+      },
+      aesGcmCipher(randomBytes(32)),
+    );
+    const t = await insertTestTask(store, spec, { name: `hist-${randomBytes(3).toString('hex')}` });
+    // Two shards' flow metrics over two minutes, as replicators flush them (per-topic counting on).
+    const delays = [[2, 3, 40, 40, 700], [1500, 1500, 70_000], [8]];
+    let replicated = 0;
+    let sumMs = 0;
+    for (const [i, batch] of delays.entries()) {
+      const m = new FlowMetrics(t.id, 'forward', i === 0, true);
+      for (const d of batch) m.recordDelay(d);
+      m.consumed = m.replicated = batch.length;
+      m.countTopic(i === 2 ? 'payments' : 'orders', 'consumed', batch.length);
+      m.countTopic(i === 2 ? 'payments' : 'orders', 'replicated', batch.length);
+      if (i === 1) m.countTopic('audit', 'failed', 2);
+      replicated += batch.length;
+      sumMs += batch.reduce((a, b) => a + b, 0);
+      await store.addMetrics([m.drain(T - 10 * MINUTE + Math.min(i, 1) * 9 * MINUTE + 1000)!]);
+    }
+    clock = T + 30_000;
+    const on = new PrometheusExporter(store, () => clock, { perTopic: true, topicSeriesMax: 1000 });
+    const off = new PrometheusExporter(store, () => clock);
+    const l = { task_id: t.id, flow: 'A->B' };
+    for (const exporter of [on, off]) {
+      const { types, samples } = parseExposition(await exporter.render('default'));
+      assert.equal(types.get('ferry_replication_delay_seconds'), 'histogram');
+      const buckets = find(samples, 'ferry_replication_delay_seconds_bucket', l);
+      assert.equal(buckets.length, DELAY_BUCKETS_S.length + 1);
+      const le = (b: string) => one(samples, 'ferry_replication_delay_seconds_bucket', { ...l, le: b });
+      assert.equal(le('+Inf'), replicated, 'the bucket counts add up to the replicated messages');
+      assert.equal(one(samples, 'ferry_replication_delay_seconds_count', l), replicated);
+      assert.equal(one(samples, 'ferry_messages_replicated_total', l), replicated);
+      assert.equal(one(samples, 'ferry_replication_delay_seconds_sum', l), sumMs / 1000);
+      assert.equal(le('0.005'), 2);
+      assert.equal(le('0.01'), 3);
+      assert.equal(le('0.05'), 5);
+      assert.equal(le('1'), 6);
+      assert.equal(le('2.5'), 8);
+      assert.equal(le('60'), 8);
+      for (let i = 1; i < buckets.length; i++) assert.ok(buckets[i]!.value >= buckets[i - 1]!.value, 'cumulative');
+    }
+    const withTopics = parseExposition(await on.render('default')).samples;
+    const topic = (name: string, topicName: string) => one(withTopics, name, { ...l, topic: topicName });
+    assert.equal(topic('ferry_topic_messages_replicated_total', 'orders'), 8);
+    assert.equal(topic('ferry_topic_messages_consumed_total', 'payments'), 1);
+    assert.equal(topic('ferry_topic_messages_failed_total', 'audit'), 2);
+    assert.equal(topic('ferry_topic_messages_failed_total', 'orders'), 0);
+    const withoutTopics = parseExposition(await off.render('default'));
+    assert.equal(withoutTopics.types.has('ferry_topic_messages_replicated_total'), false, 'per-topic series are off by default');
+    assert.equal(find(withoutTopics.samples, 'ferry_topic_messages_consumed_total', {}).length, 0);
+
+    // Past the series bound, the remaining topics of the flow are summed under topic="_other".
+    const bounded = new PrometheusExporter(store, () => clock, { perTopic: true, topicSeriesMax: 1 });
+    const b = parseExposition(await bounded.render('default')).samples;
+    assert.deepEqual(
+      find(b, 'ferry_topic_messages_consumed_total', l).map((x) => [x.labels.topic, x.value]),
+      [
+        ['audit', 0],
+        ['_other', 9],
+      ],
+    );
+    assert.equal(one(b, 'ferry_topic_messages_failed_total', { ...l, topic: 'audit' }), 2);
   });
 });

@@ -137,6 +137,7 @@ const TASK_CHILD_TABLES = [
   'offset_pairs',
   'offset_syncs',
   'metrics',
+  'topic_metrics',
   'parked_messages',
   'metadata_snapshots',
   'metadata_items',

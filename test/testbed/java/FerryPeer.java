@@ -263,9 +263,9 @@ public final class FerryPeer {
                     Message msg = produceMessage(topic, body, i, tags, keys, flag, flagEvery, props);
                     String key = orderKey != null ? subst(orderKey, i) : null;
                     if (key != null && messageGroup) MessageAccessor.putProperty(msg, SHARDING_KEY_PROPERTY, key);
-                    SendResult r = key != null
+                    SendResult r = whileBusy(() -> key != null
                         ? producer.send(msg, byKey, key)
-                        : queue != null ? producer.send(msg, selector, queue) : producer.send(msg);
+                        : queue != null ? producer.send(msg, selector, queue) : producer.send(msg));
                     if (r.getSendStatus() != SendStatus.SEND_OK) notOk++;
                     Json line = produced(r, r.getMsgId(), r.getOffsetMsgId(), r.getQueueOffset(), body);
                     emit(key != null ? line.str("orderKey", key) : line);
@@ -285,7 +285,7 @@ public final class FerryPeer {
                         batchBodies.add(body);
                         msgs.add(produceMessage(topic, body, i, tags, keys, flag, flagEvery, props));
                     }
-                    SendResult r = target != null ? producer.send(msgs, target) : producer.send(msgs);
+                    SendResult r = whileBusy(() -> target != null ? producer.send(msgs, target) : producer.send(msgs));
                     if (r.getSendStatus() != SendStatus.SEND_OK) notOk += n;
                     String[] ids = r.getMsgId() != null ? r.getMsgId().split(",") : new String[0];
                     String[] offsetIds = r.getOffsetMsgId() != null ? r.getOffsetMsgId().split(",") : new String[0];
@@ -727,6 +727,21 @@ public final class FerryPeer {
      * Setup calls (route, min offset) are retried: on a loaded machine the first connection to a
      * broker can be torn down under an in-flight request ("send request to <addr> failed").
      */
+    /**
+     * A send the broker refused with SYSTEM_BUSY (flow control on a loaded machine: nothing was stored)
+     * is sent again, as a user's producer would; any other failure is the caller's.
+     */
+    private static <T> T whileBusy(Step<T> send) throws Exception {
+        for (int busy = 1; ; busy++) {
+            try {
+                return send.run();
+            } catch (MQBrokerException e) {
+                if (e.getResponseCode() != SYSTEM_BUSY || busy >= 200) throw e;
+                Thread.sleep(Math.min(1000L, 20L * busy));
+            }
+        }
+    }
+
     private static <T> T retry(String what, Step<T> step) throws Exception {
         for (int attempt = 1; ; attempt++) {
             try {
