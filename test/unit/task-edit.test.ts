@@ -103,6 +103,25 @@ describe('editing a task', () => {
     assert.deepEqual(await store.getCheckpoints(t.id, 'forward'), checkpoints, 'checkpoints are kept');
   });
 
+  it('changes groups, metadataSync and offsetSync of a stopped task, field by field; defaults until then', async () => {
+    const t = await tasks.create(admin, body('edit-options'));
+    assert.deepEqual(t.groups, { include: ['.*'], exclude: [] });
+    assert.deepEqual(t.metadataSync, { kinds: ['topic', 'group', 'acl'], propagateDeletes: true, topicsFollowFilter: false });
+    assert.deepEqual(t.offsetSync, { enabled: true });
+    const edited = await tasks.update(admin, t.id, {
+      groups: { exclude: ['^tmp-.*'] },
+      metadataSync: { kinds: ['topic'], propagateDeletes: false },
+      offsetSync: { enabled: false },
+    });
+    assert.deepEqual(edited.groups, { include: ['.*'], exclude: ['^tmp-.*'] });
+    assert.deepEqual(edited.metadataSync, { kinds: ['topic'], propagateDeletes: false, topicsFollowFilter: false });
+    assert.deepEqual(edited.offsetSync, { enabled: false });
+    const spec = (await tasks.row(admin, t.id)).spec;
+    assert.deepEqual([spec.groups, spec.metadataSync, spec.offsetSync], [edited.groups, edited.metadataSync, edited.offsetSync]);
+    await refused(tasks.update(admin, t.id, { metadataSync: { kinds: ['topics'] } }), 'VALIDATION_FAILED', 'metadataSync.kinds.0');
+    await refused(tasks.update(admin, t.id, { groups: { include: ['('] } }), 'VALIDATION_FAILED', 'groups.include.0');
+  });
+
   it('keeps an omitted secret, replaces a given one, turns ACL off and on', async () => {
     const t = await tasks.create(admin, body('edit-secrets'));
     await tasks.update(admin, t.id, { source: { acl: { accessKey: 'ak-source-2' } } });
