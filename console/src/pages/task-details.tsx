@@ -1,29 +1,27 @@
 // One task: basic information with the actions, the configuration (secrets masked as the API
 // returns them), charts per flow, the metadata sync items, consumer offsets, parked failures with retry, the audit trail.
-import { useCallback, useRef, useState } from 'preact/hooks';
+import { useCallback, useState } from 'preact/hooks';
 import type {
   AuditEventView,
   TaskDetails as Details,
   MetadataItemView,
-  MetricsPoint,
   MetricsSeries,
   OffsetSyncItemView,
   ParkedMessageView,
 } from '../../../shared/api/contract.ts';
 import { ApiError, tasksApi } from '../api.ts';
-import { catchUpOf } from '../catch-up.ts';
-import { CatchUpTable } from '../components/catch-up.tsx';
 import { Chart } from '../components/chart.tsx';
 import { EndpointDetails } from '../components/endpoint.tsx';
 import { HealthBadge } from '../components/health-badge.tsx';
 import { OffsetSync } from '../components/offset-sync.tsx';
 import { StatusBadge } from '../components/status-badge.tsx';
 import { TaskActions } from '../components/task-actions.tsx';
-import { flowsOf, seriesOf, type MetricKey } from '../metrics-series.ts';
+import { flowsOf, minutesOf, seriesOf, type MetricKey } from '../metrics-series.ts';
 import { usePolling } from '../poll.ts';
 import { navigate, onLinkClick } from '../router.ts';
 import { formatTime } from '../time.ts';
-import { bucketed, DEFAULT_RANGE, mergeTail, RANGES, rangeOf, requestFor, stepsOf, type TimeRange } from '../time-range.ts';
+
+const HOUR = 3_600_000;
 
 const CHARTS: { metric: MetricKey; title: string; unit?: string }[] = [
   { metric: 'consumed', title: 'Source messages consumed' },
@@ -42,27 +40,12 @@ export function TaskDetails({ id }: { id: string }) {
   const [offsets, setOffsets] = useState<OffsetSyncItemView[]>([]);
   const [failures, setFailures] = useState<ParkedMessageView[]>([]);
   const [events, setEvents] = useState<AuditEventView[]>([]);
-  const [rangeKey, setRangeKey] = useState(DEFAULT_RANGE.key);
-  // Rows of the selected range fetched so far: a refresh asks only for the newest minutes.
-  const cache = useRef<{ id: string; key: string; fetchedTo: number; points: MetricsPoint[] } | null>(null);
-  const shownRange = useRef(rangeKey);
-  shownRange.current = rangeKey;
-
-  const loadMetrics = useCallback(async (): Promise<MetricsSeries | null> => {
-    const now = Date.now();
-    const range = rangeOf(rangeKey);
-    const q = requestFor(range, now, cache.current?.id === id ? cache.current : null);
-    const m = await tasksApi.metrics(id, { from: q.from, to: q.to });
-    if (shownRange.current !== range.key) return null; // the range changed meanwhile
-    const points = q.tail && cache.current ? mergeTail(cache.current.points, m.points, q.from, now - range.ms) : m.points;
-    cache.current = { id, key: range.key, fetchedTo: m.to, points };
-    return { from: now - range.ms, to: now, stepMs: range.stepMs, points };
-  }, [id, rangeKey]);
 
   const load = useCallback(async () => {
+    const now = Date.now();
     const [t, m, md, f, ev, os] = await Promise.allSettled([
       tasksApi.getTask(id),
-      loadMetrics(),
+      tasksApi.metrics(id, { from: now - HOUR, to: now }),
       tasksApi.metadata(id),
       tasksApi.failures(id),
       tasksApi.events(id),
@@ -75,13 +58,13 @@ export function TaskDetails({ id }: { id: string }) {
     }
     setTask(t.value);
     setError(null);
-    if (m.status === 'fulfilled' && m.value) setMetrics(m.value);
+    if (m.status === 'fulfilled') setMetrics(m.value);
     if (md.status === 'fulfilled') setMetadata(md.value.items);
     if (f.status === 'fulfilled') setFailures(f.value.items);
     if (ev.status === 'fulfilled') setEvents(ev.value.items);
     if (os.status === 'fulfilled') setOffsets(os.value.items);
-  }, [id, loadMetrics]);
-  usePolling(load, [id, rangeKey]);
+  }, [id]);
+  usePolling(load, [id]);
 
   if (missing) {
     return (
@@ -123,7 +106,7 @@ export function TaskDetails({ id }: { id: string }) {
       )}
       <BasicInfo task={task} onChanged={() => void load()} />
       <Configuration task={task} />
-      <Monitoring task={task} metrics={metrics} range={rangeOf(rangeKey)} onRange={setRangeKey} startedAt={lastStart(events)} />
+      <Monitoring task={task} metrics={metrics} />
       <MetadataSync items={metadata} />
       <OffsetSync items={offsets} />
       <Failures taskId={task.id} items={failures} onChanged={() => void load()} />
@@ -213,51 +196,14 @@ function Configuration({ task }: { task: Details }) {
   );
 }
 
-/** When the task last started (a start, or a create that started it): where a catch-up begins. */
-function lastStart(events: AuditEventView[]): number | null {
-  const starts = events.filter((e) => e.action === 'start' || e.action === 'create').map((e) => Date.parse(e.at));
-  return starts.length ? Math.max(...starts) : null;
-}
-
-function Monitoring(props: {
-  task: Details;
-  metrics: MetricsSeries | null;
-  range: TimeRange;
-  onRange: (key: string) => void;
-  startedAt: number | null;
-}) {
-  const { task, metrics, range } = props;
+function Monitoring({ task, metrics }: { task: Details; metrics: MetricsSeries | null }) {
   const points = metrics?.points ?? [];
   const flows = flowsOf(task, points);
-  const x = metrics ? stepsOf(metrics.from, metrics.to, metrics.stepMs) : [];
-  const shown = metrics ? bucketed(points, metrics.stepMs) : [];
-  const now = metrics?.to ?? Date.now();
-  const catchUp = flows.map((f) => ({
-    ...catchUpOf(points, f.id, { now, from: now - range.ms, startedAt: props.startedAt }),
-    label: f.label,
-  }));
-  // Shown while a flow has a backlog, and after a start within the range that found one.
-  const startedInRange = props.startedAt !== null && props.startedAt >= now - range.ms;
-  const showCatchUp = catchUp.some(
-    (c) => c.state === 'catching-up' || c.state === 'not-catching-up' || (startedInRange && (c.startLag ?? 0) > 0),
-  );
-  const step = range.stepMs === 60_000 ? 'minute' : range.stepMs === 3_600_000 ? 'hour' : `${range.stepMs / 60_000} minutes`;
+  const x = metrics ? minutesOf(metrics) : [];
   return (
     <section class="card" aria-labelledby="monitoring">
-      <header class="card-head">
-        <h2 id="monitoring">Monitoring</h2>
-        <fieldset class="range" aria-label="Time range">
-          {RANGES.map((r) => (
-            <button type="button" key={r.key} data-range={r.key} aria-pressed={r.key === range.key} onClick={() => props.onRange(r.key)}>
-              {r.label}
-            </button>
-          ))}
-        </fieldset>
-      </header>
-      <p class="muted">
-        Per {step} over the last {range.label}, one line per flow; refreshed every few seconds.
-      </p>
-      {showCatchUp && <CatchUpTable items={catchUp} />}
+      <h2 id="monitoring">Monitoring</h2>
+      <p class="muted">Per minute over the last hour, one line per flow; refreshed every few seconds.</p>
       {task.summary.length > 0 && (
         <table class="summary">
           <thead>
@@ -284,15 +230,7 @@ function Monitoring(props: {
       )}
       <div class="charts">
         {CHARTS.map((c) => (
-          <Chart
-            key={c.metric}
-            metric={c.metric}
-            title={c.title}
-            unit={c.unit}
-            period={`the last ${range.label}`}
-            x={x}
-            series={seriesOf(c.metric, x, flows, shown)}
-          />
+          <Chart key={c.metric} metric={c.metric} title={c.title} unit={c.unit} x={x} series={seriesOf(c.metric, x, flows, points)} />
         ))}
       </div>
     </section>
