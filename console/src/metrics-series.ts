@@ -1,19 +1,10 @@
-// Turns the API's per-minute metric rows into chart series: one point per minute of the range,
+// Turns metric rows (per minute, or per display step: time-range.ts) into chart series: one point per x,
 // counters 0 where a minute has no row (nothing happened), gauges null (nothing measured).
-import type { MetricsPoint, MetricsSeries as Metrics, TaskView as Task } from '../../shared/api/contract.ts';
+import type { MetricsPoint, TaskView as Task } from '../../shared/api/contract.ts';
 import type { ChartSeries } from './components/chart.tsx';
-
-const MINUTE = 60_000;
 
 export type MetricKey = 'consumed' | 'replicated' | 'failed' | 'delayP99Ms' | 'lag';
 const GAUGES: ReadonlySet<MetricKey> = new Set(['delayP99Ms', 'lag']);
-
-/** x values in seconds (uPlot's unit), one per minute bucket of [from, to]. */
-export function minutesOf(m: Pick<Metrics, 'from' | 'to'>): number[] {
-  const out: number[] = [];
-  for (let t = Math.floor(m.from / MINUTE) * MINUTE; t <= m.to; t += MINUTE) out.push(t / 1000);
-  return out;
-}
 
 export function flowsOf(task: Pick<Task, 'direction' | 'source' | 'target'>, points: MetricsPoint[]): { id: string; label: string }[] {
   const ids = new Set(task.direction === 'two-way' ? ['forward', 'reverse'] : ['forward']);

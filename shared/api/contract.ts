@@ -140,7 +140,18 @@ export const FlowSummary = z.object({
 });
 export type FlowSummary = z.infer<typeof FlowSummary>;
 
-export const TaskDetails = TaskView.extend({ summary: z.array(FlowSummary) });
+/** Per flow: the backlog found when the start offsets were last fixed (first start or reset) and how much of it is done. */
+export const FlowCatchUp = z.object({
+  flow: z.string(),
+  sinceMs: z.number(),
+  queues: z.number(),
+  backlog: z.number(),
+  done: z.number(),
+  left: z.number(),
+});
+export type FlowCatchUp = z.infer<typeof FlowCatchUp>;
+
+export const TaskDetails = TaskView.extend({ summary: z.array(FlowSummary), catchUp: z.array(FlowCatchUp) });
 export type TaskDetails = z.infer<typeof TaskDetails>;
 
 /** POST /v1/tasks/preview: per flow, what the topic filter and the groups filter would take from its source cluster now. */

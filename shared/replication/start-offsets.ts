@@ -20,7 +20,8 @@ async function startOffsetOf(source: ClusterConnection, q: SourceQueue, at: Star
 
 /**
  * One checkpoint per queue, marked exact: nothing of this start (or replay generation) has been
- * sent yet, so the first replicator needs no look at the target's tail.
+ * sent yet, so the first replicator needs no look at the target's tail. Each also carries the
+ * queue's end now: the backlog this start has to catch up on (shown as catch-up progress).
  */
 export async function startCheckpoints(
   source: ClusterConnection,
@@ -30,13 +31,18 @@ export async function startCheckpoints(
   const limit = pLimit(16);
   return Promise.all(
     queues.map((q) =>
-      limit(async () => ({
-        topic: q.topic,
-        broker: q.brokerName,
-        queueId: q.queueId,
-        nextOffset: await startOffsetOf(source, q, at),
-        exact: true,
-      })),
+      limit(async () => {
+        const end = await source.broker.maxOffset(q.address, q.topic, q.queueId);
+        const nextOffset = at.type === 'latest' ? end : await startOffsetOf(source, q, at);
+        return {
+          topic: q.topic,
+          broker: q.brokerName,
+          queueId: q.queueId,
+          nextOffset,
+          exact: true,
+          baselineEnd: Math.max(end, nextOffset),
+        };
+      }),
     ),
   );
 }

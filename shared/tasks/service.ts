@@ -9,6 +9,7 @@ import { isClusterProblem, readClusterListing } from '../metadata/cluster-listin
 import type { SecretCipher } from '../secrets/cipher.ts';
 import type {
   AuditStore,
+  CheckpointStore,
   MetadataStateStore,
   MetricsStore,
   OffsetSyncStore,
@@ -55,6 +56,7 @@ type TaskServiceStore = TaskStore &
   MetadataStateStore &
   OffsetSyncStore &
   ParkedStore &
+  Pick<CheckpointStore, 'catchUpBaselines'> &
   Transactional<TaskStore & AuditStore>;
 
 export class TaskService {
@@ -263,9 +265,11 @@ export class TaskService {
     return { from, to, stepMs: 60_000, points: rows.map(({ taskId: _t, delayCounts: _c, delaySumMs: _s, ...r }) => r) };
   }
 
-  /** The task with the latest minute of each flow: what the details page shows as "now". */
+  /** The task with the latest minute of each flow and its catch-up progress: what the details page shows as "now". */
   async describe(p: Principal, id: string) {
-    return { ...(await this.get(p, id)), summary: await this.summary(id) };
+    const task = await this.get(p, id);
+    const [summary, baselines] = await Promise.all([this.summary(id), this.store.catchUpBaselines(id)]);
+    return { ...task, summary, catchUp: baselines.map((b) => ({ ...b, left: b.backlog - b.done })) };
   }
 
   private async summary(id: string) {

@@ -270,6 +270,40 @@ storeContract('LeaseStore and CheckpointStore', (db) => {
       );
     });
 
+    it('keeps a catch-up baseline from the start-offset capture that only checkpoints move', async () => {
+      const t = await store.insertTask(newTask('t-catch-up'));
+      const q = (queueId: number, nextOffset: number, baselineEnd?: number) => ({
+        topic: 'orders',
+        broker: 'broker-a',
+        queueId,
+        nextOffset,
+        ...(baselineEnd === undefined ? {} : { baselineEnd }),
+      });
+      assert.deepEqual(await store.catchUpBaselines(t.id), []);
+      const before = Date.now();
+      await store.setCheckpoints(t.id, 'a->b', [q(0, 100, 600), q(1, 0, 400), q(2, 50, 50)]);
+      const [base] = await store.catchUpBaselines(t.id);
+      assert.deepEqual({ ...base, sinceMs: 0 }, { flow: 'a->b', sinceMs: 0, queues: 3, backlog: 900, done: 0 });
+      assert.ok(base!.sinceMs >= before - 5_000 && base!.sinceMs <= Date.now() + 5_000, 'since: the capture, by the database clock');
+
+      const holder = { taskId: t.id, flow: 'a->b', shard: 0, owner: 'r', ttlMs: 60_000 };
+      const lease = await store.acquireLease(holder);
+      // Queue 0 passes its end at start (new messages arrived since): only the backlog counts.
+      await store.saveCheckpoints({ ...holder, epoch: lease!.epoch }, [q(0, 900), q(1, 150), q(3, 10)]);
+      assert.deepEqual(
+        (await store.catchUpBaselines(t.id)).map((b) => [b.backlog, b.done]),
+        [[900, 650]],
+      );
+      // A capture without ends (no baseline) clears it; one with ends starts a new one.
+      await store.setCheckpoints(t.id, 'a->b', [q(0, 900), q(1, 150), q(2, 50)]);
+      assert.deepEqual(await store.catchUpBaselines(t.id), []);
+      await store.setCheckpoints(t.id, 'a->b', [q(0, 0, 900)]);
+      assert.deepEqual(
+        (await store.catchUpBaselines(t.id)).map((b) => [b.queues, b.backlog, b.done]),
+        [[1, 900, 0]],
+      );
+    });
+
     it('sets checkpoints unfenced for start-offset capture and reset', async () => {
       const t = await store.insertTask(newTask('t-ckpt'));
       await store.setCheckpoints(t.id, 'a->b', [

@@ -10,7 +10,7 @@ export interface ChartSeries {
 
 const COLORS = ['#2563eb', '#d97706', '#059669', '#dc2626'];
 
-export function Chart(props: { title: string; metric: string; unit?: string; x: number[]; series: ChartSeries[] }) {
+export function Chart(props: { title: string; metric: string; unit?: string; period?: string; x: number[]; series: ChartSeries[] }) {
   const box = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | null>(null);
   const labels = props.series.map((s) => s.label).join('|');
@@ -65,7 +65,9 @@ export function Chart(props: { title: string; metric: string; unit?: string; x: 
       <figcaption>
         {props.title}
         <span class="chart-figure">
-          {props.unit ? `latest ${latest.map((v) => (v === null ? '–' : v)).join(' / ')} ${props.unit}` : `${total} in the last hour`}
+          {props.unit
+            ? `latest ${latest.map((v) => (v === null ? '–' : v)).join(' / ')} ${props.unit}`
+            : `${total} in ${props.period ?? 'the last hour'}`}
         </span>
       </figcaption>
       <div ref={box} class="chart-canvas" />

@@ -1,27 +1,29 @@
 // One task: basic information with the actions, the configuration (secrets masked as the API
 // returns them), charts per flow, the metadata sync items, consumer offsets, parked failures with retry, the audit trail.
-import { useCallback, useState } from 'preact/hooks';
+import { useCallback, useRef, useState } from 'preact/hooks';
 import type {
   AuditEventView,
   TaskDetails as Details,
   MetadataItemView,
+  MetricsPoint,
   MetricsSeries,
   OffsetSyncItemView,
   ParkedMessageView,
 } from '../../../shared/api/contract.ts';
 import { ApiError, tasksApi } from '../api.ts';
+import { catchUpOf } from '../catch-up.ts';
+import { CatchUpTable } from '../components/catch-up.tsx';
 import { Chart } from '../components/chart.tsx';
 import { EndpointDetails } from '../components/endpoint.tsx';
 import { HealthBadge } from '../components/health-badge.tsx';
 import { OffsetSync } from '../components/offset-sync.tsx';
 import { StatusBadge } from '../components/status-badge.tsx';
 import { TaskActions } from '../components/task-actions.tsx';
-import { flowsOf, minutesOf, seriesOf, type MetricKey } from '../metrics-series.ts';
+import { flowsOf, seriesOf, type MetricKey } from '../metrics-series.ts';
 import { usePolling } from '../poll.ts';
 import { navigate, onLinkClick } from '../router.ts';
 import { formatTime } from '../time.ts';
-
-const HOUR = 3_600_000;
+import { bucketed, DEFAULT_RANGE, mergeTail, RANGES, rangeOf, requestFor, stepsOf, type TimeRange } from '../time-range.ts';
 
 const CHARTS: { metric: MetricKey; title: string; unit?: string }[] = [
   { metric: 'consumed', title: 'Source messages consumed' },
@@ -40,12 +42,27 @@ export function TaskDetails({ id }: { id: string }) {
   const [offsets, setOffsets] = useState<OffsetSyncItemView[]>([]);
   const [failures, setFailures] = useState<ParkedMessageView[]>([]);
   const [events, setEvents] = useState<AuditEventView[]>([]);
+  const [rangeKey, setRangeKey] = useState(DEFAULT_RANGE.key);
+  // Rows of the selected range fetched so far: a refresh asks only for the newest minutes.
+  const cache = useRef<{ id: string; key: string; fetchedTo: number; points: MetricsPoint[] } | null>(null);
+  const shownRange = useRef(rangeKey);
+  shownRange.current = rangeKey;
+
+  const loadMetrics = useCallback(async (): Promise<MetricsSeries | null> => {
+    const now = Date.now();
+    const range = rangeOf(rangeKey);
+    const q = requestFor(range, now, cache.current?.id === id ? cache.current : null);
+    const m = await tasksApi.metrics(id, { from: q.from, to: q.to });
+    if (shownRange.current !== range.key) return null; // the range changed meanwhile
+    const points = q.tail && cache.current ? mergeTail(cache.current.points, m.points, q.from, now - range.ms) : m.points;
+    cache.current = { id, key: range.key, fetchedTo: m.to, points };
+    return { from: now - range.ms, to: now, stepMs: range.stepMs, points };
+  }, [id, rangeKey]);
 
   const load = useCallback(async () => {
-    const now = Date.now();
     const [t, m, md, f, ev, os] = await Promise.allSettled([
       tasksApi.getTask(id),
-      tasksApi.metrics(id, { from: now - HOUR, to: now }),
+      loadMetrics(),
       tasksApi.metadata(id),
       tasksApi.failures(id),
       tasksApi.events(id),
@@ -58,13 +75,13 @@ export function TaskDetails({ id }: { id: string }) {
     }
     setTask(t.value);
     setError(null);
-    if (m.status === 'fulfilled') setMetrics(m.value);
+    if (m.status === 'fulfilled' && m.value) setMetrics(m.value);
     if (md.status === 'fulfilled') setMetadata(md.value.items);
     if (f.status === 'fulfilled') setFailures(f.value.items);
     if (ev.status === 'fulfilled') setEvents(ev.value.items);
     if (os.status === 'fulfilled') setOffsets(os.value.items);
-  }, [id]);
-  usePolling(load, [id]);
+  }, [id, loadMetrics]);
+  usePolling(load, [id, rangeKey]);
 
   if (missing) {
     return (
@@ -106,7 +123,7 @@ export function TaskDetails({ id }: { id: string }) {
       )}
       <BasicInfo task={task} onChanged={() => void load()} />
       <Configuration task={task} />
-      <Monitoring task={task} metrics={metrics} />
+      <Monitoring task={task} metrics={metrics} range={rangeOf(rangeKey)} onRange={setRangeKey} />
       <MetadataSync items={metadata} />
       <OffsetSync items={offsets} />
       <Failures taskId={task.id} items={failures} onChanged={() => void load()} />
@@ -196,14 +213,35 @@ function Configuration({ task }: { task: Details }) {
   );
 }
 
-function Monitoring({ task, metrics }: { task: Details; metrics: MetricsSeries | null }) {
+function Monitoring(props: { task: Details; metrics: MetricsSeries | null; range: TimeRange; onRange: (key: string) => void }) {
+  const { task, metrics, range } = props;
   const points = metrics?.points ?? [];
   const flows = flowsOf(task, points);
-  const x = metrics ? minutesOf(metrics) : [];
+  const x = metrics ? stepsOf(metrics.from, metrics.to, metrics.stepMs) : [];
+  const shown = metrics ? bucketed(points, metrics.stepMs) : [];
+  const now = metrics?.to ?? Date.now();
+  const labels = new Map(flows.map((f) => [f.id, f.label]));
+  // Shown while a flow drains the backlog of its last start or reset, and after one within the range.
+  const catchUp = task.catchUp
+    .filter((c) => c.backlog > 0 && (c.left > 0 || c.sinceMs >= now - range.ms))
+    .map((c) => ({ ...catchUpOf(c, points, { now }), label: labels.get(c.flow) ?? c.flow }));
+  const step = range.stepMs === 60_000 ? 'minute' : range.stepMs === 3_600_000 ? 'hour' : `${range.stepMs / 60_000} minutes`;
   return (
     <section class="card" aria-labelledby="monitoring">
-      <h2 id="monitoring">Monitoring</h2>
-      <p class="muted">Per minute over the last hour, one line per flow; refreshed every few seconds.</p>
+      <header class="card-head">
+        <h2 id="monitoring">Monitoring</h2>
+        <fieldset class="range" aria-label="Time range">
+          {RANGES.map((r) => (
+            <button type="button" key={r.key} data-range={r.key} aria-pressed={r.key === range.key} onClick={() => props.onRange(r.key)}>
+              {r.label}
+            </button>
+          ))}
+        </fieldset>
+      </header>
+      <p class="muted">
+        Per {step} over the last {range.label}, one line per flow; refreshed every few seconds.
+      </p>
+      {catchUp.length > 0 && <CatchUpTable items={catchUp} />}
       {task.summary.length > 0 && (
         <table class="summary">
           <thead>
@@ -230,7 +268,15 @@ function Monitoring({ task, metrics }: { task: Details; metrics: MetricsSeries |
       )}
       <div class="charts">
         {CHARTS.map((c) => (
-          <Chart key={c.metric} metric={c.metric} title={c.title} unit={c.unit} x={x} series={seriesOf(c.metric, x, flows, points)} />
+          <Chart
+            key={c.metric}
+            metric={c.metric}
+            title={c.title}
+            unit={c.unit}
+            period={`the last ${range.label}`}
+            x={x}
+            series={seriesOf(c.metric, x, flows, shown)}
+          />
         ))}
       </div>
     </section>

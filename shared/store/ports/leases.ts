@@ -55,6 +55,23 @@ export interface CheckpointEntry {
   nextOffset: number;
   /** The writer stopped cleanly here: nothing past nextOffset was sent (no tail read on resume). */
   exact?: boolean;
+  /** Start-offset capture only: the queue's end at that moment, the catch-up baseline (see CatchUpBaseline). */
+  baselineEnd?: number;
+}
+
+/**
+ * One flow's backlog when its start offsets were last fixed (first start or reset) and how far the
+ * checkpoints are through it: messages that arrived later, or were read twice after a hand-over, do not count.
+ */
+export interface CatchUpBaseline {
+  flow: string;
+  /** When the start offsets were fixed (epoch ms). */
+  sinceMs: number;
+  queues: number;
+  /** Messages between the start offsets and the queue ends at that moment. */
+  backlog: number;
+  /** Of those, how many the checkpoints have passed. */
+  done: number;
 }
 
 export interface Checkpoint extends CheckpointEntry {
@@ -102,6 +119,11 @@ export interface CheckpointStore {
   getCheckpoints(taskId: string, flow: string): Promise<Checkpoint[]>;
   /** How many queues each flow of the task has a checkpoint for; flows without any are absent. */
   countCheckpoints(taskId: string): Promise<Record<string, number>>;
-  /** Unfenced upsert, for when no replicator runs (start-offset capture, reset-offset). */
+  /**
+   * Unfenced upsert, for when no replicator runs (start-offset capture, reset-offset). Entries with a
+   * baselineEnd also set the queue's catch-up baseline (from nextOffset to baselineEnd, now).
+   */
   setCheckpoints(taskId: string, flow: string, entries: readonly CheckpointEntry[]): Promise<void>;
+  /** Per flow with a baseline: the backlog at its start offsets and how much of it the checkpoints have passed. */
+  catchUpBaselines(taskId: string): Promise<CatchUpBaseline[]>;
 }

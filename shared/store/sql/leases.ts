@@ -4,6 +4,7 @@
 import { FerryError } from '../../errors.ts';
 import type { SqlExecutor } from '../executor.ts';
 import type {
+  CatchUpBaseline,
   Checkpoint,
   CheckpointEntry,
   CheckpointStore,
@@ -92,6 +93,7 @@ const checkpointJson = (entries: readonly CheckpointEntry[]): string => {
       queue_id: requireNonNegative(e.queueId, 'queueId'),
       next_offset: requireNonNegative(e.nextOffset, 'nextOffset'),
       exact: e.exact === true,
+      baseline_end: e.baselineEnd === undefined ? null : requireNonNegative(e.baselineEnd, 'baselineEnd'),
     })),
   );
 };
@@ -102,6 +104,24 @@ const UPSERT_CHECKPOINTS = `
   FROM jsonb_to_recordset($4::jsonb) AS e(topic text, broker text, queue_id integer, next_offset bigint, exact boolean)
   ON CONFLICT (task_id, flow, topic, broker, queue_id) DO UPDATE
   SET next_offset = excluded.next_offset, epoch = excluded.epoch, exact = excluded.exact, updated_at = excluded.updated_at`;
+
+// Start-offset capture: a baseline_end also (re)sets the queue's catch-up baseline; without one it is cleared.
+const SET_CHECKPOINTS = `
+  INSERT INTO checkpoints AS c (task_id, flow, topic, broker, queue_id, next_offset, epoch, exact, updated_at,
+    baseline_offset, baseline_end, baseline_at_ms)
+  SELECT $1, $2, e.topic, e.broker, e.queue_id, e.next_offset, 0, e.exact, clock_timestamp(),
+    CASE WHEN e.baseline_end IS NULL THEN NULL ELSE e.next_offset END, e.baseline_end,
+    CASE WHEN e.baseline_end IS NULL THEN NULL ELSE ${DB_NOW_MS} END
+  FROM jsonb_to_recordset($3::jsonb) AS e(topic text, broker text, queue_id integer, next_offset bigint, exact boolean, baseline_end bigint)
+  ON CONFLICT (task_id, flow, topic, broker, queue_id) DO UPDATE
+  SET next_offset = excluded.next_offset, epoch = excluded.epoch, exact = excluded.exact, updated_at = excluded.updated_at,
+    baseline_offset = excluded.baseline_offset, baseline_end = excluded.baseline_end, baseline_at_ms = excluded.baseline_at_ms`;
+
+const CATCH_UP = `
+  SELECT flow, min(baseline_at_ms) AS since_ms, count(*)::int AS queues,
+    sum(GREATEST(baseline_end - baseline_offset, 0))::bigint AS backlog,
+    sum(LEAST(GREATEST(next_offset, baseline_offset), GREATEST(baseline_end, baseline_offset)) - baseline_offset)::bigint AS done
+  FROM checkpoints WHERE task_id = $1 AND baseline_end IS NOT NULL GROUP BY flow ORDER BY flow`;
 
 /** The flow's current plan generation (0 without a plan), share-locked so a change of plan waits for the caller's transaction. */
 const PLAN_GENERATION = `SELECT generation, shard_count FROM shard_plans WHERE task_id = $1 AND flow = $2 FOR SHARE`;
@@ -255,6 +275,23 @@ export const sqlCheckpointStore = (db: SqlExecutor): CheckpointStore => ({
   async setCheckpoints(taskId: string, flow: string, entries: readonly CheckpointEntry[]): Promise<void> {
     if (entries.length === 0) return;
     const payload = checkpointJson(entries);
-    await taskMustExist(taskId, () => db.query(UPSERT_CHECKPOINTS, [taskId, flow, 0, payload]));
+    await taskMustExist(taskId, () => db.query(SET_CHECKPOINTS, [taskId, flow, payload]));
+  },
+
+  async catchUpBaselines(taskId: string): Promise<CatchUpBaseline[]> {
+    const rows = await db.query<{
+      flow: string;
+      since_ms: string | number;
+      queues: number;
+      backlog: string | number;
+      done: string | number;
+    }>(CATCH_UP, [taskId]);
+    return rows.map((r) => ({
+      flow: r.flow,
+      sinceMs: Number(r.since_ms),
+      queues: r.queues,
+      backlog: Number(r.backlog),
+      done: Number(r.done),
+    }));
   },
 });
