@@ -33,6 +33,9 @@ const SecretKey = z
   .refine((t) => /^[0-9a-fA-F]{64}$/.test(t.trim()) || Buffer.from(t.trim(), 'base64').length === 32)
   .meta({ expects: '32 bytes, as 64 hex characters or base64 (e.g. `openssl rand -base64 32`)' });
 
+/** One FERRY_TENCENT_CLUSTERS entry: `tenant:id,id` (a tenant may hold ':'; `*` for every tenant or cluster). */
+const TENCENT_CLUSTERS_ENTRY = /^\s*(\*|[A-Za-z0-9._:-]+)\s*:\s*(\*|[A-Za-z0-9._-]+)(\s*,\s*(\*|[A-Za-z0-9._-]+))*\s*$/;
+
 const EnvSchema = z.object({
   PORT: whole(0, 65535).default(3000),
   FERRY_DATA_DIR: z.string().min(1).default('.ferry'),
@@ -41,8 +44,17 @@ const EnvSchema = z.object({
     .regex(/^(postgres|postgresql|socket):\/\/\S+$/)
     .optional()
     .meta({ expects: 'a PostgreSQL URL such as postgres://user@host:5432/db' }),
+  // Getting a PostgreSQL connection, and each statement (0: no limit; a long migration may need it).
+  FERRY_PG_CONNECT_TIMEOUT_MS: whole(100, 600_000).default(5000),
+  FERRY_PG_STATEMENT_TIMEOUT_MS: whole(0, 3_600_000).default(30_000),
   LOG_LEVEL: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   FERRY_SECRET_KEY: SecretKey.optional(),
+  // Older keys, comma-separated: they still open what they sealed until `npm run reseal` (key rotation).
+  FERRY_PREVIOUS_SECRET_KEYS: z
+    .string()
+    .refine((t) => t.split(',').every((k) => SecretKey.safeParse(k).success))
+    .optional()
+    .meta({ expects: 'a comma-separated list of 32-byte keys (64 hex characters or base64 each)' }),
   FERRY_API_TOKEN: z.string().min(16).optional().meta({ expects: 'at least 16 characters' }),
   FERRY_REQUIRE_MANAGED_SIDE: oneOf(FLAG).default('false'),
   FERRY_REPLICATOR_BUFFER_MB: whole(4, 4096).default(64),
@@ -57,6 +69,12 @@ const EnvSchema = z.object({
   FERRY_INVOKER_REGION: z.string().min(1).optional(),
   FERRY_INVOKER_ENDPOINT: z.string().min(1).optional(),
   FERRY_TENCENT_API_ENDPOINT: z.string().min(1).optional(),
+  // Clusters the deployment's Tencent Cloud keys may serve, per tenant (shared/tencent-cloud/cluster-policy.ts).
+  FERRY_TENCENT_CLUSTERS: z
+    .string()
+    .refine((t) => t.split(';').every((e) => e.trim() === '' || TENCENT_CLUSTERS_ENTRY.test(e)))
+    .optional()
+    .meta({ expects: 'entries `tenant:clusterId,clusterId` separated by `;` (`*` for every tenant or cluster), e.g. a:rmq-1,rmq-2;b:*' }),
   FERRY_API_BASE_PATH: z.string().optional(),
   FERRY_EMF: oneOf(FLAG).optional(),
   FERRY_METRICS_PER_TOPIC: oneOf(FLAG).default('false'),
@@ -92,8 +110,12 @@ export interface FerryConfig {
   port: number;
   dataDir: string;
   databaseUrl: string | undefined;
+  /** PostgreSQL pool and statement timeouts (FERRY_PG_CONNECT_TIMEOUT_MS, FERRY_PG_STATEMENT_TIMEOUT_MS). */
+  postgres: { connectTimeoutMs: number; statementTimeoutMs: number };
   logLevel: z.infer<typeof EnvSchema>['LOG_LEVEL'];
   secretKey: string | undefined;
+  /** Keys that open older envelopes only (FERRY_PREVIOUS_SECRET_KEYS). */
+  previousSecretKeys: string[];
   apiToken: string | undefined;
   requireManagedSide: boolean;
   /** Message bytes one replicator invocation may hold across all its queues. */
@@ -179,8 +201,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): FerryConfig {
     port: e.PORT,
     dataDir: resolve(e.FERRY_DATA_DIR),
     databaseUrl: e.DATABASE_URL,
+    postgres: { connectTimeoutMs: e.FERRY_PG_CONNECT_TIMEOUT_MS, statementTimeoutMs: e.FERRY_PG_STATEMENT_TIMEOUT_MS },
     logLevel: e.LOG_LEVEL,
     secretKey: e.FERRY_SECRET_KEY,
+    previousSecretKeys: (e.FERRY_PREVIOUS_SECRET_KEYS ?? '')
+      .split(',')
+      .map((k) => k.trim())
+      .filter(Boolean),
     apiToken: e.FERRY_API_TOKEN,
     requireManagedSide: e.FERRY_REQUIRE_MANAGED_SIDE === 'true' || e.FERRY_REQUIRE_MANAGED_SIDE === '1',
     replicatorBufferBytes: e.FERRY_REPLICATOR_BUFFER_MB * 1024 * 1024,
@@ -227,6 +254,8 @@ export interface TencentDeploymentEnv {
   SCF_NAMESPACE?: string | undefined;
   /** Also a setting of FerryConfig; here for the callers that are handed only an endpoint (replicators). */
   FERRY_TENCENT_API_ENDPOINT?: string | undefined;
+  /** The clusters the deployment's keys may serve, per tenant (tencent-cloud/cluster-policy.ts). */
+  FERRY_TENCENT_CLUSTERS?: string | undefined;
 }
 
 /**
@@ -241,6 +270,7 @@ export function tencentDeploymentEnv(env: NodeJS.ProcessEnv = process.env): Tenc
     TENCENTCLOUD_REGION,
     SCF_NAMESPACE,
     FERRY_TENCENT_API_ENDPOINT,
+    FERRY_TENCENT_CLUSTERS,
   } = env;
   return {
     TENCENTCLOUD_SECRETID,
@@ -249,5 +279,6 @@ export function tencentDeploymentEnv(env: NodeJS.ProcessEnv = process.env): Tenc
     TENCENTCLOUD_REGION,
     SCF_NAMESPACE,
     FERRY_TENCENT_API_ENDPOINT,
+    FERRY_TENCENT_CLUSTERS,
   };
 }

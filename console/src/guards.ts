@@ -10,16 +10,18 @@ export function refusal(task: Pick<Task, 'status'>, action: TaskAction): string 
   const { status } = task;
   switch (action) {
     case 'start':
-      return status === 'stopped' || status === 'start_failed'
+      return status === 'stopped' || status === 'stopping' || status === 'start_failed'
         ? null
-        : `a task can be started only when stopped or start_failed (it is ${status})`;
+        : `a task can be started only when stopped, stopping or start_failed (it is ${status})`;
     case 'stop':
       if (status === 'stopped') return 'the task is already stopped';
+      if (status === 'stopping') return 'the task is already stopping';
       if (status === 'deleting') return 'the task is being deleted';
       return null;
     case 'edit':
       return isActive(task) ? 'a running task cannot be edited; stop it first' : null;
     case 'reset':
+      if (status === 'stopping') return 'the task is stopping: reset it once it is stopped';
       return isActive(task) ? 'a running task cannot be reset to a new offset; stop it first' : null;
     case 'delete':
       return isActive(task) ? 'a running task cannot be deleted; stop it first' : null;

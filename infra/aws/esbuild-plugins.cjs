@@ -1,25 +1,42 @@
 // esbuild plugins for every function bundle (custom.esbuild.plugins in serverless.yml): the web
-// console's build, then the lean-bundle rule below.
+// console's build, then the regex analyser's worker beside the functions that check patterns.
+const { dirname, join, relative } = require('node:path');
 const consolePlugins = require('../../console/esbuild-plugins.cjs');
 
 /** Only these functions check topic patterns' safety (task validation in the API, start checks in the reconciler). */
-const CHECKS_PATTERNS = /functions[\\/](api|reconciler)[\\/]/;
+const CHECKS_PATTERNS = /^functions[\\/](api|reconciler)[\\/]/;
 
-// recheck (the ReDoS analyser, shared/filter/redos.ts) is most of a bundle's size. The replicator and
-// metadata sync never check a pattern, so their bundles get a stand-in that says so if that ever changes.
-const withoutRegexAnalyser = {
-  name: 'ferry-without-regex-analyser',
+// The analyser (recheck, shared/filter/redos.ts) runs in a worker thread started from
+// `./regex-worker.mjs` beside the bundle. That file is bundled here, recheck inside, for the api and
+// reconciler only: serverless-esbuild puts `__only_<function>/…` in that function's zip alone (prefix
+// dropped), so the replicator and metadata sync zips stay without recheck's megabytes.
+const regexWorker = {
+  name: 'ferry-regex-worker',
   setup(build) {
-    const entries = JSON.stringify(build.initialOptions.entryPoints ?? []);
-    if (CHECKS_PATTERNS.test(entries)) return;
-    build.onResolve({ filter: /^recheck\/lib\/browser\.js$/ }, () => ({ path: 'recheck', namespace: 'ferry-absent' }));
-    build.onLoad({ filter: /.*/, namespace: 'ferry-absent' }, () => ({
-      loader: 'js',
-      contents:
-        "export default { checkSync() { throw new Error('the regex analyser is not bundled into this function: " +
-        "only api and reconciler check topic patterns (infra/aws/esbuild-plugins.cjs)'); } };",
-    }));
+    const entry = (build.initialOptions.entryPoints ?? [])[0];
+    const outdir = build.initialOptions.outdir;
+    if (typeof entry !== 'string' || !outdir) return;
+    const rel = relative(process.cwd(), entry);
+    const match = CHECKS_PATTERNS.exec(rel);
+    if (!match) return;
+    const fnDir = dirname(rel);
+    const buildDir = outdir.slice(0, outdir.length - fnDir.length);
+    build.onEnd(async (result) => {
+      if (result.errors.length > 0) return;
+      const { minify, target, platform, format, keepNames } = build.initialOptions;
+      await build.esbuild.build({
+        entryPoints: [join(__dirname, '..', '..', 'shared', 'filter', 'regex-worker.mjs')],
+        outfile: join(buildDir, `__only_${match[1]}`, fnDir, 'regex-worker.mjs'),
+        bundle: true,
+        minify,
+        target,
+        platform,
+        format,
+        keepNames,
+        logLevel: 'warning',
+      });
+    });
   },
 };
 
-module.exports = [...consolePlugins, withoutRegexAnalyser];
+module.exports = [...consolePlugins, regexWorker];

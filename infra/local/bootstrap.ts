@@ -7,7 +7,13 @@ import type { TokenStore } from '../../shared/store/store.ts';
 
 export async function ensureBootstrapToken(store: TokenStore, apiToken: string | undefined, log: Logger): Promise<void> {
   if (apiToken) {
-    if (!(await store.findToken(hashToken(apiToken)))) await issueToken(store, 'default', 'admin', 'FERRY_API_TOKEN', apiToken);
+    const known = await store.getToken(hashToken(apiToken));
+    if (!known) {
+      await issueToken(store, 'default', 'admin', 'FERRY_API_TOKEN', { token: apiToken });
+    } else if (known.revokedAt !== null || (known.expiresAt !== null && known.expiresAt.getTime() <= Date.now())) {
+      // A revoked token stays revoked: starting again must neither fail nor bring it back.
+      log.warn('FERRY_API_TOKEN was revoked or has expired; it is not accepted (set another one, or mint one with `npm run tokens`)');
+    }
     return;
   }
   if ((await store.countTokens()) > 0) return;

@@ -34,8 +34,10 @@ try {
 } catch (err) {
   exitOnSetupError(err);
 }
+// Everything this process writes (the embedded store's files above all) is the operator's alone.
+process.umask(0o077);
 try {
-  mkdirSync(config.dataDir, { recursive: true });
+  mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
 } catch (err) {
   exitOnSetupError(err, (reason) => `cannot create FERRY_DATA_DIR ${config.dataDir} (${reason})`);
 }

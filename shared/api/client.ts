@@ -155,6 +155,10 @@ export class ApiClient {
     return this.call('stopTask', { path: `/v1/tasks/${enc(id)}/stop` });
   }
 
+  failover(id: string, body: { mode: 'planned' | 'unplanned'; reverse: boolean }): Promise<TaskView> {
+    return this.call('failoverTask', { path: `/v1/tasks/${enc(id)}/failover`, body });
+  }
+
   resetOffset(id: string, timestamp: number): Promise<TaskView> {
     return this.call('resetOffset', { path: `/v1/tasks/${enc(id)}/reset-offset`, body: { timestamp } });
   }
@@ -190,7 +194,7 @@ export class ApiClient {
   }
 
   /** A new token in the caller's tenant (admins only); role defaults to reader. */
-  createToken(body: { role?: 'admin' | 'reader'; label?: string } = {}): Promise<TokenIssued> {
+  createToken(body: { role?: 'admin' | 'reader'; label?: string; expiresInDays?: number } = {}): Promise<TokenIssued> {
     return this.call('createToken', { path: '/v1/tokens', body });
   }
 
@@ -286,6 +290,7 @@ const METHODS = {
   startTask: 'POST',
   stopTask: 'POST',
   resetOffset: 'POST',
+  failoverTask: 'POST',
   getMetrics: 'GET',
   getMetadata: 'GET',
   getOffsets: 'GET',

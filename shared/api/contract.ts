@@ -10,6 +10,7 @@
 // console and the CLI can load it. Objects are zod's default (unknown keys stripped, not refused):
 // a client keeps working when a later server adds a field.
 import { z } from 'zod';
+import { FailoverView } from '../tasks/failover-schema.ts';
 
 // ── errors ─────────────────────────────────────────────────────────────────────────────────────
 
@@ -19,7 +20,8 @@ export const ErrorBody = z.object({
     /**
      * A FerryErrorCode: VALIDATION_FAILED, FIELD_IMMUTABLE, EGRESS_DENIED (a cluster address outside the
      * egress policy), UNAUTHENTICATED, FORBIDDEN, NOT_FOUND, TASK_RUNNING, INVALID_STATE, CONFLICT (a stale
-     * version, or a task name the tenant already has), PAYLOAD_TOO_LARGE (413), INTERNAL.
+     * version or If-Match, a task name the tenant already has, an Idempotency-Key reused with another request),
+     * PAYLOAD_TOO_LARGE (413), INTERNAL.
      */
     code: z.string(),
     message: z.string(),
@@ -30,7 +32,7 @@ export type ErrorBody = z.infer<typeof ErrorBody>;
 
 // ── tasks ──────────────────────────────────────────────────────────────────────────────────────
 
-export const TaskStatus = z.enum(['initializing', 'running', 'stopped', 'start_failed', 'deleting']);
+export const TaskStatus = z.enum(['initializing', 'running', 'stopping', 'stopped', 'start_failed', 'deleting']);
 export type TaskStatus = z.infer<typeof TaskStatus>;
 
 const Protocol = z.enum(['remoting', 'grpc']);
@@ -113,12 +115,15 @@ export const TaskView = z.object({
     kinds: z.array(z.enum(['topic', 'group', 'acl'])),
     propagateDeletes: z.boolean(),
     topicsFollowFilter: z.boolean(),
+    copyRoleSecrets: z.boolean(),
   }),
   offsetSync: z.object({ enabled: z.boolean() }),
   status: TaskStatus,
   /** Why the task is in its status (start_failed says what went wrong). */
   statusReason: z.string().nullable(),
   health: TaskHealthView,
+  /** The task's last failover and how far it has come (POST /v1/tasks/{id}/failover); null when it never failed over. */
+  failover: FailoverView.nullable(),
   desiredState: z.enum(['running', 'stopped']),
   /** A reset-offset waiting for the next start. */
   pendingReset: z.object({ timestamp: z.number(), requestedAt: z.string() }).nullable(),
@@ -265,7 +270,9 @@ export type RetryRequested = z.infer<typeof RetryRequested>;
 /** One change to a task, newest first; before/after are task views (or the change's own facts). */
 export const AuditEventView = z.object({
   id: z.number(),
+  /** `token:<id>` for an API token (its label in actorLabel), or the name of Ferry's own work (`reconciler`, …). */
   actor: z.string(),
+  actorLabel: z.string().nullable().optional(),
   action: z.string(),
   at: z.string(),
   before: z.unknown(),
@@ -285,6 +292,9 @@ export const TokenIssued = z.object({
   tenant: z.string(),
   role: z.enum(['admin', 'reader']),
   label: z.string(),
+  createdAt: z.string().optional(),
+  /** null: never expires (POST without expiresInDays). */
+  expiresAt: z.string().nullable().optional(),
 });
 export type TokenIssued = z.infer<typeof TokenIssued>;
 
@@ -294,6 +304,10 @@ export const TokenView = z.object({
   label: z.string(),
   role: z.enum(['admin', 'reader']),
   createdAt: z.string(),
+  /** After this the token is refused (401); null: never expires. */
+  expiresAt: z.string().nullable(),
+  /** The last request made with it, to within a minute (written at most once a minute); null: never used. */
+  lastUsedAt: z.string().nullable(),
   revokedAt: z.string().nullable(),
 });
 export type TokenView = z.infer<typeof TokenView>;
@@ -302,7 +316,8 @@ export const TokenList = z.object({ items: z.array(TokenView) });
 export type TokenList = z.infer<typeof TokenList>;
 
 export const HealthOk = z.object({ status: z.literal('ok'), store: z.enum(['embedded', 'postgres']) });
-export const HealthUnavailable = z.object({ status: z.literal('unavailable'), store: z.enum(['embedded', 'postgres']), error: z.string() });
+/** No internals: why the store is unreachable goes to the log, not to an unauthenticated caller. */
+export const HealthUnavailable = z.object({ status: z.literal('unavailable'), store: z.enum(['embedded', 'postgres']) });
 /** 200 with HealthOk, 503 with HealthUnavailable. */
 export const Health = z.discriminatedUnion('status', [HealthOk, HealthUnavailable]);
 export type Health = z.infer<typeof Health>;
@@ -349,6 +364,7 @@ export const operations = {
   startTask: op('POST', '/v1/tasks/{id}/start', 202, TaskView),
   stopTask: op('POST', '/v1/tasks/{id}/stop', 202, TaskView),
   resetOffset: op('POST', '/v1/tasks/{id}/reset-offset', 202, TaskView),
+  failoverTask: op('POST', '/v1/tasks/{id}/failover', 202, TaskView),
   getMetrics: op('GET', '/v1/tasks/{id}/metrics', 200, MetricsSeries),
   getMetadata: op('GET', '/v1/tasks/{id}/metadata', 200, MetadataList),
   getOffsets: op('GET', '/v1/tasks/{id}/offsets', 200, OffsetSyncList),

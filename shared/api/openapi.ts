@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { TaskPreviewInput } from '../tasks/preview.ts';
 import { ResetOffsetInput, TaskInput, TaskPatchInput } from '../tasks/schema.ts';
+import { FailoverInput } from '../tasks/failover-schema.ts';
 import {
   AuditEventView,
   AuditList,
@@ -106,7 +107,10 @@ export function openApiDocument(): OpenApiDocument {
     401: errorAnswer('missing or invalid token'),
     403: errorAnswer('a reader token on a write'),
     404: errorAnswer('no such task in this tenant'),
-    409: errorAnswer('TASK_RUNNING, INVALID_STATE, or CONFLICT (stale version, or a name the tenant already uses)'),
+    409: errorAnswer(
+      'TASK_RUNNING, INVALID_STATE, or CONFLICT (stale version or If-Match, a name the tenant already uses, ' +
+        'an Idempotency-Key reused with another request)',
+    ),
   };
   const TASK = 'the task: input fields (secrets masked) plus id, tenant, status, statusReason, desiredState, createdAt, updatedAt, version';
   // The success answer of an operation: its status and schema from the contract.
@@ -146,6 +150,7 @@ export function openApiDocument(): OpenApiDocument {
         TaskPatchInput: schema(TaskPatchInput),
         TaskPreviewInput: schema(TaskPreviewInput),
         ResetOffsetInput: schema(ResetOffsetInput),
+        FailoverInput: schema(FailoverInput),
         ...responseSchemas(),
       },
     },
@@ -183,10 +188,25 @@ export function openApiDocument(): OpenApiDocument {
         }),
         delete: byId('deleteTask', 'Delete a task that is not running', 'deleted'),
       },
-      '/v1/tasks/{id}/start': { post: byId('startTask', 'Start a stopped or failed task', TASK) },
-      '/v1/tasks/{id}/stop': { post: byId('stopTask', 'Pause a task', TASK) },
+      '/v1/tasks/{id}/start': { post: byId('startTask', 'Start a stopped, stopping or failed task', TASK) },
+      '/v1/tasks/{id}/stop': {
+        post: byId('stopTask', 'Pause a task: status stopping until its replicators let go (stopped at once when none run)', TASK),
+      },
       '/v1/tasks/{id}/reset-offset': {
-        post: byId('resetOffset', 'Replay from a time (stopped tasks only)', TASK, { requestBody: jsonBody('ResetOffsetInput') }),
+        post: byId('resetOffset', 'Replay from a time (stopped tasks only; INVALID_STATE while stopping)', TASK, {
+          requestBody: jsonBody('ResetOffsetInput'),
+        }),
+      },
+      '/v1/tasks/{id}/failover': {
+        post: byId('failoverTask', 'Fail over to the target: planned (drain, translate, stop) or unplanned (stop now)', TASK, {
+          description:
+            "planned (running tasks only): waits until every source queue's checkpoint reaches the source end snapshotted at the " +
+            'start (producers are expected to have stopped), translates consumer offsets a last time, stops the task. unplanned: ' +
+            'stops now, translates from what is known, reports per queue the messages that may be missing on the target. ' +
+            "reverse: true then creates and starts the B→A task from B's ends (refused for two-way tasks). Progress: `failover` " +
+            'in GET /v1/tasks/{id} (waiting-for-lag, translating, stopping, done, failed), one audit event per step. One at a time.',
+          requestBody: jsonBody('FailoverInput'),
+        }),
       },
       '/v1/tasks/{id}/metrics': {
         get: byId('getMetrics', 'Per-minute series per flow (?from=&to=, ms)', '{from, to, stepMs, points}', {
@@ -200,11 +220,11 @@ export function openApiDocument(): OpenApiDocument {
       '/v1/tasks/{id}/metadata': { get: byId('getMetadata', 'Metadata sync items', '{items}') },
       '/v1/tasks/{id}/offsets': { get: byId('getOffsets', 'Consumer offset translation per group and source queue', '{items}') },
       '/v1/tasks/{id}/failures': {
-        get: byId('getFailures', 'Parked messages (?includePayload=true for bodies)', '{items}', {
+        get: byId('getFailures', 'Parked messages (?includePayload=true for bodies: admin tokens only)', '{items}', {
           parameters: [
             ...idParam,
             query('limit', 'integer', 'at most this many, 1..1000 (default 100)'),
-            query('includePayload', 'boolean', 'true: each message body, base64, in `payload`'),
+            query('includePayload', 'boolean', 'true: each message body, base64, in `payload` (admins; a reader gets no bodies)'),
           ],
         }),
       },
@@ -213,7 +233,11 @@ export function openApiDocument(): OpenApiDocument {
       '/v1/tokens': {
         get: op('listTokens', "Your tenant's tokens, revoked ones included (admins only; never the token, only its id)", '{items}'),
         post: op('createToken', 'Mint a token in your tenant (the only time it is shown)', 'the token', {
-          requestBody: inlineBody({ role: { type: 'string', enum: ['admin', 'reader'], default: 'reader' }, label: { type: 'string' } }),
+          requestBody: inlineBody({
+            role: { type: 'string', enum: ['admin', 'reader'], default: 'reader' },
+            label: { type: 'string', maxLength: 100, description: "not a name of Ferry's own audit entries (reconciler, …)" },
+            expiresInDays: { type: 'number', exclusiveMinimum: 0, maximum: 3650, description: 'refused (401) after this; default never' },
+          }),
         }),
       },
       '/v1/tokens/{id}': { delete: byId('deleteToken', 'Revoke a token of your tenant by its id (admins only)', 'revoked') },
@@ -243,5 +267,43 @@ export function openApiDocument(): OpenApiDocument {
       },
     },
   };
+  addPreconditionHeaders(cached.paths);
   return cached;
+}
+
+/**
+ * Idempotency-Key on every mutating operation; If-Match on those that change one task (PATCH,
+ * DELETE, its actions); ETag on every answer that is a task (preconditions.ts).
+ */
+type Answer = { content?: Record<string, { schema?: { $ref?: string } }> };
+
+function addPreconditionHeaders(paths: Record<string, Record<string, unknown>>): void {
+  const idempotencyKey = {
+    name: 'Idempotency-Key',
+    in: 'header',
+    required: false,
+    description: 'the same key and request within 24 h: the first answer again; with another request: 409 CONFLICT',
+    schema: { type: 'string', maxLength: 255 },
+  };
+  const ifMatch = {
+    name: 'If-Match',
+    in: 'header',
+    required: false,
+    description: 'the task version the change is based on, as ETag gives it ("7"): 409 CONFLICT when the task has changed',
+    schema: { type: 'string' },
+  };
+  const etag = { ETag: { description: 'the task version, "<version>", for If-Match', schema: { type: 'string' } } };
+  for (const [path, methods] of Object.entries(paths)) {
+    for (const [method, value] of Object.entries(methods)) {
+      const o = value as { parameters?: unknown[]; responses?: Record<string, Answer> };
+      if (method !== 'get') {
+        o.parameters = [...(o.parameters ?? []), idempotencyKey];
+        if (path.startsWith('/v1/tasks/{id}')) o.parameters.push(ifMatch);
+      }
+      for (const r of Object.values(o.responses ?? {})) {
+        const ref = r.content?.['application/json']?.schema?.$ref ?? '';
+        if (/\/(TaskView|TaskDetails)$/.test(ref)) Object.assign(r, { headers: etag });
+      }
+    }
+  }
 }

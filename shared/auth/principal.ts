@@ -4,6 +4,11 @@ export type Role = 'admin' | 'reader';
 export interface Principal {
   tenant: string;
   role: Role;
-  /** For the audit trail: the token's label (never the token). */
+  /**
+   * The audit trail's actor (never the token): `token:<id>` for an API token, whose label is shown
+   * beside it; system names (`reconciler`, …) are for Ferry's own work only.
+   */
   subject: string;
+  /** The token's label, when the caller is a token. */
+  label?: string | undefined;
 }

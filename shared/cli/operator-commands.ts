@@ -78,9 +78,14 @@ export function registerOperatorCommands(program: Command, { ctx, mustConfirm }:
     .description('mint a token in your tenant; it is printed this once')
     .addOption(new Option('--role <role>', 'admin (read and write) or reader (read only)').choices(['admin', 'reader']).default('reader'))
     .option('--label <text>', 'what the token is for (shown in lists and the audit trail)')
-    .action(async (opts: { role: 'admin' | 'reader'; label?: string }, cmd: Command) => {
+    .option('--expires-in-days <days>', 'refused after this many days (default: never)', Number)
+    .action(async (opts: { role: 'admin' | 'reader'; label?: string; expiresInDays?: number }, cmd: Command) => {
       const { api, out } = ctx(cmd);
-      const t = await api.createToken({ role: opts.role, ...(opts.label === undefined ? {} : { label: opts.label }) });
+      const t = await api.createToken({
+        role: opts.role,
+        ...(opts.label === undefined ? {} : { label: opts.label }),
+        ...(opts.expiresInDays === undefined ? {} : { expiresInDays: opts.expiresInDays }),
+      });
       out(tokenIssued(t), t);
     });
 

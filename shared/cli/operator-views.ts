@@ -87,19 +87,30 @@ export function eventsTable(items: AuditEventView[], wide = false): string {
   if (!wide)
     return table(
       ['AT', 'ACTOR', 'ACTION'],
-      items.map((e) => [time(e.at), e.actor, e.action]),
+      items.map((e) => [time(e.at), actorName(e), e.action]),
     );
   return table(
     ['ID', 'AT', 'ACTOR', 'ACTION', 'CHANGED'],
-    items.map((e) => [String(e.id), time(e.at), e.actor, e.action, changedFields(e)]),
+    items.map((e) => [String(e.id), time(e.at), actorName(e), e.action, changedFields(e)]),
   );
 }
+
+/** `token:<id> (label)` for a token, the system name otherwise. */
+const actorName = (e: AuditEventView): string => (e.actorLabel ? `${e.actor} (${e.actorLabel})` : e.actor);
 
 export function tokensTable(items: TokenView[]): string {
   if (items.length === 0) return 'No tokens.\n';
   return table(
-    ['ID', 'LABEL', 'ROLE', 'CREATED', 'REVOKED'],
-    items.map((t) => [t.id, t.label, t.role, time(t.createdAt), t.revokedAt ? time(t.revokedAt) : '-']),
+    ['ID', 'LABEL', 'ROLE', 'CREATED', 'EXPIRES', 'LAST USED', 'REVOKED'],
+    items.map((t) => [
+      t.id,
+      t.label,
+      t.role,
+      time(t.createdAt),
+      t.expiresAt ? time(t.expiresAt) : '-',
+      t.lastUsedAt ? time(t.lastUsedAt) : '-',
+      t.revokedAt ? time(t.revokedAt) : '-',
+    ]),
   );
 }
 

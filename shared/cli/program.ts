@@ -9,6 +9,7 @@ import { MustStop, applyTask } from './apply.ts';
 import { parseTime, parseTimeoutSeconds, parseUrl } from './args.ts';
 import { SHELLS, completionScript, type Shell } from './completion.ts';
 import { type Confirm, consent, terminalConfirm } from './confirm.ts';
+import { registerFailoverCommand } from './failover-command.ts';
 import { registerOperatorCommands } from './operator-commands.ts';
 import { taskWideTable } from './operator-views.ts';
 import { OUTPUT_FORMATS, type OutputFormat, prepareOutput, render } from './output.ts';
@@ -182,7 +183,7 @@ export function buildProgram(io: CliIo): Command {
   tasks
     .command('list')
     .description('list the tasks of your tenant')
-    .option('--status <status>', 'only this status: initializing, running, stopped, start_failed, deleting')
+    .option('--status <status>', 'only this status: initializing, running, stopping, stopped, start_failed, deleting')
     .option('--name <text>', 'only names containing this text')
     .action(async (opts: { status?: string; name?: string }, cmd: Command) => {
       const { api, out } = ctx(cmd);
@@ -304,6 +305,7 @@ export function buildProgram(io: CliIo): Command {
     });
 
   registerOperatorCommands(program, { ctx, mustConfirm });
+  registerFailoverCommand(tasks, { ctx, mustConfirm });
 
   program
     .command('completion')

@@ -1,5 +1,6 @@
 // What `ferry` prints for people. Scripts use --json instead, which prints the API's objects as they are.
 import type { EndpointView, MetricsPoint, MetricsSeries, OffsetSyncItemView, TaskDetails, TaskPreview, TaskView } from '../api/contract.ts';
+import { failoverText } from './failover-command.ts';
 import { dash, keyValues, ms, table, time } from './format.ts';
 
 export function taskTable(tasks: TaskView[]): string {
@@ -65,7 +66,7 @@ export function taskDetails(t: TaskDetails): string {
       t.summary.map((s) => [s.flow, time(s.minuteMs), String(s.replicated), String(s.failed), dash(s.lag), ms(s.delayP99Ms)]),
     );
   }
-  return out;
+  return out + failoverText(t.failover ?? null);
 }
 
 const COUNTERS = ['consumed', 'replicated', 'filtered', 'loopSkipped', 'failed', 'throttled'] as const;

@@ -41,7 +41,7 @@ export function connectEndpoint(endpoint: StoredEndpoint, cipher: SecretCipher, 
   if (endpoint.protocol === 'grpc') {
     throw new FerryError(
       'INVALID_STATE',
-      `cluster ${endpoint.clusterId}: the gRPC protocol cannot pull by offset; replicate over remoting`,
+      `cluster ${endpoint.clusterId} is reached over gRPC; this needs its remoting protocol (name server and broker access)`,
       'protocol',
     );
   }

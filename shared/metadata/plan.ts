@@ -152,7 +152,8 @@ export function planSync(input: PlanInput): Plan {
     const kindFirst = prev.source?.status !== 'ok' || prev.target?.status !== 'ok';
     if (!kindFirst) first = false;
 
-    const act = (f: Flow, op: SyncAction['op'], name: string, item?: MetadataEntry) => {
+    const act = (f: Flow, op: SyncAction['op'], name: string, given?: MetadataEntry) => {
+      const item = given && !scope.copySecrets ? withoutSecrets(given) : given;
       const a: SyncAction = { kind, name, op, direction: f.direction, to: f.to };
       if (item) a.item = item;
       const current = items[f.to].get(name);
@@ -231,6 +232,15 @@ export function planSync(input: PlanInput): Plan {
     settled,
     conflicts,
   };
+}
+
+/** A Tencent role without its keys: created on the other cluster with keys of its own (metadataSync.copyRoleSecrets false). */
+function withoutSecrets(item: MetadataEntry): MetadataEntry {
+  if (item.kind === 'role' && (item.accessKey !== undefined || item.secretKey !== undefined)) {
+    const { accessKey: _a, secretKey: _s, ...rest } = item;
+    return rest;
+  }
+  return item;
 }
 
 /** Why a cluster's snapshot has no `kind` at all. */

@@ -4,8 +4,9 @@
 // does not sync (stopping a task stops its metadata sync, as deleting does); its stored snapshots
 // stay, so when it is started again the first cycle picks up every create, change and delete
 // made on either cluster meanwhile, as a diff against the state it last saw.
-import pLimit from 'p-limit';
 import type { TaskRow, TaskStore } from '../store/store.ts';
+import { runFairly } from '../tasks/fair-pool.ts';
+import { deploymentKeysPolicy, deploymentKeysRefusal } from '../tencent-cloud/cluster-policy.ts';
 import { syncTaskMetadata, type MetadataSyncDeps, type MetadataSyncResult } from './sync.ts';
 
 export interface MetadataSyncRunOptions {
@@ -39,15 +40,29 @@ export async function runMetadataSync(deps: MetadataSyncRunDeps, opts: MetadataS
   const due = tasks.filter(isMetadataSyncDue);
   const results: MetadataSyncResult[] = [];
   const errors: MetadataSyncSummary['errors'] = [];
-  // A task not started before stopAt is left for the next tick (counted as deferred below).
-  await pLimit(Math.max(1, Math.floor(opts.concurrency ?? 2))).map(due, async (task) => {
-    if (opts.stopAt !== undefined && Date.now() >= opts.stopAt) return;
-    try {
-      results.push(await syncTaskMetadata(task, deps));
-    } catch (err) {
-      errors.push({ taskId: task.id, error: err instanceof Error ? err.message : String(err) });
-    }
-  });
+  // A task not started before stopAt is left for the next tick (counted as deferred below). Tasks
+  // are taken in turn across tenants, one of a tenant at a time while another's wait: a tenant's
+  // many slow clusters cannot use up the tick's budget before another tenant's tasks get a cycle.
+  const concurrency = Math.max(1, Math.floor(opts.concurrency ?? 2));
+  await runFairly(
+    due,
+    (t) => t.tenant,
+    { concurrency, perTenant: 1 },
+    async (task) => {
+      if (opts.stopAt !== undefined && Date.now() >= opts.stopAt) return;
+      // The operator may have narrowed FERRY_TENCENT_CLUSTERS since the task started: no cycle with the deployment's keys then.
+      const refused = keysRefusal(task);
+      if (refused) {
+        errors.push({ taskId: task.id, error: refused });
+        return;
+      }
+      try {
+        results.push(await syncTaskMetadata(task, deps));
+      } catch (err) {
+        errors.push({ taskId: task.id, error: err instanceof Error ? err.message : String(err) });
+      }
+    },
+  );
   const deferred = due.length - results.length - errors.length;
   const summary: MetadataSyncSummary = {
     tasks: tasks.length,
@@ -74,6 +89,15 @@ export async function runMetadataSync(deps: MetadataSyncRunDeps, opts: MetadataS
     'metadata sync run',
   );
   return summary;
+}
+
+function keysRefusal(task: TaskRow): string | undefined {
+  const { policy, deploymentKeys } = deploymentKeysPolicy();
+  for (const side of ['source', 'target'] as const) {
+    const why = deploymentKeysRefusal(`${side}.clusterId`, task.spec[side], task.tenant, policy, deploymentKeys);
+    if (why) return why;
+  }
+  return undefined;
 }
 
 function countBy(xs: readonly string[]): Record<string, number> {

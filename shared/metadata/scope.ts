@@ -8,6 +8,9 @@
 //   filter, are left alone like system items: not copied, changed, deleted or stored. One that comes
 //   into scope later (the filter was edited) is seen as created on the side(s) that have it.
 // - `propagateDeletes: false`: a deletion on one side is not applied to the other.
+// - `copyRoleSecrets: false` (the default): a Tencent role is created on the other cluster with keys
+//   of its own, not with the original's secret key (clients switching over then need the new keys).
+//   ACL 1.0 accounts and ACL 2.0 users are their secret: with kind 'acl' they are copied as they are.
 import { matchTopicPatterns } from '../filter/topic-match.ts';
 import { taskOptions, type TaskSpec } from '../tasks/model.ts';
 import type { SyncKind } from './model.ts';
@@ -18,6 +21,8 @@ export interface SyncScope {
   /** Whether an item of a synced kind is in scope (system items are decided apart: system.ts). */
   takes(kind: SyncKind, name: string): boolean;
   propagateDeletes: boolean;
+  /** Whether a Tencent role's keys are copied with it (metadataSync.copyRoleSecrets). */
+  copySecrets: boolean;
 }
 
 const FAMILY: Record<SyncKind, 'topic' | 'group' | 'acl'> = {
@@ -34,6 +39,7 @@ export const WHOLE_CLUSTER: SyncScope = {
   kinds: new Set(Object.keys(FAMILY) as SyncKind[]),
   takes: () => true,
   propagateDeletes: true,
+  copySecrets: true,
 };
 
 export function syncScope(spec: Pick<TaskSpec, 'filter' | 'groups' | 'metadataSync'>): SyncScope {
@@ -45,5 +51,6 @@ export function syncScope(spec: Pick<TaskSpec, 'filter' | 'groups' | 'metadataSy
     kinds: new Set((Object.keys(FAMILY) as SyncKind[]).filter((k) => families.has(FAMILY[k]))),
     takes: (kind, name) => (kind === 'topic' ? topics(name) : kind === 'group' ? group(name) : true),
     propagateDeletes: metadataSync.propagateDeletes,
+    copySecrets: metadataSync.copyRoleSecrets === true,
   };
 }

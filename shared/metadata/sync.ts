@@ -146,13 +146,7 @@ async function cycle(
       openClusterAdmin(e, c, { tencentApiEndpoint: deps.config?.tencentApiEndpoint, readAccess: scope.kinds.has('acl') }));
   const directions: SyncDirection[] = spec.direction === 'two-way' ? [SOURCE_TO_TARGET, TARGET_TO_SOURCE] : [SOURCE_TO_TARGET];
 
-  // ── read both clusters, and meanwhile what the store holds ──
-  const storedState = Promise.all([
-    store.listMetadataItems(task.id),
-    loadSnapshot(store, cipher, log, task.id, 'source'),
-    loadSnapshot(store, cipher, log, task.id, 'target'),
-  ]);
-  storedState.catch(() => undefined); // awaited below; a failure must not go unhandled while the clusters are read
+  // ── read both clusters, then (unless nothing changed since a quiet cycle) what the store holds ──
   const reads = await Promise.allSettled(
     SIDES.map(async (side) => {
       const admin = open(spec[side], cipher);
@@ -160,7 +154,18 @@ async function cycle(
       return admin.readSnapshot();
     }),
   );
-  const [existing, previousSource, previousTarget] = await storedState;
+  const [src, tgt] = reads;
+  const seen =
+    src?.status === 'fulfilled' && tgt?.status === 'fulfilled'
+      ? { version: task.version, source: src.value, target: tgt.value }
+      : undefined;
+  if (seen && isQuiet(task.id, seen)) return result('ok');
+  quietCycles.delete(task.id);
+  const [existing, previousSource, previousTarget] = await Promise.all([
+    store.listMetadataItems(task.id),
+    loadSnapshot(store, cipher, log, task.id, 'source'),
+    loadSnapshot(store, cipher, log, task.id, 'target'),
+  ]);
   const failures = SIDES.flatMap((side, i) => {
     const r = reads[i]!;
     return r.status === 'rejected' ? [{ side, err: r.reason as unknown }] : [];
@@ -248,6 +253,8 @@ async function cycle(
 
   const count = (pred: (r: ActionResult) => boolean) => results.filter(pred).length;
   const failed = count((r) => r.status === 'failed');
+  // Nothing to write anywhere: until the clusters or the task change, the next cycles would find the same.
+  if (seen && plan.actions.length === 0 && !stored) rememberQuiet(task.id, seen);
   return result(failed > 0 ? 'partial' : 'ok', {
     first: plan.first,
     created: count((r) => r.status === 'synced' && r.action.op === 'create'),
@@ -258,6 +265,25 @@ async function cycle(
     conflicts: plan.conflicts.length,
     stored,
   });
+}
+
+/**
+ * Tasks whose last cycle found nothing to do, with what it read: a cycle that reads the same clusters
+ * for the same task version skips the store (thousands of topics make its reads the cost of an idle
+ * cycle). Per process, bounded; any difference, a failure or another outcome runs the full cycle.
+ */
+const quietCycles = new Map<string, { version: number; source: ClusterSnapshot; target: ClusterSnapshot }>();
+const QUIET_CYCLES_KEPT = 64;
+
+function isQuiet(taskId: string, seen: { version: number; source: ClusterSnapshot; target: ClusterSnapshot }): boolean {
+  const last = quietCycles.get(taskId);
+  return !!last && last.version === seen.version && sameSnapshot(last.source, seen.source) && sameSnapshot(last.target, seen.target);
+}
+
+function rememberQuiet(taskId: string, seen: { version: number; source: ClusterSnapshot; target: ClusterSnapshot }): void {
+  quietCycles.delete(taskId);
+  quietCycles.set(taskId, seen);
+  if (quietCycles.size > QUIET_CYCLES_KEPT) quietCycles.delete(quietCycles.keys().next().value!);
 }
 
 /** Single writes in flight per side for adapters without applyMany. */

@@ -30,7 +30,7 @@ const MINUTE = 60_000;
 const SETTLED_AFTER_MS = 5 * MINUTE;
 /** Lag and delay come from the current or previous minute only; an older reading is no reading. */
 const FRESH_MS = MINUTE;
-const STATUSES: readonly TaskStatus[] = ['initializing', 'running', 'stopped', 'start_failed', 'deleting'];
+const STATUSES: readonly TaskStatus[] = ['initializing', 'running', 'stopping', 'stopped', 'start_failed', 'deleting'];
 
 const COUNTERS: readonly [keyof MetricsCounters, string, string][] = [
   ['consumed', 'ferry_messages_consumed_total', 'Messages pulled from the source cluster.'],

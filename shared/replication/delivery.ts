@@ -19,6 +19,7 @@ import type { NewParkedMessage } from '../store/store.ts';
 import type { FlowMetrics } from './flow-metrics.ts';
 import type { OffsetPairRecorder } from './offset-pairs.ts';
 import { hopOffset } from './origin.ts';
+import type { PropertySigner } from './signature.ts';
 import { queueKey, targetFor, writableQueues, type SourceQueue, type TargetQueue } from './queues.ts';
 import type { RateLimiter } from './rate-limiter.ts';
 
@@ -131,6 +132,8 @@ export interface DeliveryContext {
   /** The task's replay generation (replicas of older generations do not count as done). */
   generation: number;
   idempotentResume: boolean;
+  /** Only replicas this task signed count as done. */
+  signer: PropertySigner;
   policy: RetryPolicy;
   metrics: FlowMetrics;
   limiter: RateLimiter | undefined;
@@ -267,7 +270,7 @@ export class Delivery {
       let found: number | undefined;
       for (const m of r.messages) {
         if (m.queueOffset >= end) break;
-        const o = hopOffset(m, me);
+        const o = hopOffset(m, me, ctx.signer);
         if (o !== undefined) found = Math.max(found ?? -1, o);
       }
       if (found !== undefined) return found;

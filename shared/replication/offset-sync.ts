@@ -63,8 +63,13 @@ const PROCESS_OWNER = `offset-sync-${randomUUID()}`;
 /** Groups translated at once per flow: each is a handful of requests to the brokers. */
 const GROUP_CONCURRENCY = 4;
 
-/** One translation cycle for one task. */
-export async function syncTaskOffsets(task: TaskRow, deps: OffsetSyncDeps): Promise<OffsetSyncResult> {
+/**
+ * One translation cycle for one task. `fromStored` (an unplanned failover whose source cannot be read):
+ * each group's commits are the ones the last cycle read from the source (offset_syncs), translated
+ * through the pairs recorded since; only the target is asked. Not for two-way tasks, whose bound needs
+ * the source's commits.
+ */
+export async function syncTaskOffsets(task: TaskRow, deps: OffsetSyncDeps, opts: { fromStored?: boolean } = {}): Promise<OffsetSyncResult> {
   const result: OffsetSyncResult = { taskId: task.id, outcome: 'ok', groups: 0, synced: 0, skipped: 0, noMapping: 0, failed: 0 };
   if (!taskOptions(task.spec).offsetSync.enabled) return { ...result, outcome: 'disabled' };
   const key = { taskId: task.id, flow: LEASE_FLOW, shard: 0 };
@@ -82,7 +87,9 @@ export async function syncTaskOffsets(task: TaskRow, deps: OffsetSyncDeps): Prom
       const source = connectEndpoint(flow.from, deps.cipher, { requestTimeoutMs: 10_000 });
       const target = connectEndpoint(flow.to, deps.cipher, { requestTimeoutMs: 10_000 });
       try {
-        const outcomes = await syncFlow(task, flow, source, target, deps);
+        const outcomes = opts.fromStored
+          ? await syncFlowFromStored(task, flow, target, deps)
+          : await syncFlow(task, flow, source, target, deps);
         result.groups += new Set(outcomes.map((o) => o.group)).size;
         for (const o of outcomes) {
           if (o.status === 'synced') result.synced++;
@@ -158,6 +165,32 @@ async function syncFlow(task: TaskRow, flow: Flow, source: ClusterConnection, ta
       { taskId: task.id, flow: flow.id, groups: groups.size, synced: count('synced'), skipped: count('skipped-active-consumers') },
       'offset sync: flow translated',
     );
+  }
+  return all;
+}
+
+/** The last commits read of each group (offset_syncs), translated again through the pairs recorded since. */
+async function syncFlowFromStored(task: TaskRow, flow: Flow, target: ClusterConnection, deps: OffsetSyncDeps) {
+  const known = (await deps.store.listOffsetSyncs(task.id)).filter((i) => i.flow === flow.id && i.sourceOffset > 0);
+  const byGroup = new Map<string, GroupCommit[]>();
+  for (const i of known) {
+    const commits = byGroup.get(i.group) ?? [];
+    commits.push({ topic: i.topic, broker: i.broker, queueId: i.queueId, committed: i.sourceOffset });
+    byGroup.set(i.group, commits);
+  }
+  const targetOffsets = new ConsumerOffsetClient(target.remoting);
+  const targetAddress = new Map((await target.nameServers.masterAddresses()).map((m) => [m.brokerName, m.address]));
+  const newest = await deps.store.newestOffsetPairs(task.id, flow.id);
+  const all: OffsetSyncOutcome[] = [];
+  for (const [group, commits] of byGroup) {
+    const pairs = await deps.store.findOffsetPairs(
+      task.id,
+      flow.id,
+      commits.map((c) => ({ topic: c.topic, broker: c.broker, queueId: c.queueId, sourceOffset: c.committed - 1 })),
+    );
+    const outcomes = await applyPlan(group, planTranslations(commits, pairs, newest), targetOffsets, targetAddress);
+    await deps.store.upsertOffsetSyncs(task.id, flow.id, outcomes);
+    all.push(...outcomes);
   }
   return all;
 }

@@ -1,8 +1,11 @@
 // Loop prevention and provenance without renaming topics: every replica carries where it came
 // from and the clusters it has crossed. A message is never sent to a cluster already on its path,
 // which keeps two-way pairs and larger meshes loop-free. Names avoid RocketMQ's system keys.
+// All of them are believed only under a valid signature (signature.ts): unsigned, they are a
+// producer's own properties, which Ferry's names then replace on the replica.
 import type { OutgoingMessage, StoredMessage } from '../rocketmq/message.ts';
 import { SYSTEM_PROPERTY_KEYS } from '../rocketmq/remoting/message-codec.ts';
+import { PropertySigner, SIGNATURE_PROPERTY, type KeyDeriver } from './signature.ts';
 
 export const ORIGIN = {
   cluster: 'FERRY_ORIGIN_CLUSTER',
@@ -27,27 +30,47 @@ export const HOP = {
   generation: 'FERRY_SRC_GEN',
 } as const;
 
-/** The source offset a replica was copied from, if it came from exactly this source queue. */
+/** Every property Ferry writes and signs, in the signature's fixed order. */
+export const FERRY_PROPERTIES: readonly string[] = [...Object.values(ORIGIN), ...Object.values(HOP)];
+
+/** The signer of one task's replicas, keyed from the deployment key (cipher) with the tenant and task id. */
+export const taskSigner = (deriver: KeyDeriver, tenant: string, taskId: string): PropertySigner =>
+  new PropertySigner(deriver, tenant, taskId, FERRY_PROPERTIES);
+
+/**
+ * The source offset a replica was copied from, if it came from exactly this source queue in this
+ * replay generation and this very task signed it (anyone can write a FERRY_SRC_OFFSET).
+ */
 export function hopOffset(
-  m: Pick<StoredMessage, 'properties'>,
+  m: Pick<StoredMessage, 'properties' | 'topic'>,
   source: { clusterId: string; brokerName: string; queueId: number; generation: number },
+  signer: PropertySigner,
 ): number | undefined {
   const p = m.properties;
   if (p[HOP.cluster] !== source.clusterId || p[HOP.broker] !== source.brokerName || p[HOP.queue] !== String(source.queueId))
     return undefined;
   if ((p[HOP.generation] ?? '0') !== String(source.generation)) return undefined;
   const n = Number(p[HOP.offset]);
-  return Number.isFinite(n) ? n : undefined;
+  if (!Number.isSafeInteger(n) || n < 0 || !signer.signedBySelf(m)) return undefined;
+  return n;
 }
 
-function pathOf(m: Pick<StoredMessage, 'properties'>, sourceClusterId: string): string[] {
-  const path = m.properties[ORIGIN.path];
+/** Whether m's Ferry properties are believed: signed by a task of this tenant. */
+export const isTrusted = (m: Pick<StoredMessage, 'properties' | 'topic'>, signer: PropertySigner): boolean =>
+  m.properties[SIGNATURE_PROPERTY] !== undefined && signer.signerOf(m) !== undefined;
+
+function pathOf(m: Pick<StoredMessage, 'properties'>, sourceClusterId: string, trusted: boolean): string[] {
+  const path = trusted ? m.properties[ORIGIN.path] : undefined;
   return path ? path.split(',') : [sourceClusterId];
 }
 
-/** True when sending to targetClusterId would loop: the message has been there already. */
-export const wouldLoop = (m: Pick<StoredMessage, 'properties'>, sourceClusterId: string, targetClusterId: string): boolean =>
-  pathOf(m, sourceClusterId).includes(targetClusterId);
+/** True when sending to targetClusterId would loop: the message has been there already (by a trusted path). */
+export const wouldLoop = (
+  m: Pick<StoredMessage, 'properties'>,
+  sourceClusterId: string,
+  targetClusterId: string,
+  trusted: boolean,
+): boolean => pathOf(m, sourceClusterId, trusted).includes(targetClusterId);
 
 /**
  * A committed transaction's bookkeeping outside MessageConst.STRING_HASH_SET (the client's transaction
@@ -64,13 +87,17 @@ export function toReplica(
   m: StoredMessage,
   source: { clusterId: string; brokerName: string; generation: number },
   targetClusterId: string,
+  signer: PropertySigner,
+  trusted: boolean,
 ): OutgoingMessage {
   const properties: Record<string, string> = {};
   for (const [k, v] of Object.entries(m.properties)) {
     if (!SYSTEM_PROPERTY_KEYS.has(k) && !TRANSACTION_PROPERTY_KEYS.has(k) && v !== '') properties[k] = v;
   }
-  const firstHop = m.properties[ORIGIN.cluster] === undefined;
+  // Unsigned, the message is where it was first produced: Ferry's names get this hop's values.
+  const firstHop = !trusted || m.properties[ORIGIN.cluster] === undefined;
   if (firstHop) {
+    for (const k of FERRY_PROPERTIES) delete properties[k];
     properties[ORIGIN.cluster] = source.clusterId;
     properties[ORIGIN.msgId] = m.uniqKey ?? m.msgId;
     properties[ORIGIN.topic] = m.topic;
@@ -80,12 +107,14 @@ export function toReplica(
     properties[ORIGIN.bornTimestamp] = String(m.bornTimestamp);
     properties[ORIGIN.storeTimestamp] = String(m.storeTimestamp);
   }
-  properties[ORIGIN.path] = [...pathOf(m, source.clusterId), targetClusterId].join(',');
+  properties[ORIGIN.path] = [...pathOf(m, source.clusterId, trusted), targetClusterId].join(',');
   properties[HOP.cluster] = source.clusterId;
   properties[HOP.broker] = source.brokerName;
   properties[HOP.queue] = String(m.queueId);
   properties[HOP.offset] = String(m.queueOffset);
   properties[HOP.generation] = String(source.generation);
+  // The topic is kept on the target (queues map, topics are never renamed), so it is signed too.
+  properties[SIGNATURE_PROPERTY] = signer.sign(m.topic, properties);
   return {
     body: m.body,
     ...(m.tags ? { tags: m.tags } : {}),

@@ -10,28 +10,35 @@ import type { CheckpointEntry } from '../store/store.ts';
 import type { CheckpointWriter } from './checkpoint-writer.ts';
 import { sleep, type Delivery, type Replica } from './delivery.ts';
 import type { FlowMetrics } from './flow-metrics.ts';
-import { toReplica, wouldLoop } from './origin.ts';
+import { isTrusted, toReplica, wouldLoop } from './origin.ts';
 import { queueKey, type SourceQueue } from './queues.ts';
 import { ReadAhead, type ByteBudget } from './read-ahead.ts';
+import type { PropertySigner } from './signature.ts';
 
 const PULL_BATCH = 32;
 /** Pull results a queue's reader may hold while its sender is busy. */
 const READ_AHEAD = 4;
 /** Pulls a queue's reader keeps in flight while the queue holds a backlog. */
 const PULL_PIPELINE = 4;
-/** How long the broker may hold a pull on an empty queue (it answers at once when a message arrives). */
-const LONG_POLL_MS = 20_000;
+/**
+ * How long the broker may hold a pull on an empty queue (it answers at once when a message arrives):
+ * an idle queue costs one request per hold, so thousands of them want a long one.
+ */
+const LONG_POLL_MS = 60_000;
 
 export interface CopierContext {
   source: ClusterConnection;
   targetClusterId: string;
-  delivery: Delivery;
+  // The remoting delivery, or a gRPC target's (which cannot read its tail back).
+  delivery: Pick<Delivery, 'deliver' | 'replicatedUpTo'>;
   checkpoints: CheckpointWriter;
   metrics: FlowMetrics;
   budget: ByteBudget;
   filter: (m: StoredMessage) => boolean;
-  /** False when another task carries this replica to the target more directly (see topology.ts). */
-  onward: (m: StoredMessage) => boolean;
+  /** False when another task carries this replica to the target more directly (see topology.ts); trusted: its provenance is signed. */
+  onward: (m: StoredMessage, trusted: boolean) => boolean;
+  /** Signs replicas as this task and tells which messages' Ferry properties to believe. */
+  signer: PropertySigner;
   idempotentResume: boolean;
   /** The task's replay generation, carried by every replica. */
   generation: number;
@@ -46,6 +53,18 @@ const transient = (err: unknown) =>
   err instanceof RemotingConnectError ||
   err instanceof RemotingConnectionClosedError ||
   err instanceof BrokerBusyError;
+
+/**
+ * Where an unclean stop resumes: past the newest replica the target holds (`onTarget`, from the tail
+ * read) when that is ahead of the checkpoint — unless it claims at least the source queue's end
+ * (`sourceEnd`, read after the tail): evidence of messages the queue never held (a queue recreated,
+ * a replica from elsewhere) is not believed, and the checkpoint is kept, so nothing is skipped.
+ */
+export function resumeOffset(checkpoint: number, onTarget: number | undefined, sourceEnd: number | undefined): number {
+  if (onTarget === undefined || onTarget + 1 <= checkpoint) return checkpoint;
+  if (sourceEnd === undefined || onTarget + 1 > sourceEnd) return checkpoint;
+  return onTarget + 1;
+}
 
 export class QueueCopier {
   private stopped = false;
@@ -91,7 +110,14 @@ export class QueueCopier {
         await this.pause(2000);
         done = await ctx.delivery.replicatedUpTo(q, this.index);
       }
-      const resumeAt = done !== undefined && done + 1 > offset ? done + 1 : offset;
+      // Read after the tail: every genuine replica came from below the source's end by then.
+      const end = done !== undefined && done + 1 > offset ? await ctx.source.broker.maxOffset(q.address, q.topic, q.queueId) : undefined;
+      const resumeAt = resumeOffset(offset, done, end);
+      if (end !== undefined && resumeAt === offset)
+        ctx.log.warn(
+          { queue: k, checkpoint: offset, onTarget: done, sourceEnd: end },
+          'target tail claims more than the source queue holds: resuming at the checkpoint',
+        );
       ctx.log.info({ queue: k, checkpoint: offset, onTarget: done ?? null, resumeAt }, 'resuming after an unclean stop: target tail read');
       offset = resumeAt;
     }
@@ -115,8 +141,12 @@ export class QueueCopier {
             ctx.metrics.consumed += r.messages.length;
             ctx.metrics.countTopic(q.topic, 'consumed', r.messages.length);
             for (const m of r.messages) {
-              if (!ctx.filter(m)) ctx.metrics.filtered++;
-              else if (wouldLoop(m, ctx.source.clusterId, ctx.targetClusterId) || !ctx.onward(m)) ctx.metrics.loopSkipped++;
+              if (!ctx.filter(m)) {
+                ctx.metrics.filtered++;
+                continue;
+              }
+              const trusted = isTrusted(m, ctx.signer);
+              if (wouldLoop(m, ctx.source.clusterId, ctx.targetClusterId, trusted) || !ctx.onward(m, trusted)) ctx.metrics.loopSkipped++;
               else
                 replicas.push({
                   m,
@@ -124,6 +154,8 @@ export class QueueCopier {
                     m,
                     { clusterId: ctx.source.clusterId, brokerName: q.brokerName, generation: ctx.generation },
                     ctx.targetClusterId,
+                    ctx.signer,
+                    trusted,
                   ),
                 });
             }
@@ -141,7 +173,11 @@ export class QueueCopier {
             return undefined;
           }
           if (sent !== true) return { topic: q.topic, broker: q.brokerName, queueId: q.queueId, nextOffset: sent };
-          offset = results.at(-1)!.nextBeginOffset;
+          const next = results.at(-1)!.nextBeginOffset;
+          // An expired hold moves nothing: no write (thousands of idle queues would otherwise rewrite
+          // their checkpoints every hold, and an exact one would lose its promise for nothing).
+          if (next === offset) continue;
+          offset = next;
           ctx.checkpoints.report(q, offset);
         }
       } catch (err) {

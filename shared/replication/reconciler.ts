@@ -6,7 +6,7 @@
 // Last, every running task's health is evaluated and stored (health-check.ts).
 import { connectEndpoint } from '../clusters/connect.ts';
 import { isFerryError } from '../errors.ts';
-import { compileTopicPatterns, loadRegexAnalyser } from '../filter/index.ts';
+import { compileTopicPatterns } from '../filter/index.ts';
 import type { Invoker } from '../invoker/invoker.ts';
 import type { Logger } from '../log.ts';
 import { isSystemTopic } from '../rocketmq/system-resources.ts';
@@ -24,17 +24,23 @@ import type {
   TaskStore,
   Transactional,
 } from '../store/store.ts';
+import { runFairly } from '../tasks/fair-pool.ts';
 import type { TaskSpec } from '../tasks/model.ts';
 import { shardCountFor } from './assignment.ts';
 import { flowsOf } from './flows.ts';
 import { checkHealth, type HealthOptions } from './health-check.ts';
 import { listSourceQueues } from './queues.ts';
-import { startProblem } from './start-checks.ts';
+import { clustersProblem, filterProblem } from './start-checks.ts';
 import { startCheckpoints, type StartPosition } from './start-offsets.ts';
 
 export interface ReconcilerDeps {
   /** Tasks and their shards' leases, plans and checkpoints; a decision and its audit event share a transaction. */
-  store: TaskStore & LeaseStore & CheckpointStore & MetricsStore & ParkedStore & Transactional<TaskStore & AuditStore & CheckpointStore>;
+  store: TaskStore &
+    LeaseStore &
+    CheckpointStore &
+    MetricsStore &
+    ParkedStore &
+    Transactional<TaskStore & AuditStore & CheckpointStore & LeaseStore>;
   cipher: SecretCipher;
   log: Logger;
   invoker: Invoker;
@@ -47,6 +53,8 @@ export interface ReconcilerOptions {
   redispatchAfterMs?: number;
   /** Health windows (defaults: unreachable 30 s, lag without progress 2 min, two intervals) and probe reuse. */
   health?: HealthOptions;
+  /** A task's start checks that have not finished by then fail its start (default 15 s). */
+  startCheckDeadlineMs?: number;
 }
 
 export interface ReconcileSummary {
@@ -62,30 +70,56 @@ export interface ReconcileSummary {
 const HAND_OVER_GRACE_MS = 3000;
 /** Running tasks whose health is evaluated at once (each probes its clusters and reads its leases). */
 const HEALTH_CONCURRENCY = 8;
+/** Tasks started at once, and of one tenant while another tenant's wait (fair-pool.ts). */
+const START_CONCURRENCY = 8;
+const START_PER_TENANT = 2;
+const START_CHECK_DEADLINE_MS = 15_000;
 
 // Shards dispatched recently, so a slow-starting invocation is not dispatched twice.
 const dispatchedAt = new Map<string, number>();
 
 export async function reconcile(deps: ReconcilerDeps, opts: ReconcilerOptions): Promise<ReconcileSummary> {
-  const byStatus: Record<TaskStatus, number> = { initializing: 0, running: 0, stopped: 0, start_failed: 0, deleting: 0 };
+  const byStatus: Record<TaskStatus, number> = { initializing: 0, running: 0, stopping: 0, stopped: 0, start_failed: 0, deleting: 0 };
   const summary: ReconcileSummary = { tasks: 0, started: 0, failed: 0, dispatched: 0, byStatus };
   const running: TaskRow[] = [];
-  for (const task of await deps.store.listAllTasks({ onUndecodable: (err) => deps.log.error({ err }, 'stored task unreadable') })) {
-    summary.tasks++;
-    let status = task.status;
-    try {
-      if (task.desiredState === 'running' && task.status === 'initializing') {
-        if (await startTask(task, deps)) {
+  const tasks = await deps.store.listAllTasks({ onUndecodable: (err) => deps.log.error({ err }, 'stored task unreadable') });
+  // Start checks wait on clusters (a silent one for their whole deadline): they run side by side,
+  // fairly across tenants, while the running tasks are dispatched.
+  const starting = tasks.filter((t) => t.desiredState === 'running' && t.status === 'initializing');
+  const startingIds = new Set(starting.map((t) => t.id));
+  const t0 = Date.now();
+  const starts = runFairly(
+    starting,
+    (t) => t.tenant,
+    { concurrency: START_CONCURRENCY, perTenant: START_PER_TENANT },
+    async (task) => {
+      let status = task.status;
+      try {
+        if (await startTask(task, deps, opts.startCheckDeadlineMs ?? START_CHECK_DEADLINE_MS)) {
           summary.started++;
           status = 'running';
         } else {
           summary.failed++;
           status = 'start_failed';
         }
-      } else if (task.desiredState === 'running' && task.status === 'running') {
+      } catch (err) {
+        if (!isFerryError(err, 'CONFLICT') && !isFerryError(err, 'NOT_FOUND'))
+          deps.log.error({ err, taskId: task.id }, 'start failed for task');
+      } finally {
+        byStatus[status]++;
+        deps.log.debug({ taskId: task.id, tenant: task.tenant, status, ms: Date.now() - t0 }, 'start decided');
+      }
+    },
+  );
+  for (const task of tasks) {
+    summary.tasks++;
+    if (startingIds.has(task.id)) continue;
+    let status = task.status;
+    try {
+      if (task.desiredState === 'running' && task.status === 'running') {
         summary.dispatched += await dispatch(task, deps, opts);
         running.push(task);
-      }
+      } else if (task.status === 'stopping' && (await finishStop(task, deps))) status = 'stopped';
     } catch (err) {
       if (isFerryError(err, 'CONFLICT') || isFerryError(err, 'NOT_FOUND')) continue; // changed under us; next tick
       deps.log.error({ err, taskId: task.id }, 'reconcile failed for task');
@@ -93,6 +127,7 @@ export async function reconcile(deps: ReconcilerDeps, opts: ReconcilerOptions): 
       byStatus[status]++;
     }
   }
+  await starts;
   // After every task's dispatch, so a slow probe of an unreachable cluster holds up no replicator.
   const queue = [...running];
   const worker = async () => {
@@ -106,9 +141,12 @@ export async function reconcile(deps: ReconcilerDeps, opts: ReconcilerOptions): 
   return summary;
 }
 
-async function startTask(task: TaskRow, deps: ReconcilerDeps): Promise<boolean> {
+async function startTask(task: TaskRow, deps: ReconcilerDeps, deadlineMs: number): Promise<boolean> {
   const spec = task.spec;
-  const problem = await startProblem(spec, deps.cipher);
+  // The deadline is for the clusters' answers; the pattern analysis has its own budget.
+  const problem =
+    (await filterProblem(spec)) ??
+    (await checkWithin(deadlineMs, (signal, step) => clustersProblem(spec, deps.cipher, { signal, step, tenant: task.tenant })));
   if (problem) {
     await update(task, deps, 'start-failed', { status: 'start_failed', statusReason: problem });
     deps.log.warn({ taskId: task.id, reason: problem }, 'task failed to start');
@@ -118,9 +156,10 @@ async function startTask(task: TaskRow, deps: ReconcilerDeps): Promise<boolean> 
   const captured: { flow: string; entries: CheckpointEntry[] }[] = [];
   if (!task.startOffsetsCaptured || spec.pendingReset) {
     const at: StartPosition = spec.pendingReset ? { type: 'timestamp', timestamp: spec.pendingReset.timestamp } : spec.startOffset;
-    await loadRegexAnalyser();
     const topics = compileTopicPatterns(spec.filter.topics);
     for (const flow of flowsOf(spec)) {
+      // A gRPC source keeps its position in its consumer group on the broker: no checkpoints to fix.
+      if (flow.from.protocol === 'grpc') continue;
       const source = connectEndpoint(flow.from, deps.cipher);
       try {
         const info = await source.nameServers.clusterInfo();
@@ -139,8 +178,23 @@ async function startTask(task: TaskRow, deps: ReconcilerDeps): Promise<boolean> 
   // The start checkpoints are written with the status, against the version read: a second
   // reconciler starting the same task (several runtimes, overlapping invocations) loses with
   // CONFLICT instead of moving them past what was produced since the first one started it.
+  // Any tenure still open (a replicator of the last run) is fenced first, in the same transaction,
+  // so its final checkpoint cannot land over these (the lease rows are locked before the checkpoints).
   await update(task, deps, 'running', { status: 'running', statusReason: null, startOffsetsCaptured: true, spec: next }, async (tx) => {
+    if (captured.length > 0) await tx.fenceLeases(task.id);
     for (const c of captured) await tx.setCheckpoints(task.id, c.flow, c.entries);
+  });
+  return true;
+}
+
+/**
+ * A stopping task is stopped once its replicators have released (or let expire) every lease; the
+ * leases are fenced with it, so a holder that has not noticed yet can write nothing after that.
+ */
+async function finishStop(task: TaskRow, deps: ReconcilerDeps): Promise<boolean> {
+  if ((await deps.store.liveLeaseCount(task.id)) > 0) return false;
+  await update(task, deps, 'stopped', { status: 'stopped', statusReason: null }, async (tx) => {
+    await tx.fenceLeases(task.id);
   });
   return true;
 }
@@ -204,13 +258,38 @@ async function dispatch(task: TaskRow, deps: ReconcilerDeps, opts: ReconcilerOpt
   return n;
 }
 
+/**
+ * The start checks' verdict, or a problem naming what they were waiting on when `ms` ran out (a
+ * name server that accepts connections and never answers would otherwise hold the start for
+ * every timeout of every address in turn). The checks' connections are closed at the deadline.
+ */
+async function checkWithin(
+  ms: number,
+  check: (signal: AbortSignal, step: (what: string) => void) => Promise<string | undefined>,
+): Promise<string | undefined> {
+  const abort = new AbortController();
+  let doing = 'checking the task';
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<string>((resolve) => {
+    timer = setTimeout(() => {
+      resolve(`the start checks did not finish within ${ms / 1000} s (still ${doing})`);
+      abort.abort();
+    }, ms);
+  });
+  try {
+    return await Promise.race([check(abort.signal, (what) => (doing = what)), late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** Writes the reconciler's decision against the version it read, with an audit event. */
 async function update(
   task: TaskRow,
   deps: ReconcilerDeps,
   action: string,
   patch: TaskPatch,
-  alsoWrite?: (tx: CheckpointStore) => Promise<void>,
+  alsoWrite?: (tx: CheckpointStore & LeaseStore) => Promise<void>,
 ): Promise<void> {
   await deps.store.withTransaction(async (tx) => {
     const next = await tx.updateTask(task.tenant, task.id, task.version, patch);

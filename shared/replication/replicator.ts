@@ -4,6 +4,7 @@
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { connectEndpoint } from '../clusters/connect.ts';
+import { connectGrpcEndpoint } from '../clusters/grpc-connect.ts';
 import type { Invoker, ReplicatorJob } from '../invoker/invoker.ts';
 import type { Logger } from '../log.ts';
 import type { SecretCipher } from '../secrets/cipher.ts';
@@ -12,6 +13,7 @@ import { flowsOf } from './flows.ts';
 import { FlowMetrics, type FlowTotals } from './flow-metrics.ts';
 import { retryParked } from './parked-retry.ts';
 import { sleep } from './delivery.ts';
+import { taskSigner } from './origin.ts';
 import { ShardRun, type ShardExit } from './shard-run.ts';
 
 export interface ReplicatorDeps {
@@ -123,8 +125,11 @@ export async function runReplicator(job: ReplicatorJob, deps: ReplicatorDeps, op
     });
   };
 
-  const source = connectEndpoint(flow.from, deps.cipher);
-  const target = connectEndpoint(flow.to, deps.cipher);
+  // A gRPC side (a RocketMQ 5 proxy) goes through the gRPC client; every other through remoting.
+  const connect = (e: typeof flow.from) =>
+    e.protocol === 'grpc' ? connectGrpcEndpoint(e, deps.cipher, log) : connectEndpoint(e, deps.cipher);
+  const source = connect(flow.from);
+  const target = connect(flow.to);
   const run = new ShardRun(
     job,
     spec,
@@ -132,7 +137,7 @@ export async function runReplicator(job: ReplicatorJob, deps: ReplicatorDeps, op
     source,
     target,
     metrics,
-    { store: deps.store, log, requestMetadataSync: deps.requestMetadataSync },
+    { store: deps.store, log, requestMetadataSync: deps.requestMetadataSync, signer: taskSigner(deps.cipher, job.tenant, job.taskId) },
     {
       leaseTtlMs: ttl,
       bufferBytes: opts.bufferBytes ?? 64 * 1024 * 1024,
@@ -150,8 +155,7 @@ export async function runReplicator(job: ReplicatorJob, deps: ReplicatorDeps, op
   } finally {
     await run.flushMetrics().catch((err: unknown) => log.warn({ err }, 'metrics flush failed'));
     if (exit !== 'lease-lost') await deps.store.releaseLease(key, owner, lease.epoch).catch(() => false);
-    source.close();
-    target.close();
+    await Promise.all([source.close(), target.close()]);
   }
   const mem = process.memoryUsage();
   log.info(

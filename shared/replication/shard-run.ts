@@ -2,6 +2,7 @@
 // the shard's queues and runs a copier per queue, watches the task's desired state, flushes
 // metrics, and at the deadline stops every copier and writes the final checkpoints.
 import type { ClusterConnection } from '../clusters/connect.ts';
+import { isGrpcConnection, type GrpcConnection } from '../clusters/grpc-connect.ts';
 import { isFerryError } from '../errors.ts';
 import { matchTopicPatterns, type TopicMatcher } from '../filter/topic-match.ts';
 import type { ReplicatorJob } from '../invoker/invoker.ts';
@@ -25,6 +26,8 @@ import { CheckpointWriter } from './checkpoint-writer.ts';
 import { Delivery, RetryPolicy, TargetRoutes, sleep } from './delivery.ts';
 import type { FlowMetrics } from './flow-metrics.ts';
 import { flowsOf } from './flows.ts';
+import { GrpcDelivery } from './grpc-delivery.ts';
+import { GrpcSourceCopier, grpcConsumerGroup } from './grpc-source.ts';
 import { QueueCopier } from './queue-copier.ts';
 import { messageFilter } from './message-filter.ts';
 import { OffsetPairRecorder } from './offset-pairs.ts';
@@ -33,6 +36,7 @@ import { listSourceQueues, queueKey, type SourceQueue } from './queues.ts';
 import { routesOf, Topology } from './topology.ts';
 import { RateLimiter } from './rate-limiter.ts';
 import { ByteBudget } from './read-ahead.ts';
+import type { PropertySigner } from './signature.ts';
 
 export type ShardExit = 'budget' | 'task-stopped' | 'lease-lost' | 'task-gone' | 'shutdown';
 
@@ -51,6 +55,8 @@ export interface ShardRunDeps {
   store: TaskStore & LeaseStore & CheckpointStore & MetricsStore & ParkedStore;
   log: Logger;
   requestMetadataSync: ((taskId: string) => void) | undefined;
+  /** Signs this task's replicas; tells whose Ferry properties to believe. */
+  signer: PropertySigner;
 }
 
 const DISCOVERY_MS = 30_000;
@@ -60,9 +66,10 @@ const CHECKPOINT_INTERVAL_MS = 250;
 
 export class ShardRun {
   private stop: ShardExit | undefined;
-  private readonly copiers = new Map<string, { copier: QueueCopier; done: Promise<CheckpointEntry | undefined> }>();
+  private readonly copiers = new Map<string, { copier: QueueCopier | GrpcSourceCopier; done: Promise<CheckpointEntry | undefined> }>();
+  private readonly ownership = new Map<string, boolean>();
   private readonly checkpoints: CheckpointWriter;
-  private readonly delivery: Delivery;
+  private readonly delivery: Delivery | GrpcDelivery;
   private readonly budget: ByteBudget;
   private readonly filter: (m: StoredMessage) => boolean;
   /** The tenant's running tasks as routes, refreshed at each discovery: where replicas go on. */
@@ -72,8 +79,8 @@ export class ShardRun {
     private readonly job: ReplicatorJob,
     private readonly spec: TaskSpec,
     private readonly holder: LeaseHolder,
-    private readonly source: ClusterConnection,
-    private readonly target: ClusterConnection,
+    private readonly source: ClusterConnection | GrpcConnection,
+    private readonly target: ClusterConnection | GrpcConnection,
     private readonly metrics: FlowMetrics,
     private readonly deps: ShardRunDeps,
     private readonly opts: ShardRunOptions,
@@ -86,12 +93,25 @@ export class ShardRun {
     const pairs = spec.offsetSync?.enabled === false ? undefined : new OffsetPairRecorder();
     this.checkpoints = new CheckpointWriter(deps.store, holder, CHECKPOINT_INTERVAL_MS, (err) => this.failed(err), pairs);
     const shards = Math.max(1, (job.shards ?? 1) * flowsOf(spec).length);
+    if (isGrpcConnection(target)) {
+      this.delivery = new GrpcDelivery({
+        target,
+        policy: new RetryPolicy(opts.sendAttempts),
+        metrics,
+        limiter: spec.tpsLimit ? new RateLimiter(spec.tpsLimit / shards) : undefined,
+        log,
+        stopped: () => this.stop !== undefined,
+        park: (m) => deps.store.parkMessage({ taskId: job.taskId, flow: job.flow, ...m }).then(() => undefined),
+      });
+      return;
+    }
     this.delivery = new Delivery({
       target,
       routes: new TargetRoutes(target),
       sourceClusterId: source.clusterId,
       generation: spec.replayGeneration ?? 0,
       idempotentResume: spec.idempotentResume,
+      signer: deps.signer,
       policy: new RetryPolicy(opts.sendAttempts),
       metrics,
       limiter: spec.tpsLimit ? new RateLimiter(spec.tpsLimit / shards) : undefined,
@@ -104,6 +124,30 @@ export class ShardRun {
   }
 
   async execute(): Promise<ShardExit> {
+    // A store call that fails in the loop (the database gone) ends the tenure, but only after every
+    // copier has stopped: the caller closes the cluster clients next, and a copier still sending
+    // through a closed client would take its failures for the messages' own and park them.
+    let failure: { err: unknown } | undefined;
+    try {
+      await this.loop();
+    } catch (err) {
+      failure = { err };
+      this.stop ??= 'lease-lost';
+    }
+    this.stop ??= 'budget';
+    for (const { copier } of this.copiers.values()) copier.stop();
+    const finals = await Promise.all([...this.copiers.values()].map((c) => c.done));
+    try {
+      await this.checkpoints.close(finals.filter((e): e is CheckpointEntry => e !== undefined));
+    } catch (err) {
+      this.failed(err);
+    }
+    if (failure) throw failure.err;
+    return this.stop;
+  }
+
+  /** Lease, discovery, state checks and metrics until the run stops or its deadline. */
+  private async loop(): Promise<void> {
     // Checked for safety when the task was accepted and when it was started.
     const topics = matchTopicPatterns(this.spec.filter.topics);
     const renewEvery = this.opts.leaseTtlMs / 3;
@@ -149,15 +193,6 @@ export class ShardRun {
       }
       await sleep(200);
     }
-    this.stop ??= 'budget';
-    for (const { copier } of this.copiers.values()) copier.stop();
-    const finals = await Promise.all([...this.copiers.values()].map((c) => c.done));
-    try {
-      await this.checkpoints.close(finals.filter((e): e is CheckpointEntry => e !== undefined));
-    } catch (err) {
-      this.failed(err);
-    }
-    return this.stop;
   }
 
   /** Queues this shard copied. */
@@ -185,6 +220,7 @@ export class ShardRun {
 
   private async discover(topics: TopicMatcher): Promise<void> {
     await this.refreshTopology();
+    if (isGrpcConnection(this.source)) return this.startGrpcSource(this.source, topics);
     let listed: Awaited<ReturnType<typeof listSourceQueues>>;
     try {
       const info = await this.source.nameServers.clusterInfo();
@@ -194,6 +230,18 @@ export class ShardRun {
       this.log.warn({ err }, 'cannot list source queues');
       return;
     }
+    // Queues added or gone elsewhere in a topic move a queue's position, so its target queue.
+    const added: { q: SourceQueue; index: number; k: string }[] = [];
+    for (const { queues } of listed) {
+      queues.forEach((q, index) => {
+        const k = queueKey(q);
+        const running = this.copiers.get(k);
+        if (running) running.copier.index = index;
+        else if (this.ownQueue(k, q)) added.push({ q, index, k });
+      });
+    }
+    // Most discoveries find nothing new: the checkpoints are read only when they do.
+    if (this.stop || added.length === 0) return;
     const stored = await this.deps.store.getCheckpoints(this.job.taskId, this.job.flow);
     const checkpoints = new Map(stored.map((c) => [queueKey({ topic: c.topic, brokerName: c.broker, queueId: c.queueId }), c]));
     const ctx = {
@@ -204,29 +252,67 @@ export class ShardRun {
       metrics: this.metrics,
       budget: this.budget,
       filter: this.filter,
-      onward: (m: StoredMessage) =>
-        this.topology.carries(m, m.properties[ORIGIN.cluster] ?? this.source.clusterId, this.source.clusterId, this.target.clusterId),
+      onward: (m: StoredMessage, trusted: boolean) =>
+        this.topology.carries(
+          m,
+          (trusted ? m.properties[ORIGIN.cluster] : undefined) ?? this.source.clusterId,
+          this.source.clusterId,
+          this.target.clusterId,
+        ),
+      signer: this.deps.signer,
       idempotentResume: this.spec.idempotentResume,
       generation: this.spec.replayGeneration ?? 0,
       deadline: this.deadline,
       log: this.log,
     };
-    for (const { queues } of listed) {
-      queues.forEach((q, index) => {
-        const k = queueKey(q);
-        const running = this.copiers.get(k);
-        // Queues added or gone elsewhere in the topic move this one's position, so its target queue.
-        if (running) running.copier.index = index;
-        if (this.stop || !isOwnQueue(q, this.job) || running) return;
-        const copier = new QueueCopier(q, index, ctx);
-        const c = checkpoints.get(k);
-        const done = copier.run(c && { nextOffset: c.nextOffset, exact: c.exact === true }).catch((err: unknown) => {
-          this.copierFailed(err, q);
-          return undefined;
-        });
-        this.copiers.set(k, { copier, done });
+    for (const { q, index, k } of added) {
+      const copier = new QueueCopier(q, index, ctx);
+      const c = checkpoints.get(k);
+      const done = copier.run(c && { nextOffset: c.nextOffset, exact: c.exact === true }).catch((err: unknown) => {
+        this.copierFailed(err, q);
+        return undefined;
       });
+      this.copiers.set(k, { copier, done });
     }
+  }
+
+  /** Whether a queue is this shard's: a hash per queue, remembered (the layout is fixed for a tenure). */
+  private ownQueue(k: string, q: SourceQueue): boolean {
+    let own = this.ownership.get(k);
+    if (own === undefined) this.ownership.set(k, (own = isOwnQueue(q, this.job)));
+    return own;
+  }
+
+  /** A gRPC source has no queues to list: one consumer (of the flow's own group) per shard takes the filter's topics. */
+  private startGrpcSource(source: GrpcConnection, topics: TopicMatcher): void {
+    if (this.stop || this.copiers.has('grpc')) return;
+    const copier = new GrpcSourceCopier({
+      source,
+      group: grpcConsumerGroup(this.job.taskId, this.job.flow),
+      // Names only (the API refuses patterns for a gRPC source); excludes still apply.
+      topics: this.spec.filter.topics.include.filter((t) => topics(t)),
+      targetClusterId: this.target.clusterId,
+      delivery: this.delivery,
+      metrics: this.metrics,
+      filter: this.filter,
+      onward: (m, trusted) =>
+        this.topology.carries(
+          m,
+          (trusted ? m.properties[ORIGIN.cluster] : undefined) ?? source.clusterId,
+          source.clusterId,
+          this.target.clusterId,
+        ),
+      signer: this.deps.signer,
+      generation: this.spec.replayGeneration ?? 0,
+      deadline: this.deadline,
+      log: this.log,
+    });
+    const done = copier.run().catch((err: unknown) => {
+      this.log.warn({ err }, 'gRPC source stopped; started again at the next discovery');
+      this.copiers.delete('grpc');
+      return undefined;
+    });
+    this.copiers.set('grpc', { copier, done });
   }
 
   /** A fenced write failed: the lease or the shard layout moved on, so this tenure ends. */

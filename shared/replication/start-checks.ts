@@ -5,7 +5,7 @@
 import { resolveTencentAccess } from '../clusters/connect.ts';
 import { endpointCredentials } from '../clusters/credentials.ts';
 import { EgressDeniedError } from '../egress/resolve.ts';
-import { compileTopicPatterns, FilterPatternError, FilterSyntaxError, loadRegexAnalyser, parseSql92 } from '../filter/index.ts';
+import { checkTopicPatternsSafety, FilterPatternError, FilterSyntaxError, parseSql92 } from '../filter/index.ts';
 import { RemotingClient } from '../rocketmq/remoting/client.ts';
 import { RemotingResponseError, ResponseCode } from '../rocketmq/remoting/errors.ts';
 import { NameServerClient, masterAddress, parseAddressList } from '../rocketmq/remoting/namesrv.ts';
@@ -13,7 +13,9 @@ import { RequestCode } from '../rocketmq/remoting/request-codes.ts';
 import type { SecretCipher } from '../secrets/cipher.ts';
 import type { StoredEndpoint, TaskSpec } from '../tasks/model.ts';
 import { TencentAccessError } from '../tencent-cloud/access-point.ts';
+import { deploymentKeysPolicy, deploymentKeysRefusal } from '../tencent-cloud/cluster-policy.ts';
 import { TencentCloudApiError } from '../tencent-cloud/cloud-api.ts';
+import { grpcEndpointProblem } from './grpc-checks.ts';
 
 const AUTH_REMARK = /signature|accesskey|access key|acl|permission|not found|authenticat/i;
 
@@ -24,8 +26,22 @@ export function isAuthFailure(err: unknown): err is RemotingResponseError {
   );
 }
 
+export interface StartCheckOptions {
+  /** Aborted when the checks' deadline passes: their connections are closed. */
+  signal?: AbortSignal | undefined;
+  /** Told what is being waited on, so a deadline's reason can say. */
+  step?: ((what: string) => void) | undefined;
+  /** The task's tenant (whose clusters the deployment's Tencent Cloud keys may serve). */
+  tenant?: string | undefined;
+}
+
 /** The first problem found, as a sentence for statusReason; undefined when the task can start. */
-export async function startProblem(spec: TaskSpec, cipher: SecretCipher): Promise<string | undefined> {
+export async function startProblem(spec: TaskSpec, cipher: SecretCipher, opts: StartCheckOptions = {}): Promise<string | undefined> {
+  return (await filterProblem(spec)) ?? (await clustersProblem(spec, cipher, opts));
+}
+
+/** The filter's problem: the expression parses, the topic patterns are safe (analysed in a worker, with their own budget). */
+export async function filterProblem(spec: TaskSpec): Promise<string | undefined> {
   if (spec.filter.expression.type === 'SQL92') {
     try {
       parseSql92(spec.filter.expression.value);
@@ -35,28 +51,44 @@ export async function startProblem(spec: TaskSpec, cipher: SecretCipher): Promis
     }
   }
   // Again here, not only in the API: the replicator runs the patterns without this analysis.
-  await loadRegexAnalyser();
   try {
-    compileTopicPatterns(spec.filter.topics);
+    await checkTopicPatternsSafety(spec.filter.topics);
   } catch (err) {
     if (err instanceof FilterPatternError) return err.message;
     throw err;
   }
+  return undefined;
+}
+
+/** Both sides' first problem: name servers answer, brokers accept the credentials. */
+export async function clustersProblem(spec: TaskSpec, cipher: SecretCipher, opts: StartCheckOptions = {}): Promise<string | undefined> {
   for (const [side, endpoint] of [
     ['source', spec.source],
     ['target', spec.target],
   ] as const) {
-    const problem = await endpointProblem(side, endpoint, cipher);
+    const problem = await endpointProblem(side, endpoint, cipher, opts);
     if (problem) return problem;
   }
   return undefined;
 }
 
 /** One side's first problem (name servers, brokers, credentials) as a sentence naming the cluster; undefined when it answers. */
-export async function endpointProblem(side: string, e: StoredEndpoint, cipher: SecretCipher): Promise<string | undefined> {
-  if (e.protocol === 'grpc') return `${side} cluster ${e.clusterId}: replication needs the remoting protocol (gRPC cannot pull by offset)`;
+export async function endpointProblem(
+  side: string,
+  e: StoredEndpoint,
+  cipher: SecretCipher,
+  opts: StartCheckOptions = {},
+): Promise<string | undefined> {
+  if (e.protocol === 'grpc') return grpcEndpointProblem(side, e, cipher);
   let nameServer: string;
   if (e.clusterType === 'tencent') {
+    // Checked again at every start, not only in the API: the operator may have narrowed the list since.
+    if (opts.tenant !== undefined) {
+      const { policy, deploymentKeys } = deploymentKeysPolicy();
+      const refused = deploymentKeysRefusal(`${side}.clusterId`, e, opts.tenant, policy, deploymentKeys);
+      if (refused) return refused;
+    }
+    opts.step?.(`resolving the access point of the ${side} cluster ${e.clusterId}`);
     try {
       nameServer = (await resolveTencentAccess(e, cipher)).nameServer;
     } catch (err) {
@@ -66,9 +98,12 @@ export async function endpointProblem(side: string, e: StoredEndpoint, cipher: S
     nameServer = e.nameServer;
   }
   const client = new RemotingClient({ credentials: endpointCredentials(e, cipher), requestTimeoutMs: 4000, connectTimeoutMs: 3000 });
+  const close = () => client.close();
+  opts.signal?.addEventListener('abort', close, { once: true });
   try {
     const brokers = new Map<string, string>();
     for (const address of parseAddressList(nameServer)) {
+      opts.step?.(`waiting for name server ${address} of the ${side} cluster ${e.clusterId}`);
       try {
         const info = await new NameServerClient(client, address, 4000).clusterInfo();
         for (const b of Object.values(info.brokerAddrTable)) {
@@ -83,6 +118,7 @@ export async function endpointProblem(side: string, e: StoredEndpoint, cipher: S
     }
     if (brokers.size === 0) return `the ${side} cluster ${e.clusterId} has no broker registered at ${nameServer}`;
     for (const [name, address] of brokers) {
+      opts.step?.(`waiting for broker ${name} (${address}) of the ${side} cluster ${e.clusterId}`);
       try {
         await client.invoke(address, RequestCode.GET_BROKER_RUNTIME_INFO, {}, undefined, { timeoutMs: 4000 });
       } catch (err) {
@@ -94,6 +130,7 @@ export async function endpointProblem(side: string, e: StoredEndpoint, cipher: S
     }
     return undefined;
   } finally {
+    opts.signal?.removeEventListener('abort', close);
     client.close();
   }
 }

@@ -16,9 +16,10 @@ import { emfWriter, type EmfWriter } from '../monitoring/emf.ts';
 import { metadataSyncRecords, reconcilerRecords, replicatorRecords } from '../monitoring/emf-records.ts';
 import { PrometheusExporter } from '../monitoring/prometheus.ts';
 import { reconcile, type ReconcileSummary } from '../replication/reconciler.ts';
+import { runFailovers } from '../replication/failover-run.ts';
 import { runOffsetSync } from '../replication/offset-sync.ts';
 import { runReplicator, type InvocationReport } from '../replication/replicator.ts';
-import { aesGcmCipher, loadOrCreateKeyFile, parseKey, type SecretCipher } from '../secrets/cipher.ts';
+import { keyringCipher, loadOrCreateKeyFile, parseKey, type SecretCipher } from '../secrets/cipher.ts';
 import { openStore } from '../store/index.ts';
 import type { Store } from '../store/store.ts';
 import { TaskService } from '../tasks/service.ts';
@@ -55,10 +56,10 @@ export async function composeFerry(config: FerryConfig, opts: ComposeOptions = {
   const log = createLogger(config.logLevel);
   // Process-wide: every connection this process opens to a cluster is checked against it.
   installEgressPolicy(new EgressPolicy(config.egressAllow));
-  const store = await openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  const store = await openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, postgres: config.postgres });
   // A deployment sets FERRY_SECRET_KEY; the embedded runtime keeps a generated key beside its data.
   const key = config.secretKey ? parseKey(config.secretKey) : loadOrCreateKeyFile(join(config.dataDir, 'secret.key'));
-  const cipher = aesGcmCipher(key);
+  const cipher = keyringCipher(key, config.previousSecretKeys.map(parseKey));
   const storeKind = config.databaseUrl ? 'postgres' : 'embedded';
   const emf = emfWriter(config, log);
   const core = { config, log, store, cipher };
@@ -117,6 +118,8 @@ export async function composeFerry(config: FerryConfig, opts: ComposeOptions = {
         },
       );
       await emf.write(reconcilerRecords(summary, Date.now() - started));
+      // Failovers move on by the reconciler's cycles (serverless: no request waits for one).
+      await runFailovers(core).catch((err: unknown) => log.error({ err }, 'failover cycle failed'));
       return summary;
     },
     async syncMetadata(runOpts = {}) {

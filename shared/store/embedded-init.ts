@@ -10,6 +10,7 @@ import { join } from 'node:path';
 // directory, the start parameters as JSON.
 const INIT_SCRIPT = `
 const [pglite, dataDir, startParams] = process.argv.slice(1);
+process.umask(0o077);
 const { PGlite } = await import(pglite);
 const db = await PGlite.create(dataDir, { startParams: JSON.parse(startParams) });
 await db.close();

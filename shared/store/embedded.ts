@@ -6,6 +6,7 @@ import type { PGlite, Transaction } from '@electric-sql/pglite';
 import { INT8_OID, inSavepoint, parseInt8 } from './executor.ts';
 import type { SqlDatabase, SqlExecutor, SqlParam } from './executor.ts';
 import { initializeInChild, isInitialized } from './embedded-init.ts';
+import { makePrivate, PRIVATE_DIR_MODE } from './private-files.ts';
 
 /** The embedded database's buffer cache (PostgreSQL's default is 128MB). */
 const SHARED_BUFFERS = '16MB';
@@ -34,17 +35,23 @@ class EmbeddedTransaction implements SqlExecutor {
 export class EmbeddedDatabase implements SqlDatabase {
   readonly kind = 'embedded';
 
-  private constructor(private readonly db: PGlite) {}
+  private constructor(
+    private readonly db: PGlite,
+    private readonly dataDir: string,
+  ) {}
 
   static async open(dataDir: string): Promise<EmbeddedDatabase> {
-    await mkdir(dataDir, { recursive: true });
+    await mkdir(dataDir, { recursive: true, mode: PRIVATE_DIR_MODE });
     // Loaded on first use, so bundles without PGlite (the cloud functions) never touch it.
     const { PGlite } = await import('@electric-sql/pglite');
     // PostgreSQL's default 128 MB of shared buffers live in the WASM heap; Ferry's tables are small.
     const startParams = [...PGlite.defaultStartParams, '-c', `shared_buffers=${SHARED_BUFFERS}`];
     if (!isInitialized(dataDir)) await initializeInChild(dataDir, startParams);
+    // Files PGlite makes later follow the process umask (the local runtime sets 077); this fixes
+    // what is there now, older directories included, and close() fixes what was made since.
+    await makePrivate(dataDir);
     const db = await PGlite.create(dataDir, { parsers: { [INT8_OID]: parseInt8 }, startParams });
-    return new EmbeddedDatabase(db);
+    return new EmbeddedDatabase(db, dataDir);
   }
 
   // Concurrency: PGlite has a single backend. Its transaction() holds an exclusive mutex for the
@@ -66,6 +73,8 @@ export class EmbeddedDatabase implements SqlDatabase {
   }
 
   async close(): Promise<void> {
-    if (!this.db.closed) await this.db.close();
+    if (this.db.closed) return;
+    await this.db.close();
+    await makePrivate(this.dataDir);
   }
 }

@@ -33,15 +33,36 @@ class PgTransaction implements SqlExecutor {
   }
 }
 
+export interface PostgresOptions {
+  maxConnections?: number;
+  /** How long getting a connection may take (connecting, or waiting for a free one in the pool). Default 5 s. */
+  connectTimeoutMs?: number;
+  /**
+   * The server's statement_timeout for every statement (0: none). Default 30 s. The client gives up
+   * on a statement 5 s after that (query_timeout), so a server that went silent frees its caller too.
+   */
+  statementTimeoutMs?: number;
+}
+
+export const POSTGRES_DEFAULTS = { connectTimeoutMs: 5000, statementTimeoutMs: 30_000 } as const;
+/** A transaction left open (a caller stuck between statements) gives back its locks after this long. */
+const IDLE_IN_TRANSACTION_MS = 60_000;
+
 export class PostgresDatabase implements SqlDatabase {
   readonly kind = 'postgres';
   private readonly pool: pg.Pool;
 
-  constructor(connectionString: string, options: { maxConnections?: number } = {}) {
+  constructor(connectionString: string, options: PostgresOptions = {}) {
+    const statementMs = options.statementTimeoutMs ?? POSTGRES_DEFAULTS.statementTimeoutMs;
     this.pool = new pg.Pool({
       connectionString,
       max: options.maxConnections ?? 10,
       types: ferryTypes,
+      connectionTimeoutMillis: options.connectTimeoutMs ?? POSTGRES_DEFAULTS.connectTimeoutMs,
+      ...(statementMs > 0 ? { statement_timeout: statementMs, query_timeout: statementMs + 5000 } : {}),
+      idle_in_transaction_session_timeout: IDLE_IN_TRANSACTION_MS,
+      // A peer that vanished (a restarted server, a dropped route) is noticed on idle connections too.
+      keepAlive: true,
     });
     // An idle client that loses its connection is evicted by the pool and the next query opens a
     // fresh one; without a listener the 'error' event would crash the process instead.
@@ -60,6 +81,12 @@ export class PostgresDatabase implements SqlDatabase {
   async transaction<R>(fn: (tx: SqlExecutor) => Promise<R>): Promise<R> {
     const client = await this.pool.connect();
     let broken = false;
+    // The pool listens for errors of idle clients only: a checked-out one whose server goes away
+    // between two statements (a restart) would raise an uncaught 'error' and end the process.
+    const lost = () => {
+      broken = true;
+    };
+    client.on('error', lost);
     try {
       try {
         await client.query('BEGIN');
@@ -81,6 +108,7 @@ export class PostgresDatabase implements SqlDatabase {
         throw err;
       }
     } finally {
+      client.removeListener('error', lost);
       client.release(broken);
     }
   }

@@ -10,6 +10,7 @@
 // (leases, checkpoints, metrics, parked messages, metadata) throw FerryError('NOT_FOUND') once
 // the task is gone, so a straggling invocation cannot leave rows behind for a deleted task.
 import type { AuditStore } from './ports/audit.ts';
+import type { IdempotencyStore } from './ports/idempotency.ts';
 import type { CheckpointStore, LeaseStore } from './ports/leases.ts';
 import type { MetadataStateStore } from './ports/metadata.ts';
 import type { MetricsStore } from './ports/metrics.ts';
@@ -19,6 +20,7 @@ import type { TaskStore } from './ports/tasks.ts';
 import type { TokenStore } from './ports/tokens.ts';
 
 export type * from './ports/audit.ts';
+export type * from './ports/idempotency.ts';
 export type * from './ports/leases.ts';
 export type * from './ports/metadata.ts';
 export type * from './ports/metrics.ts';
@@ -47,6 +49,7 @@ export interface Store
   extends TaskStore,
     AuditStore,
     TokenStore,
+    IdempotencyStore,
     LeaseStore,
     CheckpointStore,
     MetricsStore,

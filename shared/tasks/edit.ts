@@ -10,6 +10,7 @@ import { parseInput } from './issue.ts';
 import { sealEndpoint, taskOptions, type Sealer } from './model.ts';
 import { TaskInput, type TaskPatchInput } from './schema.ts';
 import type { StoredEndpoint, TaskSpec } from './stored-task.ts';
+import { fitGrpcCapabilities } from './grpc-capabilities.ts';
 
 /** What editing asks of a cipher: the stored secrets are compared (and kept) in the clear. */
 export interface SecretBox extends Sealer {
@@ -148,6 +149,8 @@ export function planEdit(task: { name: string; spec: TaskSpec }, patch: TaskPatc
   refuseImmutableChanges(current, merged);
   const input = parseInput(TaskInput, merged);
   refuseSameCluster(input);
+  // The stored definition counts as asked for: an edit onto a gRPC side must turn off what it cannot serve.
+  fitGrpcCapabilities(input, merged as Record<string, unknown>);
   const changed = changedPaths(canonical(current), canonical(input));
   const touched = (field: string) => changed.some((p) => p === field || p.startsWith(`${field}.`));
   const { spec } = task;

@@ -1,5 +1,7 @@
 // How a task is stored (secrets sealed) and shown (secrets masked), and the state guards.
 import { DEFAULT_GROUPS, DEFAULT_METADATA_SYNC, DEFAULT_OFFSET_SYNC, type EndpointInput, type TaskInput } from './schema.ts';
+import type { FailoverView } from './failover-schema.ts';
+import { failoverView } from './failover.ts';
 import { taskHealth, type TaskHealth } from './health.ts';
 import type { DesiredState, OmitEach, StoredEndpoint, StoredTask, TaskSpec, TaskStatus } from './stored-task.ts';
 
@@ -28,6 +30,7 @@ export interface TaskView {
   status: TaskStatus;
   statusReason: string | null;
   health: TaskHealth;
+  failover: FailoverView | null;
   desiredState: DesiredState;
   pendingReset: NonNullable<TaskSpec['pendingReset']> | null;
   createdAt: string;
@@ -97,6 +100,7 @@ export function toView(row: StoredTask): TaskView {
     status: row.status,
     statusReason: row.statusReason,
     health: taskHealth(row),
+    failover: failoverView(spec.failover),
     desiredState: row.desiredState,
     pendingReset: spec.pendingReset ?? null,
     createdAt: row.createdAt.toISOString(),
@@ -111,7 +115,8 @@ export function taskOptions(
 ): Pick<TaskInput, 'groups' | 'metadataSync' | 'offsetSync'> {
   return {
     groups: spec.groups ?? DEFAULT_GROUPS,
-    metadataSync: spec.metadataSync ?? DEFAULT_METADATA_SYNC,
+    // Fields added later (copyRoleSecrets) take their defaults on tasks stored before them.
+    metadataSync: { ...DEFAULT_METADATA_SYNC, ...spec.metadataSync },
     offsetSync: spec.offsetSync ?? DEFAULT_OFFSET_SYNC,
   };
 }

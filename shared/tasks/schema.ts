@@ -229,13 +229,20 @@ const MetadataSyncInput = z
       .default([...METADATA_KINDS]),
     propagateDeletes: z.boolean({ error: 'propagateDeletes must be true or false' }).default(true),
     topicsFollowFilter: z.boolean({ error: 'topicsFollowFilter must be true or false' }).default(false),
+    // A Tencent role's secret key goes to the other cluster only when asked (else the copy gets keys of its own).
+    copyRoleSecrets: z.boolean({ error: 'copyRoleSecrets must be true or false' }).default(false),
   })
   .strict();
 
 const OffsetSyncInput = z.object({ enabled: z.boolean({ error: 'offsetSync.enabled must be true or false' }).default(true) }).strict();
 
 export const DEFAULT_GROUPS = { include: ['.*'], exclude: [] as string[] };
-export const DEFAULT_METADATA_SYNC = { kinds: [...METADATA_KINDS], propagateDeletes: true, topicsFollowFilter: false };
+export const DEFAULT_METADATA_SYNC = {
+  kinds: [...METADATA_KINDS],
+  propagateDeletes: true,
+  topicsFollowFilter: false,
+  copyRoleSecrets: false,
+};
 export const DEFAULT_OFFSET_SYNC = { enabled: true };
 
 const IdempotentResume = z.boolean({ error: 'idempotentResume must be true or false' });
@@ -290,7 +297,10 @@ export const TaskPatchInput = z
     tpsLimit: TpsLimit.optional(),
     shards: Shards.optional(),
     groups: MergePatch('groups', 'group patterns to change (include, exclude)').optional(),
-    metadataSync: MergePatch('metadataSync', 'metadata sync options to change (kinds, propagateDeletes, topicsFollowFilter)').optional(),
+    metadataSync: MergePatch(
+      'metadataSync',
+      'metadata sync options to change (kinds, propagateDeletes, topicsFollowFilter, copyRoleSecrets)',
+    ).optional(),
     offsetSync: MergePatch('offsetSync', 'offset sync options to change (enabled)').optional(),
     direction: Direction.optional().describe('cannot change: accepted with the current value only'),
     startOffset: StartOffset.optional().describe('cannot change (use reset-offset): accepted with the current value only'),

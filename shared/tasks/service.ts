@@ -4,12 +4,13 @@ import { randomUUID } from 'node:crypto';
 import type { Principal } from '../auth/principal.ts';
 import { EgressDeniedError } from '../egress/resolve.ts';
 import { FerryError } from '../errors.ts';
-import { loadRegexAnalyser } from '../filter/index.ts';
 import { isClusterProblem, readClusterListing } from '../metadata/cluster-listing.ts';
 import type { SecretCipher } from '../secrets/cipher.ts';
+import { refuseUnlistedTencentClusters } from '../tencent-cloud/cluster-policy.ts';
 import type {
   AuditStore,
   CheckpointStore,
+  LeaseStore,
   MetadataStateStore,
   MetricsStore,
   OffsetSyncStore,
@@ -20,8 +21,12 @@ import type {
   TaskStore,
   Transactional,
 } from '../store/store.ts';
+import { FailoverInput } from './failover-schema.ts';
 import { planEdit, refuseSameCluster } from './edit.ts';
+import { fitGrpcCapabilities, refuseGrpcReset } from './grpc-capabilities.ts';
+import { requestFailover } from './failover.ts';
 import { refuseDeniedAddresses } from './egress-check.ts';
+import { patternsKnownSafe, refuseUnsafePatterns } from './pattern-safety.ts';
 import { parseInput } from './issue.ts';
 import { isActive, sealEndpoint, toView, type StoredEndpoint, type TaskSpec, type TaskView } from './model.ts';
 import { TaskPreviewInput, previewFlow, type ClusterListing, type TaskPreview } from './preview.ts';
@@ -47,7 +52,7 @@ export interface ListQuery {
   cursor?: string;
 }
 
-const STATUSES: readonly TaskStatus[] = ['initializing', 'running', 'stopped', 'start_failed', 'deleting'];
+const STATUSES: readonly TaskStatus[] = ['initializing', 'running', 'stopping', 'stopped', 'start_failed', 'deleting'];
 
 /** What the task use cases need of the store; a change and its audit event share a transaction. */
 type TaskServiceStore = TaskStore &
@@ -57,7 +62,10 @@ type TaskServiceStore = TaskStore &
   OffsetSyncStore &
   ParkedStore &
   Pick<CheckpointStore, 'catchUpBaselines'> &
-  Transactional<TaskStore & AuditStore>;
+  Transactional<TaskServiceTx>;
+
+/** A change's transaction: the task, its audit event, and its shards' leases (stop and reset look at them). */
+type TaskServiceTx = TaskStore & AuditStore & Pick<LeaseStore, 'liveLeaseCount' | 'fenceLeases'>;
 
 export class TaskService {
   constructor(
@@ -68,9 +76,9 @@ export class TaskService {
 
   async create(p: Principal, body: unknown): Promise<TaskView> {
     requireWriter(p);
-    // Validation checks the topic patterns' safety: the analyser is loaded the first time it is needed.
-    await loadRegexAnalyser();
     const input = this.definition(TaskInput, body);
+    refuseUnlistedTencentClusters(p.tenant, input);
+    await refuseUnsafePatterns(input);
     const spec: TaskSpec = {
       direction: input.direction,
       source: sealEndpoint(input.source, this.cipher),
@@ -107,8 +115,9 @@ export class TaskService {
    */
   async preview(p: Principal, body: unknown): Promise<TaskPreview> {
     requireWriter(p);
-    await loadRegexAnalyser();
     const input = this.definition(TaskPreviewInput, body);
+    refuseUnlistedTencentClusters(p.tenant, input);
+    await refuseUnsafePatterns(input);
     const source = sealEndpoint(input.source, this.cipher);
     const target = sealEndpoint(input.target, this.cipher);
     // Each flow reads the cluster it copies from; a problem there names that side's fields.
@@ -141,7 +150,7 @@ export class TaskService {
     }
     refuseSameCluster(input);
     refuseDeniedAddresses(input);
-    return input;
+    return fitGrpcCapabilities(input, body as Record<string, unknown>);
   }
 
   async list(p: Principal, q: ListQuery): Promise<{ items: TaskView[]; nextCursor: string | null }> {
@@ -170,16 +179,26 @@ export class TaskService {
    * shards (edit.ts has the rules). Checkpoints are kept. An edit that changes nothing writes
    * nothing and answers the task as it is, whatever its state, so applying a task file is idempotent.
    */
-  async update(p: Principal, id: string, body: unknown): Promise<TaskView> {
+  /** `ifMatch` (also on the actions below): the version from an If-Match header; CONFLICT when the task has moved on. */
+  async update(p: Principal, id: string, body: unknown, ifMatch?: number): Promise<TaskView> {
     requireWriter(p);
     if (body === null || typeof body !== 'object' || Array.isArray(body))
       throw new FerryError('VALIDATION_FAILED', 'body must be a JSON object');
-    await loadRegexAnalyser();
     const patch = parseInput(TaskPatchInput, body);
+    // New patterns are analysed before the transaction (seconds, in a worker); inside it they are known.
+    const touchesPatterns = (f: string) => f.startsWith('filter.topics') || f.startsWith('groups');
+    if (patch.filter !== undefined || patch.groups !== undefined) {
+      await refuseUnsafePatterns(planEdit(await this.row(p, id), patch, this.cipher).spec);
+    }
     const row = await this.store.withTransaction(async (tx) => {
       const row = await this.current(tx, p, id, patch.version);
+      if (ifMatch !== undefined) await this.current(tx, p, id, ifMatch);
       const edit = planEdit(row, patch, this.cipher);
       if (edit.changed.length === 0) return row;
+      if (edit.changed.some((f) => f.startsWith('source') || f.startsWith('target'))) refuseUnlistedTencentClusters(p.tenant, edit.spec);
+      if (edit.changed.some(touchesPatterns) && !patternsKnownSafe(edit.spec)) {
+        throw new FerryError('CONFLICT', 'the task changed while its patterns were being checked; retry', 'version');
+      }
       refuseDeniedAddresses(edit.spec);
       if (isActive(row)) throw running('edited');
       if (row.status === 'deleting') throw new FerryError('INVALID_STATE', 'the task is being deleted', 'status');
@@ -202,43 +221,67 @@ export class TaskService {
     return toView(row);
   }
 
-  async start(p: Principal, id: string): Promise<TaskView> {
+  async start(p: Principal, id: string, ifMatch?: number): Promise<TaskView> {
     requireWriter(p);
-    return this.change(p, id, 'start', undefined, (row) => {
-      if (row.status !== 'stopped' && row.status !== 'start_failed') {
-        throw new FerryError('INVALID_STATE', `a task can be started only when stopped or start_failed (it is ${row.status})`, 'status');
+    return this.change(p, id, 'start', ifMatch, (row) => {
+      // While stopping, the last run's replicators are still finishing; a start that captures new
+      // start offsets fences them (reconciler.ts), one that does not simply lets them carry on.
+      if (row.status !== 'stopped' && row.status !== 'stopping' && row.status !== 'start_failed') {
+        throw new FerryError(
+          'INVALID_STATE',
+          `a task can be started only when stopped, stopping or start_failed (it is ${row.status})`,
+          'status',
+        );
       }
       return { desiredState: 'running', status: 'initializing', statusReason: null };
     });
   }
 
-  async stop(p: Principal, id: string): Promise<TaskView> {
+  async stop(p: Principal, id: string, ifMatch?: number): Promise<TaskView> {
     requireWriter(p);
-    return this.change(p, id, 'stop', undefined, (row) => {
+    return this.change(p, id, 'stop', ifMatch, async (row, tx) => {
       if (row.status === 'stopped') throw new FerryError('INVALID_STATE', 'the task is already stopped', 'status');
+      if (row.status === 'stopping') throw new FerryError('INVALID_STATE', 'the task is already stopping', 'status');
       if (row.status === 'deleting') throw new FerryError('INVALID_STATE', 'the task is being deleted', 'status');
-      // Replicators see the desired state change and exit within seconds; nothing is killed.
-      return { desiredState: 'stopped', status: 'stopped', statusReason: null };
+      // Replicators see the desired state change and exit within seconds; nothing is killed. Until
+      // their leases are released (or expired) the task is stopping: the reconciler then stops it.
+      const live = await tx.liveLeaseCount(id);
+      return { desiredState: 'stopped', status: live > 0 ? 'stopping' : 'stopped', statusReason: null };
     });
   }
 
-  async resetOffset(p: Principal, id: string, body: unknown): Promise<TaskView> {
+  /** Starts a failover (tasks/failover.ts); the reconciler's cycles carry it out. */
+  async failover(p: Principal, id: string, body: unknown, ifMatch?: number): Promise<TaskView> {
+    requireWriter(p);
+    const input = parseInput(FailoverInput, body ?? {});
+    return this.change(p, id, 'failover', ifMatch, (row) => requestFailover(row, input, Date.now()));
+  }
+
+  async resetOffset(p: Principal, id: string, body: unknown, ifMatch?: number): Promise<TaskView> {
     requireWriter(p);
     const input = parseInput(ResetOffsetInput, body);
     if (input.timestamp > Date.now() + 60_000)
       throw new FerryError('VALIDATION_FAILED', 'timestamp must not be in the future', 'timestamp');
-    return this.change(p, id, 'reset-offset', undefined, (row) => {
+    return this.change(p, id, 'reset-offset', ifMatch, async (row, tx) => {
       if (isActive(row)) throw running('reset to a new offset');
+      if (row.status === 'stopping')
+        throw new FerryError(
+          'INVALID_STATE',
+          'the task is stopping (its replicators are finishing); reset it once it is stopped',
+          'status',
+        );
+      // Whatever tenure is left (a lease expired, its holder not yet gone) cannot write over the reset.
+      await tx.fenceLeases(id);
       const spec = row.spec;
+      refuseGrpcReset(spec);
       return { spec: { ...spec, pendingReset: { timestamp: input.timestamp, requestedAt: new Date().toISOString() } } };
     });
   }
 
-  async remove(p: Principal, id: string): Promise<void> {
+  async remove(p: Principal, id: string, ifMatch?: number): Promise<void> {
     requireWriter(p);
     await this.store.withTransaction(async (tx) => {
-      const row = await tx.getTask(p.tenant, id);
-      if (!row) throw notFound(id);
+      const row = await this.current(tx, p, id, ifMatch);
       if (isActive(row)) throw running('deleted');
       await tx.deleteTask(p.tenant, id);
       await tx.appendAudit({ taskId: id, tenant: p.tenant, actor: p.subject, action: 'delete', before: toView(row) });
@@ -248,7 +291,15 @@ export class TaskService {
   async events(p: Principal, id: string, limit = 100) {
     await this.row(p, id);
     const events = await this.store.listAudit(p.tenant, id, { limit });
-    return events.map((e) => ({ id: e.id, actor: e.actor, action: e.action, at: e.at.toISOString(), before: e.before, after: e.after }));
+    return events.map((e) => ({
+      id: e.id,
+      actor: e.actor,
+      actorLabel: e.actorLabel,
+      action: e.action,
+      at: e.at.toISOString(),
+      before: e.before,
+      after: e.after,
+    }));
   }
 
   /** Per-minute series for [from, to) (default: the last hour), one row per flow and minute. */
@@ -256,9 +307,12 @@ export class TaskService {
     await this.row(p, id);
     const to = q.to === undefined ? Date.now() : Number(q.to);
     const from = q.from === undefined ? to - 3_600_000 : Number(q.from);
-    if (!Number.isFinite(from) || from < 0) throw new FerryError('VALIDATION_FAILED', 'from must be milliseconds since the epoch', 'from');
-    if (!Number.isFinite(to) || to < from)
-      throw new FerryError('VALIDATION_FAILED', 'to must be milliseconds since the epoch, not before from', 'to');
+    // Whole milliseconds within 2^53: a larger number would overflow the store's bigint columns (a 500, not a 400).
+    if (!Number.isSafeInteger(to) || to < 0) throw new FerryError('VALIDATION_FAILED', 'to must be milliseconds since the epoch', 'to');
+    if (!Number.isSafeInteger(from) || from < 0) {
+      throw new FerryError('VALIDATION_FAILED', 'from must be milliseconds since the epoch', 'from');
+    }
+    if (to < from) throw new FerryError('VALIDATION_FAILED', 'to must be milliseconds since the epoch, not before from', 'to');
     if (to - from > 31 * 86_400_000) throw new FerryError('VALIDATION_FAILED', 'the range may span at most 31 days', 'from');
     const rows = await this.store.queryMetrics(id, from, to);
     // The delay bucket counts are for /metrics (the histogram); the API's points keep their shape.
@@ -300,18 +354,20 @@ export class TaskService {
     return items.map(({ taskId: _t, syncedAt, ...rest }) => ({ ...rest, syncedAt: syncedAt.toISOString() }));
   }
 
+  /** Parked messages; their bodies (includePayload=true) only for admins: readers get the metadata alone. */
   async failures(p: Principal, id: string, q: { limit?: string; includePayload?: string }) {
     await this.row(p, id);
     const limit = q.limit === undefined ? 100 : Number(q.limit);
     if (!Number.isInteger(limit) || limit < 1 || limit > 1000)
       throw new FerryError('VALIDATION_FAILED', 'limit must be a whole number from 1 to 1000', 'limit');
-    const items = await this.store.listParked(id, { limit, includePayload: q.includePayload === 'true' });
+    const items = await this.store.listParked(id, { limit, includePayload: q.includePayload === 'true' && p.role === 'admin' });
     return items.map((m) => ({ ...m, payload: m.payload ? Buffer.from(m.payload).toString('base64') : undefined }));
   }
 
-  async retryFailures(p: Principal, id: string): Promise<{ requested: number }> {
+  async retryFailures(p: Principal, id: string, ifMatch?: number): Promise<{ requested: number }> {
     requireWriter(p);
-    await this.row(p, id);
+    const row = await this.row(p, id);
+    if (ifMatch !== undefined && ifMatch !== row.version) throw stale(ifMatch, row.version);
     const requested = await this.store.requestRetry(id);
     await this.store.appendAudit({ taskId: id, tenant: p.tenant, actor: p.subject, action: 'retry-failures', after: { requested } });
     return { requested };
@@ -329,11 +385,11 @@ export class TaskService {
     id: string,
     action: string,
     expectedVersion: number | undefined,
-    decide: (row: TaskRow) => TaskPatch,
+    decide: (row: TaskRow, tx: TaskServiceTx) => TaskPatch | Promise<TaskPatch>,
   ): Promise<TaskView> {
     const updated = await this.store.withTransaction(async (tx) => {
       const row = await this.current(tx, p, id, expectedVersion);
-      const next = await tx.updateTask(p.tenant, id, row.version, decide(row));
+      const next = await tx.updateTask(p.tenant, id, row.version, await decide(row, tx));
       await tx.appendAudit({ taskId: id, tenant: p.tenant, actor: p.subject, action, before: toView(row), after: toView(next) });
       return next;
     });
@@ -344,13 +400,7 @@ export class TaskService {
   private async current(tx: TaskStore, p: Principal, id: string, expectedVersion: number | undefined): Promise<TaskRow> {
     const row = await tx.getTask(p.tenant, id);
     if (!row) throw notFound(id);
-    if (expectedVersion !== undefined && expectedVersion !== row.version) {
-      throw new FerryError(
-        'CONFLICT',
-        `the task changed since version ${expectedVersion} (now ${row.version}); reload and retry`,
-        'version',
-      );
-    }
+    if (expectedVersion !== undefined && expectedVersion !== row.version) throw stale(expectedVersion, row.version);
     return row;
   }
 }
@@ -384,5 +434,7 @@ async function refuseOverQuota(tx: TaskStore, tenant: string, max: number): Prom
   if (held >= max) throw new FerryError('QUOTA_EXCEEDED', `this tenant already has ${max} tasks, the most this deployment allows`);
 }
 
+const stale = (expected: number, now: number) =>
+  new FerryError('CONFLICT', `the task changed since version ${expected} (now ${now}); reload and retry`, 'version');
 const notFound = (id: string) => new FerryError('NOT_FOUND', `task ${id} not found`);
 const running = (what: string) => new FerryError('TASK_RUNNING', `a running task cannot be ${what}; stop it first`, 'status');

@@ -10,7 +10,8 @@ import { z } from 'zod';
 import type { EndpointInput, TaskInput } from './schema.ts';
 
 export type DesiredState = 'running' | 'stopped';
-export type TaskStatus = 'initializing' | 'running' | 'stopped' | 'start_failed' | 'deleting';
+/** stopping: stop was asked and the task's replicators still hold leases; stopped once every one is released or expired. */
+export type TaskStatus = 'initializing' | 'running' | 'stopping' | 'stopped' | 'start_failed' | 'deleting';
 
 interface StoredAcl {
   enabled: boolean;
@@ -55,6 +56,8 @@ export interface TaskSpec {
    * it), written without bumping the version; dropped when the task starts again.
    */
   health?: unknown;
+  /** The task's last failover (tasks/failover.ts decodes it), moved on by the reconciler's cycles. */
+  failover?: unknown;
 }
 
 /** A task as the store keeps it and hands it out, its spec decoded. */
@@ -77,7 +80,14 @@ export interface StoredTask {
 // ── the stored shape, as zod schemas ────────────────────────────────────────
 
 export const DesiredStateSchema = z.enum(['running', 'stopped']) satisfies z.ZodType<DesiredState>;
-export const TaskStatusSchema = z.enum(['initializing', 'running', 'stopped', 'start_failed', 'deleting']) satisfies z.ZodType<TaskStatus>;
+export const TaskStatusSchema = z.enum([
+  'initializing',
+  'running',
+  'stopping',
+  'stopped',
+  'start_failed',
+  'deleting',
+]) satisfies z.ZodType<TaskStatus>;
 
 const Protocol = z.enum(['remoting', 'grpc']);
 const NetworkType = z.enum(['vpc', 'public']);
@@ -143,11 +153,18 @@ export const TaskSpecSchema = z.looseObject({
   shards: z.union([z.literal('auto'), z.number()]).optional(),
   groups: z.looseObject({ include: z.array(z.string()), exclude: z.array(z.string()) }).optional(),
   metadataSync: z
-    .looseObject({ kinds: z.array(z.enum(['topic', 'group', 'acl'])), propagateDeletes: z.boolean(), topicsFollowFilter: z.boolean() })
+    .looseObject({
+      kinds: z.array(z.enum(['topic', 'group', 'acl'])),
+      propagateDeletes: z.boolean(),
+      topicsFollowFilter: z.boolean(),
+      // Stored before the option existed: secrets were copied then, and are not now unless asked.
+      copyRoleSecrets: z.boolean().default(false),
+    })
     .optional(),
   offsetSync: z.looseObject({ enabled: z.boolean() }).optional(),
   pendingReset: z.looseObject({ timestamp: z.number(), requestedAt: z.string() }).optional(),
   replayGeneration: z.number().optional(),
   // Decoded by tasks/health.ts, which ignores a record it cannot read: never a reason for a task not to load.
   health: z.unknown().optional(),
+  failover: z.unknown().optional(),
 }) satisfies z.ZodType<TaskSpec>;

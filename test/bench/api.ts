@@ -1,6 +1,9 @@
 // The task API over real HTTP at a fixed offered load (autocannon, 200 requests/s overall over 10
 // connections), on the embedded store and then on PostgreSQL: create (POST /v1/tasks, stopped),
-// list (GET /v1/tasks?limit=50 over ~200 tasks) and describe (GET /v1/tasks/{id}).
+// list (GET /v1/tasks?limit=50 over ~200 tasks) and describe (GET /v1/tasks/{id}), with the per-token
+// rate limiter on (FERRY_RATE_LIMIT_RPS above the offered load, so it is paid for but never refuses);
+// then GET /v1/health at the same load while ten slow topic patterns (each takes the analyser its whole
+// 2-s limit) are checked at all times, which the worker threads keep off the event loop.
 // `npm run bench -- api [seconds per kind, default 10]`.
 //
 // How to read the figures:
@@ -59,10 +62,17 @@ type Autocannon = (
 const autocannon = createRequire(import.meta.url)('autocannon') as Autocannon;
 
 const RATE = 200;
+/** Per token: above the offered load, so every request pays for the limiter and none is refused. */
+const RATE_LIMIT_RPS = 1000;
+/** Create requests with a slow pattern kept in flight during the health run. */
+const SLOW_PATTERNS = 10;
+/** Distinct (verdicts are cached), each taking recheck its whole 2-s limit (measured: "unknown, timeout"). */
+const slowPattern = (i: number) => `([a-z0-9]{1,${20 + (i % 200)}}-){1,${20 + Math.floor(i / 200)}}[a-z0-9]{1,20}(_[a-z]{1,20}){1,20}`;
 const CONNECTIONS = 10;
 const SEED = 200;
 const KINDS = ['create', 'list', 'get'] as const;
 type Kind = (typeof KINDS)[number];
+type Measured = Record<Kind, KindFigures> & { healthUnderPatterns: KindFigures; patternAnswers: string };
 type StoreKind = 'embedded' | 'postgres';
 
 // The shape of test/integration/api-http.test.ts's validTask(), created stopped so nothing replicates.
@@ -169,8 +179,32 @@ async function load(rt: Runtime, request: AutocannonRequest, seconds: number): P
   };
 }
 
-async function measureStore(store: StoreKind, seconds: number): Promise<Record<Kind, KindFigures>> {
-  const rt = await startRuntime({ store, env: { LOG_LEVEL: 'info' } }); // per-request debug lines would be measured too
+/** Health at the offered load while SLOW_PATTERNS creates with slow patterns are in flight the whole time. */
+async function healthUnderPatterns(rt: Runtime, seconds: number, run: string): Promise<[KindFigures, string]> {
+  const api = client(rt);
+  const statuses = new Map<number, number>();
+  let next = 0;
+  let done = false;
+  const keepChecking = async () => {
+    while (!done) {
+      const i = next++;
+      const body = JSON.parse(taskBody(`bench-slow-${run}-${i}`)) as Record<string, unknown>;
+      const r = await api('POST', '/v1/tasks', { ...body, filter: { topics: { include: [slowPattern(i)], exclude: [] } } });
+      statuses.set(r.status, (statuses.get(r.status) ?? 0) + 1);
+    }
+  };
+  const checkers = Array.from({ length: SLOW_PATTERNS }, keepChecking);
+  // The first checks start the analyser's workers; measure once they are busy.
+  await new Promise((r) => setTimeout(r, 3000));
+  const figures = await load(rt, { method: 'GET', path: '/v1/health' }, seconds);
+  done = true;
+  await Promise.all(checkers);
+  return [figures, [...statuses].map(([s, n]) => `${s}×${n}`).join(' ')];
+}
+
+async function measureStore(store: StoreKind, seconds: number): Promise<Measured> {
+  // Per-request debug lines would be measured too: info.
+  const rt = await startRuntime({ store, env: { LOG_LEVEL: 'info', FERRY_RATE_LIMIT_RPS: String(RATE_LIMIT_RPS) } });
   try {
     const api = client(rt);
     const run = Math.random().toString(36).slice(2, 8);
@@ -194,7 +228,8 @@ async function measureStore(store: StoreKind, seconds: number): Promise<Record<K
       { method: 'POST', path: '/v1/tasks', setupRequest: (req) => ({ ...req, body: taskBody(`bench-${run}-${n++}`) }) },
       seconds,
     );
-    return { create, list, get };
+    const [healthUnder, patternAnswers] = await healthUnderPatterns(rt, seconds, run);
+    return { create, list, get, healthUnderPatterns: healthUnder, patternAnswers };
   } finally {
     await rt.stop();
   }
@@ -202,7 +237,7 @@ async function measureStore(store: StoreKind, seconds: number): Promise<Record<K
 
 const ms = (x: number) => x.toFixed(2).padStart(8);
 
-function print(store: StoreKind, figures: Record<Kind, KindFigures>, load1m: number) {
+function print(store: StoreKind, figures: Measured, load1m: number) {
   console.log(
     `\n${store}: ${RATE} req/s offered over ${CONNECTIONS} connections (1-min load average ${load1m.toFixed(2)} on ` +
       `${availableParallelism()} cores at the end)`,
@@ -216,6 +251,11 @@ function print(store: StoreKind, figures: Record<Kind, KindFigures>, load1m: num
         `${(`${f.sendSpanMs.toFixed(0)} ms`).padStart(12)}  ${f.statuses}`,
     );
   }
+  const h = figures.healthUnderPatterns;
+  console.log(
+    `  health while ${SLOW_PATTERNS} slow patterns are checked: p50 ${h.p50.toFixed(2)} ms, p99 ${h.p99.toFixed(2)} ms, ` +
+      `max ${h.max.toFixed(2)} ms, ${h.completed} answers (${h.statuses}); the creates answered ${figures.patternAnswers}`,
+  );
   for (const kind of KINDS) {
     const f = figures[kind];
     if (f.non2xx || f.errors)
@@ -244,8 +284,14 @@ const bench: Bench = async (args) => {
       out[`${key}Errors`] = f.errors;
       out[`${key}SendSpanMs`] = r(f.sendSpanMs);
     }
+    out[`${store}HealthUnderPatternsP50Ms`] = r(figures.healthUnderPatterns.p50);
+    out[`${store}HealthUnderPatternsP99Ms`] = r(figures.healthUnderPatterns.p99);
+    out[`${store}HealthUnderPatternsNon2xx`] = figures.healthUnderPatterns.non2xx;
+    out[`${store}PatternCreates`] = figures.patternAnswers;
   }
   out.offeredRps = RATE;
+  out.rateLimitRps = RATE_LIMIT_RPS;
+  out.slowPatternsInFlight = SLOW_PATTERNS;
   out.connections = CONNECTIONS;
   out.secondsPerKind = seconds;
   return out;

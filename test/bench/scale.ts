@@ -394,12 +394,17 @@ const bench: Bench = async (args) => {
     await sleep(SETTLE_MS);
     end = cpuWindow(jvmPids);
     endFerry = treeCpuWindow(runtimePid);
+    // The runtime process alone (API, reconciler, metadata sync, in-process replicators), the rest
+    // being replicator processes: where idle CPU goes.
+    const endRuntimeOwn = cpuWindow(() => [runtimePid]);
     await sleep(FERRY_IDLE_MS);
     const brokerFerryIdle = end();
     const ferryIdle = endFerry();
+    const ferryIdleRuntime = endRuntimeOwn();
     const brokerExtra = brokerFerryIdle - brokerBaseline;
     console.log(
-      `  2. Ferry idle over ${FERRY_IDLE_MS / 1000} s (a whole replicator budget): runtime process ${ferryIdle.toFixed(3)} cores; ` +
+      `  2. Ferry idle over ${FERRY_IDLE_MS / 1000} s (a whole replicator budget): runtime process ${ferryIdle.toFixed(3)} cores ` +
+        `(itself ${ferryIdleRuntime.toFixed(3)}, its replicator processes ${(ferryIdle - ferryIdleRuntime).toFixed(3)}); ` +
         'the 4 JVMs ' +
         `${brokerFerryIdle.toFixed(3)} cores → extra broker CPU ${brokerExtra.toFixed(3)} cores; load average ${load()}`,
     );
@@ -673,6 +678,7 @@ const bench: Bench = async (args) => {
       rssNoTaskMb,
       runtimeExited: runtimeDied ? 1 : 0,
       ferryIdleCores: round(ferryIdle),
+      ferryIdleRuntimeCores: round(ferryIdleRuntime),
       brokerExtraCores: round(brokerExtra),
       brokerBaselineCores: round(brokerBaseline),
       brokerFerryIdleCores: round(brokerFerryIdle),

@@ -2,7 +2,7 @@
 import { describe, it, before } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Store } from '../../shared/store/store.ts';
-import { newTask, rejectsWith, storeContract } from './store-contract.ts';
+import { newTask, rejectsWith, storeContract, uid } from './store-contract.ts';
 
 storeContract('AuditStore', (db) => {
   let store: Store;
@@ -47,6 +47,26 @@ storeContract('AuditStore', (db) => {
     it('rejects an out-of-range limit', async () => {
       await rejectsWith(store.listAudit('t-audit', 'any-task', { limit: 0 }), 'VALIDATION_FAILED');
       await rejectsWith(store.listAudit('t-audit', 'any-task', { limit: 1001 }), 'VALIDATION_FAILED');
+    });
+
+    it("a token actor (`token:<id>`) carries its token's label, of its own tenant only; system actors none", async () => {
+      const tenant = uid('t-actor');
+      const t = await store.insertTask(newTask(tenant));
+      const hash = `${'ab12'.repeat(4)}${uid('rest')}`;
+      await store.insertToken({ tokenHash: hash, tenant, role: 'admin', label: 'reconciler-ish ops' });
+      // The same id in another tenant must not lend its label.
+      await store.insertToken({ tokenHash: `${hash}-x`, tenant: `${tenant}-other`, role: 'admin', label: 'elsewhere' });
+      const byToken = await store.appendAudit({ taskId: t.id, tenant, actor: `token:${hash.slice(0, 16)}`, action: 'create' });
+      assert.equal(byToken.actorLabel, 'reconciler-ish ops');
+      await store.appendAudit({ taskId: t.id, tenant, actor: 'reconciler', action: 'start-failed' });
+      const listed = await store.listAudit(tenant, t.id, { limit: 10 });
+      assert.deepEqual(
+        listed.map((e) => [e.actor, e.actorLabel]),
+        [
+          ['reconciler', null],
+          [`token:${hash.slice(0, 16)}`, 'reconciler-ish ops'],
+        ],
+      );
     });
   });
 });

@@ -49,6 +49,7 @@ storeContract('Store lifecycle', (db) => {
           'api_tokens',
           'audit_events',
           'checkpoints',
+          'idempotency_keys',
           'leases',
           'metadata_items',
           'metadata_snapshots',

@@ -129,8 +129,9 @@ describe('task life cycle on real clusters', () => {
     assert.deepEqual(got.map((m) => m.uniqKey).sort(), [...first, ...whileStopped].sort(), 'nothing lost, nothing twice');
 
     // Replay: stop, reset to before the second half, start → the second half arrives once more.
+    // Reset is refused while the task is stopping (its replicators still finishing): wait for stopped.
     await api('POST', `/v1/tasks/${id}/stop`);
-    await new Promise((r) => setTimeout(r, 3000));
+    await waitForStatus(api, id, 'stopped');
     const secondHalfStart = (await readTopic(a, t, 100))
       .filter((m) => m.properties.label === 'two')
       .map((m) => m.storeTimestamp)

@@ -159,8 +159,13 @@ describe('ferry operator commands over the local runtime', () => {
     assert.equal((await ferry(['tasks', 'list'], { env: { FERRY_TOKEN: token } })).code, 0);
 
     const list = await ok(['tokens', 'list']);
-    assert.match(list.stdout.split('\n')[0]!, /^ID\s+LABEL\s+ROLE\s+CREATED\s+REVOKED$/);
-    assert.match(list.stdout, new RegExp(`^${tokenId}\\s+grafana\\s+reader\\s+\\S+Z\\s+-$`, 'm'));
+    assert.match(list.stdout.split('\n')[0]!, /^ID\s+LABEL\s+ROLE\s+CREATED\s+EXPIRES\s+LAST USED\s+REVOKED$/);
+    // Used once (tasks list): LAST USED is set; no expiry, not revoked.
+    assert.match(list.stdout, new RegExp(`^${tokenId}\\s+grafana\\s+reader\\s+\\S+Z\\s+-\\s+\\S+Z\\s+-$`, 'm'));
+    const expiring = await ok(['tokens', 'create', '--label', 'ci-month', '--expires-in-days', '30']);
+    const expiringId = /token (\w{16}) \(ci-month\)/.exec(expiring.stdout)?.[1];
+    const withExpiry = new RegExp(`^${expiringId}\\s+ci-month\\s+reader\\s+\\S+Z\\s+\\S+Z\\s+-\\s+-$`, 'm');
+    assert.match((await ok(['tokens', 'list'])).stdout, withExpiry);
     assert.ok(!list.stdout.includes(token), 'never the token');
     const listed = JSON.parse((await ok(['tokens', 'list', '-o', 'json'])).stdout);
     assert.ok(!JSON.stringify(listed).includes(token));
@@ -175,7 +180,8 @@ describe('ferry operator commands over the local runtime', () => {
     const revoked = await ok(['tokens', 'revoke', tokenId, '--yes']);
     assert.equal(revoked.stdout, `Revoked token ${tokenId}.\n`);
     assert.equal((await ferry(['tasks', 'list'], { env: { FERRY_TOKEN: token } })).code, 4, 'a revoked token is refused');
-    assert.match((await ok(['tokens', 'list'])).stdout, new RegExp(`^${tokenId}\\s+grafana\\s+reader\\s+\\S+Z\\s+\\S+Z$`, 'm'));
+    const revokedRow = new RegExp(`^${tokenId}\\s+grafana\\s+reader\\s+\\S+Z\\s+-\\s+\\S+Z\\s+\\S+Z$`, 'm');
+    assert.match((await ok(['tokens', 'list'])).stdout, revokedRow);
     // A reader may not administer tokens; an unknown id is not found.
     const asReader = await ferry(['tokens', 'list'], { env: { FERRY_TOKEN: rt.readerToken } });
     assert.equal(asReader.code, 1);

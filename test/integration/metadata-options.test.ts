@@ -37,11 +37,11 @@ describe('metadata sync options on real clusters (v5 → v5acl)', () => {
   const G_OUT = `mo_h_out_${stamp}`;
   const mine = [T_KEEP, T_DEL, T_OUT, G_KEEP, G_DEL, G_OUT];
 
-  const spec = (metadataSync: NonNullable<TaskSpec['metadataSync']>): TaskSpec => ({
+  const spec = (options: Omit<NonNullable<TaskSpec['metadataSync']>, 'copyRoleSecrets'>): TaskSpec => ({
     ...taskSpec({ direction: 'one-way', source: endpointOf(a.c), target: endpointOf(b.c) }, cipher),
     filter: { topics: { include: [`mo_t_.*_${stamp}`], exclude: [] }, expression: { type: 'TAG', value: '*' } },
     groups: { include: [`mo_g_.*_${stamp}`], exclude: [] },
-    metadataSync,
+    metadataSync: { copyRoleSecrets: false, ...options },
   });
   const sync = async (task: TaskRow): Promise<MetadataSyncResult> => {
     const r = await syncTaskMetadata(task, { store, cipher, log });

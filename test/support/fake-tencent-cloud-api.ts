@@ -1,5 +1,5 @@
 // A fake of the Tencent Cloud API for TDMQ RocketMQ metadata, on 127.0.0.1 over plain HTTP: it
-// checks each request's TC3-HMAC-SHA256 signature (written here from the public API 3.0 signing
+// checks each request's TC3-HMAC-SHA256 signature (tc3-signature.ts, from the public API 3.0 signing
 // description), its X-TC-Action/Version/Region headers and required fields, keeps topics, groups
 // and roles of its clusters in memory, and answers in the Cloud API's envelope with the shapes of
 // the SDK's own model types. Every request is recorded so tests can assert what was sent.
@@ -7,9 +7,10 @@
 // Clusters whose id starts with `rocketmq-` answer the tdmq 2020-02-17 RocketMQ actions (namespace
 // tdmq_default), `rmq-` ones the trocket 2023-03-08 actions. A cluster's access points (what
 // DescribeRocketMQCluster / DescribeInstance report) are whatever the test sets in `endpoints`.
-import { createHash, createHmac, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { verifyTc3 } from './tc3-signature.ts';
 import type {
   CreateRocketMQRoleResponse,
   DeleteRocketMQRolesResponse,
@@ -91,11 +92,6 @@ class ApiError extends Error {
     super(message);
   }
 }
-
-const TC3 =
-  /^TC3-HMAC-SHA256 Credential=([^/]+)\/(\d{4}-\d{2}-\d{2})\/([^/]+)\/tc3_request, SignedHeaders=([a-z0-9;-]+), Signature=([0-9a-f]{64})$/;
-const sha256Hex = (data: string | Buffer) => createHash('sha256').update(data).digest('hex');
-const hmac = (key: string | Buffer, data: string) => createHmac('sha256', key).update(data).digest();
 
 export class FakeTencentCloudApi {
   readonly calls: RecordedCall[] = [];
@@ -196,42 +192,11 @@ export class FakeTencentCloudApi {
     }
   }
 
-  /** TC3-HMAC-SHA256, checked from the request alone and the SecretKey of its SecretId. */
+  /** TC3-HMAC-SHA256, checked from the request alone and the SecretKey of its SecretId (tc3-signature.ts). */
   private verifySignature(req: IncomingMessage, raw: Buffer): { secretId: string; service: string } {
-    const m = TC3.exec(String(req.headers.authorization ?? ''));
-    if (!m) throw new ApiError('AuthFailure.InvalidAuthorization', 'Authorization is not a TC3-HMAC-SHA256 signature');
-    const [, secretId, date, service, signedHeaders, signature] = m as unknown as [string, string, string, string, string, string];
-    const secretKey = this.keys[secretId];
-    if (secretKey === undefined) throw new ApiError('AuthFailure.SecretIdNotFound', `SecretId ${secretId} does not exist`);
-    const timestamp = Number(req.headers['x-tc-timestamp']);
-    if (!Number.isInteger(timestamp)) throw new ApiError('AuthFailure.InvalidAuthorization', 'X-TC-Timestamp is missing');
-    if (Math.abs(Date.now() / 1000 - timestamp) > 300)
-      throw new ApiError('AuthFailure.SignatureExpire', 'X-TC-Timestamp is more than 5 minutes off');
-    if (date !== new Date(timestamp * 1000).toISOString().slice(0, 10))
-      throw new ApiError('AuthFailure.InvalidAuthorization', 'the credential scope date is not the date of X-TC-Timestamp');
-    // Signed with the host the client addressed; the port of this local listener is not part of it.
-    const host = String(req.headers.host ?? '').replace(/:\d+$/, '');
-    if (service !== host.split('.')[0])
-      throw new ApiError('AuthFailure.InvalidAuthorization', `credential scope service ${service} does not match host ${host}`);
-    const names = signedHeaders.split(';');
-    if (!names.includes('content-type') || !names.includes('host'))
-      throw new ApiError('AuthFailure.InvalidAuthorization', 'content-type and host must be signed');
-    const canonicalHeaders = names
-      .map((n) => `${n}:${(n === 'host' ? host : String(req.headers[n] ?? '')).trim().toLowerCase()}\n`)
-      .join('');
-    const url = new URL(req.url ?? '/', 'http://fake');
-    const canonicalRequest = [req.method ?? '', url.pathname, url.search.slice(1), canonicalHeaders, signedHeaders, sha256Hex(raw)].join(
-      '\n',
-    );
-    const stringToSign = ['TC3-HMAC-SHA256', String(timestamp), `${date}/${service}/tc3_request`, sha256Hex(canonicalRequest)].join('\n');
-    const signingKey = hmac(hmac(hmac(`TC3${secretKey}`, date), service), 'tc3_request');
-    const expected = hmac(signingKey, stringToSign);
-    if (!timingSafeEqual(expected, Buffer.from(signature, 'hex')))
-      throw new ApiError(
-        'AuthFailure.SignatureFailure',
-        'The provided credentials could not be validated. Please check your signature is correct.',
-      );
-    return { secretId, service };
+    const r = verifyTc3(req, raw, this.keys);
+    if (!r.ok) throw new ApiError(r.code, r.message);
+    return { secretId: r.secretId, service: r.service };
   }
 
   private dispatch(call: RecordedCall): Body {

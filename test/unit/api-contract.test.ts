@@ -256,7 +256,9 @@ describe('API contract: what the router answers', () => {
     assert.ok(!JSON.stringify(tokens).includes(minted.token), 'a listing never shows a token');
     await expectOp('deleteToken', `/v1/tokens/${byId.id}`);
 
-    await expectOp('stopTask', `/v1/tasks/${first.id}/stop`);
+    // An unplanned failover stops the task at once; the reconciler would carry out the rest.
+    const failover = await expectOp('failoverTask', `/v1/tasks/${first.id}/failover`, { body: { mode: 'unplanned' } });
+    assert.deepEqual([failover.status, failover.failover.mode, failover.failover.state], ['stopped', 'unplanned', 'stopping']);
     await expectOp('deleteTask', `/v1/tasks/${first.id}`);
     await expectOp('deleteTask', `/v1/tasks/${second.id}`);
 
@@ -271,7 +273,8 @@ describe('API contract: what the router answers', () => {
     assert.equal(res.status, 503);
     const body: unknown = JSON.parse(res.body);
     assert.equal(checkResponse('health', body), undefined);
-    assert.deepEqual(body, { status: 'unavailable', store: 'embedded', error: 'connection refused' });
+    // No internals for an unauthenticated caller: the reason goes to the log only.
+    assert.deepEqual(body, { status: 'unavailable', store: 'embedded' });
   });
 
   it('every refusal is an ErrorBody', async () => {

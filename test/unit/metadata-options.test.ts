@@ -58,6 +58,7 @@ const sync = (kinds: ('topic' | 'group' | 'acl')[], propagateDeletes = true, top
   kinds,
   propagateDeletes,
   topicsFollowFilter,
+  copyRoleSecrets: false,
 });
 
 const ops = (actions: readonly SyncAction[]) => actions.map((a) => `${a.op} ${a.kind} ${a.name} -> ${a.to}`).sort();
@@ -208,5 +209,44 @@ describe('metadata plan with task options', () => {
       const withDeletes = planSync(input('two-way', [first.stored.source, first.stored.target], [A(), B(topic('t1', 16))], del));
       assert.deepEqual(ops(withDeletes.actions), ['delete topic t1 -> target'], 'with deletes on, the source wins the conflict');
     });
+  });
+});
+
+describe('metadataSync.copyRoleSecrets', () => {
+  const role = (name: string): MetadataEntry => ({
+    kind: 'role',
+    name,
+    remark: '',
+    permType: 'Cluster',
+    permRead: true,
+    permWrite: false,
+    accessKey: `ak-${name}`,
+    secretKey: `sk-${name}`,
+  });
+  const withRoles = (id: string, items: MetadataEntry[]): ClusterSnapshot => {
+    const s = snap(id, []);
+    s.kinds.role = { status: 'ok', items: new Map(items.map((i) => [i.name, i])) };
+    return s;
+  };
+  const created = (copyRoleSecrets: boolean) =>
+    planSync(
+      input(
+        'one-way',
+        [null, null],
+        [withRoles('A', [role('app')]), withRoles('B', [])],
+        scopeOf({ metadataSync: { ...sync(['acl']), copyRoleSecrets } }),
+      ),
+    ).actions.find((a) => a.kind === 'role');
+
+  it('off (the default): the role is created without its keys, so the other cluster gives it keys of its own', () => {
+    assert.equal(scopeOf().copySecrets, false);
+    const a = created(false);
+    assert.equal(a?.op, 'create');
+    assert.ok(a?.item && !('secretKey' in a.item) && !('accessKey' in a.item), JSON.stringify(a?.item));
+  });
+
+  it('on: the keys go with it', () => {
+    const a = created(true);
+    assert.equal(a?.item?.kind === 'role' ? a.item.secretKey : undefined, 'sk-app');
   });
 });

@@ -8,12 +8,14 @@ import type { ClusterConnection } from '../../shared/clusters/connect.ts';
 import { createLogger } from '../../shared/log.ts';
 import { Delivery, RetryPolicy, type Replica, type TargetRoutes } from '../../shared/replication/delivery.ts';
 import { FlowMetrics } from '../../shared/replication/flow-metrics.ts';
-import { toReplica } from '../../shared/replication/origin.ts';
+import { taskSigner, toReplica } from '../../shared/replication/origin.ts';
+import { aesGcmCipher } from '../../shared/secrets/cipher.ts';
 import type { SourceQueue } from '../../shared/replication/queues.ts';
 import type { OutgoingMessage, StoredMessage } from '../../shared/rocketmq/message.ts';
 import { RemotingTimeoutError, ResponseCode, responseError } from '../../shared/rocketmq/remoting/errors.ts';
 import type { NewParkedMessage } from '../../shared/store/store.ts';
 
+const signer = taskSigner(aesGcmCipher(Buffer.alloc(32, 1)), 'tenant', 't');
 const src: SourceQueue = { topic: 'orders', brokerName: 'src-b0', address: '127.0.0.1:1', queueId: 0 };
 
 /** Messages at these offsets, each born in its own millisecond: one send per message. */
@@ -22,7 +24,7 @@ const replicas = (...offsets: number[]): Replica[] =>
     const m = { queueOffset: o, bornTimestamp: 1000 + o, storeTimestamp: Date.now(), properties: {}, keys: [], body: Buffer.from(`m${o}`) };
     return {
       m: m as unknown as StoredMessage,
-      out: toReplica(m as unknown as StoredMessage, { clusterId: 'A', brokerName: 'src-b0', generation: 0 }, 'B'),
+      out: toReplica(m as unknown as StoredMessage, { clusterId: 'A', brokerName: 'src-b0', generation: 0 }, 'B', signer, false),
     };
   });
 
@@ -50,6 +52,7 @@ function harness(script: ('ok' | 'refused' | 'timeout')[], stopAfterSends: numbe
     sourceClusterId: 'A',
     generation: 0,
     idempotentResume: true,
+    signer,
     policy: new RetryPolicy(5, 1, 2),
     metrics: new FlowMetrics('t', 'forward'),
     limiter: undefined,

@@ -9,7 +9,8 @@ import { FerryError } from '../../shared/errors.ts';
 import { autoShardCount, isOwnQueue, QUEUES_PER_SHARD, shardCountFor, shardOf } from '../../shared/replication/assignment.ts';
 import { CheckpointWriter } from '../../shared/replication/checkpoint-writer.ts';
 import { batchesOf, classifySendFailure, fromParked, parkedProperties, RetryPolicy } from '../../shared/replication/delivery.ts';
-import { hopOffset, ORIGIN, toReplica, wouldLoop } from '../../shared/replication/origin.ts';
+import { hopOffset, isTrusted, ORIGIN, taskSigner, toReplica, wouldLoop } from '../../shared/replication/origin.ts';
+import { aesGcmCipher } from '../../shared/secrets/cipher.ts';
 import { readableQueues, targetFor, writableQueues, type SourceQueue } from '../../shared/replication/queues.ts';
 import { RateLimiter } from '../../shared/replication/rate-limiter.ts';
 import { ByteBudget } from '../../shared/replication/read-ahead.ts';
@@ -178,8 +179,9 @@ const stored = (over: Partial<StoredMessage> = {}): StoredMessage => ({
 });
 
 describe('loop rule and provenance', () => {
+  const signer = taskSigner(aesGcmCipher(Buffer.alloc(32, 3)), 'tenant', 'task-1');
   it('a first hop records the origin and a path of two; the next hop keeps the origin and grows the path', () => {
-    const r1 = toReplica(stored(), { clusterId: 'A', brokerName: 'broker-a', generation: 0 }, 'B');
+    const r1 = toReplica(stored(), { clusterId: 'A', brokerName: 'broker-a', generation: 0 }, 'B', signer, false);
     assert.equal(r1.properties![ORIGIN.path], 'A,B');
     assert.equal(r1.properties![ORIGIN.cluster], 'A');
     assert.equal(r1.properties![ORIGIN.offset], '42');
@@ -188,22 +190,23 @@ describe('loop rule and provenance', () => {
       [5, 1_700_000_000_001, 'UNIQ', 'TagA', ['k1', 'k2'], 'red'],
     );
     const onB = stored({ properties: { ...r1.properties!, TAGS: 'TagA' }, queueOffset: 7 });
-    assert.equal(wouldLoop(onB, 'B', 'A'), true, 'back to where it came from');
-    assert.equal(wouldLoop(onB, 'B', 'C'), false);
-    const r2 = toReplica(onB, { clusterId: 'B', brokerName: 'broker-b', generation: 0 }, 'C');
+    assert.equal(isTrusted(onB, signer), true);
+    assert.equal(wouldLoop(onB, 'B', 'A', true), true, 'back to where it came from');
+    assert.equal(wouldLoop(onB, 'B', 'C', true), false);
+    const r2 = toReplica(onB, { clusterId: 'B', brokerName: 'broker-b', generation: 0 }, 'C', signer, true);
     assert.equal(r2.properties![ORIGIN.path], 'A,B,C');
     assert.equal(r2.properties![ORIGIN.cluster], 'A');
     assert.equal(r2.properties![ORIGIN.offset], '42', 'origin offset kept');
     assert.equal(
-      hopOffset(stored({ properties: r2.properties! }), { clusterId: 'B', brokerName: 'broker-b', queueId: 3, generation: 0 }),
+      hopOffset(stored({ properties: r2.properties! }), { clusterId: 'B', brokerName: 'broker-b', queueId: 3, generation: 0 }, signer),
       7,
     );
     assert.equal(
-      hopOffset(stored({ properties: r2.properties! }), { clusterId: 'B', brokerName: 'broker-b', queueId: 3, generation: 1 }),
+      hopOffset(stored({ properties: r2.properties! }), { clusterId: 'B', brokerName: 'broker-b', queueId: 3, generation: 1 }, signer),
       undefined,
       'another replay generation',
     );
-    assert.equal(wouldLoop(stored(), 'A', 'A'), true, 'never to the cluster it is on');
+    assert.equal(wouldLoop(stored(), 'A', 'A', false), true, 'never to the cluster it is on');
   });
 
   it("a committed transactional message's replica is a plain message: none of the transaction's bookkeeping", () => {
@@ -217,7 +220,7 @@ describe('loop rule and provenance', () => {
       TRANSACTION_CHECK_TIMES: '2',
     };
     const m = stored({ sysFlag: 0x8, properties: { ...stored().properties, ...bookkeeping, __SHARDINGKEY: 'g1' } });
-    const r = toReplica(m, { clusterId: 'A', brokerName: 'broker-a', generation: 0 }, 'B');
+    const r = toReplica(m, { clusterId: 'A', brokerName: 'broker-a', generation: 0 }, 'B', signer, false);
     for (const k of Object.keys(bookkeeping)) assert.equal(r.properties![k], undefined, k);
     assert.deepEqual([r.properties!.color, r.properties!.__SHARDINGKEY], ['red', 'g1'], 'user properties and the message group stay');
   });

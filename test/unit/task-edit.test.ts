@@ -106,15 +106,20 @@ describe('editing a task', () => {
   it('changes groups, metadataSync and offsetSync of a stopped task, field by field; defaults until then', async () => {
     const t = await tasks.create(admin, body('edit-options'));
     assert.deepEqual(t.groups, { include: ['.*'], exclude: [] });
-    assert.deepEqual(t.metadataSync, { kinds: ['topic', 'group', 'acl'], propagateDeletes: true, topicsFollowFilter: false });
+    assert.deepEqual(t.metadataSync, {
+      kinds: ['topic', 'group', 'acl'],
+      propagateDeletes: true,
+      topicsFollowFilter: false,
+      copyRoleSecrets: false,
+    });
     assert.deepEqual(t.offsetSync, { enabled: true });
     const edited = await tasks.update(admin, t.id, {
       groups: { exclude: ['^tmp-.*'] },
-      metadataSync: { kinds: ['topic'], propagateDeletes: false },
+      metadataSync: { kinds: ['topic'], propagateDeletes: false, copyRoleSecrets: true },
       offsetSync: { enabled: false },
     });
     assert.deepEqual(edited.groups, { include: ['.*'], exclude: ['^tmp-.*'] });
-    assert.deepEqual(edited.metadataSync, { kinds: ['topic'], propagateDeletes: false, topicsFollowFilter: false });
+    assert.deepEqual(edited.metadataSync, { kinds: ['topic'], propagateDeletes: false, topicsFollowFilter: false, copyRoleSecrets: true });
     assert.deepEqual(edited.offsetSync, { enabled: false });
     const spec = (await tasks.row(admin, t.id)).spec;
     assert.deepEqual([spec.groups, spec.metadataSync, spec.offsetSync], [edited.groups, edited.metadataSync, edited.offsetSync]);

@@ -17,7 +17,7 @@ import { aesGcmCipher } from '../../shared/secrets/cipher.ts';
 import { openStore } from '../../shared/store/index.ts';
 import type { MetadataItem, Store } from '../../shared/store/store.ts';
 import { sealEndpoint, toView, type StoredEndpoint } from '../../shared/tasks/model.ts';
-import { EndpointInput } from '../../shared/tasks/schema.ts';
+import { DEFAULT_METADATA_SYNC, EndpointInput } from '../../shared/tasks/schema.ts';
 import { serviceEndpoint, TencentCloudApiError } from '../../shared/tencent-cloud/cloud-api.ts';
 import { throwawayDataDir, type Throwaway } from '../support/databases.ts';
 import { FakeTencentCloudApi, TDMQ_API_VERSION, TROCKET_API_VERSION, type RecordedCall } from '../support/fake-tencent-cloud-api.ts';
@@ -720,14 +720,18 @@ describe('Tencent Cloud API ClusterAdmin', () => {
         PermType: 'Cluster',
       });
 
-      const spec = taskSpec(
-        {
-          direction: 'one-way',
-          source: tencentInput(src.id, { acl: { enabled: true, accessKey: 'ak-ferry', secretKey: 'sk-ferry' } }),
-          target: tencentInput(dst.id),
-        },
-        cipher,
-      );
+      const spec = {
+        ...taskSpec(
+          {
+            direction: 'one-way',
+            source: tencentInput(src.id, { acl: { enabled: true, accessKey: 'ak-ferry', secretKey: 'sk-ferry' } }),
+            target: tencentInput(dst.id),
+          },
+          cipher,
+        ),
+        // Role keys are copied only when asked (by default the copy gets keys of its own).
+        metadataSync: { ...DEFAULT_METADATA_SYNC, copyRoleSecrets: true },
+      };
       const task = await insertTestTask(store, spec);
       const deps = { store, cipher, log, config: { tencentApiEndpoint: url } };
 

@@ -1,7 +1,14 @@
 // Topic include/exclude patterns: anchored whole-name matching, validity, backtracking safety, limits.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { compileTopicPatterns, FilterPatternError, TOPIC_PATTERN_MAX_LENGTH, TOPIC_PATTERNS_MAX } from '../../shared/filter/index.ts';
+import {
+  checkTopicPatternsSafety,
+  compileTopicPatterns,
+  FilterPatternError,
+  TOPIC_PATTERN_MAX_LENGTH,
+  TOPIC_PATTERN_MAX_REPEAT,
+  TOPIC_PATTERNS_MAX,
+} from '../../shared/filter/index.ts';
 import type { TopicPatternSpec } from '../../shared/filter/index.ts';
 
 const fails = (spec: TopicPatternSpec, list: 'include' | 'exclude', index: number, reason: 'invalid' | 'unsafe') =>
@@ -46,6 +53,10 @@ describe('compileTopicPatterns matching', () => {
       assert.doesNotThrow(() => compileTopicPatterns({ include: [p], exclude: [] }), p);
     }
   });
+
+  it('finds them safe in the worker', async () => {
+    await checkTopicPatternsSafety({ include: ['[a-z]+(-[a-z]+)*', '.*-.*', '(?!rmq_sys_).*', 'CID_[A-Z]+_[a-z0-9-]+'], exclude: [] });
+  });
 });
 
 describe('compileTopicPatterns validation', () => {
@@ -61,16 +72,51 @@ describe('compileTopicPatterns validation', () => {
     fails({ include: ['a)|(b'], exclude: [] }, 'include', 0, 'invalid');
   });
 
-  it('refuses patterns prone to catastrophic backtracking', () => {
+  it('refuses patterns prone to catastrophic backtracking (checked in a worker thread)', async () => {
     for (const p of ['(a+)+', '(a|a)*', '(\\w|\\d)+', '(x+x+)+y', '([a-z]+.)+[A-Z]', '.*a.*b.*c.*d']) {
-      fails({ include: ['.*'], exclude: [p] }, 'exclude', 0, 'unsafe');
+      // Syntax alone is fine: the analysis is the asynchronous step.
+      assert.doesNotThrow(() => compileTopicPatterns({ include: ['.*'], exclude: [p] }));
+      await assert.rejects(
+        checkTopicPatternsSafety({ include: ['.*'], exclude: [p] }, Date.now() + 30_000),
+        (e: unknown) => e instanceof FilterPatternError && e.list === 'exclude' && e.index === 0 && e.reason === 'unsafe',
+        p,
+      );
     }
   });
 
-  it('says why', () => {
-    assert.throws(() => compileTopicPatterns({ include: ['(a+)+'], exclude: [] }), {
+  it('says why', async () => {
+    await assert.rejects(checkTopicPatternsSafety({ include: ['(a+)+'], exclude: [] }, Date.now() + 30_000), {
       message: 'topic include pattern #1 is unsafe: it can backtrack exponentially (catastrophically) on some names',
     });
+  });
+
+  it('gives one request one budget: patterns left when it runs out are refused by name, the event loop stays free', async () => {
+    // Distinct hard patterns (a cached verdict would answer at once).
+    // Each takes recheck its whole 2 s limit (measured: "unknown, timeout").
+    const hard = Array.from({ length: 10 }, (_, i) => `([a-z0-9]{1,${20 + i}}-){1,20}[a-z0-9]{1,20}(_[a-z]{1,20}){1,20}`);
+    let ticks = 0;
+    const timer = setInterval(() => ticks++, 10);
+    const t0 = Date.now();
+    const err = await checkTopicPatternsSafety({ include: hard, exclude: [] }, Date.now() + 300).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    const elapsed = Date.now() - t0;
+    clearInterval(timer);
+    assert.ok(err instanceof FilterPatternError && err.reason === 'unsafe' && err.list === 'include', String(err));
+    assert.match(err.message, /time allowed for one request/);
+    // Answered near the budget (the worker is terminated past it), not after every pattern's own limit.
+    assert.ok(elapsed < 5000, `${elapsed} ms`);
+    // The main thread ran its timers meanwhile: the analysis did not block it.
+    assert.ok(ticks >= 5, `${ticks} timer ticks in ${elapsed} ms`);
+  });
+
+  it(`refuses repetition counts over ${TOPIC_PATTERN_MAX_REPEAT}, naming the pattern`, () => {
+    assert.doesNotThrow(() => compileTopicPatterns({ include: [`a{${TOPIC_PATTERN_MAX_REPEAT}}`, 'b{2,1000}', '[{]5000}'], exclude: [] }));
+    fails({ include: ['x', 'a{1001}'], exclude: [] }, 'include', 1, 'invalid');
+    fails({ include: ['.*'], exclude: ['(ab){2,5000}'] }, 'exclude', 0, 'invalid');
+    fails({ include: ['a{99999,}'], exclude: [] }, 'include', 0, 'invalid');
+    assert.doesNotThrow(() => compileTopicPatterns({ include: ['\\{5000}'], exclude: [] }));
   });
 
   it(`limits patterns to ${TOPIC_PATTERN_MAX_LENGTH} characters and ${TOPIC_PATTERNS_MAX} per list`, () => {

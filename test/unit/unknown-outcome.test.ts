@@ -9,12 +9,14 @@ import { FerryError } from '../../shared/errors.ts';
 import { createLogger } from '../../shared/log.ts';
 import { Delivery, RetryPolicy, type DeliveryContext, type Replica, type TargetRoutes } from '../../shared/replication/delivery.ts';
 import { FlowMetrics } from '../../shared/replication/flow-metrics.ts';
-import { toReplica } from '../../shared/replication/origin.ts';
+import { taskSigner, toReplica } from '../../shared/replication/origin.ts';
+import { aesGcmCipher } from '../../shared/secrets/cipher.ts';
 import type { SourceQueue, TargetQueue } from '../../shared/replication/queues.ts';
 import type { OutgoingMessage, StoredMessage } from '../../shared/rocketmq/message.ts';
 import { RemotingConnectError, RemotingConnectionClosedError } from '../../shared/rocketmq/remoting/errors.ts';
 
 const TOPIC = 'orders';
+const signer = taskSigner(aesGcmCipher(Buffer.alloc(32, 1)), 'tenant', 't');
 const src: SourceQueue = { topic: TOPIC, brokerName: 'src-b0', address: '127.0.0.1:1', queueId: 0 };
 const TARGET: TargetQueue = { brokerName: 'dst-b0', address: '127.0.0.1:2', queueId: 0 };
 
@@ -45,7 +47,7 @@ function sourceMessage(offset: number): StoredMessage {
 const replicas = (from: number, n: number): Replica[] =>
   Array.from({ length: n }, (_, i) => {
     const m = sourceMessage(from + i);
-    return { m, out: toReplica(m, { clusterId: 'A', brokerName: src.brokerName, generation: 0 }, 'B') };
+    return { m, out: toReplica(m, { clusterId: 'A', brokerName: src.brokerName, generation: 0 }, 'B', signer, false) };
   });
 
 /**
@@ -95,7 +97,9 @@ class CrashingTarget {
       pull: async (address: string, r: { offset: number; maxMessages?: number }) => {
         this.reachable(address);
         const end = Math.min(this.stored.length, r.offset + (r.maxMessages ?? 32));
-        const messages = this.stored.slice(r.offset, end).map((o, i) => ({ queueOffset: r.offset + i, properties: o.properties ?? {} }));
+        const messages = this.stored
+          .slice(r.offset, end)
+          .map((o, i) => ({ topic: TOPIC, queueOffset: r.offset + i, properties: o.properties ?? {} }));
         return { status: 'FOUND', nextBeginOffset: end, minOffset: 0, maxOffset: this.stored.length, messages };
       },
     };
@@ -120,6 +124,7 @@ function delivery(target: CrashingTarget): Delivery {
     sourceClusterId: 'A',
     generation: 0,
     idempotentResume: true,
+    signer,
     policy: new RetryPolicy(5, 1, 5),
     metrics: new FlowMetrics('t', 'forward'),
     limiter: undefined,

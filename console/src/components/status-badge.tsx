@@ -5,6 +5,7 @@ import type { TaskView as Task } from '../../../shared/api/contract.ts';
 const LABELS: Record<Task['status'], string> = {
   initializing: 'Initializing',
   running: 'Running',
+  stopping: 'Stopping',
   stopped: 'Stopped',
   start_failed: 'Start failed',
   deleting: 'Deleting',

@@ -16,6 +16,7 @@ import { CatchUpTable } from '../components/catch-up.tsx';
 import { Chart } from '../components/chart.tsx';
 import { EndpointDetails } from '../components/endpoint.tsx';
 import { HealthBadge } from '../components/health-badge.tsx';
+import { Failover } from '../components/failover.tsx';
 import { OffsetSync } from '../components/offset-sync.tsx';
 import { StatusBadge } from '../components/status-badge.tsx';
 import { TaskActions } from '../components/task-actions.tsx';
@@ -126,6 +127,7 @@ export function TaskDetails({ id }: { id: string }) {
       <Monitoring task={task} metrics={metrics} range={rangeOf(rangeKey)} onRange={setRangeKey} />
       <MetadataSync items={metadata} />
       <OffsetSync items={offsets} />
+      <Failover task={task} onChanged={() => void load()} />
       <Failures taskId={task.id} items={failures} onChanged={() => void load()} />
       <AuditTrail items={events} />
     </section>
@@ -424,7 +426,7 @@ function AuditTrail({ items }: { items: AuditEventView[] }) {
           {items.map((e) => (
             <tr key={e.id} data-action={e.action}>
               <td>{formatTime(e.at)}</td>
-              <td>{e.actor}</td>
+              <td>{e.actorLabel ? `${e.actor} (${e.actorLabel})` : e.actor}</td>
               <td>{e.action}</td>
               <td>{changes(e.before, e.after)}</td>
             </tr>

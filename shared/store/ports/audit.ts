@@ -4,7 +4,10 @@ export interface AuditEvent {
   id: number;
   taskId: string;
   tenant: string;
+  /** `token:<id>` for a request made with an API token; a system name (`reconciler`, …) otherwise. */
   actor: string;
+  /** The label of the token named by `actor` (`token:<id>`), read when the event is; null for system actors. */
+  actorLabel: string | null;
   action: string;
   at: Date;
   before: unknown;

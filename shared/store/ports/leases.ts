@@ -102,6 +102,14 @@ export interface LeaseStore {
   /** Ends the tenure now: the lease expires at once (the row stays so epochs keep growing); false when not held. */
   releaseLease(key: LeaseKey, owner: string, epoch: number): Promise<boolean>;
   listLeases(taskId: string): Promise<Lease[]>;
+  /** Leases of the task not yet released nor expired (by the database clock). */
+  liveLeaseCount(taskId: string): Promise<number>;
+  /**
+   * Fences every tenure of the task's shards: each lease's epoch goes up by one and it expires now,
+   * so nothing a holder still has in flight (a final checkpoint) is accepted any more. Used in the
+   * transaction of whatever rewrites the checkpoints unfenced (reset-offset, start-offset capture).
+   */
+  fenceLeases(taskId: string): Promise<number>;
 
   getShardPlans(taskId: string): Promise<ShardPlan[]>;
   /** Sets a flow's shard count; a new count (or a first plan) starts a new generation. */

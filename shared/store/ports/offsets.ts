@@ -68,6 +68,8 @@ export interface OffsetPairStore {
   newestOffsetPairs(taskId: string, flow: string): Promise<OffsetPair[]>;
   /** The oldest pair of every source queue of the flow that has one (pruning keeps it). */
   oldestOffsetPairs(taskId: string, flow: string): Promise<OffsetPair[]>;
+  /** Unfenced upsert of pairs, for a task no replicator runs yet (a failback task seeded with its origin's pairs, inverted). */
+  seedOffsetPairs(taskId: string, flow: string, pairs: readonly OffsetPairEntry[]): Promise<void>;
   /** Every pair of the flow, by source queue and offset (tests and diagnostics; the table is kept small). */
   listOffsetPairs(taskId: string, flow: string): Promise<OffsetPair[]>;
   /**

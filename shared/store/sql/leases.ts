@@ -198,6 +198,22 @@ export const sqlLeaseStore = (db: SqlExecutor): LeaseStore => ({
     return rows.map(toLease);
   },
 
+  async liveLeaseCount(taskId: string): Promise<number> {
+    const [row] = await db.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM leases WHERE task_id = $1 AND expires_at_ms >= ${DB_NOW_MS}`,
+      [taskId],
+    );
+    return row?.n ?? 0;
+  },
+
+  async fenceLeases(taskId: string): Promise<number> {
+    const rows = await db.query(
+      `UPDATE leases SET epoch = epoch + 1, expires_at_ms = LEAST(expires_at_ms, ${DB_NOW_MS} - 1) WHERE task_id = $1 RETURNING 1`,
+      [taskId],
+    );
+    return rows.length;
+  },
+
   async getShardPlans(taskId: string): Promise<ShardPlan[]> {
     const rows = await db.query<ShardPlanDbRow>('SELECT * FROM shard_plans WHERE task_id = $1 ORDER BY flow', [taskId]);
     return rows.map(toShardPlan);

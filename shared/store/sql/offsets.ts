@@ -107,6 +107,8 @@ const PAIR_COLUMNS = `p.task_id, p.flow, p.topic, p.broker, p.queue_id, p.source
 const DEFAULT_DENSE_SPAN = 16_384;
 
 export const sqlOffsetPairStore = (db: SqlExecutor): OffsetPairStore => ({
+  seedOffsetPairs: (taskId, flow, pairs) => insertOffsetPairs(db, taskId, flow, pairs),
+
   async findOffsetPairs(taskId: string, flow: string, queries: readonly OffsetPairQuery[]): Promise<(OffsetPair | null)[]> {
     if (queries.length === 0) return [];
     const payload = JSON.stringify(

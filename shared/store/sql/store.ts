@@ -4,6 +4,7 @@ import { FerryError } from '../../errors.ts';
 import type { SqlDatabase, SqlExecutor } from '../executor.ts';
 import type { Store } from '../store.ts';
 import { sqlAuditStore } from './audit.ts';
+import { sqlIdempotencyStore } from './idempotency.ts';
 import { sqlCheckpointStore, sqlLeaseStore } from './leases.ts';
 import { sqlMetadataStateStore } from './metadata.ts';
 import { sqlMetricsStore } from './metrics.ts';
@@ -20,6 +21,7 @@ export const sqlStore = (db: SqlExecutor, owner?: SqlDatabase): Store => ({
   ...sqlTaskStore(db),
   ...sqlAuditStore(db),
   ...sqlTokenStore(db),
+  ...sqlIdempotencyStore(db),
   ...sqlLeaseStore(db),
   ...sqlCheckpointStore(db),
   ...sqlMetricsStore(db),

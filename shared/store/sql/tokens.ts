@@ -8,6 +8,8 @@ interface TokenDbRow {
   role: string;
   label: string;
   created_at: Date;
+  expires_at: Date | null;
+  last_used_at: Date | null;
   revoked_at: Date | null;
 }
 
@@ -17,21 +19,43 @@ const toToken = (r: TokenDbRow): ApiToken => ({
   role: r.role,
   label: r.label,
   createdAt: r.created_at,
+  expiresAt: r.expires_at,
+  lastUsedAt: r.last_used_at,
   revokedAt: r.revoked_at,
 });
+
+const LIVE = 'revoked_at IS NULL AND (expires_at IS NULL OR expires_at > clock_timestamp())';
 
 export const sqlTokenStore = (db: SqlExecutor): TokenStore => ({
   async insertToken(token: NewApiToken): Promise<ApiToken> {
     const [row] = await db.query<TokenDbRow>(
-      'INSERT INTO api_tokens (token_hash, tenant, role, label) VALUES ($1, $2, $3, $4) RETURNING *',
-      [token.tokenHash, token.tenant, token.role, token.label],
+      `INSERT INTO api_tokens (token_hash, tenant, role, label, expires_at)
+       VALUES ($1, $2, $3, $4, CASE WHEN $5::float8 IS NULL THEN NULL ELSE clock_timestamp() + make_interval(days => 1) * $5::float8 END)
+       RETURNING *`,
+      [token.tokenHash, token.tenant, token.role, token.label, token.expiresInDays ?? null],
     );
     return toToken(row!);
   },
 
   async findToken(tokenHash: string): Promise<ApiToken | null> {
-    const [row] = await db.query<TokenDbRow>('SELECT * FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL', [tokenHash]);
+    const [row] = await db.query<TokenDbRow>(`SELECT * FROM api_tokens WHERE token_hash = $1 AND ${LIVE}`, [tokenHash]);
     return row ? toToken(row) : null;
+  },
+
+  async getToken(tokenHash: string): Promise<ApiToken | null> {
+    const [row] = await db.query<TokenDbRow>('SELECT * FROM api_tokens WHERE token_hash = $1', [tokenHash]);
+    return row ? toToken(row) : null;
+  },
+
+  async touchToken(tokenHash: string): Promise<boolean> {
+    // The condition makes concurrent touches of one token within a minute write once between them.
+    const rows = await db.query(
+      `UPDATE api_tokens SET last_used_at = clock_timestamp()
+       WHERE token_hash = $1 AND (last_used_at IS NULL OR last_used_at <= clock_timestamp() - interval '1 minute')
+       RETURNING 1`,
+      [tokenHash],
+    );
+    return rows.length > 0;
   },
 
   async countTokens(): Promise<number> {
