@@ -162,15 +162,27 @@ describe('Prometheus /metrics on the local runtime', () => {
 
     const status = (s: string) => one(samples, 'ferry_task_status', { task_id: id, status: s });
     assert.equal(status('running'), 1);
-    for (const s of ['initializing', 'stopped', 'start_failed', 'deleting']) assert.equal(status(s), 0, s);
+    for (const s of ['initializing', 'stopping', 'stopped', 'start_failed', 'deleting']) assert.equal(status(s), 0, s);
     assert.equal(one(samples, 'ferry_tasks', { tenant: 'default', status: 'running' }), 1);
     // Metadata sync ran when the task started: the topic is among the items it recorded.
     assert.ok(find(samples, 'ferry_metadata_items', { task_id: id, kind: 'topic' }).length > 0);
 
-    // After a stop the status follows.
-    assert.equal((await api('POST', `/v1/tasks/${id}/stop`)).status, 202);
+    // After a stop the status follows: `stopping` while the replicator still holds its lease, then `stopped`.
+    const answer = await api('POST', `/v1/tasks/${id}/stop`);
+    assert.equal(answer.status, 202);
+    const stopping = parseExposition((await scrape()).text).samples;
+    const now = (await api('GET', `/v1/tasks/${id}`)).body.status as string;
+    assert.ok(['stopping', 'stopped'].includes(now), now);
+    assert.equal(one(stopping, 'ferry_task_status', { task_id: id, status: 'running' }), 0);
+    assert.equal(
+      one(stopping, 'ferry_task_status', { task_id: id, status: 'stopping' }) +
+        one(stopping, 'ferry_task_status', { task_id: id, status: 'stopped' }),
+      1,
+    );
+    await waitForStatus(api, id, 'stopped');
     const stopped = parseExposition((await scrape()).text).samples;
     assert.equal(one(stopped, 'ferry_task_status', { task_id: id, status: 'stopped' }), 1);
+    assert.equal(one(stopped, 'ferry_task_status', { task_id: id, status: 'stopping' }), 0);
     assert.equal(one(stopped, 'ferry_task_status', { task_id: id, status: 'running' }), 0);
 
     // Same tokens as the API; another tenant sees none of this tenant's tasks.

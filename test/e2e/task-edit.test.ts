@@ -75,10 +75,10 @@ describe('editing a stopped task on real clusters', () => {
     b?.remoting.close();
   });
 
-  /** Stop, then wait for the replicators to notice and exit (as a person would before editing). */
+  /** Stop, then wait for the replicators to let go (`stopping` → `stopped`), as a person would before editing. */
   const stop = async (id: string) => {
     assert.equal((await api('POST', `/v1/tasks/${id}/stop`)).status, 202);
-    await new Promise((r) => setTimeout(r, 3000));
+    await waitForStatus(api, id, 'stopped');
   };
   const patch = async (id: string, body: Record<string, unknown>) => {
     const r = await api('PATCH', `/v1/tasks/${id}`, body);

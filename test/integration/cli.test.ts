@@ -10,7 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import { freePortBlock } from '../testbed/ports.ts';
 import type { OutgoingMessage } from '../../shared/rocketmq/message.ts';
 import { client, startRuntime, type Runtime } from '../support/runtime.ts';
-import { endpointOf, side, type Side } from '../support/sides.ts';
+import { endpointOf, side, waitForStatus, type Side } from '../support/sides.ts';
 import { testCluster } from '../support/testbed.ts';
 
 const BIN = join(import.meta.dirname, '..', '..', 'bin', 'ferry.mjs');
@@ -163,7 +163,9 @@ describe('ferry CLI over the local runtime', () => {
 
     const stop = await ferry(['tasks', 'stop', id]);
     assert.equal(stop.code, 0, stop.stderr);
-    assert.match(stop.stdout.split('\n')[1]!, new RegExp(`^${id}\\s+${name}\\s+stopped\\s`));
+    // `stopping` while the replicator still holds its lease; then `stopped`.
+    assert.match(stop.stdout.split('\n')[1]!, new RegExp(`^${id}\\s+${name}\\s+(stopping|stopped)\\s`));
+    await waitForStatus(api, id, 'stopped');
 
     // Compare the table with the API's series as it was just before and just after the CLI ran
     // (a stopped replicator may still flush once as it exits; then the two differ and we look again).
@@ -264,7 +266,8 @@ describe('ferry CLI over the local runtime', () => {
   it('tasks stop --json, then delete', async () => {
     const stop = await ferry(['tasks', 'stop', id, '--json']);
     assert.equal(stop.code, 0, stop.stderr);
-    assert.equal(JSON.parse(stop.stdout).status, 'stopped');
+    assert.ok(['stopping', 'stopped'].includes(JSON.parse(stop.stdout).status), stop.stdout);
+    await waitForStatus(api, id, 'stopped');
     const del = await ferry(['tasks', 'delete', id, '--yes']);
     assert.equal(del.code, 0, del.stderr);
     assert.equal(del.stdout, `Deleted ${id}.\n`);
