@@ -16,6 +16,7 @@ import type {
   LeaseHolder,
   LeaseStore,
   MetricsStore,
+  NewParkedMessage,
   ParkedStore,
   TaskRow,
   TaskStore,
@@ -93,16 +94,18 @@ export class ShardRun {
     const pairs = spec.offsetSync?.enabled === false ? undefined : new OffsetPairRecorder();
     this.checkpoints = new CheckpointWriter(deps.store, holder, CHECKPOINT_INTERVAL_MS, (err) => this.failed(err), pairs);
     const shards = Math.max(1, (job.shards ?? 1) * flowsOf(spec).length);
+    // What both deliveries share: retries, metrics, the task's TPS share, and where failures are parked.
+    const common = {
+      policy: new RetryPolicy(opts.sendAttempts),
+      metrics,
+      limiter: spec.tpsLimit ? new RateLimiter(spec.tpsLimit / shards) : undefined,
+      log,
+      stopped: () => this.stop !== undefined,
+      park: (m: Omit<NewParkedMessage, 'taskId' | 'flow'>) =>
+        deps.store.parkMessage({ taskId: job.taskId, flow: job.flow, ...m }).then(() => undefined),
+    };
     if (isGrpcConnection(target)) {
-      this.delivery = new GrpcDelivery({
-        target,
-        policy: new RetryPolicy(opts.sendAttempts),
-        metrics,
-        limiter: spec.tpsLimit ? new RateLimiter(spec.tpsLimit / shards) : undefined,
-        log,
-        stopped: () => this.stop !== undefined,
-        park: (m) => deps.store.parkMessage({ taskId: job.taskId, flow: job.flow, ...m }).then(() => undefined),
-      });
+      this.delivery = new GrpcDelivery({ target, ...common });
       return;
     }
     this.delivery = new Delivery({
@@ -112,12 +115,7 @@ export class ShardRun {
       generation: spec.replayGeneration ?? 0,
       idempotentResume: spec.idempotentResume,
       signer: deps.signer,
-      policy: new RetryPolicy(opts.sendAttempts),
-      metrics,
-      limiter: spec.tpsLimit ? new RateLimiter(spec.tpsLimit / shards) : undefined,
-      log,
-      stopped: () => this.stop !== undefined,
-      park: (m) => deps.store.parkMessage({ taskId: job.taskId, flow: job.flow, ...m }).then(() => undefined),
+      ...common,
       requestMetadataSync: deps.requestMetadataSync && (() => deps.requestMetadataSync!(job.taskId)),
       pairs,
     });
