@@ -5,7 +5,7 @@
 // restarted while a replicator-like loop keeps renewing a lease and writing checkpoints: the writes
 // fail while it is down, then go on through fresh connections, and nothing is lost or re-ordered.
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, chmodSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -18,6 +18,13 @@ import { throwawayPostgres, type Throwaway } from '../support/databases.ts';
 import { plainTaskSpec } from '../support/task-spec.ts';
 
 const PG_BIN = '/usr/lib/postgresql/15/bin';
+/** Runs a command to its exit without blocking the event loop; stdio ignored, as for asPg below. */
+const run = (cmd: string, args: string[]) =>
+  new Promise<void>((resolve, reject) => {
+    const child = spawn(cmd, args, { stdio: 'ignore' });
+    child.on('error', reject);
+    child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${cmd} exited with ${code}`))));
+  });
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 describe('PostgreSQL statement and connect timeouts', () => {
@@ -113,9 +120,15 @@ describe('PostgreSQL restarted mid-stream (a private throwaway instance)', { ski
       let acknowledged = 0;
       let failures = 0;
       let restarted = false;
+      // Asynchronous, so the loop below keeps calling while the server is down (a synchronous
+      // pg_ctl would block the event loop through the whole restart and no call would see it).
       const restart = (async () => {
         await sleep(500);
-        pgCtl('-m', 'fast', 'restart', '-o', `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off`);
+        const args = ['-D', join(dir, 'data'), '-w', '-t', '60', '-m', 'fast', 'restart'];
+        args.push('-l', join(dir, 'log'), '-o', `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off`);
+        const pgCtlPath = join(PG_BIN, 'pg_ctl');
+        if (process.getuid?.() === 0) await run('runuser', ['-u', 'postgres', '--', pgCtlPath, ...args]);
+        else await run(pgCtlPath, args);
         restarted = true;
       })();
       const deadline = Date.now() + 60_000;
