@@ -1,4 +1,5 @@
 // Runtime configuration, read once at start-up from the environment and validated.
+import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { CLOUD_DEFAULT_ALLOW, LOCAL_DEFAULT_ALLOW, parseRange } from './egress/policy.ts';
@@ -281,4 +282,12 @@ export function tencentDeploymentEnv(env: NodeJS.ProcessEnv = process.env): Tenc
     FERRY_TENCENT_API_ENDPOINT,
     FERRY_TENCENT_CLUSTERS,
   };
+}
+
+/**
+ * This process's runtime id: a replicator child gets its parent runtime's in FERRY_RUNTIME_ID; a
+ * runtime's own is its host and pid. Lease owners start with it (replication/runtime-share.ts).
+ */
+export function runtimeId(env: NodeJS.ProcessEnv = process.env): string {
+  return env.FERRY_RUNTIME_ID || `${hostname()}-${process.pid}`;
 }

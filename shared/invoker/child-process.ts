@@ -3,6 +3,7 @@
 // asking (over the IPC channel) for its successor, which this invoker then starts like any job.
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Logger } from '../log.ts';
+import { runtimeId } from '../config.ts';
 import { ReplicatorJobSchema, type Invoker, type ReplicatorJob } from './invoker.ts';
 
 export interface ChildProcessInvokerOptions {
@@ -34,7 +35,8 @@ export class ChildProcessInvoker implements Invoker {
     if (this.closed || this.live.has(key)) return;
     const out = this.opts.output ?? 'inherit';
     const child = spawn(process.execPath, [...this.opts.args, JSON.stringify(job)], {
-      env: { ...this.opts.env },
+      // The child's leases are this runtime's (runtime-share.ts).
+      env: { FERRY_RUNTIME_ID: runtimeId(), ...this.opts.env },
       stdio: ['ignore', out, out, 'ipc'],
     });
     this.live.set(key, child);

@@ -5,8 +5,8 @@
 // stay, so when it is started again the first cycle picks up every create, change and delete
 // made on either cluster meanwhile, as a diff against the state it last saw.
 import type { TaskRow, TaskStore } from '../store/store.ts';
-import { runFairly } from '../tasks/fair-pool.ts';
-import { deploymentKeysPolicy, deploymentKeysRefusal } from '../tencent-cloud/cluster-policy.ts';
+import { runFairly, withinDeadline } from '../tasks/fair-pool.ts';
+import { taskKeysRefusal } from '../tencent-cloud/cluster-policy.ts';
 import { syncTaskMetadata, type MetadataSyncDeps, type MetadataSyncResult } from './sync.ts';
 
 export interface MetadataSyncRunOptions {
@@ -14,7 +14,11 @@ export interface MetadataSyncRunOptions {
   concurrency?: number;
   /** Epoch ms after which no further task is started (the function's time budget); the rest wait for the next tick. */
   stopAt?: number;
+  /** How long one task's cycle may take before its worker moves on (its clusters' clients are closed). Default 60 s. */
+  taskDeadlineMs?: number;
 }
+
+const TASK_DEADLINE_MS = 60_000;
 
 export interface MetadataSyncSummary {
   tasks: number;
@@ -51,13 +55,21 @@ export async function runMetadataSync(deps: MetadataSyncRunDeps, opts: MetadataS
     async (task) => {
       if (opts.stopAt !== undefined && Date.now() >= opts.stopAt) return;
       // The operator may have narrowed FERRY_TENCENT_CLUSTERS since the task started: no cycle with the deployment's keys then.
-      const refused = keysRefusal(task);
+      const refused = taskKeysRefusal(task.tenant, task.spec);
       if (refused) {
-        errors.push({ taskId: task.id, error: refused });
+        errors.push({ taskId: task.id, error: refused.reason });
         return;
       }
+      const ms = opts.taskDeadlineMs ?? TASK_DEADLINE_MS;
       try {
-        results.push(await syncTaskMetadata(task, deps));
+        const late = new Error(`the metadata sync cycle did not finish within ${ms / 1000} s`);
+        const r = await withinDeadline<MetadataSyncResult | Error>(
+          ms,
+          (signal) => syncTaskMetadata(task, deps, signal),
+          () => late,
+        );
+        if (r instanceof Error) throw r;
+        results.push(r);
       } catch (err) {
         errors.push({ taskId: task.id, error: err instanceof Error ? err.message : String(err) });
       }
@@ -89,15 +101,6 @@ export async function runMetadataSync(deps: MetadataSyncRunDeps, opts: MetadataS
     'metadata sync run',
   );
   return summary;
-}
-
-function keysRefusal(task: TaskRow): string | undefined {
-  const { policy, deploymentKeys } = deploymentKeysPolicy();
-  for (const side of ['source', 'target'] as const) {
-    const why = deploymentKeysRefusal(`${side}.clusterId`, task.spec[side], task.tenant, policy, deploymentKeys);
-    if (why) return why;
-  }
-  return undefined;
 }
 
 function countBy(xs: readonly string[]): Record<string, number> {

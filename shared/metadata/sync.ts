@@ -86,7 +86,8 @@ const LEASE_TTL_MS = 5 * 60_000;
 const PROCESS_OWNER = `metadata-sync-${randomUUID()}`;
 const SIDES: readonly ClusterSide[] = ['source', 'target'];
 
-export async function syncTaskMetadata(task: TaskRow, deps: MetadataSyncDeps): Promise<MetadataSyncResult> {
+/** `signal`: the run gave up on this cycle (its deadline); the clusters' clients are closed so it ends soon. */
+export async function syncTaskMetadata(task: TaskRow, deps: MetadataSyncDeps, signal?: AbortSignal): Promise<MetadataSyncResult> {
   const t0 = Date.now();
   const result = (outcome: MetadataSyncOutcome, extra: Partial<MetadataSyncResult> = {}): MetadataSyncResult => ({
     taskId: task.id,
@@ -115,13 +116,18 @@ export async function syncTaskMetadata(task: TaskRow, deps: MetadataSyncDeps): P
   if (!lease) return result('busy');
 
   const admins: Partial<Record<ClusterSide, ClusterAdmin>> = {};
+  const closeAdmins = () => {
+    for (const a of Object.values(admins)) a.close();
+  };
+  signal?.addEventListener('abort', closeAdmins, { once: true });
   try {
     return await cycle(task, spec, deps, admins, { key, owner, epoch: lease.epoch }, result);
   } catch (err) {
     if (isFerryError(err, 'NOT_FOUND')) return result('gone');
     throw err;
   } finally {
-    for (const a of Object.values(admins)) a.close();
+    signal?.removeEventListener('abort', closeAdmins);
+    closeAdmins();
     await deps.store.releaseLease(key, owner, lease.epoch).catch(() => false);
   }
 }

@@ -24,12 +24,14 @@ import type {
   TaskStore,
   Transactional,
 } from '../store/store.ts';
-import { runFairly } from '../tasks/fair-pool.ts';
+import { runFairly, withinDeadline } from '../tasks/fair-pool.ts';
+import { taskKeysRefusal } from '../tencent-cloud/cluster-policy.ts';
 import type { TaskSpec } from '../tasks/model.ts';
 import { shardCountFor } from './assignment.ts';
 import { flowsOf } from './flows.ts';
 import { checkHealth, type HealthOptions } from './health-check.ts';
 import { listSourceQueues } from './queues.ts';
+import { RuntimeShare, type RuntimeShareOptions } from './runtime-share.ts';
 import { clustersProblem, filterProblem } from './start-checks.ts';
 import { startCheckpoints, type StartPosition } from './start-offsets.ts';
 
@@ -55,6 +57,8 @@ export interface ReconcilerOptions {
   health?: HealthOptions;
   /** A task's start checks that have not finished by then fail its start (default 15 s). */
   startCheckDeadlineMs?: number;
+  /** Set where several runtimes dispatch to their own replicators (self-hosted): each takes its share. */
+  share?: RuntimeShareOptions;
 }
 
 export interface ReconcileSummary {
@@ -82,6 +86,8 @@ export async function reconcile(deps: ReconcilerDeps, opts: ReconcilerOptions): 
   const byStatus: Record<TaskStatus, number> = { initializing: 0, running: 0, stopping: 0, stopped: 0, start_failed: 0, deleting: 0 };
   const summary: ReconcileSummary = { tasks: 0, started: 0, failed: 0, dispatched: 0, byStatus };
   const running: TaskRow[] = [];
+  // Self-hosted runtimes on one database: this one's share of the unheld shards (runtime-share.ts).
+  const share = opts.share && new RuntimeShare(opts.share, await deps.store.heartbeatRuntime(opts.share.self, opts.share.heartbeatTtlMs));
   const tasks = await deps.store.listAllTasks({ onUndecodable: (err) => deps.log.error({ err }, 'stored task unreadable') });
   // Start checks wait on clusters (a silent one for their whole deadline): they run side by side,
   // fairly across tenants, while the running tasks are dispatched.
@@ -117,7 +123,16 @@ export async function reconcile(deps: ReconcilerDeps, opts: ReconcilerOptions): 
     let status = task.status;
     try {
       if (task.desiredState === 'running' && task.status === 'running') {
-        summary.dispatched += await dispatch(task, deps, opts);
+        // The operator may have narrowed FERRY_TENCENT_CLUSTERS since the start: the task's
+        // replicators stop at their next state check (within seconds) instead of using the keys on.
+        const refused = taskKeysRefusal(task.tenant, task.spec);
+        if (refused) {
+          await update(task, deps, 'start-failed', { status: 'start_failed', statusReason: refused.reason });
+          deps.log.warn({ taskId: task.id, reason: refused.reason }, 'task stopped: its cluster is no longer allowed');
+          status = 'start_failed';
+          continue;
+        }
+        summary.dispatched += await dispatch(task, deps, opts, share);
         running.push(task);
       } else if (task.status === 'stopping' && (await finishStop(task, deps))) status = 'stopped';
     } catch (err) {
@@ -199,7 +214,7 @@ async function finishStop(task: TaskRow, deps: ReconcilerDeps): Promise<boolean>
   return true;
 }
 
-async function dispatch(task: TaskRow, deps: ReconcilerDeps, opts: ReconcilerOptions): Promise<number> {
+async function dispatch(task: TaskRow, deps: ReconcilerDeps, opts: ReconcilerOptions, share: RuntimeShare | undefined): Promise<number> {
   const spec = task.spec;
   const [leases, plans, queues, retryFlows] = await Promise.all([
     deps.store.listLeases(task.id),
@@ -239,7 +254,12 @@ async function dispatch(task: TaskRow, deps: ReconcilerDeps, opts: ReconcilerOpt
     // A new layout starts once every shard of the old one has stopped (they notice within seconds).
     if (live.some((l) => l.generation !== plan.generation)) continue;
     for (let shard = 0; shard < plan.shardCount; shard++) {
-      if (live.some((l) => l.shard === shard) || !due(`${task.id}/${flow.id}/${plan.generation}/${shard}`)) continue;
+      const key = `${task.id}/${flow.id}/${plan.generation}/${shard}`;
+      if (live.some((l) => l.shard === shard)) {
+        share?.held(key);
+        continue;
+      }
+      if ((share && !share.take(key)) || !due(key)) continue;
       await deps.invoker.invokeReplicator({
         tenant: task.tenant,
         taskId: task.id,
@@ -267,20 +287,12 @@ async function checkWithin(
   ms: number,
   check: (signal: AbortSignal, step: (what: string) => void) => Promise<string | undefined>,
 ): Promise<string | undefined> {
-  const abort = new AbortController();
   let doing = 'checking the task';
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<string>((resolve) => {
-    timer = setTimeout(() => {
-      resolve(`the start checks did not finish within ${ms / 1000} s (still ${doing})`);
-      abort.abort();
-    }, ms);
-  });
-  try {
-    return await Promise.race([check(abort.signal, (what) => (doing = what)), late]);
-  } finally {
-    clearTimeout(timer);
-  }
+  return withinDeadline(
+    ms,
+    (signal) => check(signal, (what) => (doing = what)),
+    () => `the start checks did not finish within ${ms / 1000} s (still ${doing})`,
+  );
 }
 
 /** Writes the reconciler's decision against the version it read, with an audit event. */

@@ -1,7 +1,6 @@
 // One replicator invocation. A copy job leases one shard of a flow (under the flow's current shard
 // layout), runs it until the time budget is nearly spent or the task stops, then releases the
 // lease and hands over to the next invocation. A retry-parked job re-sends parked messages.
-import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { connectEndpoint } from '../clusters/connect.ts';
 import { connectGrpcEndpoint } from '../clusters/grpc-connect.ts';
@@ -14,6 +13,7 @@ import { FlowMetrics, type FlowTotals } from './flow-metrics.ts';
 import { retryParked } from './parked-retry.ts';
 import { sleep } from './delivery.ts';
 import { taskSigner } from './origin.ts';
+import { runtimeId } from '../config.ts';
 import { ShardRun, type ShardExit } from './shard-run.ts';
 
 export interface ReplicatorDeps {
@@ -100,7 +100,8 @@ export async function runReplicator(job: ReplicatorJob, deps: ReplicatorDeps, op
     return report('retried', { task: about, totals: metrics.invocationTotals() });
   }
 
-  const owner = `${hostname()}-${process.pid}-${randomBytes(4).toString('hex')}`;
+  // Starts with the runtime's id: several runtimes on one database count their own leases by it.
+  const owner = `${runtimeId()}-${randomBytes(4).toString('hex')}`;
   const key = { taskId: job.taskId, flow: job.flow, shard: job.shard };
   const request = { ...key, owner, ttlMs: ttl, generation: job.generation ?? 0 };
   let lease = await deps.store.acquireLease(request);

@@ -4,7 +4,7 @@
 import { join } from 'node:path';
 import { RateLimiter } from '../api/rate-limit.ts';
 import type { ApiDeps } from '../api/router.ts';
-import { loadConfig, type FerryConfig } from '../config.ts';
+import { loadConfig, runtimeId, type FerryConfig } from '../config.ts';
 import { EgressPolicy, installEgressPolicy } from '../egress/policy.ts';
 import { createInvoker } from '../invoker/index.ts';
 import type { Invoker, ReplicatorJob } from '../invoker/invoker.ts';
@@ -115,6 +115,16 @@ export async function composeFerry(config: FerryConfig, opts: ComposeOptions = {
         {
           redispatchAfterMs: config.leaseTtlMs,
           health: { unreachableAfterMs: config.healthUnreachableMs, lagWithoutProgressMs: config.healthLagMs },
+          // Self-hosted runtimes run the replicators they dispatch: several on one database share the shards.
+          ...(config.invoker === 'local' || config.invoker === 'process'
+            ? {
+                share: {
+                  self: runtimeId(),
+                  heartbeatTtlMs: Math.max(3 * config.reconcileIntervalMs, 2000),
+                  takeoverMs: 2 * config.leaseTtlMs,
+                },
+              }
+            : {}),
         },
       );
       await emf.write(reconcilerRecords(summary, Date.now() - started));

@@ -64,3 +64,24 @@ export async function runFairly<T>(
     fill();
   });
 }
+
+/**
+ * `work`'s result, or `late()`'s once `ms` have passed — so one task's silent clusters hold its
+ * worker for at most its deadline. The signal tells `work` to close what it waits on; whatever it
+ * still does after that is no longer awaited.
+ */
+export async function withinDeadline<T>(ms: number, work: (signal: AbortSignal) => Promise<T>, late: () => T): Promise<T> {
+  const abort = new AbortController();
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<T>((resolve) => {
+    timer = setTimeout(() => {
+      resolve(late());
+      abort.abort();
+    }, ms);
+  });
+  try {
+    return await Promise.race([work(abort.signal), deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

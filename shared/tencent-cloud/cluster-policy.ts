@@ -81,6 +81,21 @@ export function deploymentKeysRefusal(
   );
 }
 
+/** The first side of a stored task that may no longer use the deployment's keys (the list is read at each call). */
+export function taskKeysRefusal(
+  tenant: string,
+  sides: { source: TencentEndpointKeys; target: TencentEndpointKeys },
+  env: TencentDeploymentEnv = tencentDeploymentEnv(),
+): { field: string; reason: string } | undefined {
+  const { policy, deploymentKeys } = deploymentKeysPolicy(env);
+  for (const side of ['source', 'target'] as const) {
+    const field = `${side}.clusterId`;
+    const reason = deploymentKeysRefusal(field, sides[side], tenant, policy, deploymentKeys);
+    if (reason) return { field, reason };
+  }
+  return undefined;
+}
+
 /**
  * FORBIDDEN naming `source.clusterId` / `target.clusterId` when a side would use the deployment's keys
  * for a cluster not listed for the tenant.
@@ -90,9 +105,6 @@ export function refuseUnlistedTencentClusters(
   sides: { source: TencentEndpointKeys; target: TencentEndpointKeys },
   env: TencentDeploymentEnv = tencentDeploymentEnv(),
 ): void {
-  const { policy, deploymentKeys } = deploymentKeysPolicy(env);
-  for (const side of ['source', 'target'] as const) {
-    const why = deploymentKeysRefusal(`${side}.clusterId`, sides[side], tenant, policy, deploymentKeys);
-    if (why) throw new FerryError('FORBIDDEN', why, `${side}.clusterId`);
-  }
+  const refused = taskKeysRefusal(tenant, sides, env);
+  if (refused) throw new FerryError('FORBIDDEN', refused.reason, refused.field);
 }

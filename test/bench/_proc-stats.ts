@@ -56,6 +56,15 @@ export function peakRssKb(pid: number): number {
   }
 }
 
+/** Current resident set (VmRSS) of a live process in KiB; 0 when it is gone. */
+export function rssKb(pid: number): number {
+  try {
+    return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
+  } catch {
+    return 0;
+  }
+}
+
 /** Pids of this process's direct children whose command line contains every one of `words`. */
 export function childPidsMatching(words: readonly string[]): number[] {
   const out: number[] = [];

@@ -1,4 +1,4 @@
-// `npm run bench -- replication [count]`: Ferry's replicator vs a Java pull→send pipe (FerryPeer
+// `npm run bench -- replication [count]` (`--grpc`: the gRPC routes, test/bench/_grpc.ts): Ferry's replicator vs a Java pull→send pipe (FerryPeer
 // bench-pipe: DefaultLitePullConsumer + DefaultMQProducer, one sender thread per queue) between two
 // fresh 5.3.3 clusters, 1 KiB messages over 8 queues. With FERRY_TESTBED set (a shared, busy
 // machine) the test bed's 5.3.3 pair is used instead: `v5` → `v5acl`.
@@ -66,6 +66,7 @@ import { TESTBED_ENV, testCluster } from '../support/testbed.ts';
 import { childPidsMatching, childrenCpuSeconds, machineBusySeconds, peakRssKb, sampleCpu } from './_proc-stats.ts';
 import type { Bench } from './run.ts';
 import { startPair } from './_clusters.ts';
+import { grpcBench } from './_grpc.ts';
 
 const QUEUES = 8;
 const BODY = Buffer.alloc(1024, 'r');
@@ -384,6 +385,8 @@ class BenchInvoker extends ChildProcessInvoker {
 }
 
 const bench: Bench = async (args) => {
+  // The gRPC routes (and their soak) are measured on their own: test/bench/_grpc.ts.
+  if (args.includes('--grpc')) return grpcBench(args.filter((a) => a !== '--grpc'));
   const count = Number(args.find((a) => /^\d+$/.test(a)) ?? 100_000);
   const shared = Boolean(process.env[TESTBED_ENV]);
   const owned: RocketMQCluster[] = [];

@@ -98,6 +98,32 @@ storeContract('LeaseStore and CheckpointStore', (db) => {
     });
   });
 
+  describe('runtimes', () => {
+    it('lists the runtimes seen within the TTL, each with the live leases its owners hold', async () => {
+      const t = await store.insertTask(newTask('t-runtimes'));
+      const a = `rt-a-${Date.now()}`;
+      const b = `rt-b-${Date.now()}`;
+      await store.heartbeatRuntime(b, 60_000);
+      for (const [shard, owner] of [
+        [0, `${a}-1111`],
+        [1, `${a}-2222`],
+        [2, `${b}-3333`],
+        [3, `${a}x-4444`], // another runtime whose id merely starts with a's
+      ] as const)
+        assert.ok(await store.acquireLease({ taskId: t.id, flow: 'a->b', shard, owner, ttlMs: 60_000 }));
+      const released = await store.acquireLease({ taskId: t.id, flow: 'a->b', shard: 4, owner: `${a}-5555`, ttlMs: 60_000 });
+      assert.ok(await store.releaseLease({ taskId: t.id, flow: 'a->b', shard: 4 }, `${a}-5555`, released!.epoch));
+      const seen = (await store.heartbeatRuntime(a, 60_000)).filter((r) => r.id === a || r.id === b);
+      assert.deepEqual(seen, [
+        { id: a, leases: 2 },
+        { id: b, leases: 1 },
+      ]);
+      await sleep(300);
+      const fresh = (await store.heartbeatRuntime(a, 200)).filter((r) => r.id === a || r.id === b);
+      assert.deepEqual(fresh, [{ id: a, leases: 2 }], 'b was not seen within 200 ms');
+    });
+  });
+
   describe('shard plans', () => {
     it(
       'starts a new generation on a new count; older leases can no longer renew or checkpoint, and the new layout waits for ' + 'them',

@@ -146,7 +146,16 @@ async function scenario(opts: { messages: number; kills: number; idempotentResum
           linesOf(l, 'replicator invocation done').length === 0
         );
       });
-      const victim = victims[Math.floor(Math.random() * victims.length)];
+      // …and has copied something itself: an idle tenure writes no checkpoint (nothing moved for its
+      // queues since it took them), so killing it would interrupt nothing.
+      const written = await store.getCheckpoints(task.id, 'forward');
+      const copied = victims.filter((l) => {
+        const epoch = Number(linesOf(l, 'shard lease taken')[0]!.entry.epoch);
+        return written.some(
+          (c) => c.epoch === epoch && !c.exact && isOwnQueue({ topic: c.topic, brokerName: c.broker, queueId: c.queueId }, l.job),
+        );
+      });
+      const victim = copied[Math.floor(Math.random() * copied.length)];
       if (!victim || !(await invoker.kill(victim.pid))) continue;
       const at = Date.now();
       // Let a checkpoint write the victim had in flight land (or not) before reading what it left.

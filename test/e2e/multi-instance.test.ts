@@ -1,5 +1,5 @@
 // Self-hosted on several machines: three local runtimes (`npm start`, replicators in-process) on ONE
-// PostgreSQL database share a task's shards through the store's leases. One runtime is SIGKILLed
+// PostgreSQL database share a task's shards through the store's leases, each taking its share. One runtime is SIGKILLed
 // while messages stream: the survivors take its shards over once its leases expire, and the target
 // ends with every message exactly once (idempotent resume reads the target's tail).
 import assert from 'node:assert/strict';
@@ -114,6 +114,8 @@ describe('several runtimes on one database', () => {
       }
       const pids = runtimes.map((rt) => rt.pid!);
       for (const pid of live.keys()) assert.ok(pids.includes(pid), `lease owner ${pid} is one of the runtimes ${pids.join(', ')}`);
+      // Spread: each runtime dispatches only its share (shared/replication/runtime-share.ts): 2/1/1.
+      assert.deepEqual([...live.values()].sort(), [1, 1, 2], `shards per runtime: ${JSON.stringify(Object.fromEntries(live))}`);
       // The victim: the runtime holding the most shards.
       const [victimPid, victimShards] = [...live].sort((x, y) => y[1] - x[1])[0]!;
       const before = await targetCount();

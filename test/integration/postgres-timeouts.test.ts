@@ -5,26 +5,14 @@
 // restarted while a replicator-like loop keeps renewing a lease and writing checkpoints: the writes
 // fail while it is down, then go on through fresh connections, and nothing is lost or re-ordered.
 import assert from 'node:assert/strict';
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, chmodSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { PostgresDatabase } from '../../shared/store/postgres.ts';
 import { openStore } from '../../shared/store/index.ts';
-import { freePortBlock } from '../testbed/ports.ts';
 import { throwawayPostgres, type Throwaway } from '../support/databases.ts';
+import { privatePostgresAvailable, startPrivatePostgres, type PrivatePostgres } from '../support/private-postgres.ts';
 import { plainTaskSpec } from '../support/task-spec.ts';
 
-const PG_BIN = '/usr/lib/postgresql/15/bin';
-/** Runs a command to its exit without blocking the event loop; stdio ignored, as for asPg below. */
-const run = (cmd: string, args: string[]) =>
-  new Promise<void>((resolve, reject) => {
-    const child = spawn(cmd, args, { stdio: 'ignore' });
-    child.on('error', reject);
-    child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${cmd} exited with ${code}`))));
-  });
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 describe('PostgreSQL statement and connect timeouts', () => {
@@ -67,40 +55,16 @@ describe('PostgreSQL statement and connect timeouts', () => {
   });
 });
 
-/** A private PostgreSQL 15 instance in a temp dir, run as the `postgres` user when we are root. */
-function privateServerAvailable(): boolean {
-  return existsSync(join(PG_BIN, 'initdb')) && (process.getuid?.() !== 0 || spawnSync('id', ['postgres']).status === 0);
-}
-
-describe('PostgreSQL restarted mid-stream (a private throwaway instance)', { skip: !privateServerAvailable() }, () => {
-  let dir: string;
-  let port: number;
-  // stdio ignored: a server started by pg_ctl would otherwise hold our pipes open (and the call with them).
-  const asPg = (cmd: string, args: string[]) =>
-    process.getuid?.() === 0
-      ? execFileSync('runuser', ['-u', 'postgres', '--', cmd, ...args], { stdio: 'ignore' })
-      : execFileSync(cmd, args, { stdio: 'ignore' });
-  const pgCtl = (...args: string[]) => asPg(join(PG_BIN, 'pg_ctl'), ['-D', join(dir, 'data'), '-w', '-t', '60', ...args]);
-
+describe('PostgreSQL restarted mid-stream (a private throwaway instance)', { skip: !privatePostgresAvailable() }, () => {
+  let pg: PrivatePostgres;
   before(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'ferry-pg-'));
-    chmodSync(dir, 0o777);
-    port = await freePortBlock(1);
-    asPg(join(PG_BIN, 'initdb'), ['-D', join(dir, 'data'), '-A', 'trust', '-U', 'postgres', '--no-sync']);
-    pgCtl('-o', `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off`, '-l', join(dir, 'log'), 'start');
+    pg = await startPrivatePostgres();
   });
-  after(() => {
-    try {
-      pgCtl('-m', 'immediate', 'stop');
-    } catch {
-      // already down
-    }
-    rmSync(dir, { recursive: true, force: true });
-  });
+  after(() => pg?.stop());
 
   it('lease renewals and checkpoint writes fail while it is down and go on after; every acknowledged write is kept', async () => {
     const store = await openStore({
-      databaseUrl: `postgres://postgres@127.0.0.1:${port}/postgres`,
+      databaseUrl: pg.url,
       dataDir: '/unused',
       postgres: { connectTimeoutMs: 1000, statementTimeoutMs: 2000 },
     });
@@ -120,15 +84,10 @@ describe('PostgreSQL restarted mid-stream (a private throwaway instance)', { ski
       let acknowledged = 0;
       let failures = 0;
       let restarted = false;
-      // Asynchronous, so the loop below keeps calling while the server is down (a synchronous
-      // pg_ctl would block the event loop through the whole restart and no call would see it).
+      // Asynchronous, so the loop below keeps calling while the server is down.
       const restart = (async () => {
         await sleep(500);
-        const args = ['-D', join(dir, 'data'), '-w', '-t', '60', '-m', 'fast', 'restart'];
-        args.push('-l', join(dir, 'log'), '-o', `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off`);
-        const pgCtlPath = join(PG_BIN, 'pg_ctl');
-        if (process.getuid?.() === 0) await run('runuser', ['-u', 'postgres', '--', pgCtlPath, ...args]);
-        else await run(pgCtlPath, args);
+        await pg.restart();
         restarted = true;
       })();
       const deadline = Date.now() + 60_000;

@@ -46,6 +46,8 @@ describe('SCF packages', () => {
       assert.ok(!listing.includes('.map') && !listing.includes('node_modules/') && !listing.includes('__only_'), listing);
       const worker = listing.includes('regex-worker');
       assert.equal(worker, fn === 'api' || fn === 'reconciler', `regex worker in ${fn}: ${worker}`);
+      const grpc = listing.includes('grpc-client.mjs');
+      assert.equal(grpc, fn === 'reconciler' || fn === 'replicator', `gRPC client in ${fn}: ${grpc}`);
     }
     assert.ok((await run('unzip', ['-l', join(work, 'api.zip')])).stdout.includes('console/dist/index.html'));
   });

@@ -13,6 +13,8 @@ import { issueToken } from '../../shared/auth/tokens.ts';
 import { reconcilerRecords, replicatorRecords } from '../../shared/monitoring/emf-records.ts';
 import { openStore } from '../../shared/store/index.ts';
 import { throwawayPostgres, type Throwaway } from '../support/databases.ts';
+import { side } from '../support/sides.ts';
+import { testCluster } from '../support/testbed.ts';
 
 const run = promisify(execFile);
 const root = join(import.meta.dirname, '..', '..');
@@ -382,6 +384,59 @@ describe('serverless package', () => {
       } finally {
         rmSync(dir, { recursive: true, force: true });
       }
+    }
+  });
+
+  it('ships the gRPC client beside the reconciler and replicator only; without node_modules it sends and receives through a 5.x proxy', async () => {
+    for (const fn of ['api', 'reconciler', 'replicator', 'metadataSync']) {
+      const { stdout: listing } = await run('unzip', ['-l', join(out, `${fn}.zip`)]);
+      const dir = fn === 'metadataSync' ? 'metadata-sync' : fn;
+      assert.equal(listing.includes(`functions/${dir}/grpc-client.mjs`), fn === 'reconciler' || fn === 'replicator', `${fn}: ${listing}`);
+    }
+    const v5 = side(await testCluster('v5'));
+    const topic = `sls_grpc_${Date.now()}`;
+    await v5.admin.createOrUpdateTopicInCluster(v5.c.name, { topicName: topic, readQueueNums: 2, writeQueueNums: 2, perm: 6 });
+    const dir = mkdtempSync(join(tmpdir(), 'ferry-sls-grpc-'));
+    try {
+      await run('unzip', ['-q', join(out, 'replicator.zip'), '-d', dir]);
+      const bundle = readFileSync(join(dir, 'functions/replicator/handler.mjs'), 'utf8');
+      assert.ok(bundle.includes('./grpc-client.mjs'), 'the handler loads the client from beside itself');
+      // The client's own API, as library.ts uses it; a received body is checked against the proxy's
+      // CRC-32 digest (the JavaScript CRC-32 standing in for the native addon): `corrupted` says.
+      const script = `
+        const { client } = await import(${JSON.stringify(pathToFileURL(join(dir, 'functions/replicator/grpc-client.mjs')).href)});
+        const lib = 'Producer' in client ? client : client.default;
+        const quiet = { info() {}, debug() {}, warn() {}, error() {} };
+        const endpoints = ${JSON.stringify(v5.c.grpcEndpoint)};
+        const topic = ${JSON.stringify(topic)};
+        const consumer = new lib.SimpleConsumer({ endpoints, namespace: '', consumerGroup: topic + '_g', awaitDuration: 2000, logger: quiet,
+          subscriptions: new Map([[topic, new lib.FilterExpression('*')]]) });
+        await consumer.startup();
+        const producer = new lib.Producer({ endpoints, namespace: '', logger: quiet });
+        await producer.startup();
+        const body = Buffer.from('bundled client ' + Date.now());
+        const receipt = await producer.send({ topic, body, tag: 't' });
+        let got;
+        for (let i = 0; i < 30 && !got; i++)
+          for (const v of await consumer.receive(16, 10000)) {
+            if (Buffer.from(v.body).equals(body)) got = v;
+            await consumer.ack(v);
+          }
+        console.log(JSON.stringify({ sent: receipt.messageId, got: got?.messageId, corrupted: got?.corrupted }));
+        await producer.shutdown();
+        await consumer.shutdown();
+        process.exit(0);`;
+      const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script], {
+        cwd: dir,
+        env: { PATH: process.env.PATH, HOME: dir },
+        timeout: 120_000,
+      });
+      const r = JSON.parse(stdout.trim().split('\n').at(-1)!) as { sent: string; got?: string; corrupted?: boolean };
+      assert.equal(r.got, r.sent, 'the message sent came back');
+      assert.equal(r.corrupted, false, 'its body checksum matched');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+      v5.remoting.close();
     }
   });
 });

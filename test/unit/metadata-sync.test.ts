@@ -23,6 +23,9 @@ const topic = (name: string, q = 4): TopicItem => ({ kind: 'topic', name, readQu
 class FakeCluster {
   topics = new Map<string, MetadataEntry>();
   unreachable = false;
+  /** A black hole: reads wait until the admin is closed. */
+  silent = false;
+  closed = 0;
   failWrites = new Set<string>();
   writes: string[] = [];
   constructor(
@@ -32,9 +35,11 @@ class FakeCluster {
     for (const t of items) this.topics.set(t.name, t);
   }
   admin(): ClusterAdmin {
+    let onClose: () => void = () => undefined;
     return {
       clusterId: this.id,
       readSnapshot: async (): Promise<ClusterSnapshot> => {
+        if (this.silent) await new Promise((_, reject) => (onClose = () => reject(new Error('remoting client is closed'))));
         if (this.unreachable) throw new Error(`connect ECONNREFUSED (${this.id})`);
         return {
           clusterId: this.id,
@@ -51,7 +56,10 @@ class FakeCluster {
         if (a.op === 'delete') this.topics.delete(a.name);
         else this.topics.set(a.name, a.item!);
       },
-      close: () => undefined,
+      close: () => {
+        this.closed++;
+        onClose();
+      },
     };
   }
 }
@@ -245,5 +253,29 @@ describe('metadata sync shell', () => {
     for (const t of [stopped, failed, deleting]) assert.ok(!ran.has(t.id), `${t.status} task not synced`);
     assert.ok(clusters.get('s5b')!.topics.has('from_running'));
     assert.equal(clusters.get('s5c')!.topics.size, 0);
+  });
+
+  it('a task whose clusters never answer holds its worker only until its deadline; its clients are closed, its lease released', async () => {
+    const hole = new FakeCluster('s6a', topic('never_read'));
+    hole.silent = true;
+    clusters
+      .set('s6a', hole)
+      .set('s6b', new FakeCluster('s6b'))
+      .set('s6c', new FakeCluster('s6c', topic('after_the_hole')))
+      .set('s6d', new FakeCluster('s6d'));
+    const stuck = await newTask('s6a', 's6b');
+    const next = await newTask('s6c', 's6d');
+    const summary = await runMetadataSync(deps(), { concurrency: 1, taskDeadlineMs: 300 });
+    assert.deepEqual(
+      summary.errors.filter((e) => e.taskId === stuck.id).map((e) => e.error),
+      ['the metadata sync cycle did not finish within 0.3 s'],
+    );
+    assert.equal(summary.results.find((r) => r.taskId === next.id)?.outcome, 'ok', 'the next task got its cycle');
+    assert.ok(clusters.get('s6d')!.topics.has('after_the_hole'));
+    assert.ok(hole.closed >= 1, 'the silent side was closed at the deadline');
+    // The abandoned cycle ended and let its lease go: the next cycle is not answered busy.
+    hole.silent = false;
+    for (let i = 0; i < 50 && (await syncTaskMetadata(stuck, deps())).outcome === 'busy'; i++) await new Promise((r) => setTimeout(r, 20));
+    assert.ok(clusters.get('s6b')!.topics.has('never_read'), 'synced once the cluster answers');
   });
 });

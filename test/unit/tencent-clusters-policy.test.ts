@@ -7,7 +7,9 @@ import { after, before, describe, it } from 'node:test';
 import type { Principal } from '../../shared/auth/principal.ts';
 import { ConfigError, loadConfig } from '../../shared/config.ts';
 import { isFerryError } from '../../shared/errors.ts';
+import { reconcile } from '../../shared/replication/reconciler.ts';
 import { endpointProblem } from '../../shared/replication/start-checks.ts';
+import { createLogger } from '../../shared/log.ts';
 import { aesGcmCipher } from '../../shared/secrets/cipher.ts';
 import { openStore } from '../../shared/store/index.ts';
 import type { Store } from '../../shared/store/store.ts';
@@ -136,5 +138,28 @@ describe('TaskService with FERRY_TENCENT_CLUSTERS', () => {
       assert.equal(e.field, 'source.clusterId');
       return true;
     });
+  });
+
+  it('a running task whose cluster the operator has since unlisted is stopped by the reconciler (start_failed, reason), not dispatched', async () => {
+    const created = await tasks.create(p('tenantA'), body('narrowed', tencent('rmq-abc')));
+    const row = (await store.getTask('tenantA', created.id))!;
+    await store.updateTask('tenantA', row.id, row.version, { desiredState: 'running', status: 'running', startOffsetsCaptured: true });
+    const dispatched: string[] = [];
+    const invoker = { invokeReplicator: async (job: { taskId: string }) => void dispatched.push(job.taskId) };
+    process.env.FERRY_TENCENT_CLUSTERS = 'tenantA:rmq-other';
+    try {
+      await reconcile({ store, cipher, log: createLogger('silent'), invoker }, {});
+    } finally {
+      process.env.FERRY_TENCENT_CLUSTERS = env.FERRY_TENCENT_CLUSTERS;
+    }
+    const after = (await store.getTask('tenantA', row.id))!;
+    assert.equal(after.status, 'start_failed');
+    assert.match(
+      after.statusReason ?? '',
+      /^source\.clusterId: Tencent cluster rmq-abc is not one this deployment's Cloud API keys may be used for/,
+    );
+    assert.ok(!dispatched.includes(row.id), 'no replicator dispatched for it');
+    const [event] = await store.listAudit('tenantA', row.id, { limit: 1 });
+    assert.deepEqual([event?.actor, event?.action], ['reconciler', 'start-failed']);
   });
 });

@@ -9,18 +9,47 @@ type Library = typeof import('rocketmq-client-nodejs');
 let loading: Promise<Library> | undefined;
 
 /**
- * Imported by a name esbuild does not follow: function bundles stay without the client (grpc-js,
- * protobuf and @node-rs/crc32's native addon, which esbuild cannot bundle); a deployment that uses
- * gRPC ships the package beside the bundle (serverless.yml `external`), the local runtime has it.
+ * Imported by a name esbuild does not follow: the function bundles stay without the client (grpc-js,
+ * protobuf and @node-rs/crc32's native addon, which esbuild cannot bundle). Where the package is not
+ * installed (a deployed function), the reconciler and replicator load `grpc-client.mjs` from beside
+ * their bundle instead: the client bundled on its own with a JavaScript CRC-32 (infra/aws/esbuild-plugins.cjs).
  */
 const CLIENT_PACKAGE: string = 'rocketmq-client-nodejs';
+const BUNDLED_CLIENT = './grpc-client.mjs';
+
+interface BundledClient {
+  client: Library;
+  protos: ServiceProtos;
+}
+
+let bundled: Promise<BundledClient> | undefined;
+
+/** The package, else the bundle beside this module; rejects with both reasons when neither loads. */
+async function fromPackageOrBundle<T>(fromPackage: () => Promise<T>, pick: (b: BundledClient) => T): Promise<T> {
+  try {
+    return await fromPackage();
+  } catch (packageErr) {
+    bundled ??= import(new URL(BUNDLED_CLIENT, import.meta.url).href) as Promise<BundledClient>;
+    try {
+      return pick(await bundled);
+    } catch {
+      bundled = undefined;
+      throw packageErr;
+    }
+  }
+}
 
 export function loadGrpcLibrary(): Promise<Library> {
-  loading ??= (import(CLIENT_PACKAGE) as Promise<Library | { default: Library }>).then(
-    (m) => {
+  const unwrap = (m: Library | { default: Library }) =>
+    // A CommonJS module seen from ESM: its exports may sit under `default`.
+    ('Producer' in m ? m : (m as { default: Library }).default) as Library;
+  loading ??= fromPackageOrBundle(
+    async () => unwrap((await import(CLIENT_PACKAGE)) as Library | { default: Library }),
+    (b) => unwrap(b.client),
+  ).then(
+    (lib) => {
       installGuards();
-      // A CommonJS module seen from ESM: its exports may sit under `default`.
-      return ('Producer' in m ? m : (m as { default: Library }).default) as Library;
+      return lib;
     },
     (err: unknown) => {
       loading = undefined;
@@ -43,9 +72,13 @@ export class GrpcClientMissingError extends Error {
 type ServiceProtos = typeof import('rocketmq-client-nodejs/proto/apache/rocketmq/v2/service_pb.js');
 
 /** The generated request classes (CommonJS without named exports: they sit under `default`). */
-export async function loadServiceProtos(): Promise<ServiceProtos> {
-  const m = (await import(`${CLIENT_PACKAGE}/proto/apache/rocketmq/v2/service_pb.js`)) as ServiceProtos | { default: ServiceProtos };
-  return ('SendMessageRequest' in m ? m : m.default) as ServiceProtos;
+export function loadServiceProtos(): Promise<ServiceProtos> {
+  const unwrap = (m: ServiceProtos | { default: ServiceProtos }) => ('SendMessageRequest' in m ? m : m.default) as ServiceProtos;
+  return fromPackageOrBundle(
+    async () =>
+      unwrap((await import(`${CLIENT_PACKAGE}/proto/apache/rocketmq/v2/service_pb.js`)) as ServiceProtos | { default: ServiceProtos }),
+    (b) => unwrap(b.protos),
+  );
 }
 
 /** What the client logs, counted by level: a soak or a test reads client errors from here. */

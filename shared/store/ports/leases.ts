@@ -2,6 +2,12 @@
 // every lease belongs to), and the checkpoints a holder writes fenced by its lease.
 import type { OffsetPairEntry } from './offsets.ts';
 
+/** A self-hosted runtime and the live leases its replicators hold. */
+export interface RuntimeLoad {
+  id: string;
+  leases: number;
+}
+
 /** A flow is one replication direction of a task (e.g. A→B); shards split a flow's queues. */
 export interface LeaseKey {
   taskId: string;
@@ -102,6 +108,11 @@ export interface LeaseStore {
   /** Ends the tenure now: the lease expires at once (the row stays so epochs keep growing); false when not held. */
   releaseLease(key: LeaseKey, owner: string, epoch: number): Promise<boolean>;
   listLeases(taskId: string): Promise<Lease[]>;
+  /**
+   * Marks runtime `id` alive (database clock) and returns every runtime seen within `ttlMs`, each
+   * with the live leases it holds (an owner starting with its id and '-'), sorted by id.
+   */
+  heartbeatRuntime(id: string, ttlMs: number): Promise<RuntimeLoad[]>;
   /** Leases of the task not yet released nor expired (by the database clock). */
   liveLeaseCount(taskId: string): Promise<number>;
   /**

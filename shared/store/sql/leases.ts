@@ -13,6 +13,7 @@ import type {
   LeaseKey,
   LeaseRequest,
   LeaseStore,
+  RuntimeLoad,
   ShardPlan,
   ShardStats,
 } from '../ports/leases.ts';
@@ -196,6 +197,23 @@ export const sqlLeaseStore = (db: SqlExecutor): LeaseStore => ({
   async listLeases(taskId: string): Promise<Lease[]> {
     const rows = await db.query<LeaseDbRow>('SELECT * FROM leases WHERE task_id = $1 ORDER BY flow, shard', [taskId]);
     return rows.map(toLease);
+  },
+
+  async heartbeatRuntime(id: string, ttlMs: number): Promise<RuntimeLoad[]> {
+    requireNonNegative(ttlMs, 'ttlMs');
+    await db.query(
+      `INSERT INTO runtimes (id, seen_at_ms) VALUES ($1, ${DB_NOW_MS})
+       ON CONFLICT (id) DO UPDATE SET seen_at_ms = EXCLUDED.seen_at_ms`,
+      [id],
+    );
+    // Runtimes gone for a long while are forgotten (an id is a host and a pid: never seen again).
+    await db.query(`DELETE FROM runtimes WHERE seen_at_ms < ${DB_NOW_MS} - $1::bigint * 10`, [ttlMs]);
+    return db.query<RuntimeLoad>(
+      `SELECT r.id, (SELECT count(*)::int FROM leases l
+                     WHERE l.expires_at_ms >= ${DB_NOW_MS} AND left(l.owner, length(r.id) + 1) = r.id || '-') AS leases
+       FROM runtimes r WHERE r.seen_at_ms >= ${DB_NOW_MS} - $1::bigint ORDER BY r.id`,
+      [ttlMs],
+    );
   },
 
   async liveLeaseCount(taskId: string): Promise<number> {

@@ -563,9 +563,10 @@ public final class FerryPeer {
         DefaultLitePullConsumer c = newPullConsumer(a, a.intOr("pull-batch", 32), 4);
         Set<String> seen = new HashSet<>();
         long t0 = System.nanoTime();
+        Map<MessageQueue, Long> next = null;
         try {
             // Next offset to emit, per queue (kept gap-free by pollInOrder).
-            Map<MessageQueue, Long> next = assignAll(c, topic, a.opt("from"), hook(a));
+            next = assignAll(c, topic, a.opt("from"), hook(a));
             System.err.printf("ferry-peer: timings: jvm-to-main %d ms, consumer start+assign+seek %d ms%n",
                 jvmToMainMs, (System.nanoTime() - t0) / 1_000_000);
             long deadline = System.currentTimeMillis() + timeoutMs;
@@ -606,6 +607,7 @@ public final class FerryPeer {
                 }
             }
         } finally {
+            if (seen.size() < expect && next != null) reportShortQueues(c, next, hook(a));
             shutdownBounded("consumer", c::shutdown);
         }
         System.err.println("ferry-peer: consumed " + seen.size() + " of " + expect + " expected");
@@ -691,6 +693,19 @@ public final class FerryPeer {
         }
         emit(new Json().num("held", holdMs).num("received", received.get()));
         return 0;
+    }
+
+    /** A short read: which queues stopped before their end (evidence for a reader that missed a queue). */
+    private static void reportShortQueues(DefaultLitePullConsumer c, Map<MessageQueue, Long> next, RPCHook hook) {
+        try {
+            MQAdminImpl admin = MQClientManager.getInstance().getOrCreateMQClientInstance(c, hook).getMQAdminImpl();
+            for (Map.Entry<MessageQueue, Long> e : next.entrySet()) {
+                long max = admin.maxOffset(e.getKey());
+                if (e.getValue() < max) System.err.println("ferry-peer: short read: " + e.getKey() + " read up to " + e.getValue() + " of " + max);
+            }
+        } catch (Exception e) {
+            System.err.println("ferry-peer: short read: queue ends unknown (" + e + ")");
+        }
     }
 
     /** How long a read that still expects messages waits for a new one before seeking every queue again. */
