@@ -122,7 +122,8 @@ async function drain(rt: Runtime, a: Side, b: Side, count: number): Promise<Figu
     const spanMs = Math.max(1, times.at(-1)! - times[0]!);
     const r = { route: `${from}→${to}`, msgsPerSec: Math.round((got.length * 1000) / spanMs), sendMs, ...tally(sent, got), load: load() };
     console.log(
-      `  ${r.route.padEnd(20)} ${String(r.msgsPerSec).padStart(7)} msgs/s   lost ${r.lost}, duplicated ${r.duplicated}   (sent in ${sendMs} ms; load ${r.load})`,
+      `  ${r.route.padEnd(20)} ${String(r.msgsPerSec).padStart(7)} msgs/s   lost ${r.lost}, duplicated ${r.duplicated}` +
+        `   (sent in ${sendMs} ms; load ${r.load})`,
     );
     const k = short(from, to);
     Object.assign(figures, {
@@ -185,10 +186,12 @@ async function soak(rt: Runtime, a: Side, b: Side, minutes: number): Promise<Fig
   };
   console.log(`  per task (r2g = remoting→gRPC): ${JSON.stringify(perTask)}`);
   console.log(
-    `  runtime RSS: second minute ${figures.rssSecondMinuteMb} MiB, last minute ${figures.rssLastMinuteMb} MiB (growth ${figures.rssGrowthPct} %; goal < 20 %)`,
+    `  runtime RSS: second minute ${figures.rssSecondMinuteMb} MiB, last minute ${figures.rssLastMinuteMb} MiB` +
+      ` (growth ${figures.rssGrowthPct} %; goal < 20 %)`,
   );
   console.log(
-    `  gRPC client lines: ${figures.clientErrorLines} error, ${figures.clientWarnLines} warning; Ferry error lines ${figures.ferryErrorLines}; load ${figures.load}`,
+    `  gRPC client lines: ${figures.clientErrorLines} error, ${figures.clientWarnLines} warning;` +
+      ` Ferry error lines ${figures.ferryErrorLines}; load ${figures.load}`,
   );
   return figures;
 }
@@ -203,7 +206,8 @@ export async function grpcBench(args: readonly string[]): Promise<Figures> {
     if (soakAt >= 0) {
       const minutes = number(soakAt + 1) ?? 10;
       console.log(
-        `gRPC soak: ${minutes} min, ${SOAK_RATE} msgs/s per task, remoting→gRPC and gRPC→remoting, ${a.c.name} → ${b.c.name}; load ${load()}`,
+        `gRPC soak: ${minutes} min, ${SOAK_RATE} msgs/s per task, remoting→gRPC and gRPC→remoting,` +
+          ` ${a.c.name} → ${b.c.name}; load ${load()}`,
       );
       return { mode: 'soak', ...(await soak(rt, a, b, minutes)) };
     }

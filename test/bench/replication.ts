@@ -1,4 +1,4 @@
-// `npm run bench -- replication [count]` (`--grpc`: the gRPC routes, test/bench/_grpc.ts): Ferry's replicator vs a Java pull→send pipe (FerryPeer
+// `npm run bench -- replication [count]`: Ferry's replicator vs a Java pull→send pipe (FerryPeer
 // bench-pipe: DefaultLitePullConsumer + DefaultMQProducer, one sender thread per queue) between two
 // fresh 5.3.3 clusters, 1 KiB messages over 8 queues. With FERRY_TESTBED set (a shared, busy
 // machine) the test bed's 5.3.3 pair is used instead: `v5` → `v5acl`.
@@ -37,6 +37,7 @@
 // Ferry's replicas are checked message by message (every source offset present; duplicates counted),
 // except in the cold-start runs (by count); a stall or a pipe that died fails the run. The load
 // average is printed with the figures. Readable figures first, then ONE JSON line.
+// `--grpc`: the gRPC routes and their soak instead (test/bench/_grpc.ts).
 import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { loadavg, tmpdir } from 'node:os';

@@ -128,9 +128,10 @@ describe('PostgreSQL restarted in the middle of a stream', { skip: !privatePostg
       const taken = invoker.logs.flatMap((l) => l.lines.filter((x) => x.entry.msg === 'shard lease taken').map((x) => x.at));
       const before = taken.filter((at) => at < from).length;
       const afterwards = taken.filter((at) => at > to).length;
-      console.log(
-        `# PostgreSQL restart mid-stream: ${JSON.stringify({ sent: sent.length, received: got.length, lost, duplicates: got.length - unique.size, outOfOrder, copiedAtRestart: restart.copied, downMs: restart.to - restart.from, failedReconcilerTicks: failedTicks, tenuresBefore: before, tenuresAfter: afterwards })}`,
-      );
+      const figures = { sent: sent.length, received: got.length, lost, duplicates: got.length - unique.size, outOfOrder };
+      const restartFigures = { copiedAtRestart: restart.copied, downMs: to - from, failedReconcilerTicks: failedTicks };
+      const tenures = { tenuresBefore: before, tenuresAfter: afterwards };
+      console.log(`# PostgreSQL restart mid-stream: ${JSON.stringify({ ...figures, ...restartFigures, ...tenures })}`);
       assert.ok(restart.copied > 0 && restart.copied < MESSAGES, `copying was under way at the restart (${restart.copied} copied)`);
       assert.ok(failedTicks > 0, 'the reconciler met the store down');
       assert.ok(

@@ -387,7 +387,7 @@ describe('serverless package', () => {
     }
   });
 
-  it('ships the gRPC client beside the reconciler and replicator only; without node_modules it sends and receives through a 5.x proxy', async () => {
+  it('ships the gRPC client beside the reconciler and replicator only; without node_modules it works with a 5.x proxy', async () => {
     for (const fn of ['api', 'reconciler', 'replicator', 'metadataSync']) {
       const { stdout: listing } = await run('unzip', ['-l', join(out, `${fn}.zip`)]);
       const dir = fn === 'metadataSync' ? 'metadata-sync' : fn;

@@ -255,7 +255,7 @@ describe('metadata sync shell', () => {
     assert.equal(clusters.get('s5c')!.topics.size, 0);
   });
 
-  it('a task whose clusters never answer holds its worker only until its deadline; its clients are closed, its lease released', async () => {
+  it('a task whose clusters never answer holds a worker until its deadline only; clients closed, lease released', async () => {
     const hole = new FakeCluster('s6a', topic('never_read'));
     hole.silent = true;
     clusters

@@ -140,7 +140,7 @@ describe('TaskService with FERRY_TENCENT_CLUSTERS', () => {
     });
   });
 
-  it('a running task whose cluster the operator has since unlisted is stopped by the reconciler (start_failed, reason), not dispatched', async () => {
+  it('a running task whose cluster the operator has since unlisted is stopped by the reconciler, not dispatched', async () => {
     const created = await tasks.create(p('tenantA'), body('narrowed', tencent('rmq-abc')));
     const row = (await store.getTask('tenantA', created.id))!;
     await store.updateTask('tenantA', row.id, row.version, { desiredState: 'running', status: 'running', startOffsetsCaptured: true });
