@@ -117,7 +117,7 @@ export const TaskView = z.object({
     topicsFollowFilter: z.boolean(),
     copyRoleSecrets: z.boolean(),
   }),
-  offsetSync: z.object({ enabled: z.boolean() }),
+  offsetSync: z.object({ enabled: z.boolean(), nothingLeftBehind: z.boolean() }),
   status: TaskStatus,
   /** Why the task is in its status (start_failed says what went wrong). */
   statusReason: z.string().nullable(),

@@ -5,7 +5,7 @@
 // the name servers where the brokers refuse that — and a Tencent cluster's groups through its
 // Cloud API. Nothing is written.
 import { connectEndpoint, type ClusterConnection } from '../clusters/connect.ts';
-import { isSystemGroup, isSystemTopic } from '../rocketmq/system-resources.ts';
+import { isSystemGroup, isSystemTopic } from '../filter/system-resources.ts';
 import { RemotingError, RemotingResponseError, UnsupportedOperationError } from '../rocketmq/remoting/errors.ts';
 import { PERM_READ, masterAddress } from '../rocketmq/remoting/namesrv.ts';
 import type { SecretCipher } from '../secrets/cipher.ts';

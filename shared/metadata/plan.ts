@@ -17,8 +17,8 @@
 import type { ClusterSide, MetadataAction, MetadataItemStatus, SyncDirection } from '../store/store.ts';
 import { diffItems, sameSettings, type Change, type ChangeType } from './diff.ts';
 import { KIND_ORDER, SOURCE_TO_TARGET, TARGET_TO_SOURCE, type ClusterSnapshot, type MetadataEntry, type SyncKind } from './model.ts';
-import { WHOLE_CLUSTER, type SyncScope } from './scope.ts';
-import { isNeverSynced, type SystemContext } from './system.ts';
+import { WHOLE_CLUSTER, syncable, type SyncScope } from './scope.ts';
+import type { SystemContext } from './system.ts';
 
 export interface PlanInput {
   direction: 'one-way' | 'two-way';
@@ -104,7 +104,7 @@ export function planSync(input: PlanInput): Plan {
   for (const kind of KIND_ORDER) {
     if (!scope.kinds.has(kind)) continue;
     const cur = { source: input.current.source.kinds[kind], target: input.current.target.kinds[kind] };
-    const syncable = (name: string) => !isNeverSynced(kind, name, ctx) && scope.takes(kind, name);
+    const inScope = (name: string) => syncable(scope, kind, name, ctx);
     /** A change that may be passed on: anything but a deletion when deletions stay where they happened. */
     const passed = (c: Change) => c.after !== undefined || scope.propagateDeletes;
 
@@ -133,7 +133,7 @@ export function planSync(input: PlanInput): Plan {
         readable = false;
         const why = to ? to.reason : missingKindReason(kind);
         for (const name of from.items.keys()) {
-          if (syncable(name))
+          if (inScope(name))
             settled.push({
               kind,
               name,
@@ -185,7 +185,7 @@ export function planSync(input: PlanInput): Plan {
     // Changes seen on both sides with different results: the source wins.
     for (const [name, cs] of changes.source) {
       const ct = changes.target.get(name);
-      if (!ct || !syncable(name)) continue;
+      if (!ct || !inScope(name)) continue;
       // A source-side deletion not passed on leaves the target's own change where it is.
       if (sameResult(cs, ct) || !passed(cs)) {
         touched.add(name);
@@ -197,24 +197,24 @@ export function planSync(input: PlanInput): Plan {
     }
 
     if (kindFirst) {
-      for (const [name, item] of items.source) if (syncable(name)) converge(S2T, name, item);
+      for (const [name, item] of items.source) if (inScope(name)) converge(S2T, name, item);
       if (input.direction === 'two-way') {
-        for (const [name, item] of items.target) if (syncable(name) && !items.source.has(name)) converge(T2S, name, item);
+        for (const [name, item] of items.target) if (inScope(name) && !items.source.has(name)) converge(T2S, name, item);
       }
     } else if (input.direction === 'one-way') {
-      for (const [name, item] of items.source) if (syncable(name) && !touched.has(name)) converge(S2T, name, item);
+      for (const [name, item] of items.source) if (inScope(name) && !touched.has(name)) converge(S2T, name, item);
       for (const [name, c] of changes.source)
-        if (c.type === 'deleted' && passed(c) && syncable(name) && !touched.has(name)) converge(S2T, name, undefined);
+        if (c.type === 'deleted' && passed(c) && inScope(name) && !touched.has(name)) converge(S2T, name, undefined);
     } else {
-      for (const [name, c] of changes.source) if (passed(c) && syncable(name) && !touched.has(name)) converge(S2T, name, c.after);
-      for (const [name, c] of changes.target) if (passed(c) && syncable(name) && !touched.has(name)) converge(T2S, name, c.after);
+      for (const [name, c] of changes.source) if (passed(c) && inScope(name) && !touched.has(name)) converge(S2T, name, c.after);
+      for (const [name, c] of changes.target) if (passed(c) && inScope(name) && !touched.has(name)) converge(T2S, name, c.after);
     }
 
     // Items already equal on both sides: "synced, nothing to do" (recorded only where no outcome exists yet).
     const acted = new Set([...upserts, ...deletes].filter((a) => a.kind === kind).map((a) => a.name));
     for (const [name, item] of items.source) {
       const there = items.target.get(name);
-      if (syncable(name) && !acted.has(name) && there && sameSettings(item, there)) {
+      if (inScope(name) && !acted.has(name) && there && sameSettings(item, there)) {
         settled.push({ kind, name, direction: SOURCE_TO_TARGET, action: 'none', status: 'synced', error: null });
       }
     }

@@ -9,8 +9,7 @@
 import type { ClusterSide, MetadataItemStatus } from '../store/store.ts';
 import type { ClusterSnapshot, KindSnapshot, MetadataEntry, SyncKind } from './model.ts';
 import { systemContext, type PlanInput, type SyncAction } from './plan.ts';
-import { WHOLE_CLUSTER } from './scope.ts';
-import { isNeverSynced } from './system.ts';
+import { WHOLE_CLUSTER, syncable } from './scope.ts';
 
 export interface ActionResult {
   action: SyncAction;
@@ -21,7 +20,7 @@ export interface ActionResult {
 export function projectSnapshots(input: PlanInput, results: readonly ActionResult[]): Record<ClusterSide, ClusterSnapshot> {
   const ctx = systemContext(input);
   const scope = input.scope ?? WHOLE_CLUSTER;
-  const kept = (k: SyncKind, name: string) => scope.takes(k, name) && !isNeverSynced(k, name, ctx);
+  const kept = (k: SyncKind, name: string) => syncable(scope, k, name, ctx);
   const next = {
     source: storedPart(input.current.source, scope.kinds, kept),
     target: storedPart(input.current.target, scope.kinds, kept),

@@ -1,8 +1,8 @@
 // What metadata sync never touches, on either side: RocketMQ's own topics and groups and Ferry's
-// own groups (the shared list in rocketmq/system-resources.ts, which the replicator uses too), the
+// own groups (the shared list in filter/system-resources.ts, which the replicator uses too), the
 // topics brokers create with their cluster and broker names, and the ACL principals Ferry itself
 // signs with — syncing those could change the password Ferry needs to reach the other cluster.
-import { isSystemGroup, isSystemTopic } from '../rocketmq/system-resources.ts';
+import { isSystemGroup, isSystemTopic } from '../filter/system-resources.ts';
 import type { SyncKind } from './model.ts';
 
 export interface SystemContext {

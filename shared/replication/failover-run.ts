@@ -10,9 +10,7 @@ import { randomUUID } from 'node:crypto';
 import pLimit from 'p-limit';
 import { connectEndpoint, type ClusterConnection } from '../clusters/connect.ts';
 import { isFerryError } from '../errors.ts';
-import { compileTopicPatterns, loadRegexAnalyser } from '../filter/index.ts';
 import type { Logger } from '../log.ts';
-import { isSystemTopic } from '../rocketmq/system-resources.ts';
 import type { SecretCipher } from '../secrets/cipher.ts';
 import type {
   AuditStore,
@@ -41,6 +39,7 @@ import type { TaskSpec } from '../tasks/model.ts';
 import { flowsOf, type Flow } from './flows.ts';
 import { syncTaskOffsets, type OffsetSyncResult } from './offset-sync.ts';
 import { listSourceQueues, type SourceQueue } from './queues.ts';
+import { replicatedTopics } from '../tasks/replicated-topics.ts';
 import { startCheckpoints } from './start-offsets.ts';
 
 export interface FailoverDeps {
@@ -254,18 +253,16 @@ async function lossOf(row: TaskRow, flows: readonly Flow[], deps: FailoverDeps) 
 
 /** Runs fn with a connection to the flow's source and its queues of the task's topics, listed as a start lists them. */
 async function withSourceQueues<T>(
-  topicFilter: TaskSpec['filter']['topics'],
+  spec: TaskSpec,
   from: Flow['from'],
   cipher: SecretCipher,
   fn: (source: ClusterConnection, queues: SourceQueue[]) => Promise<T>,
 ): Promise<T> {
-  await loadRegexAnalyser();
-  const topics = compileTopicPatterns(topicFilter);
   const source = connectEndpoint(from, cipher, { requestTimeoutMs: 10_000 });
   try {
     const info = await source.nameServers.clusterInfo();
     const own = new Set([...Object.keys(info.clusterAddrTable), ...Object.keys(info.brokerAddrTable)]);
-    const queues = (await listSourceQueues(source, topics, (t) => isSystemTopic(t, own))).flatMap((t) => t.queues);
+    const queues = (await listSourceQueues(source, replicatedTopics(spec, own))).flatMap((t) => t.queues);
     return await fn(source, queues);
   } finally {
     source.close();
@@ -274,7 +271,7 @@ async function withSourceQueues<T>(
 
 /** The end (and with `withMin` the first kept offset) of every source queue of the flow now. */
 function readEnds(spec: TaskSpec, flow: Flow, cipher: SecretCipher, withMin = false): Promise<(QueueEnd & { minOffset?: number })[]> {
-  return withSourceQueues(spec.filter.topics, flow.from, cipher, (source, queues) => {
+  return withSourceQueues(spec, flow.from, cipher, (source, queues) => {
     const limit = pLimit(16);
     return Promise.all(
       queues.map((q) =>
@@ -290,5 +287,5 @@ function readEnds(spec: TaskSpec, flow: Flow, cipher: SecretCipher, withMin = fa
 
 /** Start checkpoints at the ends of the flow's source queues now (the failback task's start). */
 function startEntries(spec: TaskSpec, flow: Flow, cipher: SecretCipher): Promise<CheckpointEntry[]> {
-  return withSourceQueues(spec.filter.topics, flow.from, cipher, (source, queues) => startCheckpoints(source, queues, { type: 'latest' }));
+  return withSourceQueues(spec, flow.from, cipher, (source, queues) => startCheckpoints(source, queues, { type: 'latest' }));
 }

@@ -15,7 +15,7 @@ import { isFerryError } from '../errors.ts';
 import { matchTopicPatterns } from '../filter/topic-match.ts';
 import type { Logger } from '../log.ts';
 import { ConsumerOffsetClient } from '../rocketmq/remoting/consumer-offsets.ts';
-import { isSystemGroup, isSystemTopic } from '../rocketmq/system-resources.ts';
+import { isSystemGroup } from '../filter/system-resources.ts';
 import type { SecretCipher } from '../secrets/cipher.ts';
 import type {
   LeaseStore,
@@ -28,6 +28,7 @@ import type {
 } from '../store/store.ts';
 import { taskOptions } from '../tasks/model.ts';
 import { flowsOf, type Flow } from './flows.ts';
+import { replicatedTopics } from '../tasks/replicated-topics.ts';
 import {
   nextTargetOffset,
   planTranslations,
@@ -115,9 +116,8 @@ export async function syncTaskOffsets(task: TaskRow, deps: OffsetSyncDeps, opts:
 async function syncFlow(task: TaskRow, flow: Flow, source: ClusterConnection, target: ClusterConnection, deps: OffsetSyncDeps) {
   const { groups: groupPatterns } = taskOptions(task.spec);
   const wantedGroup = matchTopicPatterns(groupPatterns);
-  const wantedTopic = matchTopicPatterns(task.spec.filter.topics);
   const [sourceMasters, targetMasters] = await Promise.all([source.nameServers.masterAddresses(), target.nameServers.masterAddresses()]);
-  const systemNames = new Set(sourceMasters.map((m) => m.brokerName));
+  const wantedTopic = replicatedTopics(task.spec, new Set(sourceMasters.map((m) => m.brokerName)));
   const groups = new Set<string>();
   for (const m of sourceMasters) {
     for (const g of (await source.admin.getAllGroups(m.address)).keys()) if (!isSystemGroup(g) && wantedGroup(g)) groups.add(g);
@@ -139,7 +139,7 @@ async function syncFlow(task: TaskRow, flow: Flow, source: ClusterConnection, ta
     const committedAt = new Map<string, number>();
     for (const m of sourceMasters) {
       for (const o of await sourceOffsets.consumeStats(m.address, group)) {
-        if (!wantedTopic(o.topic) || isSystemTopic(o.topic, systemNames)) continue;
+        if (!wantedTopic(o.topic)) continue;
         const c = { topic: o.topic, broker: o.brokerName, queueId: o.queueId, committed: o.consumerOffset };
         committedAt.set(sourceKey(c), c.committed);
         if (c.committed > 0) commits.push(c);

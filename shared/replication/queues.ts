@@ -1,6 +1,5 @@
 // The source queues a flow replicates and where each one lands on the target.
 import type { ClusterConnection } from '../clusters/connect.ts';
-import type { TopicMatcher } from '../filter/topic-match.ts';
 import { RemotingResponseError, UnsupportedOperationError } from '../rocketmq/remoting/errors.ts';
 import { PERM_READ, PERM_WRITE, masterAddress, type TopicRoute } from '../rocketmq/remoting/namesrv.ts';
 
@@ -65,16 +64,14 @@ export function targetFor(sourceIndex: number, targets: readonly TargetQueue[]):
 }
 
 /**
- * Every queue of every replicated topic on the source side of a flow. One topic-config read per
+ * Every queue of every `wanted` topic (replicated-topics.ts) on the source side of a flow. One topic-config read per
  * master broker serves thousands of topics; where a cluster refuses that (an account without the
  * right, a managed endpoint) the routes are asked topic by topic.
  */
 export async function listSourceQueues(
   source: ClusterConnection,
-  topics: TopicMatcher,
-  isSystemTopic: (t: string) => boolean,
+  wanted: (topic: string) => boolean,
 ): Promise<{ topic: string; queues: SourceQueue[] }[]> {
-  const wanted = (t: string) => !isSystemTopic(t) && topics(t);
   try {
     return await queuesFromBrokers(source, wanted);
   } catch (err) {

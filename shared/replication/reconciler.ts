@@ -6,10 +6,8 @@
 // Last, every running task's health is evaluated and stored (health-check.ts).
 import { connectEndpoint } from '../clusters/connect.ts';
 import { isFerryError } from '../errors.ts';
-import { compileTopicPatterns } from '../filter/index.ts';
 import type { Invoker } from '../invoker/invoker.ts';
 import type { Logger } from '../log.ts';
-import { isSystemTopic } from '../rocketmq/system-resources.ts';
 import type { SecretCipher } from '../secrets/cipher.ts';
 import type {
   AuditStore,
@@ -31,6 +29,7 @@ import { shardCountFor } from './assignment.ts';
 import { flowsOf } from './flows.ts';
 import { checkHealth, type HealthOptions } from './health-check.ts';
 import { listSourceQueues } from './queues.ts';
+import { replicatedTopics } from '../tasks/replicated-topics.ts';
 import { RuntimeShare, type RuntimeShareOptions } from './runtime-share.ts';
 import { clustersProblem, filterProblem } from './start-checks.ts';
 import { startCheckpoints, type StartPosition } from './start-offsets.ts';
@@ -171,7 +170,6 @@ async function startTask(task: TaskRow, deps: ReconcilerDeps, deadlineMs: number
   const captured: { flow: string; entries: CheckpointEntry[] }[] = [];
   if (!task.startOffsetsCaptured || spec.pendingReset) {
     const at: StartPosition = spec.pendingReset ? { type: 'timestamp', timestamp: spec.pendingReset.timestamp } : spec.startOffset;
-    const topics = compileTopicPatterns(spec.filter.topics);
     for (const flow of flowsOf(spec)) {
       // A gRPC source keeps its position in its consumer group on the broker: no checkpoints to fix.
       if (flow.from.protocol === 'grpc') continue;
@@ -179,7 +177,7 @@ async function startTask(task: TaskRow, deps: ReconcilerDeps, deadlineMs: number
       try {
         const info = await source.nameServers.clusterInfo();
         const own = new Set([...Object.keys(info.clusterAddrTable), ...Object.keys(info.brokerAddrTable)]);
-        const queues = (await listSourceQueues(source, topics, (t) => isSystemTopic(t, own))).flatMap((t) => t.queues);
+        const queues = (await listSourceQueues(source, replicatedTopics(spec, own))).flatMap((t) => t.queues);
         // The reverse flow of a new two-way task starts where the forward one does; on a reset both replay.
         captured.push({ flow: flow.id, entries: await startCheckpoints(source, queues, at) });
       } finally {

@@ -9,7 +9,6 @@ import type { ReplicatorJob } from '../invoker/invoker.ts';
 import type { Logger } from '../log.ts';
 import type { StoredMessage } from '../rocketmq/message.ts';
 import { RemotingError } from '../rocketmq/remoting/errors.ts';
-import { isSystemTopic } from '../rocketmq/system-resources.ts';
 import type {
   CheckpointEntry,
   CheckpointStore,
@@ -34,6 +33,7 @@ import { messageFilter } from './message-filter.ts';
 import { OffsetPairRecorder } from './offset-pairs.ts';
 import { ORIGIN } from './origin.ts';
 import { listSourceQueues, queueKey, type SourceQueue } from './queues.ts';
+import { replicatedTopics } from '../tasks/replicated-topics.ts';
 import { routesOf, Topology } from './topology.ts';
 import { RateLimiter } from './rate-limiter.ts';
 import { ByteBudget } from './read-ahead.ts';
@@ -223,7 +223,7 @@ export class ShardRun {
     try {
       const info = await this.source.nameServers.clusterInfo();
       const names = new Set([...Object.keys(info.clusterAddrTable), ...Object.keys(info.brokerAddrTable)]);
-      listed = await listSourceQueues(this.source, topics, (t) => isSystemTopic(t, names));
+      listed = await listSourceQueues(this.source, replicatedTopics(this.spec, names));
     } catch (err) {
       this.log.warn({ err }, 'cannot list source queues');
       return;

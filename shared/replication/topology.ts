@@ -4,9 +4,9 @@
 // id. A full mesh then delivers each message once per cluster (directly from its origin), while
 // rings and chains, which have no direct route, still reach every cluster. FERRY_PATH keeps
 // stopping cycles on top of this.
-import { matchTopicPatterns } from '../filter/topic-match.ts';
 import type { StoredMessage } from '../rocketmq/message.ts';
 import type { TaskRow } from '../store/store.ts';
+import { replicatedTopics } from '../tasks/replicated-topics.ts';
 import { flowsOf } from './flows.ts';
 import { messageFilter } from './message-filter.ts';
 
@@ -76,7 +76,8 @@ export function routesOf(tasks: readonly TaskRow[]): Route[] {
   for (const t of tasks) {
     if (t.desiredState !== 'running' || t.status !== 'running') continue;
     const spec = t.spec;
-    const topics = matchTopicPatterns(spec.filter.topics);
+    // Cluster and broker names do not matter here: no message is ever read from such a topic.
+    const topics = replicatedTopics(spec, new Set());
     const accepts = messageFilter(spec);
     for (const f of flowsOf(spec)) out.push({ from: f.from.clusterId, to: f.to.clusterId, topics, ...(accepts ? { accepts } : {}) });
   }

@@ -117,7 +117,8 @@ export function taskOptions(
     groups: spec.groups ?? DEFAULT_GROUPS,
     // Fields added later (copyRoleSecrets) take their defaults on tasks stored before them.
     metadataSync: { ...DEFAULT_METADATA_SYNC, ...spec.metadataSync },
-    offsetSync: spec.offsetSync ?? DEFAULT_OFFSET_SYNC,
+    // Fields added later (nothingLeftBehind) take their defaults on tasks stored before them.
+    offsetSync: { ...DEFAULT_OFFSET_SYNC, ...spec.offsetSync },
   };
 }
 

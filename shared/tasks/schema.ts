@@ -234,7 +234,14 @@ const MetadataSyncInput = z
   })
   .strict();
 
-const OffsetSyncInput = z.object({ enabled: z.boolean({ error: 'offsetSync.enabled must be true or false' }).default(true) }).strict();
+const OffsetSyncInput = z
+  .object({
+    enabled: z.boolean({ error: 'offsetSync.enabled must be true or false' }).default(true),
+    // The retry and dead-letter topics of the synced groups are replicated like topics
+    // (tasks/replicated-topics.ts), so what a consumer put back or gave up on moves with it.
+    nothingLeftBehind: z.boolean({ error: 'offsetSync.nothingLeftBehind must be true or false' }).default(true),
+  })
+  .strict();
 
 export const DEFAULT_GROUPS = { include: ['.*'], exclude: [] as string[] };
 export const DEFAULT_METADATA_SYNC = {
@@ -243,7 +250,7 @@ export const DEFAULT_METADATA_SYNC = {
   topicsFollowFilter: false,
   copyRoleSecrets: false,
 };
-export const DEFAULT_OFFSET_SYNC = { enabled: true };
+export const DEFAULT_OFFSET_SYNC = { enabled: true, nothingLeftBehind: true };
 
 const IdempotentResume = z.boolean({ error: 'idempotentResume must be true or false' });
 
@@ -301,7 +308,7 @@ export const TaskPatchInput = z
       'metadataSync',
       'metadata sync options to change (kinds, propagateDeletes, topicsFollowFilter, copyRoleSecrets)',
     ).optional(),
-    offsetSync: MergePatch('offsetSync', 'offset sync options to change (enabled)').optional(),
+    offsetSync: MergePatch('offsetSync', 'offset sync options to change (enabled, nothingLeftBehind)').optional(),
     direction: Direction.optional().describe('cannot change: accepted with the current value only'),
     startOffset: StartOffset.optional().describe('cannot change (use reset-offset): accepted with the current value only'),
     idempotentResume: IdempotentResume.optional().describe('cannot change: accepted with the current value only'),

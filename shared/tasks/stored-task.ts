@@ -46,7 +46,7 @@ export interface TaskSpec {
   /** Absent in tasks stored before they existed: the defaults of schema.ts (everything, on). */
   groups?: TaskInput['groups'];
   metadataSync?: TaskInput['metadataSync'];
-  offsetSync?: TaskInput['offsetSync'];
+  offsetSync?: Omit<TaskInput['offsetSync'], 'nothingLeftBehind'> & { nothingLeftBehind?: boolean };
   /** Set by reset-offset while stopped; the reconciler rewrites checkpoints before the next start. */
   pendingReset?: { timestamp: number; requestedAt: string };
   /** Bumped by each applied reset: idempotent resume ignores replicas of earlier generations. */
@@ -161,7 +161,7 @@ export const TaskSpecSchema = z.looseObject({
       copyRoleSecrets: z.boolean().default(false),
     })
     .optional(),
-  offsetSync: z.looseObject({ enabled: z.boolean() }).optional(),
+  offsetSync: z.looseObject({ enabled: z.boolean(), nothingLeftBehind: z.boolean().optional() }).optional(),
   pendingReset: z.looseObject({ timestamp: z.number(), requestedAt: z.string() }).optional(),
   replayGeneration: z.number().optional(),
   // Decoded by tasks/health.ts, which ignores a record it cannot read: never a reason for a task not to load.

@@ -87,10 +87,10 @@ async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T 
 }
 
 /** Waits until the topic holds `total` messages over its queues on that side (replication caught up). */
-const holds = (s: Side, topic: string, total: number) =>
+const holds = (s: Side, topic: string, total: number, queues = QUEUES) =>
   until(`${total} messages in ${topic} on ${s.c.name}`, 240_000, async () => {
     let n = 0;
-    for (let q = 0; q < QUEUES; q++) n += await s.broker.maxOffset(s.addr, topic, q);
+    for (let q = 0; q < queues; q++) n += await s.broker.maxOffset(s.addr, topic, q);
     return n >= total ? n : undefined;
   });
 
@@ -134,7 +134,7 @@ describe('consumer offset translation v5 → v5acl', () => {
       for (const t of [`${prefix}_t1`, `${prefix}_t3`, `${prefix}_idle`])
         await s.admin.createOrUpdateTopicInCluster(s.c.name, { topicName: t, readQueueNums: QUEUES, writeQueueNums: QUEUES, perm: 6 });
     }
-    for (const g of ['g1', 'g2', 'g3']) await a.admin.createOrUpdateGroupInCluster(a.c.name, { groupName: `${prefix}_${g}` });
+    for (const g of ['g1', 'g2', 'g3', 'g4']) await a.admin.createOrUpdateGroupInCluster(a.c.name, { groupName: `${prefix}_${g}` });
     // Groups of the two-way task are consumed on both sides: made on B too (metadata sync would, one cycle later).
     await b.admin.createOrUpdateGroupInCluster(b.c.name, { groupName: `${prefix}_g3` });
     rt = await startRuntime({
@@ -220,6 +220,45 @@ describe('consumer offset translation v5 → v5acl', () => {
     console.log(`# offset sync one-way: ${JSON.stringify(t)}`);
     assert.equal(t.lost, 0, 'no message lost');
     assert.ok(t.duplicates < PULL_BATCH * QUEUES, `${t.duplicates} duplicates (bound ${PULL_BATCH * QUEUES})`);
+  });
+
+  it("nothing left behind: what waits in a group's retry topic on A is consumed by it on B; its dead letters are there", async () => {
+    const group = `${prefix}_g4`;
+    const retry = `%RETRY%${group}`;
+    const dlq = `%DLQ%${group}`;
+    // What a broker makes for a group whose consumer puts messages back or gives up on them: one queue
+    // each. The messages are written here directly (a send-back lands in the retry topic when it falls due).
+    for (const t of [retry, dlq])
+      await a.admin.createOrUpdateTopicInCluster(a.c.name, { topicName: t, readQueueNums: 1, writeQueueNums: 1, perm: 6 });
+    const taskId = await oneWayTask();
+    const put = async (topic: string, count: number, tag: string) => {
+      const ids: string[] = [];
+      for (let n = 0; n < count; n += 50)
+        ids.push(
+          ...(
+            await a.broker.sendBatch(
+              a.addr,
+              topic,
+              0,
+              Array.from({ length: 50 }, (_, k) => ({ body: Buffer.from(`${tag} ${n + k}`) })),
+            )
+          ).msgIds,
+        );
+      return ids;
+    };
+    const retried = await put(retry, 300, 'retried');
+    await put(dlq, 50, 'dead');
+    // Metadata sync makes both topics on B; the task's flow copies them like its own topic.
+    await holds(b, retry, 300, 1);
+    await holds(b, dlq, 50, 1);
+    const onA = await groupConsume(a, retry, group, 200);
+    await committedOn(a, retry, group, onA.committed);
+    await translated(taskId, group, 'forward', onA.committed, 'synced');
+    const onB = await groupConsume(b, retry, group, 100, 8000);
+    const t = tally(retried, onA.messages, onB.messages);
+    console.log(`# nothing left behind (retry topic): ${JSON.stringify(t)}`);
+    assert.equal(t.lost, 0, 'no retried message lost');
+    assert.ok(t.duplicates < PULL_BATCH, `${t.duplicates} duplicates (bound ${PULL_BATCH}: one queue)`);
   });
 
   it('leaves a group with a consumer online on B alone (skipped-active-consumers), syncs it once the consumer is gone', async () => {

@@ -17,7 +17,7 @@ import { RemotingClient } from '../../shared/rocketmq/remoting/client.ts';
 import { RemotingResponseError, ResponseCode } from '../../shared/rocketmq/remoting/errors.ts';
 import { NameServerClient } from '../../shared/rocketmq/remoting/namesrv.ts';
 import { RequestCode } from '../../shared/rocketmq/remoting/request-codes.ts';
-import { isSystemTopic } from '../../shared/rocketmq/system-resources.ts';
+import { isSystemTopic } from '../../shared/filter/system-resources.ts';
 import { aesGcmCipher } from '../../shared/secrets/cipher.ts';
 import { openStore } from '../../shared/store/index.ts';
 import type { MetadataItem, Store, TaskRow } from '../../shared/store/store.ts';

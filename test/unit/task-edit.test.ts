@@ -112,7 +112,7 @@ describe('editing a task', () => {
       topicsFollowFilter: false,
       copyRoleSecrets: false,
     });
-    assert.deepEqual(t.offsetSync, { enabled: true });
+    assert.deepEqual(t.offsetSync, { enabled: true, nothingLeftBehind: true });
     const edited = await tasks.update(admin, t.id, {
       groups: { exclude: ['^tmp-.*'] },
       metadataSync: { kinds: ['topic'], propagateDeletes: false, copyRoleSecrets: true },
@@ -120,7 +120,7 @@ describe('editing a task', () => {
     });
     assert.deepEqual(edited.groups, { include: ['.*'], exclude: ['^tmp-.*'] });
     assert.deepEqual(edited.metadataSync, { kinds: ['topic'], propagateDeletes: false, topicsFollowFilter: false, copyRoleSecrets: true });
-    assert.deepEqual(edited.offsetSync, { enabled: false });
+    assert.deepEqual(edited.offsetSync, { enabled: false, nothingLeftBehind: true }, 'a merge patch: the other field kept');
     const spec = (await tasks.row(admin, t.id)).spec;
     assert.deepEqual([spec.groups, spec.metadataSync, spec.offsetSync], [edited.groups, edited.metadataSync, edited.offsetSync]);
     await refused(tasks.update(admin, t.id, { metadataSync: { kinds: ['topics'] } }), 'VALIDATION_FAILED', 'metadataSync.kinds.0');
