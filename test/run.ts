@@ -1,5 +1,6 @@
-// `npm test`: starts the shared RocketMQ clusters once (when integration tests are selected), runs
-// every test file with Node's test runner, then stops the clusters whatever happened.
+// `npm test`: runs the unit and contract files (two at a time) while the shared RocketMQ clusters start
+// (when integration tests are selected), then the integration and e2e files one at a time, then stops
+// the clusters whatever happened.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -44,49 +45,73 @@ for (const sig of ['SIGINT', 'SIGTERM'] as const) {
   });
 }
 
-let exitCode = 1;
-try {
-  const env: NodeJS.ProcessEnv = { ...process.env };
-  if (needsClusters) {
-    const t0 = Date.now();
-    const keys = Object.keys(TESTBED_CLUSTERS) as TestbedKey[];
-    const infos: Partial<Record<TestbedKey, ClusterInfo>> = {};
-    const results = await Promise.allSettled(
-      keys.map(async (k) => {
-        const c = await RocketMQCluster.start({ ...TESTBED_CLUSTERS[k], name: `t-${k}` });
-        clusters.push(c);
-        infos[k] = c.info;
-      }),
-    );
-    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-    if (failed) throw failed.reason;
-    console.log(`# test bed: ${keys.length} clusters ready in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
-    env[TESTBED_ENV] = JSON.stringify(infos);
-  }
-  // Human-readable spec output on stdout; TAP to a file, whose totals become one plain closing line.
-  const tapDir = mkdtempSync(join(tmpdir(), 'ferry-tap-'));
-  const tapFile = join(tapDir, 'results.tap');
+/** Unit and contract files need no cluster and are short: they run two at a time while the clusters start. */
+const isLight = (f: string) => /^test\/(unit|contract)\//.test(f);
+const light = files.filter(isLight);
+const heavy = files.filter((f) => !isLight(f));
+
+// Human-readable spec output on stdout; TAP to files, whose totals become one plain closing line.
+const tapDir = mkdtempSync(join(tmpdir(), 'ferry-tap-'));
+let lane = 0;
+/** One `node --test` over `list`; its TAP file is counted at the end. */
+function runFiles(list: string[], env: NodeJS.ProcessEnv, concurrency: number): Promise<number> {
+  if (list.length === 0) return Promise.resolve(0);
+  const tapFile = join(tapDir, `results-${lane++}.tap`);
   const reporters = [
     '--test-reporter=spec',
     '--test-reporter-destination=stdout',
     '--test-reporter=tap',
     `--test-reporter-destination=${tapFile}`,
   ];
-  exitCode = await new Promise<number>((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', '--test', ...reporters, ...files], { cwd: root, env, stdio: 'inherit' });
+  const args = ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, ...reporters, ...list];
+  return new Promise<number>((resolve) => {
+    const child = spawn(process.execPath, args, { cwd: root, env, stdio: 'inherit' });
     child.on('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0)));
   });
-  const tap = readFileSync(tapFile, 'utf8');
-  rmSync(tapDir, { recursive: true, force: true });
-  const count = (k: string) => Number(new RegExp(`^# ${k} (\\d+)$`, 'm').exec(tap)?.[1] ?? 0);
-  const passed = count('pass');
-  const failed = count('fail') + count('cancelled');
+}
+
+async function startClusters(env: NodeJS.ProcessEnv): Promise<void> {
+  const t0 = Date.now();
+  const keys = Object.keys(TESTBED_CLUSTERS) as TestbedKey[];
+  const infos: Partial<Record<TestbedKey, ClusterInfo>> = {};
+  const results = await Promise.allSettled(
+    keys.map(async (k) => {
+      const c = await RocketMQCluster.start({ ...TESTBED_CLUSTERS[k], name: `t-${k}` });
+      clusters.push(c);
+      infos[k] = c.info;
+    }),
+  );
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
+  console.log(`# test bed: ${keys.length} clusters ready in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  env[TESTBED_ENV] = JSON.stringify(infos);
+}
+
+let exitCode = 1;
+try {
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  const ready = needsClusters ? startClusters(env) : Promise.resolve();
+  // Keep a failed start from being an unhandled rejection while the light files run.
+  ready.catch(() => undefined);
+  const lightCode = await runFiles(light, { ...process.env }, 2);
+  await ready;
+  const heavyCode = await runFiles(heavy, env, 1);
+  exitCode = lightCode || heavyCode;
+  let passed = 0;
+  let failed = 0;
+  for (const f of readdirSync(tapDir)) {
+    const tap = readFileSync(join(tapDir, f), 'utf8');
+    const count = (k: string) => Number(new RegExp(`^# ${k} (\\d+)$`, 'm').exec(tap)?.[1] ?? 0);
+    passed += count('pass');
+    failed += count('fail') + count('cancelled');
+  }
   if (failed > 0 || passed === 0) exitCode ||= 1;
   console.log(`tests: ${passed} passed, ${failed} failed`);
 } catch (err) {
   console.error(err);
   exitCode = 1;
 } finally {
+  rmSync(tapDir, { recursive: true, force: true });
   await stopAll();
 }
 process.exit(exitCode);

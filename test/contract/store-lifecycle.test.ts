@@ -57,6 +57,7 @@ storeContract('Store lifecycle', (db) => {
           'offset_pairs',
           'offset_syncs',
           'parked_messages',
+          'runtimes',
           'schema_migrations',
           'shard_plans',
           'tasks',
