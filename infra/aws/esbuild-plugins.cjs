@@ -29,14 +29,15 @@ const grpcClientFixes = {
 // - The regex analyser (recheck, shared/filter/redos.ts) runs in a worker thread started from
 //   `./regex-worker.mjs`: only the api and reconciler check topic patterns.
 // - The gRPC client (grpc-js, protobuf, rocketmq-client-nodejs), loaded by shared/rocketmq/grpc/
-//   library.ts from `./grpc-client.mjs` when the package is not installed: only the reconciler
-//   (start checks) and the replicator reach gRPC sides.
+//   library.ts from `./grpc-client.mjs` when the package is not installed: the replicator only (the
+//   reconciler's zip, with the analyser, would pass 1.5 MB; its start check of a gRPC side is then a
+//   connection to the proxy, replication/grpc-checks.ts).
 const EXTRAS = [
   { file: 'regex-worker.mjs', entry: 'shared/filter/regex-worker.mjs', functions: ['api', 'reconciler'], plugins: [] },
   {
     file: 'grpc-client.mjs',
     entry: 'shared/rocketmq/grpc/client-entry.mjs',
-    functions: ['reconciler', 'replicator'],
+    functions: ['replicator'],
     plugins: [grpcClientFixes],
   },
 ];

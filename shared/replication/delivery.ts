@@ -58,6 +58,7 @@ export function classifySendFailure(err: unknown): SendFailure {
 }
 
 const MAX_BATCH_BYTES = 1024 * 1024;
+const RETRY_TOPIC_PREFIX = '%RETRY%';
 /** Size counted per message beyond its body (properties and framing), for the batch byte limit. */
 const MESSAGE_OVERHEAD = 512;
 
@@ -158,7 +159,8 @@ export class Delivery {
    */
   async deliver(q: SourceQueue, index: number, replicas: readonly Replica[]): Promise<true | number | false> {
     const { ctx } = this;
-    for (let batch of batchesOf(replicas)) {
+    // Brokers refuse batch sends to a retry topic (MESSAGE_ILLEGAL): its replicas go one by one.
+    for (let batch of batchesOf(replicas, q.topic.startsWith(RETRY_TOPIC_PREFIX) ? 0 : MAX_BATCH_BYTES)) {
       if (ctx.limiter) {
         const waited = await ctx.limiter.take(batch.length);
         if (waited > 0) ctx.metrics.throttled += batch.length;

@@ -47,7 +47,7 @@ describe('SCF packages', () => {
       const worker = listing.includes('regex-worker');
       assert.equal(worker, fn === 'api' || fn === 'reconciler', `regex worker in ${fn}: ${worker}`);
       const grpc = listing.includes('grpc-client.mjs');
-      assert.equal(grpc, fn === 'reconciler' || fn === 'replicator', `gRPC client in ${fn}: ${grpc}`);
+      assert.equal(grpc, fn === 'replicator', `gRPC client in ${fn}: ${grpc}`);
     }
     assert.ok((await run('unzip', ['-l', join(work, 'api.zip')])).stdout.includes('console/dist/index.html'));
   });
