@@ -571,7 +571,6 @@ public final class FerryPeer {
                 jvmToMainMs, (System.nanoTime() - t0) / 1_000_000);
             long deadline = System.currentTimeMillis() + timeoutMs;
             long stopAt = Long.MAX_VALUE;
-            long kickAt = System.currentTimeMillis() + STALL_RESEEK_MS;
             while (true) {
                 long now = System.currentTimeMillis();
                 long until = Math.min(deadline, stopAt);
@@ -580,21 +579,7 @@ public final class FerryPeer {
                     String id = m.getBrokerName() + "/" + m.getQueueId() + "/" + m.getQueueOffset();
                     if (!seen.add(id)) continue;
                     lastNewAt = System.currentTimeMillis();
-                    kickAt = lastNewAt + STALL_RESEEK_MS;
                     emit(describe(m));
-                }
-                if (seen.size() < expect && System.currentTimeMillis() >= kickAt) {
-                    // A pull task that failed around start-up (a broker call torn down on a loaded
-                    // machine) can leave a queue unread; seeking every queue to its next offset restarts
-                    // them. Nothing is emitted twice: pollInOrder drops offsets already passed.
-                    System.err.println("ferry-peer: nothing new for " + STALL_RESEEK_MS + " ms; seeking every queue again");
-                    for (Map.Entry<MessageQueue, Long> e : next.entrySet()) {
-                        retry("seek " + e.getKey(), () -> {
-                            c.seek(e.getKey(), e.getValue());
-                            return null;
-                        });
-                    }
-                    kickAt = System.currentTimeMillis() + STALL_RESEEK_MS;
                 }
                 if (seen.size() >= expect && quietMs > 0) {
                     // --quiet-ms: read on until nothing new has arrived for that long (late extras are seen).
@@ -707,9 +692,6 @@ public final class FerryPeer {
             System.err.println("ferry-peer: short read: queue ends unknown (" + e + ")");
         }
     }
-
-    /** How long a read that still expects messages waits for a new one before seeking every queue again. */
-    private static final long STALL_RESEEK_MS = 4_000;
 
     private static DefaultLitePullConsumer newPullConsumer(Args a, int pullBatch, int pullThreads) {
         String group = "ferry_peer_c_" + uniq();
