@@ -2,7 +2,7 @@
 // included — our client reads exactly; what our client writes, Java reads exactly.
 import assert from 'node:assert/strict';
 import { before, after, describe, it } from 'node:test';
-import { javaPeer } from '../testbed/java-peer.ts';
+import { javaConsume, javaPeer } from '../testbed/java-peer.ts';
 import type { ClusterInfo } from '../testbed/cluster.ts';
 import type { OutgoingMessage, StoredMessage } from '../../shared/rocketmq/message.ts';
 import { RemotingAdmin } from '../../shared/rocketmq/remoting/admin.ts';
@@ -136,20 +136,23 @@ for (const key of ['v4', 'v5', 'v5acl'] as TestbedKey[]) {
         sent.push({ msg, queueId: 3, queueOffset: r2.queueOffset + i, uniqKey: r2.msgIds[i]! });
       });
 
-      const r = await javaPeer(c.version, [
-        'consume',
-        '--namesrv',
-        c.nameServer,
-        '--topic',
-        topic,
-        '--expect',
-        String(sent.length),
-        '--timeout-ms',
-        '30000',
-        '--linger-ms',
-        '500',
-        ...creds(),
-      ]);
+      const r = await javaConsume(
+        c.version,
+        [
+          '--namesrv',
+          c.nameServer,
+          '--topic',
+          topic,
+          '--expect',
+          String(sent.length),
+          '--timeout-ms',
+          '30000',
+          '--linger-ms',
+          '500',
+          ...creds(),
+        ],
+        sent.length,
+      );
       assert.equal(r.exitCode, 0, r.stderr.slice(-2000));
       const got = r.lines as JavaConsumed[];
       assert.equal(got.length, sent.length, 'exactly what we sent, nothing more');
