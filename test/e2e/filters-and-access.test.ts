@@ -17,7 +17,7 @@ import { ORIGIN } from '../../shared/replication/origin.ts';
 import { TopicNotFoundError } from '../../shared/rocketmq/remoting/errors.ts';
 import { NameServerClient } from '../../shared/rocketmq/remoting/namesrv.ts';
 import type { ClusterInfo } from '../testbed/cluster.ts';
-import { javaPeer, type JavaPeerResult } from '../testbed/java-peer.ts';
+import { javaConsume, javaPeer, type JavaPeerResult } from '../testbed/java-peer.ts';
 import { client, startRuntime, type Runtime } from '../support/runtime.ts';
 import { endpointOf, side, waitForStatus, type Side } from '../support/sides.ts';
 import { testCluster } from '../support/testbed.ts';
@@ -329,15 +329,16 @@ describe('filters and access on real clusters', () => {
     // bouncing back or copied twice would be read as an extra.
     const reads = await Promise.all(
       [v4, v4acl].map(async (s) => {
-        const r = await javaPeer(
+        const r = await javaConsume(
           s.c.version,
-          ['consume', '--namesrv', s.c.nameServer, '--topic', topic, '--expect', String(2 * N), ...creds(s.c)].concat([
+          ['--namesrv', s.c.nameServer, '--topic', topic, '--expect', String(2 * N), ...creds(s.c)].concat([
             '--timeout-ms',
-            '150000',
+            '60000',
             '--quiet-ms',
             '8000',
           ]),
-          { timeoutMs: 240_000 },
+          2 * N,
+          { timeoutMs: 120_000 },
         );
         return { s, r, lines: r.lines as { msgId: string; properties: Record<string, string>; bodyBase64: string; keys: string }[] };
       }),
