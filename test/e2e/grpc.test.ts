@@ -342,6 +342,9 @@ describe('a gRPC source whose runtime is SIGKILLed mid-stream', { skip: only !==
     console.log(`gRPC source killed after ${atKill} of ${N} copied: ${stored.length} stored, ${missing} missing, ${duplicates} duplicates`);
     assert.equal(missing, 0, 'nothing lost');
     assert.ok(duplicates <= RECEIVE_BATCH, `duplicates within one receive batch: ${duplicates}`);
-    assert.ok([...byId.keys()].every((id) => sent.has(id)), 'only what was produced');
+    assert.ok(
+      [...byId.keys()].every((id) => sent.has(id)),
+      'only what was produced',
+    );
   });
 });

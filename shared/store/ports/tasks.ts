@@ -66,6 +66,8 @@ export interface TaskStore {
   getTask(tenant: string, id: string): Promise<TaskRow | null>;
   /** Newest first, keyset-paginated by (createdAt, id). */
   listTasks(tenant: string, query: ListTasksQuery): Promise<Page<TaskRow>>;
+  /** How many tasks the tenant holds, counted up to `upTo` at most (a quota needs no more). */
+  countTasks(tenant: string, upTo: number): Promise<number>;
   /** Every task of every tenant, oldest first (for the reconciler). */
   listAllTasks(opts?: ListAllTasksOptions): Promise<TaskRow[]>;
   /** Throws NOT_FOUND when absent, CONFLICT when the stored version is not expectedVersion. */

@@ -202,6 +202,14 @@ export const sqlTaskStore = (db: SqlExecutor): TaskStore => {
       };
     },
 
+    async countTasks(tenant: string, upTo: number): Promise<number> {
+      const rows = await db.query<{ n: string | number }>(
+        'SELECT count(*) AS n FROM (SELECT 1 FROM tasks WHERE tenant = $1 LIMIT $2) AS held',
+        [tenant, upTo],
+      );
+      return Number(rows[0]?.n ?? 0);
+    },
+
     async listAllTasks(opts: ListAllTasksOptions = {}): Promise<TaskRow[]> {
       const rows = await db.query<TaskDbRow>('SELECT * FROM tasks ORDER BY created_at, id');
       if (!opts.onUndecodable) return rows.map(toTask);
