@@ -4,7 +4,8 @@
 //
 //   waiting-for-lag  snapshot the source ends (first cycle), then wait for the checkpoints to reach them
 //   translating      one consumer-offset translation cycle (offset-sync.ts); unplanned: the possible loss
-//   stopping         the task is stopped; wait until no replicator holds a shard (their last checkpoints written)
+//   stopping         the task is stopped; wait until no replicator holds a shard (their last checkpoints written),
+//                    then carry the source's pending delayed messages to the target (delayed-carry.ts)
 //   done             with reverse: the B→A task, created with its start checkpoints at B's ends read now
 import { randomUUID } from 'node:crypto';
 import pLimit from 'p-limit';
@@ -36,11 +37,13 @@ import {
   type QueueEnd,
 } from '../tasks/failover.ts';
 import type { TaskSpec } from '../tasks/model.ts';
+import { carryDelayed, type CarryResult } from './delayed-carry.ts';
 import { flowsOf, type Flow } from './flows.ts';
 import { syncTaskOffsets, type OffsetSyncResult } from './offset-sync.ts';
 import { listSourceQueues, type SourceQueue } from './queues.ts';
 import { replicatedTopics } from '../tasks/replicated-topics.ts';
 import { startCheckpoints } from './start-offsets.ts';
+import { taskSigner } from './origin.ts';
 
 export interface FailoverDeps {
   store: TaskStore &
@@ -61,7 +64,9 @@ export interface FailoverOptions {
 
 const DEFAULT_WAIT_FOR_LAG_MS = 30 * 60_000;
 /** Transitions one task may take in one cycle (a whole unplanned failover fits). */
-const STEPS_PER_CYCLE = 4;
+const STEPS_PER_CYCLE = 5;
+/** A carry claimed this long ago whose counts were never written: its runtime died. */
+const CARRY_STALE_MS = 10 * 60_000;
 
 /** Moves every task's active failover on; returns how many tasks had one. */
 export async function runFailovers(deps: FailoverDeps, opts: FailoverOptions = {}): Promise<number> {
@@ -144,12 +149,39 @@ async function step(row: TaskRow, r: FailoverRecord, deps: FailoverDeps, opts: F
       const leases = await deps.store.listLeases(row.id);
       const ids = new Set<string>(flows.map((f) => f.id));
       if (leases.some((l) => ids.has(l.flow) && l.expiresAtMs > now)) return undefined;
+      const carry = r.delayed;
+      if (!carry || ('carrying' in carry && now - carry.carrying > CARRY_STALE_MS)) return carryDelayedStep(row, r, flows, deps, now);
+      if ('carrying' in carry) return undefined; // another runtime is carrying them
       if (r.mode === 'unplanned') return write(row, deps, 'failover-stopped', advance(r, 'stopped', now));
       return finish(row, deps, advance(r, 'stopped', now), {});
     }
     default:
       return undefined;
   }
+}
+
+/**
+ * Claims the carry against the version read (of two runtimes at this step only one goes on), carries
+ * every flow's pending delayed messages, and writes the counts with an audit event. A claim older than
+ * CARRY_STALE_MS is taken to be a runtime that died while carrying: carried again (a duplicate, never a loss).
+ */
+async function carryDelayedStep(
+  row: TaskRow,
+  r: FailoverRecord,
+  flows: readonly Flow[],
+  deps: FailoverDeps,
+  now: number,
+): Promise<TaskRow> {
+  const claimed = await write(row, deps, undefined, { ...r, delayed: { carrying: now } });
+  const signer = taskSigner(deps.cipher, row.tenant, row.id);
+  const results: CarryResult[] = [];
+  for (const f of flows) results.push(await carryDelayed(row.spec, f, { cipher: deps.cipher, log: deps.log, signer }));
+  const delayed = {
+    carried: results.reduce((n, x) => n + x.carried, 0),
+    failed: results.reduce((n, x) => n + x.failed, 0),
+    note: results.flatMap((x) => (x.note ? [x.note] : [])).join('; ') || null,
+  };
+  return write(claimed, deps, 'failover-delayed-carried', { ...r, delayed }, delayed);
 }
 
 /** The last step: done, and with reverse the B→A task created in the same transaction. */

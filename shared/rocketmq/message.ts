@@ -11,6 +11,10 @@ export interface OutgoingMessage {
   bornTimestamp?: number;
   /** The producer id (UNIQ_KEY) to keep, e.g. a replica keeping its origin's id; generated when absent. */
   uniqKey?: string;
+  /** A 5.x timer message: delivered at this time (ms since epoch). Single sends only. */
+  deliverAtMs?: number;
+  /** A delayed message of this level (the broker's messageDelayLevel table). Single sends only. */
+  delayLevel?: number;
 }
 
 /** A message as stored by the broker and read back by a pull. */

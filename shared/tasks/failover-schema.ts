@@ -49,5 +49,10 @@ export const FailoverView = z.object({
   reverseTaskId: z.string().nullable(),
   /** Why it failed, or what was noted along the way. */
   reason: z.string().nullable(),
+  /**
+   * Delayed messages (delay levels, consumer retries, 5.x timers) pending on the source once the
+   * replicators had stopped, sent to the target due at the same time; null until then.
+   */
+  delayed: z.object({ carried: z.number(), failed: z.number(), note: z.string().nullable() }).nullable(),
 });
 export type FailoverView = z.infer<typeof FailoverView>;

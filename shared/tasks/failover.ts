@@ -47,6 +47,14 @@ const FailoverRecordSchema = z.looseObject({
   offsets: z.object({ synced: z.number(), skipped: z.number(), noMapping: z.number(), failed: z.number() }).nullable(),
   reverseTaskId: z.string().nullable(),
   reason: z.string().nullable(),
+  /**
+   * The source's pending delayed messages, carried once the replicators stopped: claimed (`carrying`
+   * since ms) by the runtime that carries them, then its counts. Absent until then (and in older records).
+   */
+  delayed: z
+    .union([z.object({ carrying: z.number() }), z.object({ carried: z.number(), failed: z.number(), note: z.string().nullable() })])
+    .nullable()
+    .optional(),
 });
 
 /** What the task's spec keeps between reconciler cycles. */
@@ -217,6 +225,7 @@ export function failoverView(stored: unknown): FailoverView | null {
     offsets: r.offsets,
     reverseTaskId: r.reverseTaskId,
     reason: r.reason,
+    delayed: r.delayed && 'carried' in r.delayed ? r.delayed : null,
   };
 }
 

@@ -7,12 +7,16 @@
 // A (and nothing of before); then back again (a planned failover of that task).
 // Unplanned (asked through the CLI): a flow stopped mid-stream; the possible loss reported per queue
 // equals what the test finds missing on B by message body.
+// Nothing left behind: a retry a Java push consumer asked for (reconsumeLater), a delayed message and
+// a timer message, all still pending on A at the failover, reach the group on B once, at their time:
+// within 2 s of when A itself delivers them (A's own copies, due meanwhile, are the clock).
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { ConsumerOffsetClient } from '../../shared/rocketmq/remoting/consumer-offsets.ts';
+import { NameServerClient } from '../../shared/rocketmq/remoting/namesrv.ts';
 import type { ClusterInfo } from '../testbed/cluster.ts';
 import { javaPeer } from '../testbed/java-peer.ts';
 import { client, startRuntime, type Runtime } from '../support/runtime.ts';
@@ -78,6 +82,7 @@ interface FailoverView {
   offsets: { synced: number } | null;
   reverseTaskId: string | null;
   reason: string | null;
+  delayed: { carried: number; failed: number; note: string | null } | null;
 }
 
 describe('failover and failback v5 → v5acl', () => {
@@ -91,10 +96,10 @@ describe('failover and failback v5 → v5acl', () => {
     a = side(await testCluster('v5'));
     b = side(await testCluster('v5acl'));
     for (const s of [a, b]) {
-      for (const t of [`${prefix}_planned`, `${prefix}_unplanned`, `${prefix}_gone`])
+      for (const t of [`${prefix}_planned`, `${prefix}_unplanned`, `${prefix}_gone`, `${prefix}_later`])
         await s.admin.createOrUpdateTopicInCluster(s.c.name, { topicName: t, readQueueNums: QUEUES, writeQueueNums: QUEUES, perm: 6 });
     }
-    for (const g of ['g', 'g2']) await a.admin.createOrUpdateGroupInCluster(a.c.name, { groupName: `${prefix}_${g}` });
+    for (const g of ['g', 'g2', 'g3']) await a.admin.createOrUpdateGroupInCluster(a.c.name, { groupName: `${prefix}_${g}` });
     rt = await startRuntime({
       store: 'embedded',
       env: {
@@ -285,6 +290,82 @@ describe('failover and failback v5 → v5acl', () => {
     assert.equal(fb.state, 'done', fb.reason ?? '');
     assert.equal(fb.lag, 0);
     assert.equal(fb.reverseTaskId, null);
+  });
+
+  it('nothing left behind: a reconsumeLater retry, a delayed and a timer message pending on A reach the group on B once, on time', async () => {
+    const topic = `${prefix}_later`;
+    const group = `${prefix}_g3`;
+    const retryTopic = `%RETRY%${group}`;
+    const taskId = await createTask(`${prefix}-later`, topic, 10_000);
+    const [normal] = (await a.broker.send(a.addr, topic, 0, { body: Buffer.from('put back') })).msgIds;
+    // Apache's push consumer answers RECONSUME_LATER with delay level 5 (1 min): the retry waits on A.
+    const putBack = await javaPeer(
+      '5.3.3',
+      ['push-consume', '--namesrv', a.c.nameServer, '--topic', topic, '--group', group, '--expect', '1', '--later', '--delay-level', '5'],
+      { timeoutMs: 120_000 },
+    );
+    assert.equal(putBack.exitCode, 0, putBack.stderr.slice(-2000));
+    assert.equal((putBack.lines[0] as { uniqKey: string }).uniqKey, normal);
+    // Metadata sync has made the group's retry topic on B (the carried retry goes there).
+    const routesOfB = new NameServerClient(b.remoting, b.c.nameServer);
+    await until(`${retryTopic} on B`, 60_000, async () => (await routesOfB.topicRoute(retryTopic).catch(() => undefined)) && true);
+    const now = Date.now();
+    const [delayed] = (await a.broker.send(a.addr, topic, 1, { body: Buffer.from('delayed 30 s'), delayLevel: 4 })).msgIds;
+    const [timer] = (await a.broker.send(a.addr, topic, 2, { body: Buffer.from('timer 45 s'), deliverAtMs: now + 45_000 })).msgIds;
+    const asked = await api()('POST', `/v1/tasks/${taskId}/failover`, { mode: 'planned' });
+    assert.equal(asked.status, 202, asked.text);
+    const f = await finished(taskId);
+    console.log(`# failover with pending delayed messages: ${JSON.stringify(f.delayed)} in ${Date.now() - now} ms`);
+    assert.equal(f.state, 'done', f.reason ?? '');
+    assert.deepEqual(f.delayed, { carried: 3, failed: 0, note: null }, 'the retry, the delayed and the timer message were carried');
+
+    // The group on B (its offsets translated past the message it consumed on A) gets the three, each once.
+    const onB = await javaPeer(
+      '5.3.3',
+      [
+        'push-consume',
+        '--namesrv',
+        b.c.nameServer,
+        '--topic',
+        topic,
+        '--group',
+        group,
+        '--expect',
+        '3',
+        '--timeout-ms',
+        '150000',
+        ...creds(b.c),
+      ],
+      { timeoutMs: 200_000 },
+    );
+    assert.equal(onB.exitCode, 0, onB.stderr.slice(-2000));
+    const deliveries = onB.lines as { uniqKey: string; reconsumeTimes: number; deliveredAt: number }[];
+    assert.deepEqual(deliveries.map((d) => d.uniqKey).sort(), [normal, delayed, timer].sort(), JSON.stringify(deliveries));
+    // A delivered its own copies meanwhile (the task had stopped, so they stayed on A): its store times are the clock.
+    const firedOnA = async (id: string, where: string, queueId: number) => {
+      const got = await until(`A's own delivery of ${id}`, 60_000, async () => {
+        const r = await a.broker.pull(a.addr, { topic: where, queueId, offset: 0, maxMessages: 32 });
+        return r.messages.find((m) => m.uniqKey === id && m.topic === where);
+      });
+      return got.storeTimestamp;
+    };
+    const retryQueue = 0; // a retry topic has one queue
+    for (const [id, where, queueId] of [
+      [delayed, topic, 1],
+      [timer, topic, 2],
+      [normal, retryTopic, retryQueue],
+    ] as const) {
+      const atA = await firedOnA(id!, where, queueId);
+      const atB = deliveries.find((d) => d.uniqKey === id)!.deliveredAt;
+      console.log(`# ${where} ${id}: A delivered it at ${atA}, the group on B got it at ${atB} (${atB - atA} ms)`);
+      assert.ok(Math.abs(atB - atA) <= 2000, `${id} on B within 2 s of A: ${atB - atA} ms`);
+    }
+    // Once on B: each sits in B's real topic (or the group's retry topic) once.
+    const copies = async (t: string, queues: number) =>
+      (await readUntilQuiet(b, t, queues, { expect: 0, quietMs: 1000 })).flat().map((m) => m.uniqKey);
+    const onBTopic = await copies(topic, QUEUES);
+    for (const id of [delayed, timer]) assert.equal(onBTopic.filter((k) => k === id).length, 1, `${id} once in ${topic} on B`);
+    assert.equal((await copies(retryTopic, 1)).filter((k) => k === normal).length, 1, 'the retry once in the retry topic on B');
   });
 
   it('unplanned: stops mid-stream; the possible loss per queue equals what is missing on B', async () => {

@@ -226,9 +226,27 @@ describe('failover stopping step (fake ports)', () => {
     const r = decodeFailover(f.row().spec.failover);
     assert.equal(r?.state, 'done');
     assert.ok(r?.finishedAt);
+    // The carry of pending delayed messages comes first; this source cannot be read, and the note says so.
     assert.deepEqual(
       f.audit.map((a) => a.action),
-      ['failover-done'],
+      ['failover-delayed-carried', 'failover-done'],
+    );
+    assert.equal(r?.delayed && 'carried' in r.delayed ? r.delayed.carried : undefined, 0);
+    assert.match(failoverView(f.row().spec.failover)?.delayed?.note ?? '', /pending delayed messages could not be read/);
+  });
+
+  it("another runtime's fresh claim on the carry is waited for; a stale one (its runtime died) is carried again", async () => {
+    const claimed = (at: number) => fakeStore(task({ ...planned(), delayed: { carrying: at } }), []);
+    const fresh = claimed(Date.now() - 1000);
+    await stepFailover(fresh.row(), deps(fresh.store));
+    assert.equal(decodeFailover(fresh.row().spec.failover)?.state, 'stopping');
+    assert.equal(fresh.audit.length, 0);
+    const stale = claimed(Date.now() - 11 * 60_000);
+    await stepFailover(stale.row(), deps(stale.store));
+    assert.equal(decodeFailover(stale.row().spec.failover)?.state, 'done');
+    assert.deepEqual(
+      stale.audit.map((a) => a.action),
+      ['failover-delayed-carried', 'failover-done'],
     );
   });
 

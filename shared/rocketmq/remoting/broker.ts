@@ -96,6 +96,8 @@ export class BrokerClient {
    */
   async sendBatch(address: string, topic: string, queueId: number, msgs: OutgoingMessage[]): Promise<SendResult> {
     if (msgs.length === 0) throw new RemotingError('empty batch');
+    // Brokers refuse batches of delayed messages; a caller must send those one by one.
+    if (msgs.some((m) => m.deliverAtMs !== undefined || m.delayLevel)) throw new RemotingError('a batch cannot hold delayed messages');
     const uniqKeys = msgs.map((m) => m.uniqKey ?? createUniqKey());
     const body = encodeBatchBody(
       msgs.map((m, i) => ({ body: m.body, flag: m.flag ?? 0, properties: encodeProperties(buildMessageProperties(m, uniqKeys[i]!)) })),

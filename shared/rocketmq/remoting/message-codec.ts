@@ -420,6 +420,8 @@ export function buildMessageProperties(msg: OutgoingMessage, uniqKey: string): R
   }
   if (uniqKey === '') throw new InvalidPropertyError(PROPERTY_UNIQ_KEY, 'empty', 'value is empty');
   props[PROPERTY_UNIQ_KEY] = uniqKey;
+  if (msg.deliverAtMs !== undefined) props.TIMER_DELIVER_MS = String(msg.deliverAtMs);
+  if (msg.delayLevel !== undefined && msg.delayLevel > 0) props.DELAY = String(msg.delayLevel);
   for (const [name, value] of Object.entries(msg.properties ?? {})) {
     if (SYSTEM_PROPERTY_KEYS.has(name)) {
       throw new InvalidPropertyError(name, 'reserved', 'is a RocketMQ system property');

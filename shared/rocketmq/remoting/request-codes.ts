@@ -8,11 +8,14 @@ export const RequestCode = {
   /** 5.x: many topics in one request (CreateTopicListRequestBody), persisted once. */
   UPDATE_AND_CREATE_TOPIC_LIST: 18,
   GET_ALL_TOPIC_CONFIG: 21,
+  GET_BROKER_CONFIG: 26,
   GET_BROKER_RUNTIME_INFO: 28,
   SEARCH_OFFSET_BY_TIMESTAMP: 29,
   GET_MAX_OFFSET: 30,
   GET_MIN_OFFSET: 31,
   HEART_BEAT: 34,
+  /** The schedule service's progress per delay level (the next schedule-topic offset it will deliver). */
+  GET_ALL_DELAY_OFFSET: 45,
   PUT_KV_CONFIG: 100,
   DELETE_KV_CONFIG: 102,
   GET_ROUTEINFO_BY_TOPIC: 105,

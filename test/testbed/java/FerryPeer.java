@@ -67,6 +67,12 @@
 //      nothing new came for Q ms; then commits the offset after the last message of each queue (commitSync with
 //      persist) and waits a second so the commit reaches the broker. One line per message: uniqKey brokerName queueId
 //      queueOffset; then one line: consumed committed (an object "brokerName/queueId" -> committed offset).
+//   push-consume --namesrv A --topic T --group G --expect N [--later] [--delay-level L=0] [--timeout-ms 120000]
+//              [--from first|last] [--ak X --sk Y]
+//      a push consumer of group G (which also reads the group's retry topic, as every push consumer does) until N
+//      deliveries were seen; --later answers each one RECONSUME_LATER (with --delay-level L the broker's delay
+//      level for the next delivery), else CONSUME_SUCCESS. One line per delivery: uniqKey topic (the original's,
+//      for a retried one) queueId reconsumeTimes deliveredAt (ms); exit 1 if fewer than N were seen.
 //   hold-group --namesrv A --topic T --group G [--hold-ms 60000] [--ak X --sk Y]
 //      keeps a push consumer of group G subscribed to T online for --hold-ms (starting at T's last offset), so
 //      the brokers list the group's connection; one line once started: ready; then one line: held received.
@@ -180,6 +186,7 @@ public final class FerryPeer {
                 case "bench-pipe": code = benchPipe(a); break;
                 case "group-consume": code = groupConsume(a); break;
                 case "hold-group": code = holdGroup(a); break;
+                case "push-consume": code = pushConsume(a); break;
                 default: throw new UsageError("unknown subcommand " + argv[0]);
             }
         } catch (UsageError e) {
@@ -650,6 +657,49 @@ public final class FerryPeer {
         }
         emit(new Json().num("consumed", seen).map("committed", committed));
         if (seen < count) throw new Failure("timed out: saw " + seen + " of " + count + " messages");
+        return 0;
+    }
+
+    private static int pushConsume(Args a) throws Exception {
+        a.allow("namesrv", "topic", "group", "expect", "later", "delay-level", "timeout-ms", "from", "ak", "sk");
+        String group = a.req("group");
+        int expect = a.intOr("expect", 1);
+        boolean later = a.flag("later");
+        int delayLevel = a.intOr("delay-level", 0);
+        String from = a.opt("from") == null ? "first" : a.opt("from");
+        if (!from.equals("first") && !from.equals("last")) throw new UsageError("--from is first or last");
+        DefaultMQPushConsumer c = new DefaultMQPushConsumer(group, hook(a), new AllocateMessageQueueAveragely());
+        c.setNamesrvAddr(a.req("namesrv"));
+        c.setInstanceName(group + "_" + uniq());
+        c.setVipChannelEnabled(false);
+        c.setConsumeFromWhere(from.equals("first") ? ConsumeFromWhere.CONSUME_FROM_FIRST_OFFSET : ConsumeFromWhere.CONSUME_FROM_LAST_OFFSET);
+        c.setConsumeMessageBatchMaxSize(1);
+        c.subscribe(a.req("topic"), "*");
+        java.util.concurrent.CountDownLatch seen = new java.util.concurrent.CountDownLatch(expect);
+        c.registerMessageListener((MessageListenerConcurrently) (msgs, context) -> {
+            long at = System.currentTimeMillis();
+            for (MessageExt m : msgs) {
+                emit(new Json()
+                    .str("uniqKey", m.getProperty("UNIQ_KEY"))
+                    .str("topic", m.getTopic())
+                    .num("queueId", m.getQueueId())
+                    .num("reconsumeTimes", m.getReconsumeTimes())
+                    .num("deliveredAt", at));
+                seen.countDown();
+            }
+            if (!later) return ConsumeConcurrentlyStatus.CONSUME_SUCCESS;
+            if (delayLevel > 0) context.setDelayLevelWhenNextConsume(delayLevel);
+            return ConsumeConcurrentlyStatus.RECONSUME_LATER;
+        });
+        c.start();
+        boolean all;
+        try {
+            all = seen.await(a.intOr("timeout-ms", 120_000), TimeUnit.MILLISECONDS);
+            Thread.sleep(1000); // the answer (a send-back or an offset) reaches the broker before the shutdown persists offsets
+        } finally {
+            shutdownBounded("consumer", c::shutdown);
+        }
+        if (!all) throw new Failure("timed out: saw " + (expect - seen.getCount()) + " of " + expect + " deliveries");
         return 0;
     }
 
@@ -1388,14 +1438,14 @@ public final class FerryPeer {
         }
     }
 
-    private static void emit(Json j) {
+    private static synchronized void emit(Json j) {
         out.println(j.end());
         out.flush();
     }
 
     /** `--key value` arguments; a key may repeat (all()), a few are valueless flags. */
     static final class Args {
-        private static final Set<String> FLAGS = new HashSet<>(Arrays.asList("body-random", "message-group"));
+        private static final Set<String> FLAGS = new HashSet<>(Arrays.asList("body-random", "message-group", "later"));
         private final Map<String, List<String>> values = new LinkedHashMap<>();
 
         Args(String[] argv) {
