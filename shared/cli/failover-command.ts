@@ -45,6 +45,7 @@ export function failoverText(f: FailoverView | null): string {
         ? `${f.offsets.synced} synced, ${f.offsets.skipped} skipped, ${f.offsets.noMapping} no mapping, ${f.offsets.failed} failed`
         : '-',
     ],
+    ['Delayed carried', f.delayed ? `${f.delayed.carried} carried, ${f.delayed.failed} not carried` : '-'],
     ['Reverse task', dash(f.reverseTaskId)],
     ['Reason', dash(f.reason)],
   ])}`;

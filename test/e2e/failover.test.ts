@@ -207,13 +207,14 @@ describe('failover and failback v5 → v5acl', () => {
     assert.equal(f.lag, 0);
     const task = (await api()('GET', `/v1/tasks/${taskId}`)).body;
     assert.equal(task.status, 'stopped');
-    // Lag 0 before the stop: drained, then translated (the step that stops the task), then done.
+    // Lag 0 before the stop: drained, then translated (the step that stops the task), the pending delayed
+    // messages carried once the replicators are gone (none here), then done.
     const events = ((await api()('GET', `/v1/tasks/${taskId}/events`)).body.items as { action: string; after: Record<string, unknown> }[])
       .filter((e) => e.action.startsWith('failover'))
       .reverse();
     assert.deepEqual(
       events.map((e) => e.action),
-      ['failover', 'failover-lag-snapshot', 'failover-drained', 'failover-translated', 'failover-done'],
+      ['failover', 'failover-lag-snapshot', 'failover-drained', 'failover-translated', 'failover-delayed-carried', 'failover-done'],
     );
     assert.equal(events[2]!.after.lag, 0);
     assert.equal(events[2]!.after.status, 'running');

@@ -28,6 +28,8 @@ function refusal(task: Task, mode: Mode): string | null {
 }
 
 type View = NonNullable<Task['failover']>;
+const delayedText = (d: NonNullable<View['delayed']>) =>
+  `${d.carried} carried${d.failed ? `, ${d.failed} not carried` : ''}${d.note ? ` (${d.note})` : ''}`;
 const lossText = (l: NonNullable<View['possibleLoss']>) => `${l.total} messages${l.queues.length ? ` in ${l.queues.length} queues` : ''}`;
 const offsetsText = (o: NonNullable<View['offsets']>) =>
   `${o.synced} synced, ${o.skipped} skipped, ${o.noMapping} without mapping, ${o.failed} failed`;
@@ -102,6 +104,12 @@ export function Failover({ task, onChanged }: { task: Task; onChanged: () => voi
             <>
               <dt>Consumer offsets</dt>
               <dd>{offsetsText(f.offsets)}</dd>
+            </>
+          )}
+          {f.delayed && (
+            <>
+              <dt>Delayed messages carried</dt>
+              <dd>{delayedText(f.delayed)}</dd>
             </>
           )}
           {f.reverseTaskId && (
