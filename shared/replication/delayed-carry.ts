@@ -16,7 +16,7 @@ import { TopicNotFoundError } from '../rocketmq/remoting/errors.ts';
 import { masterAddress } from '../rocketmq/remoting/namesrv.ts';
 import { SCHEDULE_TOPIC, TIMER_TOPIC, brokerConfig, delayOffsets } from '../rocketmq/remoting/schedule.ts';
 import type { SecretCipher } from '../secrets/cipher.ts';
-import type { TaskSpec } from '../tasks/model.ts';
+import { taskOptions, type TaskSpec } from '../tasks/model.ts';
 import { replicatedTopics } from '../tasks/replicated-topics.ts';
 import { TargetRoutes } from './delivery.ts';
 import type { Flow } from './flows.ts';
@@ -51,6 +51,8 @@ export async function carryDelayed(
   deps: { cipher: SecretCipher; log: Logger; signer: PropertySigner },
   now = Date.now(),
 ): Promise<CarryResult> {
+  if (!taskOptions(spec).offsetSync.nothingLeftBehind)
+    return { carried: 0, failed: 0, note: 'offsetSync.nothingLeftBehind is off: pending delayed messages stay on the source' };
   if (flow.from.protocol === 'grpc' || flow.to.protocol === 'grpc')
     return { carried: 0, failed: 0, note: `${flow.id}: a gRPC endpoint shows no pending delayed messages; none carried` };
   const source = connectEndpoint(flow.from, deps.cipher, { requestTimeoutMs: 10_000 });

@@ -14,7 +14,7 @@ import { connectEndpoint, type ClusterConnection } from '../clusters/connect.ts'
 import { isFerryError } from '../errors.ts';
 import { matchTopicPatterns } from '../filter/topic-match.ts';
 import type { Logger } from '../log.ts';
-import { ConsumerOffsetClient } from '../rocketmq/remoting/consumer-offsets.ts';
+import { ConsumerOffsetClient, type CommittedOffset } from '../rocketmq/remoting/consumer-offsets.ts';
 import { isSystemGroup } from '../filter/system-resources.ts';
 import type { SecretCipher } from '../secrets/cipher.ts';
 import type {
@@ -132,15 +132,21 @@ async function syncFlow(task: TaskRow, flow: Flow, source: ClusterConnection, ta
   const sourceOffsets = new ConsumerOffsetClient(source.remoting);
   const targetOffsets = new ConsumerOffsetClient(target.remoting);
   const targetAddress = new Map(targetMasters.map((m) => [m.brokerName, m.address]));
+  // Every broker's offset table, once per cycle: the sources' commits, and what the groups hold on the target.
+  const [sourceTables, targetTables] = await Promise.all([
+    Promise.all(sourceMasters.map(async (m) => ({ broker: m.brokerName, table: await sourceOffsets.allOffsets(m.address) }))),
+    Promise.all(targetMasters.map(async (m) => [m.address, await targetOffsets.allOffsets(m.address)] as const)),
+  ]);
+  const heldOnTarget = new Map(targetTables);
   const all: OffsetSyncOutcome[] = [];
   await pLimit(GROUP_CONCURRENCY).map([...groups].sort(), async (group) => {
     const commits: GroupCommit[] = [];
-    /** Every queue's commit, 0 included (a two-way bound needs to know that nothing was consumed). */
+    /** Every queue's commit (a two-way bound needs to know how far the group consumed; none is 0). */
     const committedAt = new Map<string, number>();
-    for (const m of sourceMasters) {
-      for (const o of await sourceOffsets.consumeStats(m.address, group)) {
+    for (const { broker, table } of sourceTables) {
+      for (const o of table.get(group) ?? []) {
         if (!wantedTopic(o.topic)) continue;
-        const c = { topic: o.topic, broker: o.brokerName, queueId: o.queueId, committed: o.consumerOffset };
+        const c = { topic: o.topic, broker, queueId: o.queueId, committed: o.offset };
         committedAt.set(sourceKey(c), c.committed);
         if (c.committed > 0) commits.push(c);
       }
@@ -154,7 +160,8 @@ async function syncFlow(task: TaskRow, flow: Flow, source: ClusterConnection, ta
     const unbounded = planTranslations(commits, pairs, newest);
     const bounds = reverse ? await twoWayBounds(task.id, unbounded, reverse, committedAt, deps.store) : undefined;
     const plan = bounds ? planTranslations(commits, pairs, newest, bounds) : unbounded;
-    const outcomes = await applyPlan(group, plan, targetOffsets, targetAddress);
+    const held = (addr: string) => heldOnTarget.get(addr)?.get(group) ?? [];
+    const outcomes = await applyPlan(group, plan, targetOffsets, targetAddress, held);
     await deps.store.upsertOffsetSyncs(task.id, flow.id, outcomes);
     all.push(...outcomes);
   });
@@ -179,16 +186,19 @@ async function syncFlowFromStored(task: TaskRow, flow: Flow, target: ClusterConn
     byGroup.set(i.group, commits);
   }
   const targetOffsets = new ConsumerOffsetClient(target.remoting);
-  const targetAddress = new Map((await target.nameServers.masterAddresses()).map((m) => [m.brokerName, m.address]));
+  const masters = await target.nameServers.masterAddresses();
+  const targetAddress = new Map(masters.map((m) => [m.brokerName, m.address]));
+  const tables = new Map(await Promise.all(masters.map(async (m) => [m.address, await targetOffsets.allOffsets(m.address)] as const)));
   const newest = await deps.store.newestOffsetPairs(task.id, flow.id);
   const all: OffsetSyncOutcome[] = [];
   for (const [group, commits] of byGroup) {
+    const held = (addr: string) => tables.get(addr)?.get(group) ?? [];
     const pairs = await deps.store.findOffsetPairs(
       task.id,
       flow.id,
       commits.map((c) => ({ topic: c.topic, broker: c.broker, queueId: c.queueId, sourceOffset: c.committed - 1 })),
     );
-    const outcomes = await applyPlan(group, planTranslations(commits, pairs, newest), targetOffsets, targetAddress);
+    const outcomes = await applyPlan(group, planTranslations(commits, pairs, newest), targetOffsets, targetAddress, held);
     await deps.store.upsertOffsetSyncs(task.id, flow.id, outcomes);
     all.push(...outcomes);
   }
@@ -233,11 +243,13 @@ async function twoWayBounds(
 }
 
 /** Writes one group's planned offsets on the target, unless the group has consumers there. */
-async function applyPlan(
+export async function applyPlan(
   group: string,
   plan: readonly PlannedTranslation[],
-  offsets: ConsumerOffsetClient,
+  offsets: Pick<ConsumerOffsetClient, 'onlineConsumers' | 'updateOffset'>,
   address: ReadonlyMap<string, string>,
+  /** What the group holds on the target broker at this address (read at the cycle's start). */
+  held: (addr: string) => readonly CommittedOffset[],
 ): Promise<OffsetSyncOutcome[]> {
   const brokers = [...new Set(plan.flatMap((p) => (p.kind === 'translated' ? [p.target.broker] : [])))];
   let online = 0;
@@ -245,8 +257,21 @@ async function applyPlan(
     const addr = address.get(b);
     if (addr) online += await offsets.onlineConsumers(addr, group);
   }
-  // One write per target queue, however many source queues feed it (they agree: planTranslations takes their lowest).
+  // One write per target queue, however many source queues feed it (they agree: planTranslations takes
+  // their lowest); every queue's write started at once, then the outcomes gathered in plan order.
   const written = new Map<string, Promise<{ offset: number | null } | { error: string }>>();
+  const heldOn = new Map<string, ReadonlyMap<string, number>>();
+  const heldAt = (addr: string) => {
+    let h = heldOn.get(addr);
+    if (!h) heldOn.set(addr, (h = new Map(held(addr).map((o) => [`${o.topic}/${o.queueId}`, o.offset]))));
+    return h;
+  };
+  for (const p of plan) {
+    const addr = p.kind === 'translated' ? address.get(p.target.broker) : undefined;
+    if (p.kind !== 'translated' || !addr || written.has(targetKey(p.target))) continue;
+    const current = heldAt(addr).get(`${p.commit.topic}/${p.target.queueId}`) ?? -1;
+    written.set(targetKey(p.target), raise(offsets, current, addr, group, p.commit.topic, p.target.queueId, p.offset, online > 0));
+  }
   const outcomes: OffsetSyncOutcome[] = [];
   for (const p of plan) {
     const base = { group, topic: p.commit.topic, broker: p.commit.broker, queueId: p.commit.queueId, sourceOffset: p.commit.committed };
@@ -255,16 +280,10 @@ async function applyPlan(
       continue;
     }
     const at = { targetBroker: p.target.broker, targetQueueId: p.target.queueId };
-    const addr = address.get(p.target.broker);
-    if (!addr) {
+    const w = written.get(targetKey(p.target));
+    if (!w) {
       outcomes.push({ ...base, ...at, targetOffset: null, status: 'failed', error: `target broker ${p.target.broker} has no master now` });
       continue;
-    }
-    const k = `${p.target.broker}/${p.target.queueId}`;
-    let w = written.get(k);
-    if (!w) {
-      w = raise(offsets, addr, group, p.commit.topic, p.target.queueId, p.offset, online > 0);
-      written.set(k, w);
     }
     const r = await w;
     if ('error' in r) outcomes.push({ ...base, ...at, targetOffset: null, status: 'failed', error: r.error });
@@ -273,9 +292,10 @@ async function applyPlan(
   return outcomes;
 }
 
-/** Reads the group's offset of the target queue and raises it to `proposed` (never lowers it); only reads when `readOnly`. */
+/** Raises the group's offset of one target queue from `current` to `proposed` (never lowers it); only reads when `readOnly`. */
 async function raise(
-  offsets: ConsumerOffsetClient,
+  offsets: Pick<ConsumerOffsetClient, 'updateOffset'>,
+  current: number,
   addr: string,
   group: string,
   topic: string,
@@ -284,7 +304,6 @@ async function raise(
   readOnly: boolean,
 ): Promise<{ offset: number | null } | { error: string }> {
   try {
-    const current = await offsets.queryOffset(addr, group, topic, queueId);
     const next = nextTargetOffset(proposed, current);
     if (readOnly) return { offset: current < 0 ? null : current };
     if (next.write) await offsets.updateOffset(addr, group, topic, queueId, next.offset);

@@ -10,7 +10,8 @@
 //   the target is read back over remoting: lost and duplicated by producer message id.
 // - Soak: two tasks at once, remoting→gRPC and gRPC→remoting, a steady RATE messages/s each for
 //   `minutes` (default 10; replicators hand over every 300 s inside it). The runtime's resident set is
-//   sampled every 10 s: growth = last minute's mean over the second minute's (the first holds start-up).
+//   sampled every 10 s, with its heap in use and external memory from its /metrics: growth = last
+//   minute's mean over the second minute's (the first holds start-up), and a per-minute series.
 //   Error- and warning-level lines of the gRPC client (`"client":"rocketmq-grpc"`) and of Ferry are
 //   counted from the runtime's log; at the end lost and duplicated per task.
 import { loadavg } from 'node:os';
@@ -148,6 +149,10 @@ async function soak(rt: Runtime, a: Side, b: Side, minutes: number): Promise<Fig
   }
   const sent = new Map<string, string[]>(tasks.map((t) => [t.topic, []]));
   const rss: { at: number; kb: number }[] = [];
+  // The runtime's own view (/metrics, prom-client's process figures): heap in use and off-heap buffers.
+  const heap: { at: number; usedMb: number; externalMb: number }[] = [];
+  const api = client(rt);
+  const gauge = (text: string, name: string) => Number(new RegExp(`^${name} (\\S+)`, 'm').exec(text)?.[1] ?? NaN) / 2 ** 20;
   const t0 = Date.now();
   const end = t0 + minutes * 60_000;
   let nextSample = t0;
@@ -157,12 +162,28 @@ async function soak(rt: Runtime, a: Side, b: Side, minutes: number): Promise<Fig
     for (const t of tasks) sent.get(t.topic)!.push(...(await produce(a, t.topic, SOAK_RATE / 10, tick * 32)));
     if (Date.now() >= nextSample) {
       rss.push({ at: Date.now() - t0, kb: rssKb(rt.pid!) });
+      const m = (await api('GET', '/metrics')).text;
+      heap.push({
+        at: Date.now() - t0,
+        usedMb: gauge(m, 'nodejs_heap_size_used_bytes'),
+        externalMb: gauge(m, 'nodejs_external_memory_bytes'),
+      });
       nextSample += 10_000;
     }
   }
   const mean = (xs: number[]) => xs.reduce((s, x) => s + x, 0) / Math.max(1, xs.length);
   const second = mean(rss.filter((s) => s.at >= 60_000 && s.at < 120_000).map((s) => s.kb));
   const last = mean(rss.filter((s) => s.at >= (minutes - 1) * 60_000).map((s) => s.kb));
+  const heapOf = (from: number, to: number) => mean(heap.filter((h) => h.at >= from && h.at < to).map((h) => h.usedMb));
+  const heapSecond = heapOf(60_000, 120_000);
+  const heapLast = heapOf((minutes - 1) * 60_000, Infinity);
+  // Per minute: RSS, heap in use, external (MiB), to tell a leak (a steady climb) from a heap that settles.
+  const perMinute = Array.from({ length: minutes }, (_, i) => {
+    const inMinute = <T extends { at: number }>(xs: T[]) => xs.filter((x) => x.at >= i * 60_000 && x.at < (i + 1) * 60_000);
+    const r = Math.round(mean(inMinute(rss).map((x) => x.kb)) / 1024);
+    const h = inMinute(heap);
+    return `${r}/${Math.round(mean(h.map((x) => x.usedMb)))}/${Math.round(mean(h.map((x) => x.externalMb)))}`;
+  });
   const perTask: Figures = {};
   for (const t of tasks) {
     const ids = sent.get(t.topic)!;
@@ -179,6 +200,10 @@ async function soak(rt: Runtime, a: Side, b: Side, minutes: number): Promise<Fig
     rssSecondMinuteMb: Math.round(second / 1024),
     rssLastMinuteMb: Math.round(last / 1024),
     rssGrowthPct: Math.round(((last - second) / second) * 1000) / 10,
+    heapSecondMinuteMb: Math.round(heapSecond),
+    heapLastMinuteMb: Math.round(heapLast),
+    heapGrowthPct: Math.round(((heapLast - heapSecond) / heapSecond) * 1000) / 10,
+    perMinuteRssHeapExternalMb: perMinute.join(' '),
     clientErrorLines: lines.filter((l) => l.includes('"client":"rocketmq-grpc"') && (level(l, 50) || level(l, 60))).length,
     clientWarnLines: lines.filter((l) => l.includes('"client":"rocketmq-grpc"') && level(l, 40)).length,
     ferryErrorLines: lines.filter((l) => level(l, 50) || level(l, 60)).length,
@@ -187,8 +212,10 @@ async function soak(rt: Runtime, a: Side, b: Side, minutes: number): Promise<Fig
   console.log(`  per task (r2g = remoting→gRPC): ${JSON.stringify(perTask)}`);
   console.log(
     `  runtime RSS: second minute ${figures.rssSecondMinuteMb} MiB, last minute ${figures.rssLastMinuteMb} MiB` +
-      ` (growth ${figures.rssGrowthPct} %; goal < 20 %)`,
+      ` (growth ${figures.rssGrowthPct} %; goal < 20 %); heap in use ${figures.heapSecondMinuteMb} → ${figures.heapLastMinuteMb} MiB` +
+      ` (${figures.heapGrowthPct} %)`,
   );
+  console.log(`  per minute, RSS/heap/external MiB: ${figures.perMinuteRssHeapExternalMb}`);
   console.log(
     `  gRPC client lines: ${figures.clientErrorLines} error, ${figures.clientWarnLines} warning;` +
       ` Ferry error lines ${figures.ferryErrorLines}; load ${figures.load}`,

@@ -5,8 +5,9 @@
 // cycle: nothing the group has not consumed is skipped on either side, and offsets settle at once.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseConsumeStats } from '../../shared/rocketmq/remoting/consumer-offsets.ts';
+import { parseOffsetTable } from '../../shared/rocketmq/remoting/consumer-offsets.ts';
 import { OffsetPairRecorder, PAIR_SPACING } from '../../shared/replication/offset-pairs.ts';
+import { applyPlan } from '../../shared/replication/offset-sync.ts';
 import {
   nextTargetOffset,
   planTranslations,
@@ -117,17 +118,21 @@ describe('OffsetPairRecorder', () => {
   });
 });
 
-describe('parseConsumeStats', () => {
-  it("reads fastjson's map keyed by MessageQueue objects", () => {
+describe('parseOffsetTable', () => {
+  it("reads the broker's offset table (fastjson: bare integer keys) by group, topics with their queues", () => {
     const text =
-      '{"consumeTps":0.0,"offsetTable":{{"brokerName":"broker-a","queueId":1,"topic":"orders"}:{"brokerOffset":50,' +
-      '"consumerOffset":30,"lastTimestamp":1700000000000},{"brokerName":"broker-a","queueId":0,"topic":"orders"}:' +
-      '{"brokerOffset":48,"consumerOffset":0,"lastTimestamp":0,"pullOffset":0}}}';
-    assert.deepEqual(parseConsumeStats(text), [
-      { topic: 'orders', brokerName: 'broker-a', queueId: 1, consumerOffset: 30, brokerOffset: 50 },
-      { topic: 'orders', brokerName: 'broker-a', queueId: 0, consumerOffset: 0, brokerOffset: 48 },
-    ]);
-    assert.deepEqual(parseConsumeStats('{"consumeTps":0.0,"offsetTable":{}}'), []);
+      '{"dataVersion":{"counter":3,"timestamp":1700000000000},"offsetTable":{"orders@g1":{0:30,1:12},' +
+      '"%RETRY%g1@g1":{0:2},"orders@g2":{3:7}}}';
+    assert.deepEqual(Object.fromEntries(parseOffsetTable(text)), {
+      g1: [
+        { topic: 'orders', queueId: 0, offset: 30 },
+        { topic: 'orders', queueId: 1, offset: 12 },
+        { topic: '%RETRY%g1', queueId: 0, offset: 2 },
+      ],
+      g2: [{ topic: 'orders', queueId: 3, offset: 7 }],
+    });
+    assert.deepEqual(parseOffsetTable('{"offsetTable":{}}').size, 0);
+    assert.deepEqual(parseOffsetTable('').size, 0);
   });
 });
 
@@ -199,4 +204,35 @@ describe('two-way translation (simulated queues)', () => {
       assert.ok(again < 4 * PAIR_SPACING, `${again} consumed messages delivered again on B`);
     });
   }
+});
+
+describe('applyPlan (a fake of the target brokers)', () => {
+  it('writes each target queue of a group once per topic — queue 0 of two topics is two writes — and never lowers one', async () => {
+    const writes: string[] = [];
+    const fakeTarget = {
+      onlineConsumers: async () => 0,
+      updateOffset: async (_addr: string, _g: string, topic: string, q: number, offset: number) => {
+        writes.push(`${topic}/b/${q}=${offset}`);
+      },
+    };
+    // What the group holds on the target broker, as the cycle read it.
+    const held = (addr: string) => (addr === 'addr-b' ? [{ topic: 't2', queueId: 0, offset: 90 }] : []);
+    const translated = (topic: string, queueId: number, offset: number) => ({
+      commit: { topic, broker: 'a', queueId, committed: offset },
+      kind: 'translated' as const,
+      target: { topic, broker: 'b', queueId },
+      offset,
+    });
+    const plan = [translated('t1', 0, 10), translated('t2', 0, 20), translated('t1', 1, 30)];
+    const outcomes = await applyPlan('g', plan, fakeTarget, new Map([['b', 'addr-b']]), held);
+    assert.deepEqual(writes.sort(), ['t1/b/0=10', 't1/b/1=30']);
+    assert.deepEqual(
+      outcomes.map((o) => [o.topic, o.targetQueueId, o.targetOffset, o.status]),
+      [
+        ['t1', 0, 10, 'synced'],
+        ['t2', 0, 90, 'synced'],
+        ['t1', 1, 30, 'synced'],
+      ],
+    );
+  });
 });

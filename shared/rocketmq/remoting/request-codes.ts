@@ -14,6 +14,8 @@ export const RequestCode = {
   GET_MAX_OFFSET: 30,
   GET_MIN_OFFSET: 31,
   HEART_BEAT: 34,
+  /** The broker's whole consumer offset table (what it persists as consumerOffset.json). */
+  GET_ALL_CONSUMER_OFFSET: 43,
   /** The schedule service's progress per delay level (the next schedule-topic offset it will deliver). */
   GET_ALL_DELAY_OFFSET: 45,
   PUT_KV_CONFIG: 100,
