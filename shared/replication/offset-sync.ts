@@ -161,10 +161,9 @@ async function syncFlow(task: TaskRow, flow: Flow, source: ClusterConnection, ta
     const bounds = reverse ? await twoWayBounds(task.id, unbounded, reverse, committedAt, deps.store) : undefined;
     const plan = bounds ? planTranslations(commits, pairs, newest, bounds) : unbounded;
     const held = (addr: string) => heldOnTarget.get(addr)?.get(group) ?? [];
-    const outcomes = await applyPlan(group, plan, targetOffsets, targetAddress, held);
-    await deps.store.upsertOffsetSyncs(task.id, flow.id, outcomes);
-    all.push(...outcomes);
+    all.push(...(await applyPlan(group, plan, targetOffsets, targetAddress, held)));
   });
+  await recordOutcomes(task.id, flow.id, all, deps.store);
   await deps.store.pruneOffsetPairs(task.id, flow.id);
   if (all.length > 0) {
     const count = (s: string) => all.filter((o) => o.status === s).length;
@@ -198,11 +197,17 @@ async function syncFlowFromStored(task: TaskRow, flow: Flow, target: ClusterConn
       flow.id,
       commits.map((c) => ({ topic: c.topic, broker: c.broker, queueId: c.queueId, sourceOffset: c.committed - 1 })),
     );
-    const outcomes = await applyPlan(group, planTranslations(commits, pairs, newest), targetOffsets, targetAddress, held);
-    await deps.store.upsertOffsetSyncs(task.id, flow.id, outcomes);
-    all.push(...outcomes);
+    all.push(...(await applyPlan(group, planTranslations(commits, pairs, newest), targetOffsets, targetAddress, held)));
   }
+  await recordOutcomes(task.id, flow.id, all, deps.store);
   return all;
+}
+
+/** Outcomes are written at the cycle's end in large statements: one commit per group cost a cycle of 1,000 groups seconds. */
+const OUTCOMES_PER_WRITE = 5000;
+async function recordOutcomes(taskId: string, flow: string, outcomes: readonly OffsetSyncOutcome[], store: OffsetSyncStore) {
+  for (let i = 0; i < outcomes.length; i += OUTCOMES_PER_WRITE)
+    await store.upsertOffsetSyncs(taskId, flow, outcomes.slice(i, i + OUTCOMES_PER_WRITE));
 }
 
 type PairsByQueue = ReadonlyMap<string, OffsetPairEntry>;
