@@ -98,12 +98,13 @@ export async function readPending(source: ClusterConnection, spec: TaskSpec, now
       }
     }
     // 5.x timer messages: the whole queue (its entries are in arrival order, not due order), keeping
-    // those due later than now; a cancelled one has a later entry naming it in TIMER_DEL_UNIQKEY.
+    // those due later than now; a cancelled one has a later entry naming it in TIMER_DEL_UNIQKEY
+    // (`<topic>+<producer id>`; the id is hex, so it is what follows the last separator).
     const timers = new Map<string, { m: StoredMessage; due: number }>();
     const cancelled = new Set<string>();
     for await (const m of readQueue(source, address, TIMER_TOPIC, 0)) {
       const deleted = m.properties.TIMER_DEL_UNIQKEY;
-      if (deleted) cancelled.add(deleted.slice(deleted.indexOf('_') + 1));
+      if (deleted) cancelled.add(deleted.slice(Math.max(deleted.lastIndexOf('+'), deleted.lastIndexOf('_')) + 1));
       const due = Number(m.properties.TIMER_OUT_MS);
       if (!deleted && Number.isSafeInteger(due) && due > now) timers.set(m.uniqKey ?? m.msgId, { m, due });
     }
