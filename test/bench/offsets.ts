@@ -122,21 +122,42 @@ async function translation(rt: Runtime, a: Side, b: Side, groups: number, queues
 
   const store = await openStore({ databaseUrl: dbUrl, dataDir: '' });
   try {
-    const deps = { store, cipher: aesGcmCipher(Buffer.from(secretKey, 'base64')), log: createLogger('warn') };
+    // The store's share of a cycle: time inside each store call (concurrent calls overlap), by method.
+    const storeMs = new Map<string, number>();
+    const timed = new Proxy(store, {
+      get(target, name, receiver) {
+        const v = Reflect.get(target, name, receiver) as unknown;
+        if (typeof v !== 'function') return v;
+        return async (...args: unknown[]) => {
+          const t0 = performance.now();
+          try {
+            return await (v as (...a: unknown[]) => Promise<unknown>).apply(target, args);
+          } finally {
+            storeMs.set(String(name), (storeMs.get(String(name)) ?? 0) + performance.now() - t0);
+          }
+        };
+      },
+    });
+    const deps = { store: timed, cipher: aesGcmCipher(Buffer.from(secretKey, 'base64')), log: createLogger('warn') };
     const cycle = async () => {
       // The task is stopped: a cycle is what the timer would run for it were it running.
       const row = (await store.getTask('default', taskId))!;
+      storeMs.clear();
       const started = performance.now();
       const r = await syncTaskOffsets({ ...row, desiredState: 'running', status: 'running' }, deps);
-      return { ...r, seconds: secs(performance.now() - started) };
+      const inStore = [...storeMs].map(([k, v]) => `${k} ${secs(v)} s`).join(', ');
+      return { ...r, seconds: secs(performance.now() - started), inStore };
     };
     const first = await cycle();
     console.log(
       `  first cycle: ${first.seconds} s — ${first.groups} groups, ${first.synced} synced, ${first.noMapping} no mapping, ` +
-        `${first.skipped} skipped, ${first.failed} failed (${first.outcome}); load ${load()}`,
+        `${first.skipped} skipped, ${first.failed} failed (${first.outcome}); load ${load()}\n    in store calls: ${first.inStore}`,
     );
     const again = await cycle();
-    console.log(`  second cycle, nothing changed: ${again.seconds} s — ${again.synced} synced (${again.outcome}); load ${load()}`);
+    console.log(
+      `  second cycle, nothing changed: ${again.seconds} s — ${again.synced} synced (${again.outcome}); load ${load()}` +
+        `\n    in store calls: ${again.inStore}`,
+    );
     return { commits: commits.length, first, again };
   } finally {
     await store.close();

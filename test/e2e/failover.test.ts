@@ -293,7 +293,7 @@ describe('failover and failback v5 → v5acl', () => {
     assert.equal(fb.reverseTaskId, null);
   });
 
-  it('nothing left behind: a reconsumeLater retry, a delayed and a timer message pending on A reach the group on B once, on time', async () => {
+  it('nothing left behind: a reconsumeLater retry, a delayed and a timer message pending on A reach B once, on time', async () => {
     const topic = `${prefix}_later`;
     const group = `${prefix}_g3`;
     const retryTopic = `%RETRY%${group}`;

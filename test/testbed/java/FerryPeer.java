@@ -672,7 +672,8 @@ public final class FerryPeer {
         c.setNamesrvAddr(a.req("namesrv"));
         c.setInstanceName(group + "_" + uniq());
         c.setVipChannelEnabled(false);
-        c.setConsumeFromWhere(from.equals("first") ? ConsumeFromWhere.CONSUME_FROM_FIRST_OFFSET : ConsumeFromWhere.CONSUME_FROM_LAST_OFFSET);
+        c.setConsumeFromWhere(
+            from.equals("first") ? ConsumeFromWhere.CONSUME_FROM_FIRST_OFFSET : ConsumeFromWhere.CONSUME_FROM_LAST_OFFSET);
         c.setConsumeMessageBatchMaxSize(1);
         c.subscribe(a.req("topic"), "*");
         java.util.concurrent.CountDownLatch seen = new java.util.concurrent.CountDownLatch(expect);
