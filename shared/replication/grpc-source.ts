@@ -61,12 +61,15 @@ export class GrpcSourceCopier {
       ctx.topics.map((topic) => ({ topic, expression: '*', type: 'TAG' as const })),
     );
     let failures = 0;
-    const stopping = new Promise<undefined>((r) => (this.wake = () => r(undefined)));
     // Messages received too close to the deadline would be held unacked until their invisibility ends.
     while (!this.stopped && ctx.deadline - Date.now() > RECEIVE_SPAN_MS) {
       let received: ReceivedMessage[] | undefined;
       try {
+        // A stop signal per receive: racing every receive against one run-long promise left a reaction
+        // on it per receive, each holding its batch (bodies included) until the run ended.
+        const stopping = new Promise<undefined>((r) => (this.wake = () => r(undefined)));
         received = await Promise.race([consumer.receive(RECEIVE_BATCH, INVISIBLE_MS), stopping]);
+        this.wake = undefined;
         if (!received) break;
         failures = 0;
       } catch (err) {
